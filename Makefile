@@ -1,0 +1,42 @@
+# The README's commands. Each creates .venv when it is missing and installs what it needs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP_TEST := $(VENV)/.installed-test
+STAMP_RUN := $(VENV)/.installed-run
+
+.PHONY: demo test test-all lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(STAMP_RUN): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(STAMP_TEST): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+demo: $(STAMP_RUN)
+	$(BIN)/python examples/train_digits.py
+
+test: $(STAMP_TEST)
+	$(BIN)/python -m pytest -q
+
+test-all: $(STAMP_TEST)
+	$(BIN)/python -m pytest -q -m ''
+
+lint: $(STAMP_TEST)
+	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy graph
+
+bench: $(STAMP_TEST)
+	$(BIN)/pip install -q -e '.[bench]'
+	$(BIN)/python bench/session_overhead.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

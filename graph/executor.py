@@ -1,0 +1,162 @@
+"""The executor: runs a compiled `PlanSpec` as a tight loop over a value array.
+
+Everything that depends only on the plan is done once in `Executor.__init__`: kernels are
+looked up by op type and bound to their attrs, constants are placed in a template array,
+and the slots each step frees are listed. A run copies the template, fills the feeds,
+calls each kernel with its input slots, and returns the fetched slots. The same class
+runs in-process plans and the stage plans shipped to PS and worker actors.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+
+from .errors import InvalidArgumentError, OpError, UnknownError
+from .plan import STATE_SLOT, PlanSpec, slot_lifetimes
+from .registry import DEAD, get_op_def
+from .variable_store import StepState, VariableStore
+
+
+class Executor:
+    """A PlanSpec bound to kernels and to the VariableStore its stateful ops use."""
+
+    def __init__(self, plan: PlanSpec, store: VariableStore | None = None):
+        self.plan = plan
+        self.store = store if store is not None else VariableStore()
+        self._template = [None] * plan.num_slots
+        for slot, value in plan.constants:
+            self._template[slot] = value
+        self._feed_slots = list(plan.feeds)
+        self._fetch_slots = list(plan.fetches)
+        self._stateful = plan.stateful
+        self._names = [s.name for s in plan.steps]
+        self._types = [s.type for s in plan.steps]
+        frees = slot_lifetimes(plan)
+        steps = []
+        for spec, free in zip(plan.steps, frees):
+            opdef = get_op_def(spec.type)
+            kwargs = opdef.kernel_kwargs(spec.attrs)
+            fn = functools.partial(opdef.kernel, **kwargs) if kwargs else opdef.kernel
+            multi = opdef.multi_output or len(spec.outputs) != 1
+            out = tuple(spec.outputs) if multi else spec.outputs[0]
+            steps.append((fn, tuple(spec.inputs), out, multi, tuple(free)))
+        self._steps = steps
+        self._controls = [tuple(s.controls) for s in plan.steps]
+        self._merges = [s.type == "Merge" for s in plan.steps]
+        if plan.conditional:
+            self.run = self._run_conditional
+
+    def run(self, feed_values) -> list:
+        """Runs one step; returns the fetched values. A failure undoes variable writes."""
+        vals = self._template.copy()
+        for slot, value in zip(self._feed_slots, feed_values):
+            vals[slot] = value
+        state = None
+        if self._stateful:
+            state = StepState(self.store)
+            vals[STATE_SLOT] = state
+        index = 0
+        try:
+            for fn, ins, out, multi, free in self._steps:
+                result = fn(*[vals[i] for i in ins])
+                if multi:
+                    if out:
+                        for slot, value in zip(out, result):
+                            vals[slot] = value
+                else:
+                    vals[out] = result
+                if free:
+                    for slot in free:
+                        vals[slot] = None
+                index += 1
+        except Exception as err:
+            if state is not None:
+                state.rollback()
+            raise self._op_error(index, err) from err
+        return [vals[i] for i in self._fetch_slots]
+
+    def _run_conditional(self, feed_values) -> list:
+        """`run` for plans with cond: a step with a dead input or a dead control input is
+        skipped and its outputs are dead; Merge forwards whichever input is alive."""
+        vals = self._template.copy()
+        for slot, value in zip(self._feed_slots, feed_values):
+            vals[slot] = value
+        state = None
+        if self._stateful:
+            state = StepState(self.store)
+            vals[STATE_SLOT] = state
+        dead = [False] * len(self._steps)
+        index = 0
+        try:
+            for fn, ins, out, multi, _free in self._steps:
+                args = [vals[i] for i in ins]
+                if not self._merges[index] and (
+                    any(a is DEAD for a in args) or any(dead[c] for c in self._controls[index])
+                ):
+                    dead[index] = True
+                    for slot in out if multi else (out,):
+                        vals[slot] = DEAD
+                    index += 1
+                    continue
+                result = fn(*args)
+                if multi:
+                    for slot, value in zip(out, result or ()):
+                        vals[slot] = value
+                else:
+                    vals[out] = result
+                index += 1
+        except Exception as err:
+            if state is not None:
+                state.rollback()
+            raise self._op_error(index, err) from err
+        values = [vals[i] for i in self._fetch_slots]
+        if any(v is DEAD for v in values):
+            if state is not None:
+                state.rollback()
+            raise InvalidArgumentError(None, None, "Retval does not have value: a fetched "
+                                       "tensor is on a cond branch that was not taken")
+        return values
+
+    def run_traced(self, feed_values, clock=time.perf_counter_ns) -> tuple[list, list]:
+        """Like `run`, also returning (op name, op type, start us, duration us) per step."""
+        vals = self._template.copy()
+        for slot, value in zip(self._feed_slots, feed_values):
+            vals[slot] = value
+        state = None
+        if self._stateful:
+            state = StepState(self.store)
+            vals[STATE_SLOT] = state
+        trace = []
+        index = 0
+        try:
+            for fn, ins, out, multi, free in self._steps:
+                start = clock()
+                result = fn(*[vals[i] for i in ins])
+                end = clock()
+                trace.append((self._names[index], self._types[index], start // 1000,
+                              max((end - start) // 1000, 0)))
+                if multi:
+                    for slot, value in zip(out, result or ()):
+                        vals[slot] = value
+                else:
+                    vals[out] = result
+                for slot in free:
+                    vals[slot] = None
+                index += 1
+        except Exception as err:
+            if state is not None:
+                state.rollback()
+            raise self._op_error(index, err) from err
+        return [vals[i] for i in self._fetch_slots], trace
+
+    def _op_error(self, index: int, err: Exception) -> OpError:
+        name = self._names[index] if index < len(self._names) else None
+        op_type = self._types[index] if index < len(self._types) else "?"
+        if isinstance(err, OpError):
+            if err.node_def is None:
+                return type(err)(name, None, err.message)
+            return err
+        if isinstance(err, (ValueError, IndexError, TypeError, ArithmeticError)):
+            return InvalidArgumentError(name, None, f"{op_type} {name}: {err}")
+        return UnknownError(name, None, f"{op_type} {name}: {type(err).__name__}: {err}")

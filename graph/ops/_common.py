@@ -1,0 +1,79 @@
+"""Helpers shared by the op families: static broadcasting, axis normalization, and the
+one gradient helper every broadcasting op ends with, `reduce_to_shape`."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import dtypes as _dt
+from ..registry import TensorSpec
+from ..shapes import TensorShape
+
+
+def broadcast_shape(a: TensorShape, b: TensorShape, op_type: str = "") -> TensorShape:
+    """Numpy broadcasting of two static shapes; ValueError when they cannot broadcast."""
+    if a.ndims is None or b.ndims is None:
+        return TensorShape(None)
+    x, y = a.as_list(), b.as_list()
+    n = max(len(x), len(y))
+    x = [1] * (n - len(x)) + x
+    y = [1] * (n - len(y)) + y
+    out = []
+    for i, (p, q) in enumerate(zip(x, y)):
+        if p == 1:
+            out.append(q)
+        elif q == 1:
+            out.append(p)
+        elif p is None:
+            out.append(q)
+        elif q is None or p == q:
+            out.append(p)
+        else:
+            raise ValueError(
+                f"Dimensions must be equal, but are {p} and {q} for '{op_type}' with input "
+                f"shapes: {_dims(a)}, {_dims(b)}."
+            )
+    return TensorShape(out)
+
+
+def _dims(shape: TensorShape) -> str:
+    if shape.ndims is None:
+        return "?"
+    return "[" + ",".join("?" if d is None else str(d) for d in shape.as_list()) + "]"
+
+
+def shape_str(shape: TensorShape) -> str:
+    return _dims(shape)
+
+
+def same_spec(x: TensorSpec, **_) -> TensorSpec:
+    return TensorSpec(x.dtype, x.shape)
+
+
+def normalize_axis(axis: int, rank: int, op_type: str) -> int:
+    if not -rank <= axis < max(rank, 1):
+        raise ValueError(f"axis {axis} is out of bounds for '{op_type}' on a tensor of rank {rank}")
+    return axis % rank if rank else 0
+
+
+def reduce_to_shape(grad, like):
+    """Sums `grad` over the axes broadcasting added to `like`, then reshapes to its shape."""
+    from . import array as _array
+    from . import math as _math
+
+    gs, ls = grad.shape, like.shape
+    if gs.is_fully_defined() and ls.is_fully_defined():
+        g_dims, l_dims = gs.as_list(), ls.as_list()
+        if g_dims == l_dims:
+            return grad
+        lead = len(g_dims) - len(l_dims)
+        axes = list(range(lead))
+        axes += [lead + i for i, d in enumerate(l_dims) if d == 1 and g_dims[lead + i] != 1]
+        out = _math.reduce_sum(grad, axis=axes) if axes else grad
+        return _array.reshape(out, l_dims)
+    rx, _ = _array.broadcast_gradient_args(_array.shape(like), _array.shape(grad))
+    return _array.reshape(_math.reduce_sum(grad, axis=rx), _array.shape(like))
+
+
+def np_dtype(name: str) -> np.dtype:
+    return _dt.as_dtype(name).np

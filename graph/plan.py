@@ -1,0 +1,217 @@
+"""Plan compilation: from (fetches, feeds, targets) to a flat, plain-data `PlanSpec`.
+
+`prune_to_fetches` keeps the ops the fetches and targets need (stopping at fed tensors),
+in a deterministic topological order; `compile_plan` numbers every tensor with a value
+slot and lists one `StepSpec` per op. A PlanSpec is msgpack-safe, so the same structure
+runs in-process (graph/executor.py) and, split per device, on Ray actors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import InvalidArgumentError
+from .framework import Operation, Tensor
+from .registry import get_op_def
+
+PLAN_VERSION = 1
+STATE_SLOT = 0  # slot 0 holds the step's StepState; stateful kernels read it as input 0
+
+
+@dataclass
+class StepSpec:
+    """One op of a plan. `inputs` and `outputs` are value slots; attrs are plain data."""
+
+    name: str
+    type: str
+    attrs: dict
+    inputs: list[int]
+    outputs: list[int]
+    controls: list[int] = field(default_factory=list)  # step indices (cond plans only)
+
+
+@dataclass
+class PlanSpec:
+    """A compiled step list. Slots: 0 = StepState, `constants` pre-filled (slot, value),
+    `feeds` filled from the caller's values in order; `fetches` returned in order."""
+
+    num_slots: int
+    constants: list[tuple[int, object]]
+    feeds: list[int]
+    steps: list[StepSpec]
+    fetches: list[int]
+    stateful: bool = False
+    keep: list[int] = field(default_factory=list)
+    conditional: bool = False  # has Switch/Merge: run with dead-branch propagation
+    version: int = PLAN_VERSION
+
+
+def prune_to_fetches(fetch_ops: list[Operation], fed: set[str]) -> list[Operation]:
+    """The ops needed to compute `fetch_ops`, stopping at fed tensors, in topological order
+    (creation order when it is one, which is the usual case)."""
+    needed: dict[int, Operation] = {}
+    stack = list(reversed(fetch_ops))
+    while stack:
+        op = stack.pop()
+        if op._id in needed:
+            continue
+        needed[op._id] = op
+        for t in op._inputs:
+            if t._name not in fed and t._op._id not in needed:
+                stack.append(t._op)
+        for c in op._control_inputs:
+            if c._id not in needed:
+                stack.append(c)
+    ordered = [needed[k] for k in sorted(needed)]
+    position = {op._id: i for i, op in enumerate(ordered)}
+    for i, op in enumerate(ordered):
+        deps = [t._op for t in op._inputs if t._name not in fed] + op._control_inputs
+        if any(position[d._id] > i for d in deps):
+            return _kahn(ordered, fed)
+    return ordered
+
+
+def _kahn(ops: list[Operation], fed: set[str]) -> list[Operation]:
+    ids = {op._id for op in ops}
+    indegree = {op._id: 0 for op in ops}
+    users: dict[int, list[Operation]] = {op._id: [] for op in ops}
+    for op in ops:
+        deps = {t._op._id for t in op._inputs if t._name not in fed} | {
+            c._id for c in op._control_inputs
+        }
+        for d in sorted(deps & ids):
+            indegree[op._id] += 1
+            users[d].append(op)
+    ready = sorted((op for op in ops if indegree[op._id] == 0), key=lambda o: o._id)
+    out = []
+    while ready:
+        op = ready.pop(0)
+        out.append(op)
+        for u in users[op._id]:
+            indegree[u._id] -= 1
+            if indegree[u._id] == 0:
+                ready.append(u)
+                ready.sort(key=lambda o: o._id)
+    if len(out) != len(ops):
+        raise InvalidArgumentError(None, None, "The graph has a cycle")
+    return out
+
+
+def variable_name(ref: Tensor) -> str:
+    """The store key of the variable a `Ref(T)` input points at."""
+    return ref._op._attrs.get("shared_name") or ref._op._name
+
+
+def compile_plan(ops: list[Operation], fetches: list[Tensor], feeds: list[Tensor]) -> PlanSpec:
+    """A PlanSpec running `ops` (pruned, ordered) with `feeds` given and `fetches` returned."""
+    slots: dict[str, int] = {}
+    constants: list[tuple[int, object]] = []
+    next_slot = 1
+
+    def new_slot() -> int:
+        nonlocal next_slot
+        next_slot += 1
+        return next_slot - 1
+
+    feed_slots = []
+    for t in feeds:
+        slots[t._name] = new_slot()
+        feed_slots.append(slots[t._name])
+    readers = _value_readers(ops)
+    fetched = {t._name for t in fetches}
+    steps: list[StepSpec] = []
+    step_of: dict[int, int] = {}
+    stateful = False
+    conditional = any(op._type == "Switch" for op in ops)
+    for op in ops:
+        opdef = get_op_def(op._type)
+        if op._type == "Const" and not (conditional and op._control_inputs):
+            name = op._outputs[0]._name
+            if name not in slots:
+                slots[name] = new_slot()
+                constants.append((slots[name], op._attrs["value"]))
+            continue
+        if op._type == "VariableV2" and not any(
+            t._name in fetched or readers.get(t._name) for t in op._outputs
+        ):
+            continue
+        if op._type == "Placeholder" and op._outputs[0]._name not in slots:
+            raise _unfed_placeholder(op)
+        ins = []
+        if opdef.stateful:
+            ins.append(STATE_SLOT)
+            stateful = True
+        ref_positions = opdef.ref_input_indices
+        for i, t in enumerate(op._inputs):
+            if i in ref_positions:
+                slot = new_slot()
+                constants.append((slot, variable_name(t)))
+                ins.append(slot)
+            else:
+                ins.append(slots[t._name])
+        outs = []
+        for t in op._outputs:
+            if t._name in slots:  # fed: the op still runs for its other outputs
+                outs.append(new_slot())
+            else:
+                slots[t._name] = new_slot()
+                outs.append(slots[t._name])
+        controls = []
+        if conditional:
+            controls = [step_of[c._id] for c in op._control_inputs if c._id in step_of]
+        step_of[op._id] = len(steps)
+        steps.append(StepSpec(op._name, op._type, _plain_attrs(op), ins, outs, controls))
+    fetch_slots = [slots[t._name] for t in fetches]
+    return PlanSpec(next_slot, constants, feed_slots, steps, fetch_slots, stateful,
+                    conditional=conditional)
+
+
+def _value_readers(ops: list[Operation]) -> dict[str, int]:
+    """How many non-ref inputs read each tensor."""
+    readers: dict[str, int] = {}
+    for op in ops:
+        refs = get_op_def(op._type).ref_input_indices
+        for i, t in enumerate(op._inputs):
+            if i not in refs:
+                readers[t._name] = readers.get(t._name, 0) + 1
+    return readers
+
+
+def _plain_attrs(op: Operation) -> dict:
+    opdef = get_op_def(op._type)
+    return {k: op._attrs[k] for k in opdef.attrs if k in op._attrs}
+
+
+def _unfed_placeholder(op: Operation) -> InvalidArgumentError:
+    from .ops.array import tf_type_name
+
+    shape = op._attrs.get("shape")
+    dims = "<unknown>" if shape is None else "[" + ",".join(
+        "?" if d is None else str(d) for d in shape) + "]"
+    return InvalidArgumentError(
+        op._name, op,
+        f"You must feed a value for placeholder tensor '{op._name}' with dtype "
+        f"{tf_type_name(op._attrs['dtype'])} and shape {dims}",
+    )
+
+
+def slot_lifetimes(plan: PlanSpec) -> list[list[int]]:
+    """For each step, the slots whose last reader it is (freed right after it runs)."""
+    keep = set(plan.fetches) | {s for s, _ in plan.constants} | set(plan.keep) | {STATE_SLOT}
+    last: dict[int, int] = {}
+    for i, step in enumerate(plan.steps):
+        for s in step.inputs:
+            last[s] = i
+        for s in step.outputs:
+            last.setdefault(s, i)
+    frees: list[list[int]] = [[] for _ in plan.steps]
+    for slot, i in last.items():
+        if slot not in keep:
+            frees[i].append(slot)
+    return frees
+
+
+def is_plain(value) -> bool:
+    return isinstance(value, (np.ndarray, str, int, float, bool, type(None), list, dict))

@@ -1,0 +1,291 @@
+"""`tf.Variable` and the variable collections and initializers.
+
+A Variable is four nodes, as in TF1: `NAME` (VariableV2, its reads), `NAME/initial_value`,
+`NAME/Assign` (the initializer) and `NAME/read` (a snapshot for ops that use the value).
+The nodes that touch the variable are colocated with it, so placement puts them on the
+device that owns it.
+"""
+
+from __future__ import annotations
+
+from . import dtypes as _dt
+from .framework import (
+    GraphKeys,
+    Tensor,
+    colocate_with,
+    control_dependencies,
+    convert_to_tensor,
+    get_default_graph,
+    name_scope,
+)
+from .ops import array as _array
+from .ops import control as _control
+from .ops import math as _math
+from .ops import state as _state
+from .shapes import TensorShape
+
+
+class Variable:
+    """A mutable tensor that persists across `sess.run` calls."""
+
+    def __init__(self, initial_value=None, trainable=True, collections=None,
+                 validate_shape=True, caching_device=None, name=None, variable_def=None,
+                 dtype=None, expected_shape=None, import_scope=None, constraint=None,
+                 use_resource=None, synchronization=None, aggregation=None, shape=None):
+        if variable_def is not None:
+            self._init_from_graph(variable_def)
+            return
+        if initial_value is None:
+            raise ValueError("initial_value must be specified.")
+        if collections is None:
+            collections = [GraphKeys.GLOBAL_VARIABLES]
+        if not isinstance(collections, (list, tuple, set)):
+            raise ValueError(
+                f"collections argument to Variable constructor must be a list, tuple, or set. "
+                f"Got {collections} of type {type(collections)}"
+            )
+        collections = list(collections)
+        if trainable and GraphKeys.TRAINABLE_VARIABLES not in collections:
+            collections.append(GraphKeys.TRAINABLE_VARIABLES)
+        self._trainable = trainable
+        self._constraint = constraint
+        self._save_slice_info = None
+        self._partition_info = None
+        with control_dependencies(None), name_scope(name, "Variable") as scope:
+            true_name = scope[:-1]
+            if callable(initial_value):
+                with name_scope("Initializer"):
+                    initial_value = initial_value()
+            self._initial_value = convert_to_tensor(initial_value, dtype=dtype,
+                                                    name="initial_value")
+            var_shape = self._initial_value.shape if validate_shape else TensorShape(None)
+            if shape is not None:
+                var_shape = TensorShape(shape)
+            dims = None if var_shape.ndims is None else var_shape.as_list()
+            self._variable = _state.variable_op(dims, self._initial_value.dtype, scope, true_name)
+            with colocate_with(self._variable.op):
+                self._initializer_op = _state.assign(
+                    self._variable, self._initial_value, validate_shape=validate_shape,
+                    name="Assign",
+                ).op
+                self._snapshot = _array.identity(self._variable, name="read")
+        self._graph = self._variable.graph
+        for key in collections:
+            self._graph.add_to_collection(key, self)
+
+    def _init_from_graph(self, variable_def) -> None:
+        """Rebuilds a Variable object over existing nodes (meta graph import)."""
+        graph = get_default_graph()
+        self._variable = graph.as_graph_element(variable_def["variable_name"])
+        self._initializer_op = graph.as_graph_element(variable_def["initializer_name"])
+        self._snapshot = graph.as_graph_element(variable_def["snapshot_name"])
+        initial = variable_def.get("initial_value_name")
+        self._initial_value = graph.as_graph_element(initial) if initial else None
+        self._trainable = variable_def.get("trainable", True)
+        self._graph = graph
+        self._constraint = None
+        self._save_slice_info = None
+        self._partition_info = None
+
+    def to_proto(self) -> dict:
+        """The plain-data description used by meta graph export."""
+        return {
+            "variable_name": self._variable.name,
+            "initializer_name": self._initializer_op.name,
+            "snapshot_name": self._snapshot.name,
+            "initial_value_name": self._initial_value.name if self._initial_value is not None
+            else None,
+            "trainable": self._trainable,
+        }
+
+    # Graph elements --------------------------------------------------------------------
+    def _as_graph_element(self) -> Tensor:
+        return self._variable
+
+    def _as_tensor(self) -> Tensor:
+        return self._snapshot
+
+    def _ref(self) -> Tensor:
+        return self._variable
+
+    def value(self) -> Tensor:
+        return self._snapshot
+
+    def read_value(self) -> Tensor:
+        return _array.identity(self._variable, name="read")
+
+    @property
+    def name(self) -> str:
+        return self._variable.name
+
+    @property
+    def op(self):
+        return self._variable.op
+
+    @property
+    def dtype(self) -> _dt.DType:
+        return self._variable.dtype
+
+    @property
+    def shape(self) -> TensorShape:
+        return self._variable.shape
+
+    def get_shape(self) -> TensorShape:
+        return self._variable.shape
+
+    @property
+    def device(self) -> str:
+        return self._variable.device
+
+    @property
+    def graph(self):
+        return self._graph
+
+    @property
+    def initializer(self):
+        return self._initializer_op
+
+    @property
+    def initial_value(self) -> Tensor:
+        return self._initial_value
+
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @property
+    def constraint(self):
+        return self._constraint
+
+    def initialized_value(self) -> Tensor:
+        """The variable's value, initialized first from its initial value if needed."""
+        from .ops import control_flow
+
+        with control_dependencies(None):
+            return control_flow.cond(
+                is_variable_initialized(self), self.read_value, lambda: self._initial_value
+            )
+
+    def eval(self, session=None):
+        return self._variable.eval(session=session)
+
+    def load(self, value, session=None) -> None:
+        from .session import get_default_session_or_raise
+
+        session = session or get_default_session_or_raise("load variable")
+        session.run(self._initializer_op, {self._initializer_op.inputs[1]: value})
+
+    # Updates --------------------------------------------------------------------------
+    def assign(self, value, use_locking=False, name=None, read_value=True):
+        return _state.assign(self._variable, value, use_locking=use_locking, name=name)
+
+    def assign_add(self, delta, use_locking=False, name=None, read_value=True):
+        return _state.assign_add(self._variable, delta, use_locking=use_locking, name=name)
+
+    def assign_sub(self, delta, use_locking=False, name=None, read_value=True):
+        return _state.assign_sub(self._variable, delta, use_locking=use_locking, name=name)
+
+    def set_shape(self, shape) -> None:
+        self._variable.set_shape(shape)
+        self._snapshot.set_shape(shape)
+
+    def __repr__(self) -> str:
+        return (f"<tf.Variable '{self._variable.op.name}:0' shape={self.shape} "
+                f"dtype={self.dtype.name}_ref>")
+
+    __hash__ = object.__hash__
+
+    def __iter__(self):
+        raise TypeError("'Variable' object is not iterable.")
+
+    def __bool__(self):
+        return self._snapshot.__bool__()
+
+    def __getitem__(self, key):
+        return _array.slice_helper(self._snapshot, key)
+
+
+def _forward(name):
+    def method(self, *args):
+        return getattr(self._snapshot, name)(*args)
+
+    method.__name__ = name
+    return method
+
+
+for _name in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "and", "or",
+              "xor"):
+    for _fmt in ("__{}__", "__r{}__"):
+        setattr(Variable, _fmt.format(_name), _forward(_fmt.format(_name)))
+for _name in ("__lt__", "__le__", "__gt__", "__ge__", "__neg__", "__abs__", "__invert__"):
+    setattr(Variable, _name, _forward(_name))
+
+
+# Collections and initializers --------------------------------------------------------------
+def global_variables(scope=None) -> list:
+    return get_default_graph().get_collection(GraphKeys.GLOBAL_VARIABLES, scope)
+
+
+all_variables = global_variables
+
+
+def local_variables(scope=None) -> list:
+    return get_default_graph().get_collection(GraphKeys.LOCAL_VARIABLES, scope)
+
+
+def trainable_variables(scope=None) -> list:
+    return get_default_graph().get_collection(GraphKeys.TRAINABLE_VARIABLES, scope)
+
+
+def model_variables(scope=None) -> list:
+    return get_default_graph().get_collection(GraphKeys.MODEL_VARIABLES, scope)
+
+
+def variables_initializer(var_list, name="init"):
+    """An op that runs the initializers of `var_list`."""
+    if var_list:
+        return _control.group(*[v.initializer for v in var_list], name=name)
+    return _control.no_op(name=name)
+
+
+initialize_variables = variables_initializer
+
+
+def global_variables_initializer():
+    """An op that initializes all global variables."""
+    return variables_initializer(global_variables())
+
+
+initialize_all_variables = global_variables_initializer
+
+
+def local_variables_initializer():
+    return variables_initializer(local_variables(), name="init_1")
+
+
+initialize_local_variables = local_variables_initializer
+
+
+def is_variable_initialized(variable) -> Tensor:
+    return _state.is_variable_initialized(variable)
+
+
+def assert_variables_initialized(var_list=None):
+    var_list = global_variables() if var_list is None else var_list
+    return _math.reduce_all(_array.stack([is_variable_initialized(v) for v in var_list]))
+
+
+def report_uninitialized_variables(var_list=None, name="report_uninitialized_variables"):
+    """A 1-D string tensor: the names of the uninitialized variables of `var_list`."""
+    if var_list is None:
+        var_list = global_variables() + local_variables()
+    with name_scope(name):
+        if not var_list:
+            return _array.constant([], dtype=_dt.string)
+        with control_dependencies(None):
+            flags = []
+            for v in var_list:
+                with colocate_with(v.op):
+                    flags.append(_math.logical_not(is_variable_initialized(v)))
+        names = _array.constant([v.op.name for v in var_list])
+        return _array.boolean_mask(names, _array.stack(flags))

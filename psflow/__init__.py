@@ -1,0 +1,199 @@
+"""psflow: the TensorFlow 1.x graph programming model on a Ray parameter-server cluster.
+
+`import psflow as tf`. This module only wires names; the system lives in psflow.graph
+(single process), psflow.ps / psflow.workers (actor classes) and psflow.cluster (Ray).
+Importing psflow never imports ray.
+"""
+
+from psflow import errors, nn  # noqa: F401
+from psflow.graph import dtypes as _dtypes
+from psflow.graph.autodiff import IndexedSlices, gradients, hessians  # noqa: F401
+from psflow.graph.device import DeviceSpec  # noqa: F401
+from psflow.graph.dtypes import (  # noqa: F401
+    DType,
+    as_dtype,
+    bool_ as bool,  # noqa: A004 - TF's name
+    double,
+    float16,
+    float32,
+    float64,
+    half,
+    int8,
+    int16,
+    int32,
+    int64,
+    string,
+    uint8,
+)
+from psflow.graph.framework import (  # noqa: F401
+    Graph,
+    GraphKeys,
+    Operation,
+    Tensor,
+    add_to_collection,
+    add_to_collections,
+    colocate_with,
+    constant_value as _constant_value,
+    control_dependencies,
+    convert_to_tensor,
+    device,
+    get_collection,
+    get_collection_ref,
+    get_default_graph,
+    name_scope,
+    reset_default_graph,
+)
+from psflow.graph.ops.array import (  # noqa: F401
+    boolean_mask,
+    broadcast_gradient_args,
+    concat,
+    constant,
+    expand_dims,
+    fill,
+    gather,
+    identity,
+    newaxis,
+    ones,
+    ones_like,
+    pack,
+    placeholder,
+    placeholder_with_default,
+    rank,
+    reshape,
+    shape,
+    shape_n,
+    size,
+    squeeze,
+    stack,
+    stop_gradient,
+    strided_slice,
+    unpack,
+    unstack,
+    zeros,
+    zeros_like,
+)
+from psflow.graph.ops.control import group, no_op  # noqa: F401
+from psflow.graph.ops.control import tuple_ as tuple  # noqa: F401, A004
+from psflow.graph.ops.control_flow import case, cond  # noqa: F401
+from psflow.graph.ops.math import (  # noqa: F401
+    abs,  # noqa: A004
+    add,
+    add_n,
+    broadcast_to,
+    cast,
+    ceil,
+    cos,
+    div,
+    divide,
+    equal,
+    exp,
+    floor,
+    floor_div,
+    floordiv,
+    floormod,
+    greater,
+    greater_equal,
+    less,
+    less_equal,
+    log,
+    log1p,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+    matmul,
+    maximum,
+    minimum,
+    mod,
+    multiply,
+    negative,
+    not_equal,
+    pow,  # noqa: A004
+    range_ as range,  # noqa: A004
+    real_div as realdiv,
+    reciprocal,
+    reduce_all,
+    reduce_any,
+    reduce_max,
+    reduce_mean,
+    reduce_min,
+    reduce_prod,
+    reduce_sum,
+    round,  # noqa: A004
+    rsqrt,
+    sigmoid,
+    sign,
+    sin,
+    sqrt,
+    square,
+    squared_difference,
+    subtract,
+    tanh,
+    to_double,
+    to_float,
+    to_int32,
+    to_int64,
+    truediv,
+    unsorted_segment_sum,
+)
+from psflow.graph.ops.nn import relu  # noqa: F401
+from psflow.graph.ops.state import (  # noqa: F401
+    assign,
+    assign_add,
+    assign_sub,
+    is_variable_initialized,
+)
+from psflow.graph.registry import RegisterGradient  # noqa: F401
+from psflow.graph.session import (  # noqa: F401
+    InteractiveSession,
+    Session,
+    get_default_session,
+)
+from psflow.graph.shapes import Dimension, TensorShape  # noqa: F401
+from psflow.graph.variables import (  # noqa: F401
+    Variable,
+    all_variables,
+    assert_variables_initialized,
+    global_variables,
+    global_variables_initializer,
+    initialize_all_variables,
+    initialize_local_variables,
+    initialize_variables,
+    local_variables,
+    local_variables_initializer,
+    model_variables,
+    report_uninitialized_variables,
+    trainable_variables,
+    variables_initializer,
+)
+
+# TF 1.0 names for renamed ops.
+mul = multiply
+sub = subtract
+neg = negative
+
+__version__ = "0.1.0"
+
+
+def _proto_names():
+    from tensorboard.compat.proto import config_pb2
+
+    return {
+        "RunOptions": config_pb2.RunOptions,
+        "RunMetadata": config_pb2.RunMetadata,
+        "ConfigProto": config_pb2.ConfigProto,
+        "GPUOptions": config_pb2.GPUOptions,
+        "GraphOptions": config_pb2.GraphOptions,
+    }
+
+
+def __getattr__(name):
+    # Protos load lazily: importing psflow stays fast.
+    protos = _proto_names() if name in ("RunOptions", "RunMetadata", "ConfigProto",
+                                        "GPUOptions", "GraphOptions") else {}
+    if name in protos:
+        return protos[name]
+    raise AttributeError(f"module 'psflow' has no attribute '{name}'")
+
+
+del _dtypes
