@@ -20,7 +20,7 @@ $(STAMP_TEST): pyproject.toml | $(BIN)/python
 	touch $@
 
 demo: $(STAMP_RUN)
-	$(BIN)/python examples/train_digits.py
+	$(BIN)/python examples/walkthrough.py
 
 test: $(STAMP_TEST)
 	$(BIN)/python -m pytest -q

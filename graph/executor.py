@@ -18,6 +18,19 @@ from .registry import DEAD, get_op_def
 from .variable_store import StepState, VariableStore
 
 
+def _reading_variables(fn, positions: tuple, stateful: bool):
+    """Wraps a kernel whose inputs at `positions` are variable names: it reads them from the
+    step's StepState first (TF1's ref semantics: the consumer dereferences the variable)."""
+
+    def kernel(state, *args):
+        args = list(args)
+        for p in positions:
+            args[p] = state.read(args[p])
+        return fn(state, *args) if stateful else fn(*args)
+
+    return kernel
+
+
 class Executor:
     """A PlanSpec bound to kernels and to the VariableStore its stateful ops use."""
 
@@ -38,9 +51,14 @@ class Executor:
             opdef = get_op_def(spec.type)
             kwargs = opdef.kernel_kwargs(spec.attrs)
             fn = functools.partial(opdef.kernel, **kwargs) if kwargs else opdef.kernel
+            ins = tuple(spec.inputs)
+            if spec.reads:
+                fn = _reading_variables(fn, tuple(spec.reads), opdef.stateful)
+                if not opdef.stateful:
+                    ins = (STATE_SLOT,) + ins
             multi = opdef.multi_output or len(spec.outputs) != 1
             out = tuple(spec.outputs) if multi else spec.outputs[0]
-            steps.append((fn, tuple(spec.inputs), out, multi, tuple(free)))
+            steps.append((fn, ins, out, multi, tuple(free)))
         self._steps = steps
         self._controls = [tuple(s.controls) for s in plan.steps]
         self._merges = [s.type == "Merge" for s in plan.steps]

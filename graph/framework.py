@@ -889,6 +889,9 @@ def _convert_arg(op_type, opdef, arg, value, resolved, first_arg) -> Tensor:
         return make_constant(value, arg.fixed)
     tv = arg.type_var
     dtype = resolved.get(tv)
+    allowed = opdef.types[tv]
+    if dtype is None and allowed and np.size(value) == 0:
+        dtype = allowed[0]  # an empty list has no dtype of its own: take the op's default
     try:
         t = make_constant(value, dtype)
     except TypeError as e:

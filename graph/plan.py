@@ -30,6 +30,7 @@ class StepSpec:
     inputs: list[int]
     outputs: list[int]
     controls: list[int] = field(default_factory=list)  # step indices (cond plans only)
+    reads: list[int] = field(default_factory=list)  # input positions holding a variable name
 
 
 @dataclass
@@ -99,6 +100,9 @@ def _kahn(ops: list[Operation], fed: set[str]) -> list[Operation]:
     return out
 
 
+_REF_TYPES = ("VariableV2",)
+
+
 def variable_name(ref: Tensor) -> str:
     """The store key of the variable a `Ref(T)` input points at."""
     return ref._op._attrs.get("shared_name") or ref._op._name
@@ -119,8 +123,6 @@ def compile_plan(ops: list[Operation], fetches: list[Tensor], feeds: list[Tensor
     for t in feeds:
         slots[t._name] = new_slot()
         feed_slots.append(slots[t._name])
-    readers = _value_readers(ops)
-    fetched = {t._name for t in fetches}
     steps: list[StepSpec] = []
     step_of: dict[int, int] = {}
     stateful = False
@@ -133,24 +135,24 @@ def compile_plan(ops: list[Operation], fetches: list[Tensor], feeds: list[Tensor
                 slots[name] = new_slot()
                 constants.append((slots[name], op._attrs["value"]))
             continue
-        if op._type == "VariableV2" and not any(
-            t._name in fetched or readers.get(t._name) for t in op._outputs
-        ):
-            continue
+        if op._type in _REF_TYPES:
+            continue  # a variable is read by the steps that consume it (see `reads`)
         if op._type == "Placeholder" and op._outputs[0]._name not in slots:
             raise _unfed_placeholder(op)
-        ins = []
+        ins, reads = [], []
         if opdef.stateful:
             ins.append(STATE_SLOT)
-            stateful = True
         ref_positions = opdef.ref_input_indices
         for i, t in enumerate(op._inputs):
-            if i in ref_positions:
+            if i in ref_positions or (t._op._type in _REF_TYPES and t._name not in slots):
+                if i not in ref_positions:
+                    reads.append(len(ins) - (1 if opdef.stateful else 0))
                 slot = new_slot()
                 constants.append((slot, variable_name(t)))
                 ins.append(slot)
             else:
                 ins.append(slots[t._name])
+        stateful = stateful or opdef.stateful or bool(reads)
         outs = []
         for t in op._outputs:
             if t._name in slots:  # fed: the op still runs for its other outputs
@@ -162,21 +164,19 @@ def compile_plan(ops: list[Operation], fetches: list[Tensor], feeds: list[Tensor
         if conditional:
             controls = [step_of[c._id] for c in op._control_inputs if c._id in step_of]
         step_of[op._id] = len(steps)
-        steps.append(StepSpec(op._name, op._type, _plain_attrs(op), ins, outs, controls))
+        steps.append(StepSpec(op._name, op._type, _plain_attrs(op), ins, outs, controls, reads))
+    for t in fetches:
+        if t._op._type in _REF_TYPES and t._name not in slots:
+            # Fetching a variable reads it, as a step of its own at the end.
+            name_slot = new_slot()
+            constants.append((name_slot, variable_name(t)))
+            slots[t._name] = new_slot()
+            steps.append(StepSpec(t._op._name, "Identity", {}, [name_slot], [slots[t._name]],
+                                  [], [0]))
+            stateful = True
     fetch_slots = [slots[t._name] for t in fetches]
     return PlanSpec(next_slot, constants, feed_slots, steps, fetch_slots, stateful,
                     conditional=conditional)
-
-
-def _value_readers(ops: list[Operation]) -> dict[str, int]:
-    """How many non-ref inputs read each tensor."""
-    readers: dict[str, int] = {}
-    for op in ops:
-        refs = get_op_def(op._type).ref_input_indices
-        for i, t in enumerate(op._inputs):
-            if i not in refs:
-                readers[t._name] = readers.get(t._name, 0) + 1
-    return readers
 
 
 def _plain_attrs(op: Operation) -> dict:

@@ -447,8 +447,9 @@ def _bga_kernel(s0, s1):
     n = max(len(s0), len(s1))
     a = [1] * (n - len(s0)) + s0
     b = [1] * (n - len(s1)) + s1
-    r0 = [i for i in range(n) if a[i] == 1 and b[i] != 1]
-    r1 = [i for i in range(n) if b[i] == 1 and a[i] != 1]
+    # Reduce the leading axes an input lacks, and its size-1 axes the other input widens.
+    r0 = [i for i in range(n) if i < n - len(s0) or (a[i] == 1 and b[i] != 1)]
+    r1 = [i for i in range(n) if i < n - len(s1) or (b[i] == 1 and a[i] != 1)]
     return np.array(r0, np.int32), np.array(r1, np.int32)
 
 

@@ -108,6 +108,9 @@ class CondContext:
     def wrap_input(self, t: Tensor) -> Tensor:
         if t.op._id in self.ops or t is self.pivot:
             return t
+        if t.op.type == "VariableV2":
+            # A variable is read by its consumer, which the pivot makes dead off-branch.
+            return t
         if self.outer is not None:
             t = self.outer.wrap_input(t)
         cached = self._switched.get(t.name)

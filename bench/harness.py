@@ -1,0 +1,39 @@
+"""Shared benchmark helpers: time a callable, take medians over repeats, print ratios.
+
+Every benchmark runs its anchor in the same run (these machines are shared and noisy) and
+ends with one `ratio METRIC VALUE GOAL` line per comparison.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+
+def per_call_seconds(fn, min_time: float = 0.2, warmup: int = 3) -> float:
+    """Mean seconds per call of `fn` over a batch lasting at least `min_time`."""
+    for _ in range(warmup):
+        fn()
+    n = 1
+    while True:
+        start = time.perf_counter()
+        for _ in range(n):
+            fn()
+        elapsed = time.perf_counter() - start
+        if elapsed >= min_time:
+            return elapsed / n
+        n = max(n * 2, int(n * min_time / max(elapsed, 1e-9) * 1.2))
+
+
+def interleaved_medians(fns: dict, repeats: int = 7, min_time: float = 0.2) -> dict:
+    """Median seconds per call for each named callable, repeats interleaved so that noise
+    hits every contestant alike."""
+    samples: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            samples[name].append(per_call_seconds(fn, min_time))
+    return {name: statistics.median(v) for name, v in samples.items()}
+
+
+def ratio_line(metric: str, value: float, goal: str) -> str:
+    return f"ratio {metric} {value:.3f} {goal}"
