@@ -46,6 +46,10 @@ def main() -> None:
     tf1.disable_eager_execution()
     _, ps_fns = build(psflow)
     _, tf_fns = build(tf1)
+    # Same answers before timing: the comparison is of equal work.
+    assert ps_fns["matmul"]().tolist() == tf_fns["matmul"]().tolist() == [[12.0]]
+    assert ps_fns["feed"]()[0].tolist() == tf_fns["feed"]()[0].tolist() == [14.0]
+    assert ps_fns["assign"]() == tf_fns["assign"]() == 1
     contestants = {}
     for key in ps_fns:
         contestants[f"psflow.{key}"] = ps_fns[key]
