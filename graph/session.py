@@ -338,10 +338,9 @@ class BaseSession:
         else:
             feed_values = ()
         values = self._runtime.execute(entry.compiled, feed_values, options, run_metadata)
-        # Stored and constant arrays are read-only and shared: the caller gets its own copy.
-        results = [
-            v.copy() if type(v) is np.ndarray and not v.flags.writeable else v for v in values
-        ]
+        # Stored and constant arrays are read-only and shared: the caller gets its own copy;
+        # 0-d results come back as numpy scalars (bytes for strings), as TF returns them.
+        results = [_as_result(v) for v in values]
         return entry.mapper.build_results(results)
 
     def _prepare(self, fetches, feed_dict, key) -> _Entry:
@@ -405,6 +404,15 @@ class BaseSession:
                 self._runtime.close()
         except Exception:  # noqa: S110 - best effort at interpreter exit
             pass
+
+
+def _as_result(value):
+    if type(value) is np.ndarray:
+        if value.ndim == 0:
+            return value[()]
+        if not value.flags.writeable:
+            return value.copy()
+    return value
 
 
 class _Reorder:

@@ -27,7 +27,17 @@ class VariableStore:
 
     def __init__(self):
         self._values: dict[str, np.ndarray] = {}
+        self._staged: dict[str, dict[str, np.ndarray]] = {}
         self._lock = threading.Lock()
+
+    def stage(self, token: str, values: dict[str, np.ndarray]) -> None:
+        """Holds restored values until `unstage` (phase one of a two-phase restore)."""
+        with self._lock:
+            self._staged.setdefault(token, {}).update(values)
+
+    def unstage(self, token: str) -> dict[str, np.ndarray]:
+        with self._lock:
+            return self._staged.pop(token, {})
 
     def get(self, name: str):
         return self._values.get(name)

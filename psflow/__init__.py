@@ -5,7 +5,7 @@
 Importing psflow never imports ray.
 """
 
-from psflow import errors, nn  # noqa: F401
+from psflow import errors, nn, summary, train  # noqa: F401
 from psflow.graph import dtypes as _dtypes
 from psflow.graph.autodiff import IndexedSlices, gradients, hessians  # noqa: F401
 from psflow.graph.device import DeviceSpec  # noqa: F401
@@ -142,6 +142,15 @@ from psflow.graph.ops.state import (  # noqa: F401
     assign_add,
     assign_sub,
     is_variable_initialized,
+)
+from psflow.graph.meta_graph import export_meta_graph, import_meta_graph  # noqa: F401
+from psflow.graph.ops.summary import (  # noqa: F401
+    audio_summary,
+    histogram_summary,
+    image_summary,
+    merge_all_summaries,
+    merge_summary,
+    scalar_summary,
 )
 from psflow.graph.registry import RegisterGradient  # noqa: F401
 from psflow.graph.session import (  # noqa: F401

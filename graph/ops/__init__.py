@@ -1,3 +1,3 @@
 """The op library, one module per family; importing it registers every op type."""
 
-from . import array, control, math, nn, state  # noqa: F401 - registration on import
+from . import array, control, control_flow, io, math, nn, state, summary  # noqa: F401 - registration on import

@@ -52,3 +52,14 @@ register_op(OpDef("ReluGrad", inputs=["gradients: T", "features: T"], outputs=["
 def relu(features, name=None) -> Tensor:
     """max(features, 0)."""
     return apply_op("Relu", [features], name=name).outputs[0]
+
+
+def zero_fraction(value, name=None) -> Tensor:
+    """The fraction of zeros in `value`, as a float32 scalar."""
+    from ..framework import convert_to_tensor, name_scope
+    from .math import cast, equal, reduce_mean
+
+    with name_scope(name, "zero_fraction"):
+        value = convert_to_tensor(value)
+        is_zero = equal(value, np.zeros((), value.dtype.np))
+        return reduce_mean(cast(is_zero, _dt.float32))

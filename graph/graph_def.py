@@ -1,0 +1,80 @@
+"""Graph -> `GraphDef` proto (tensorboard's copy of TF's protos) for TensorBoard's graph
+tab: every node with its op type, inputs (`^name` for control inputs), device and the
+attrs TensorBoard shows (dtypes, shapes, small constant values)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import dtypes as _dt
+
+_TYPE_ATTRS = ("T", "dtype", "DstT", "SrcT", "out_type", "Tidx", "Tshape", "Index",
+               "Tparams", "Tindices", "Taxis", "Tdim", "index_type", "Tlen", "Tnumsegments")
+_MAX_CONST_BYTES = 1 << 16
+
+
+def _attr_value(name: str, value, op):
+    from tensorboard.compat.proto import attr_value_pb2, tensor_shape_pb2
+
+    from .ops.summary import make_tensor_proto
+
+    av = attr_value_pb2.AttrValue()
+    if name in _TYPE_ATTRS and isinstance(value, str):
+        av.type = _dt.as_dtype(value).enum
+    elif name == "shape":
+        shape = tensor_shape_pb2.TensorShapeProto(unknown_rank=value is None)
+        for d in value or []:
+            shape.dim.add(size=-1 if d is None else int(d))
+        av.shape.CopyFrom(shape)
+    elif isinstance(value, np.ndarray):
+        if value.nbytes <= _MAX_CONST_BYTES:
+            av.tensor.CopyFrom(make_tensor_proto(value))
+        else:  # large constants: dtype and shape only, to keep event files small
+            av.tensor.dtype = _dt.as_dtype(value.dtype).enum
+            for d in value.shape:
+                av.tensor.tensor_shape.dim.add(size=d)
+    elif isinstance(value, bool):
+        av.b = value
+    elif isinstance(value, int):
+        av.i = value
+    elif isinstance(value, float):
+        av.f = value
+    elif isinstance(value, str):
+        av.s = value.encode()
+    elif isinstance(value, bytes):
+        av.s = value
+    elif isinstance(value, (list, tuple)) and all(isinstance(v, int) for v in value):
+        av.list.i.extend(value)
+    elif isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        av.list.s.extend(v.encode() for v in value)
+    else:
+        return None
+    return av
+
+
+def graph_to_graph_def(graph, add_shapes: bool = False):
+    from tensorboard.compat.proto import graph_pb2, versions_pb2
+
+    gd = graph_pb2.GraphDef(versions=versions_pb2.VersionDef(producer=27))
+    for op in graph.get_operations():
+        node = gd.node.add(name=op.name, op=op.type, device=op.device)
+        for t in op.inputs:
+            node.input.append(t.op.name if t.value_index == 0 else t.name)
+        for c in op.control_inputs:
+            node.input.append(f"^{c.name}")
+        for key, value in op._attrs.items():
+            av = _attr_value(key, value, op)
+            if av is not None:
+                node.attr[key].CopyFrom(av)
+        if op._colocation:
+            node.attr["_class"].list.s.extend(op.colocation_groups)
+        if add_shapes:
+            from tensorboard.compat.proto import attr_value_pb2
+
+            shapes = attr_value_pb2.AttrValue()
+            for t in op.outputs:
+                s = shapes.list.shape.add(unknown_rank=t.shape.ndims is None)
+                for d in (t.shape.as_list() if t.shape.ndims is not None else []):
+                    s.dim.add(size=-1 if d is None else d)
+            node.attr["_output_shapes"].CopyFrom(shapes)
+    return gd

@@ -1,0 +1,131 @@
+"""Meta graphs: a Graph and its collections as msgpack, so `import_meta_graph` rebuilds it in
+a fresh process without the Python that built it (no code is stored or executed)."""
+
+from __future__ import annotations
+
+from . import wire
+from .framework import Operation, Tensor, get_default_graph
+from .registry import TensorSpec, get_op_def
+
+META_VERSION = 1
+
+
+def _describe(item):
+    from .variables import Variable
+
+    if isinstance(item, Variable):
+        return {"kind": "variable", **item.to_proto()}
+    if isinstance(item, Tensor):
+        return {"kind": "tensor", "name": item.name}
+    if isinstance(item, Operation):
+        return {"kind": "op", "name": item.name}
+    if isinstance(item, (str, int, float, bool, bytes)):
+        return {"kind": "value", "value": item}
+    return None
+
+
+def graph_to_meta(graph, collection_list=None, saver_info=None, clear_devices=False) -> dict:
+    ops = []
+    for op in graph.get_operations():
+        ops.append({
+            "name": op.name, "type": op.type,
+            "inputs": [t.name for t in op.inputs],
+            "controls": [c.name for c in op.control_inputs],
+            "attrs": op._attrs, "device": "" if clear_devices else op.device,
+            "colocation": op._colocation,
+        })
+    keys = collection_list if collection_list is not None else graph.get_all_collection_keys()
+    collections = {}
+    for key in keys:
+        items = [_describe(i) for i in graph.get_collection(key)]
+        items = [i for i in items if i is not None]
+        if items:
+            collections[key] = items
+    return {"format": "psflow-meta-graph", "version": META_VERSION, "ops": ops,
+            "collections": collections, "saver": saver_info}
+
+
+def export_meta_graph(filename=None, collection_list=None, graph=None, saver=None,
+                      clear_devices=False, **_ignored) -> dict:
+    """Writes the default graph (or `graph`) and its collections to `filename` (msgpack)."""
+    from .checkpoint import atomic_write
+
+    graph = graph or get_default_graph()
+    saver_info = saver._to_meta() if saver is not None else None
+    meta = graph_to_meta(graph, collection_list, saver_info, clear_devices)
+    if filename:
+        data = wire.pack(meta)
+        atomic_write(str(filename), lambda f: f.write(data))
+    return meta
+
+
+def import_meta_graph(meta_graph_or_file, clear_devices=False, import_scope=None, **_ignored):
+    """Rebuilds a meta graph's ops and collections in the default graph; returns a Saver
+    over its variables (None when it had none)."""
+    from .variables import Variable
+
+    if isinstance(meta_graph_or_file, dict):
+        meta = meta_graph_or_file
+    else:
+        with open(meta_graph_or_file, "rb") as f:
+            meta = wire.unpack(f.read())
+    if meta.get("format") != "psflow-meta-graph":
+        raise ValueError(f"{meta_graph_or_file} is not a psflow meta graph")
+    graph = get_default_graph()
+    prefix = f"{import_scope}/" if import_scope else ""
+    for spec in meta["ops"]:
+        inputs = [graph.get_tensor_by_name(prefix + n) for n in spec["inputs"]]
+        opdef = get_op_def(spec["type"])
+        attrs = dict(spec["attrs"])
+        kw = {k: attrs.get(k, v) for k, v in opdef.attrs.items()}
+        specs = _input_specs(opdef, inputs)
+        out = opdef.infer(*specs, **kw)
+        out = [out] if isinstance(out, TensorSpec) else list(out or [])
+        controls = [graph.get_operation_by_name(prefix + c) for c in spec["controls"]]
+        with graph.control_dependencies(None), graph.device(None):
+            op = graph.create_op(spec["type"], inputs, out, attrs, name=prefix + spec["name"] + "/",
+                                 control_inputs=controls)
+        op._device = "" if clear_devices else spec["device"]
+        op._colocation = [prefix + c for c in spec.get("colocation") or []]
+    variables = {}
+    for key, items in meta["collections"].items():
+        for item in items:
+            kind = item["kind"]
+            if kind == "variable":
+                name = item["variable_name"]
+                if name not in variables:
+                    variables[name] = Variable(variable_def={
+                        k: (prefix + v if isinstance(v, str) and k.endswith("_name") else v)
+                        for k, v in item.items()})
+                value = variables[name]
+            elif kind == "tensor":
+                value = graph.get_tensor_by_name(prefix + item["name"])
+            elif kind == "op":
+                value = graph.get_operation_by_name(prefix + item["name"])
+            else:
+                value = item["value"]
+            graph.add_to_collection(key, value)
+    if not variables:
+        return None
+    from .saver import Saver
+
+    saver_info = meta.get("saver") or {}
+    names = saver_info.get("var_names")
+    by_op = {v.op.name: v for v in variables.values()}
+    var_list = {k: by_op[prefix + n] for k, n in names.items()} if names else list(by_op.values())
+    return Saver(var_list, max_to_keep=saver_info.get("max_to_keep", 5))
+
+
+def _input_specs(opdef, inputs):
+    from .framework import _spec_of
+
+    specs, i = [], 0
+    for arg in opdef.input_args:
+        if arg.is_list:
+            n = len(inputs) - (len(opdef.input_args) - 1)
+            specs.append([_spec_of(t) for t in inputs[i:i + n]])
+            i += n
+        else:
+            specs.append(_spec_of(inputs[i]))
+            i += 1
+    return specs

@@ -1,0 +1,300 @@
+"""`tf.train.Saver` and the checkpoint helpers (`latest_checkpoint`, `list_variables`, ...).
+
+The Saver builds, at construction, one `SaveShard` and one `RestoreShard`/`CommitRestore`
+pair per device that owns variables (colocated with them). `save` runs the shard ops in
+one step (each device writes its own data file), then writes the index and the
+`checkpoint` state file here, last. `restore` checks names, dtypes and shapes against
+the index first, then stages every shard and commits only if all staged cleanly.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+
+import msgpack
+
+from . import checkpoint as _ckpt
+from . import dtypes as _dt
+from .errors import CheckpointNotFoundError, InvalidArgumentError, NotFoundError
+from .framework import Tensor, colocate_with, get_default_graph, name_scope
+from .ops import array as _array
+from .ops import io as _io
+
+
+class Saver:
+    """Saves and restores variables to and from checkpoints."""
+
+    def __init__(self, var_list=None, reshape=False, sharded=False, max_to_keep=5,
+                 keep_checkpoint_every_n_hours=10000.0, name=None, restore_sequentially=False,
+                 saver_def=None, builder=None, defer_build=False, allow_empty=False,
+                 write_version=2, pad_step_number=False, save_relative_paths=False,
+                 filename=None):
+        from .variables import global_variables
+
+        if var_list is None:
+            var_list = global_variables()
+        self._items = _named_variables(var_list)
+        if not self._items and not allow_empty:
+            raise ValueError("No variables to save")
+        self._max_to_keep = max_to_keep
+        self._keep_every = keep_checkpoint_every_n_hours
+        self._next_keep_time = time.time() + keep_checkpoint_every_n_hours * 3600
+        self._last_checkpoints: list[tuple[str, float]] = []
+        self._save_relative_paths = save_relative_paths
+        self._filename = filename
+        self._sharded = sharded
+        self._graph = get_default_graph()
+        self._build(name)
+
+    def _build(self, name) -> None:
+        groups: dict[str, list[tuple[str, object]]] = {}
+        for key, var in self._items:
+            groups.setdefault(var.device, []).append((key, var))
+        self._shards = list(groups.values())
+        with name_scope(name or "save"):
+            self._filename_feeds = [
+                _array.placeholder("string", [], name=f"filename_{i}")
+                for i in range(len(self._shards))
+            ]
+            self._prefix_feed = _array.placeholder("string", [], name="restore_prefix")
+            self._token_feed = _array.placeholder("string", [], name="restore_token")
+            self._save_ops, self._restore_ops, self._commit_ops, self._discard_ops = [], [], [], []
+            for feed, items in zip(self._filename_feeds, self._shards):
+                keys = [k for k, _ in items]
+                var_names = [v.op.name for _, v in items]
+                with colocate_with(items[0][1].op):
+                    self._save_ops.append(_io.save_shard(feed, keys, var_names))
+                    self._restore_ops.append(_io.restore_shard(
+                        self._prefix_feed, self._token_feed, keys, var_names,
+                        [v.dtype.name for _, v in items],
+                        [v.shape.as_list() if v.shape.ndims is not None else None
+                         for _, v in items]))
+                    self._commit_ops.append(_io.commit_restore(self._token_feed))
+                    self._discard_ops.append(_io.commit_restore(self._token_feed, discard=True))
+
+    # Saving ---------------------------------------------------------------------------------
+    def save(self, sess, save_path, global_step=None, latest_filename=None,
+             meta_graph_suffix="meta", write_meta_graph=True, write_state=True,
+             strip_default_attrs=False, save_debug_info=False):
+        """Writes a checkpoint; returns its prefix (`save_path` or `save_path-STEP`)."""
+        if global_step is not None:
+            if not isinstance(global_step, int):
+                global_step = int(sess.run(global_step))
+            prefix = f"{save_path}-{global_step}"
+        else:
+            prefix = str(save_path)
+        directory = os.path.dirname(prefix) or "."
+        if not os.path.isdir(directory):
+            raise ValueError(f"Parent directory of {save_path} doesn't exist, can't save.")
+        latest_filename = latest_filename or "checkpoint"
+        token = uuid.uuid4().hex[:12]
+        n = len(self._shards)
+        names = [_ckpt.data_file_name(prefix, i, n, token) for i in range(n)]
+        feed = dict(zip(self._filename_feeds, names))
+        results = sess.run(self._save_ops, feed) if n else []
+        entries = [e for blob in results for e in msgpack.unpackb(blob)]
+        shard_files = [os.path.basename(p) for p in names]
+        _ckpt.write_index(prefix, entries, shard_files)
+        _ckpt.remove_unreferenced_data(prefix, shard_files)
+        if write_meta_graph:
+            self.export_meta_graph(f"{prefix}.{meta_graph_suffix}")
+        if write_state:
+            self._record(prefix, directory, latest_filename)
+        return prefix
+
+    def _record(self, prefix, directory, latest_filename) -> None:
+        now = time.time()
+        self._last_checkpoints = [(p, t) for p, t in self._last_checkpoints if p != prefix]
+        self._last_checkpoints.append((prefix, now))
+        if self._max_to_keep:
+            while len(self._last_checkpoints) > self._max_to_keep:
+                old, stamp = self._last_checkpoints.pop(0)
+                if stamp > self._next_keep_time:
+                    self._next_keep_time += self._keep_every * 3600
+                    continue
+                _ckpt.remove_checkpoint(old)
+        paths = [self._state_path(p, directory) for p, _ in self._last_checkpoints]
+        _ckpt.write_state(directory, self._state_path(prefix, directory), paths, latest_filename,
+                          [t for _, t in self._last_checkpoints])
+
+    def _state_path(self, prefix, directory) -> str:
+        if self._save_relative_paths:
+            return os.path.relpath(prefix, directory)
+        return prefix
+
+    # Restoring ------------------------------------------------------------------------------
+    def restore(self, sess, save_path) -> None:
+        """Restores every variable of this Saver from `save_path`; on any error, none changes."""
+        if save_path is None:
+            raise ValueError("Can't load save_path when it is None.")
+        save_path = str(save_path)
+        if not checkpoint_exists(save_path):
+            raise CheckpointNotFoundError(
+                None, None, f"The passed save_path is not a valid checkpoint: {save_path}")
+        index = _ckpt.read_index(save_path)["tensors"]
+        for key, var in self._items:
+            entry = index.get(key)
+            if entry is None:
+                raise NotFoundError(None, None, f"Key {key} not found in checkpoint "
+                                    f"{save_path} (variable {var.op.name})")
+            shape = var.shape.as_list() if var.shape.is_fully_defined() else None
+            if entry["dtype"] != var.dtype.name or (
+                    shape is not None and list(entry["shape"]) != shape):
+                raise InvalidArgumentError(
+                    None, None,
+                    f"Restoring variable {var.op.name} from {save_path}: the checkpoint holds "
+                    f"{key} with dtype {entry['dtype']} and shape {entry['shape']}, the variable "
+                    f"has dtype {var.dtype.name} and shape {var.shape}",
+                )
+        token = uuid.uuid4().hex[:12]
+        feed = {self._prefix_feed: save_path, self._token_feed: token}
+        try:
+            sess.run(self._restore_ops, feed)
+        except BaseException:
+            sess.run(self._discard_ops, {self._token_feed: token})
+            raise
+        sess.run(self._commit_ops, {self._token_feed: token})
+
+    # Bookkeeping ----------------------------------------------------------------------------
+    @property
+    def last_checkpoints(self) -> list[str]:
+        return [p for p, _ in self._last_checkpoints]
+
+    def set_last_checkpoints(self, last_checkpoints) -> None:
+        self._last_checkpoints = [(p, time.time()) for p in last_checkpoints]
+
+    def set_last_checkpoints_with_time(self, last_checkpoints_with_time) -> None:
+        self._last_checkpoints = list(last_checkpoints_with_time)
+
+    def recover_last_checkpoints(self, checkpoint_paths) -> None:
+        self.set_last_checkpoints([p for p in checkpoint_paths if checkpoint_exists(p)])
+
+    def export_meta_graph(self, filename=None, collection_list=None, as_text=False,
+                          export_scope=None, clear_devices=False, **_ignored):
+        from .meta_graph import export_meta_graph
+
+        return export_meta_graph(filename, collection_list, graph=self._graph, saver=self,
+                                 clear_devices=clear_devices)
+
+    def _to_meta(self) -> dict:
+        return {"var_names": {k: v.op.name for k, v in self._items},
+                "max_to_keep": self._max_to_keep}
+
+    def as_saver_def(self) -> dict:
+        return self._to_meta()
+
+
+def _named_variables(var_list) -> list[tuple[str, object]]:
+    if isinstance(var_list, dict):
+        items = list(var_list.items())
+    else:
+        items = []
+        for v in var_list:
+            if isinstance(v, Tensor):
+                raise TypeError(f"Saver var_list entries must be Variables, not {v!r}")
+            items.append((v.op.name, v))
+    seen = set()
+    for key, var in items:
+        if not hasattr(var, "_ref"):
+            raise TypeError(f"Variable to save is not a Variable: {var!r}")
+        if key in seen:
+            raise ValueError(f"At least two variables have the same name: {key}")
+        seen.add(key)
+    return items
+
+
+# Helpers ------------------------------------------------------------------------------------
+class CheckpointState:
+    def __init__(self, model_checkpoint_path, all_model_checkpoint_paths, timestamps=()):
+        self.model_checkpoint_path = model_checkpoint_path
+        self.all_model_checkpoint_paths = list(all_model_checkpoint_paths)
+        self.all_model_checkpoint_timestamps = list(timestamps)
+
+    def __repr__(self) -> str:
+        return f"CheckpointState(model_checkpoint_path={self.model_checkpoint_path!r})"
+
+
+def get_checkpoint_state(checkpoint_dir, latest_filename=None):
+    """The `checkpoint` state file of `checkpoint_dir` (None when there is none)."""
+    state = _ckpt.read_state(str(checkpoint_dir), latest_filename or "checkpoint")
+    if state is None:
+        return None
+
+    def absolute(p):
+        return p if os.path.isabs(p) else os.path.join(str(checkpoint_dir), p)
+
+    return CheckpointState(absolute(state["model_checkpoint_path"]),
+                           [absolute(p) for p in state["all_model_checkpoint_paths"]],
+                           state["all_model_checkpoint_timestamps"])
+
+
+def latest_checkpoint(checkpoint_dir, latest_filename=None):
+    """The prefix of the newest checkpoint in `checkpoint_dir`, or None."""
+    state = get_checkpoint_state(checkpoint_dir, latest_filename)
+    if state is None or not checkpoint_exists(state.model_checkpoint_path):
+        return None
+    return state.model_checkpoint_path
+
+
+def checkpoint_exists(checkpoint_prefix) -> bool:
+    return os.path.exists(f"{checkpoint_prefix}.index")
+
+
+def _prefix_of(ckpt_dir_or_file) -> str:
+    path = str(ckpt_dir_or_file)
+    if os.path.isdir(path):
+        found = latest_checkpoint(path)
+        if found is None:
+            raise CheckpointNotFoundError(None, None, f"Couldn't find 'checkpoint' file or "
+                                          f"checkpoints in given directory {path}")
+        return found
+    return path
+
+
+class CheckpointReader:
+    """Reads tensors of one checkpoint by name (TF's NewCheckpointReader)."""
+
+    def __init__(self, prefix):
+        self._prefix = _prefix_of(prefix)
+        self._index = _ckpt.read_index(self._prefix)["tensors"]
+
+    def has_tensor(self, name) -> bool:
+        return name in self._index
+
+    def get_tensor(self, name):
+        entry = self._index.get(name)
+        if entry is None:
+            raise NotFoundError(None, None, f"Key {name} not found in checkpoint")
+        return _ckpt.read_tensor(self._prefix, entry)
+
+    def get_variable_to_shape_map(self) -> dict:
+        return {k: list(e["shape"]) for k, e in self._index.items()}
+
+    def get_variable_to_dtype_map(self) -> dict:
+        return {k: _dt.as_dtype(e["dtype"]) for k, e in self._index.items()}
+
+
+NewCheckpointReader = CheckpointReader
+
+
+def list_variables(ckpt_dir_or_file) -> list[tuple[str, list]]:
+    reader = CheckpointReader(ckpt_dir_or_file)
+    return sorted(reader.get_variable_to_shape_map().items())
+
+
+def load_variable(ckpt_dir_or_file, name):
+    return CheckpointReader(ckpt_dir_or_file).get_tensor(name)
+
+
+def import_meta_graph(meta_graph_or_file, clear_devices=False, import_scope=None, **kwargs):
+    from .meta_graph import import_meta_graph as _import
+
+    return _import(meta_graph_or_file, clear_devices, import_scope)
+
+
+def export_meta_graph(filename=None, collection_list=None, **kwargs):
+    from .meta_graph import export_meta_graph as _export
+
+    return _export(filename, collection_list, **kwargs)
