@@ -42,7 +42,7 @@ def _payload(value: np.ndarray) -> memoryview | bytes:
     if value.dtype == object:
         return msgpack.packb([x if isinstance(x, bytes) else str(x).encode()
                               for x in value.ravel()])
-    arr = np.ascontiguousarray(value)
+    arr = value if value.flags.c_contiguous else value.copy(order="C")
     if arr.dtype.byteorder == ">":
         arr = arr.astype(arr.dtype.newbyteorder("<"))
     return memoryview(arr).cast("B") if arr.size else b""

@@ -133,7 +133,9 @@ class FileWriterCache:
 
 
 def summary_iterator(path):
-    """Yields the Event protos of one event file, in order."""
-    from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
+    """Yields the Event protos of one event file, in order, as written."""
+    from tensorboard.backend.event_processing.event_file_loader import RawEventFileLoader
 
-    yield from EventFileLoader(str(path)).Load()
+    event_cls = _event_pb2().Event
+    for record in RawEventFileLoader(str(path)).Load():
+        yield event_cls.FromString(record)

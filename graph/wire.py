@@ -15,7 +15,7 @@ def _default(obj):
         if obj.dtype == object:
             items = [x if isinstance(x, bytes) else str(x).encode() for x in obj.ravel()]
             return msgpack.ExtType(_OBJECT_ARRAY, msgpack.packb([list(obj.shape), items]))
-        arr = np.ascontiguousarray(obj)
+        arr = obj if obj.flags.c_contiguous else obj.copy(order="C")
         header = msgpack.packb([arr.dtype.str, list(arr.shape)])
         return msgpack.ExtType(_NDARRAY, header + arr.tobytes())
     if isinstance(obj, np.generic):

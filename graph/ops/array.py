@@ -302,20 +302,26 @@ def fill(dims, value, name=None) -> Tensor:
     return apply_op("Fill", [dims, value], name=name).outputs[0]
 
 
+def _filled(shape, value, dtype, name) -> Tensor:
+    """A constant for small shapes, a Fill op for large or dynamic ones (as TF does)."""
+    dtype = _dt.as_dtype(dtype)
+    scalar = np.full((), value, dtype.np)
+    if isinstance(shape, Tensor):
+        return fill(shape, scalar, name=name)
+    dims = as_shape(shape).as_list()
+    if int(np.prod(dims)) < 1000:
+        return constant(np.full(dims, value, dtype.np), name=name)
+    return fill(np.asarray(dims, np.int32), scalar, name=name)
+
+
 def zeros(shape, dtype=_dt.float32, name=None) -> Tensor:
     """A tensor of zeros."""
-    dtype = _dt.as_dtype(dtype)
-    if isinstance(shape, Tensor):
-        return fill(shape, np.zeros((), dtype.np), name=name or "zeros")
-    return constant(np.zeros(as_shape(shape).as_list(), dtype.np), name=name or "zeros")
+    return _filled(shape, 0, dtype, name or "zeros")
 
 
 def ones(shape, dtype=_dt.float32, name=None) -> Tensor:
     """A tensor of ones."""
-    dtype = _dt.as_dtype(dtype)
-    if isinstance(shape, Tensor):
-        return fill(shape, np.ones((), dtype.np), name=name or "ones")
-    return constant(np.ones(as_shape(shape).as_list(), dtype.np), name=name or "ones")
+    return _filled(shape, 1, dtype, name or "ones")
 
 
 def _like_infer(x):

@@ -1,0 +1,208 @@
+"""Saver and checkpoints: round trips, pruning, renames, shards, crashes, corruption."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import psflow as tf
+
+
+def _model():
+    v1 = tf.Variable([1.0, 2.0], name="v1")
+    v2 = tf.Variable([[3, 4], [5, 6]], name="v2")
+    return v1, v2
+
+
+def test_save_returns_prefix_and_state_file(tmp_path, target):
+    v1, v2 = _model()
+    saver = tf.train.Saver()
+    with tf.Session(target) as sess:
+        sess.run(tf.global_variables_initializer())
+        path = saver.save(sess, str(tmp_path / "model.ckpt"), global_step=7)
+    assert path == str(tmp_path / "model.ckpt-7")
+    state = tf.train.get_checkpoint_state(str(tmp_path))
+    assert state.model_checkpoint_path == path
+    assert state.all_model_checkpoint_paths == [path]
+    text = (tmp_path / "checkpoint").read_text()
+    assert f'model_checkpoint_path: "{path}"' in text
+    assert tf.train.checkpoint_exists(path)
+    assert tf.train.list_variables(str(tmp_path)) == [("v1", [2]), ("v2", [2, 2])]
+    np.testing.assert_array_equal(tf.train.load_variable(path, "v2"), [[3, 4], [5, 6]])
+
+
+def test_global_step_tensor_and_max_to_keep(tmp_path):
+    v = tf.Variable(0.0, name="v")
+    step = tf.Variable(0, name="global_step", trainable=False)
+    saver = tf.train.Saver(max_to_keep=2)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        paths = []
+        for i in range(4):
+            sess.run(tf.assign(step, i))
+            sess.run(tf.assign(v, float(i)))
+            paths.append(saver.save(sess, str(tmp_path / "m"), global_step=step))
+    assert saver.last_checkpoints == paths[2:]
+    assert not tf.train.checkpoint_exists(paths[0]) and not tf.train.checkpoint_exists(paths[1])
+    assert not [f for f in os.listdir(tmp_path) if f.startswith("m-0.") or f.startswith("m-1.")]
+    assert tf.train.latest_checkpoint(str(tmp_path)) == paths[3]
+    assert tf.train.load_variable(paths[3], "v") == 3.0
+
+
+def test_keep_checkpoint_every_n_hours_keeps_old_ones(tmp_path):
+    tf.Variable(0.0, name="v")
+    saver = tf.train.Saver(max_to_keep=1, keep_checkpoint_every_n_hours=0.0)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        paths = [saver.save(sess, str(tmp_path / "m"), global_step=i) for i in range(3)]
+    assert all(tf.train.checkpoint_exists(p) for p in paths)
+    assert saver.last_checkpoints == paths[-1:]
+
+
+def test_var_list_dict_renames(tmp_path):
+    v1, _ = _model()
+    saver = tf.train.Saver({"renamed": v1})
+    with tf.Session() as sess:
+        sess.run(v1.initializer)
+        path = saver.save(sess, str(tmp_path / "m"))
+    assert tf.train.list_variables(path) == [("renamed", [2])]
+    tf.reset_default_graph()
+    other = tf.Variable([0.0, 0.0], name="other")
+    with tf.Session() as sess:
+        tf.train.Saver({"renamed": other}).restore(sess, path)
+        np.testing.assert_array_equal(sess.run(other), [1.0, 2.0])
+
+
+def test_sharded_save_writes_one_file_per_device_and_restores_elsewhere(tmp_path):
+    with tf.device("/job:ps/task:0"):
+        a = tf.Variable([1.0], name="a")
+    with tf.device("/job:ps/task:1"):
+        b = tf.Variable([2.0], name="b")
+    saver = tf.train.Saver(sharded=True)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        path = saver.save(sess, str(tmp_path / "m"))
+    data = [f for f in os.listdir(tmp_path) if ".data-" in f]
+    assert len(data) == 2 and all("-of-00002-" in f for f in data)
+    tf.reset_default_graph()
+    a2 = tf.Variable([0.0], name="a")
+    b2 = tf.Variable([0.0], name="b")  # now on one device
+    with tf.Session() as sess:
+        tf.train.Saver().restore(sess, path)
+        assert sess.run([a2, b2]) == [[1.0], [2.0]] or (
+            sess.run(a2)[0] == 1.0 and sess.run(b2)[0] == 2.0)
+
+
+def _saved(tmp_path):
+    v1, v2 = _model()
+    saver = tf.train.Saver()
+    sess = tf.Session()
+    sess.run(tf.global_variables_initializer())
+    path = saver.save(sess, str(tmp_path / "m"))
+    sess.run(tf.assign(v1, [9.0, 9.0]))
+    return sess, saver, path, v1, v2
+
+
+def test_missing_checkpoint_is_not_found_and_value_error(tmp_path):
+    sess, saver, _, v1, _ = _saved(tmp_path)
+    with pytest.raises(tf.errors.NotFoundError) as info:
+        saver.restore(sess, str(tmp_path / "nope"))
+    assert isinstance(info.value, ValueError)
+    np.testing.assert_array_equal(sess.run(v1), [9.0, 9.0])
+
+
+def test_corrupted_bytes_raise_data_loss_naming_the_tensor(tmp_path):
+    sess, saver, path, v1, v2 = _saved(tmp_path)
+    data = [f for f in os.listdir(tmp_path) if ".data-" in f][0]
+    blob = bytearray((tmp_path / data).read_bytes())
+    blob[-3] ^= 0xFF  # inside v2, the last tensor written
+    (tmp_path / data).write_bytes(bytes(blob))
+    with pytest.raises(tf.errors.DataLossError, match="v2"):
+        saver.restore(sess, path)
+    np.testing.assert_array_equal(sess.run(v1), [9.0, 9.0])  # nothing changed
+
+
+def test_missing_variable_and_wrong_shape(tmp_path):
+    sess, _, path, v1, _ = _saved(tmp_path)
+    extra = tf.Variable(1.0, name="extra")
+    with pytest.raises(tf.errors.NotFoundError, match="extra"):
+        tf.train.Saver([v1, extra]).restore(sess, path)
+    np.testing.assert_array_equal(sess.run(v1), [9.0, 9.0])
+    wrong = tf.Variable([1.0, 2.0, 3.0], name="wrong")
+    with pytest.raises(tf.errors.InvalidArgumentError, match="wrong"):
+        tf.train.Saver({"v1": wrong}).restore(sess, path)
+    wrong_type = tf.Variable([1, 2], name="wrong_type")
+    with pytest.raises(tf.errors.InvalidArgumentError):
+        tf.train.Saver({"v1": wrong_type}).restore(sess, path)
+    np.testing.assert_array_equal(sess.run(v1), [9.0, 9.0])
+
+
+def test_save_into_missing_directory_fails(tmp_path):
+    sess, saver, _, _, _ = _saved(tmp_path)
+    with pytest.raises(ValueError, match="doesn't exist"):
+        saver.save(sess, str(tmp_path / "no" / "m"))
+
+
+def test_a_save_killed_before_its_index_leaves_the_previous_checkpoint(tmp_path):
+    script = textwrap.dedent(f"""
+        import os, psflow as tf
+        from psflow.graph import checkpoint
+        v = tf.Variable([1.0, 2.0], name="v")
+        saver = tf.train.Saver()
+        sess = tf.Session()
+        sess.run(v.initializer)
+        saver.save(sess, {str(tmp_path / "m")!r})
+        sess.run(tf.assign(v, [7.0, 7.0]))
+        checkpoint.write_index = lambda *a, **k: os._exit(9)  # killed after the data files
+        saver.save(sess, {str(tmp_path / "m")!r})
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert proc.returncode == 9, proc.stderr
+    latest = tf.train.latest_checkpoint(str(tmp_path))
+    assert latest == str(tmp_path / "m")
+    v = tf.Variable([0.0, 0.0], name="v")
+    with tf.Session() as sess:
+        tf.train.Saver().restore(sess, latest)
+        np.testing.assert_array_equal(sess.run(v), [1.0, 2.0])
+
+
+def test_import_meta_graph_in_a_fresh_process(tmp_path):
+    v1, v2 = _model()
+    total = tf.add(tf.reduce_sum(v1), 1.0, name="total")
+    tf.add_to_collection("outputs", total)
+    saver = tf.train.Saver()
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        path = saver.save(sess, str(tmp_path / "m"))
+    script = textwrap.dedent(f"""
+        import psflow as tf
+        saver = tf.train.import_meta_graph({path + ".meta"!r})
+        total = tf.get_collection("outputs")[0]
+        with tf.Session() as sess:
+            saver.restore(sess, {path!r})
+            print(sess.run(total), len(tf.global_variables()))
+    """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.split() == ["4.0", "2"]
+
+
+def test_string_and_many_dtypes_round_trip(tmp_path):
+    values = {
+        "s": np.array([b"a", b"bc"], dtype=object), "f16": np.array([1.5], np.float16),
+        "i64": np.array([[1, -2]], np.int64), "u8": np.array([255], np.uint8),
+        "b": np.array([True, False]),
+    }
+    variables = {k: tf.Variable(v, name=k) for k, v in values.items()}
+    saver = tf.train.Saver()
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        path = saver.save(sess, str(tmp_path / "m"))
+    with tf.Session() as sess:
+        saver.restore(sess, path)
+        for k, v in variables.items():
+            got = sess.run(v)
+            assert list(np.ravel(got)) == list(np.ravel(values[k])), k
