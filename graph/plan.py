@@ -215,3 +215,23 @@ def slot_lifetimes(plan: PlanSpec) -> list[list[int]]:
 
 def is_plain(value) -> bool:
     return isinstance(value, (np.ndarray, str, int, float, bool, type(None), list, dict))
+
+
+def plan_to_wire(plan: PlanSpec) -> dict:
+    """A PlanSpec as plain data (msgpack-safe with graph/wire.py)."""
+    return {
+        "version": plan.version, "num_slots": plan.num_slots,
+        "constants": [[slot, value] for slot, value in plan.constants],
+        "feeds": plan.feeds, "fetches": plan.fetches, "stateful": plan.stateful,
+        "keep": plan.keep, "conditional": plan.conditional,
+        "steps": [[s.name, s.type, s.attrs, s.inputs, s.outputs, s.controls, s.reads]
+                  for s in plan.steps],
+    }
+
+
+def plan_from_wire(data: dict) -> PlanSpec:
+    if data.get("version") != PLAN_VERSION:
+        raise ValueError(f"Unsupported plan version {data.get('version')}")
+    steps = [StepSpec(*row) for row in data["steps"]]
+    return PlanSpec(data["num_slots"], [tuple(c) for c in data["constants"]], data["feeds"],
+                    steps, data["fetches"], data["stateful"], data["keep"], data["conditional"])

@@ -14,3 +14,8 @@ from psflow.graph.saver import (  # noqa: F401
     load_variable,
 )
 from psflow.graph.summary_writer import SummaryWriter, summary_iterator  # noqa: F401
+from psflow.graph.placement import (  # noqa: F401
+    ClusterSpec,
+    GreedyLoadBalancingStrategy,
+    replica_device_setter,
+)

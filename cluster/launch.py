@@ -1,0 +1,183 @@
+"""Launching and connecting: `launch()` starts (or joins) Ray and creates the named PS and
+worker actors from a config; `connect()` attaches to actors launched elsewhere in the same
+namespace. A `Cluster` is the session target and the `replica_device_setter` cluster."""
+
+from __future__ import annotations
+
+import os
+
+import ray
+
+from psflow.graph.errors import UnavailableError
+from psflow.graph.placement import ClusterSpec, GreedyLoadBalancingStrategy
+from psflow.graph.placement import replica_device_setter as _replica_device_setter
+from psflow.ps.server import ParameterServer
+from psflow.workers.worker import Worker
+
+from .config import ClusterConfig, load_config
+
+_ROLES = {"ps": ParameterServer, "worker": Worker}
+
+
+def _actor_name(job: str, task: int) -> str:
+    return f"psflow-{job}-{task}"
+
+
+class Cluster:
+    """Handles to a psflow cluster's PS and worker actors."""
+
+    def __init__(self, config: ClusterConfig, handles: dict, owns_ray: bool, owns_actors: bool,
+                 placement_group=None):
+        self.config = config
+        self._handles = handles  # "/job:ps/task:0" -> actor handle
+        self._owns_ray = owns_ray
+        self._owns_actors = owns_actors
+        self._placement_group = placement_group
+        self._closed = False
+        ns = config.namespace
+        self.spec = ClusterSpec({
+            "ps": [f"ray://{ns}/{_actor_name('ps', i)}" for i in range(config.num_ps)],
+            "worker": [f"ray://{ns}/{_actor_name('worker', i)}"
+                       for i in range(config.num_workers)],
+        })
+
+    # Session target ---------------------------------------------------------------------
+    def _make_session_runtime(self, graph):
+        from .runtime import ClusterRuntime
+
+        if self._closed:
+            raise UnavailableError(None, None, "The psflow cluster has been shut down")
+        return ClusterRuntime(self, graph)
+
+    def handle(self, task: str):
+        return self._handles[task]
+
+    @property
+    def tasks(self) -> list[str]:
+        return list(self._handles)
+
+    def device_setter(self, **kwargs):
+        """replica_device_setter for this cluster using the config's variable placement."""
+        if self.config.variable_placement == "greedy_bytes" and "ps_strategy" not in kwargs:
+            kwargs["ps_strategy"] = GreedyLoadBalancingStrategy(self.config.num_ps)
+        return _replica_device_setter(cluster=self.spec, **kwargs)
+
+    def reset(self, containers=None) -> None:
+        """Clears the variables of every task (`tf.Session.reset(cluster)`)."""
+        ray.get([h.reset.remote() for h in self._handles.values()],
+                timeout=self.config.connect_timeout_s)
+
+    def variables_report(self) -> dict:
+        """Per PS task: variable name -> bytes it holds."""
+        ps = [t for t in self._handles if t.startswith("/job:ps")]
+        reports = ray.get([self._handles[t].variable_report.remote() for t in ps],
+                          timeout=self.config.connect_timeout_s)
+        return dict(zip(ps, reports))
+
+    def shutdown(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._owns_actors:
+            for h in self._handles.values():
+                try:
+                    ray.kill(h, no_restart=True)
+                except Exception:  # noqa: BLE001, S110 - already gone
+                    pass
+            if self._placement_group is not None:
+                ray.util.remove_placement_group(self._placement_group)
+        if self._owns_ray and ray.is_initialized():
+            ray.shutdown()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.shutdown()
+
+    def __repr__(self) -> str:
+        return (f"<psflow.Cluster {self.config.num_ps} ps, {self.config.num_workers} workers, "
+                f"namespace={self.config.namespace!r}>")
+
+
+def _init_ray(config: ClusterConfig) -> bool:
+    """Starts or joins Ray; returns whether this call started it."""
+    if ray.is_initialized():
+        return False
+    kwargs = {"namespace": config.namespace, "include_dashboard": False,
+              "log_to_driver": False, "configure_logging": False}
+    if config.is_local:
+        needed = config.num_ps * config.ps.num_cpus + config.num_workers * config.worker.num_cpus
+        custom: dict = {}
+        for role in (config.ps, config.worker):
+            for k, v in role.resources.items():
+                custom[k] = custom.get(k, 0) + v * max(config.num_ps, config.num_workers)
+        ray.init(num_cpus=max(os.cpu_count() or 1, int(needed + 0.999)),
+                 resources=custom or None, **kwargs)
+    else:
+        try:
+            ray.init(address=config.address, **kwargs)
+        except Exception as e:  # noqa: BLE001 - any failure to reach Ray is the same to users
+            raise UnavailableError(None, None, f"Cannot connect to the Ray cluster at "
+                                   f"{config.address!r} (config key 'address'): {e}") from None
+    return True
+
+
+def launch(config_path_or_dict=None, *, num_ps=None, num_workers=None, **overrides) -> Cluster:
+    """Starts Ray as the config says (or joins it) and creates the PS and worker actors."""
+    config = load_config(config_path_or_dict, num_ps=num_ps, num_workers=num_workers,
+                         **overrides)
+    owns_ray = _init_ray(config)
+    try:
+        pg = None
+        bundles = []
+        roles = [("ps", i) for i in range(config.num_ps)] + [
+            ("worker", i) for i in range(config.num_workers)]
+        if config.placement_strategy:
+            from ray.util.placement_group import placement_group
+
+            for job, _ in roles:
+                res = config.ps if job == "ps" else config.worker
+                bundles.append({"CPU": res.num_cpus, **res.resources} if res.num_cpus
+                               else {**res.resources} or {"CPU": 0.01})
+            pg = placement_group(bundles, strategy=config.placement_strategy)
+            ray.get(pg.ready(), timeout=config.connect_timeout_s)
+        handles = {}
+        for n, (job, task) in enumerate(roles):
+            res = config.ps if job == "ps" else config.worker
+            options = {"name": _actor_name(job, task), "namespace": config.namespace,
+                       "num_cpus": res.num_cpus, "max_restarts": config.max_restarts,
+                       "max_concurrency": 1}
+            if res.memory:
+                options["memory"] = res.memory
+            if res.resources:
+                options["resources"] = dict(res.resources)
+            if pg is not None:
+                from ray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
+
+                options["scheduling_strategy"] = PlacementGroupSchedulingStrategy(
+                    placement_group=pg, placement_group_bundle_index=n)
+            handles[f"/job:{job}/task:{task}"] = ray.remote(_ROLES[job]).options(
+                **options).remote()
+        ray.get([h.ping.remote() for h in handles.values()], timeout=config.connect_timeout_s)
+    except Exception:
+        if owns_ray:
+            ray.shutdown()
+        raise
+    return Cluster(config, handles, owns_ray, owns_actors=True, placement_group=pg)
+
+
+def connect(config_path_or_dict=None, **overrides) -> Cluster:
+    """Attaches to the named actors of a cluster launched elsewhere in the same namespace."""
+    config = load_config(config_path_or_dict, **overrides)
+    owns_ray = _init_ray(config)
+    handles = {}
+    for job, count in (("ps", config.num_ps), ("worker", config.num_workers)):
+        for task in range(count):
+            try:
+                handles[f"/job:{job}/task:{task}"] = ray.get_actor(
+                    _actor_name(job, task), namespace=config.namespace)
+            except ValueError:
+                raise UnavailableError(None, None, f"No psflow {job} task {task} in Ray "
+                                       f"namespace {config.namespace!r}") from None
+    return Cluster(config, handles, owns_ray, owns_actors=False)

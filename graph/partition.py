@@ -1,0 +1,134 @@
+"""Partitioning a pruned plan across tasks: `partition` splits the ops per task and orders
+the pieces into stages so that every cross-task dependency points from an earlier stage
+to a later one (typically PS reads -> worker compute -> PS apply). Each stage is compiled
+to its own PlanSpec; its inputs are user feeds and outputs of earlier stages, passed
+actor to actor. Constants and variable nodes are not stages of their own: they are copied
+into every stage that uses them (a variable is read where it lives, by its consumer).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .framework import Operation, Tensor
+from .plan import PlanSpec, compile_plan
+
+_FREE = ("Const", "VariableV2")
+
+
+@dataclass
+class StagePlan:
+    """One (task, level) piece of a step. `inputs` says where each plan feed comes from:
+    ("feed", i) = the i-th user feed, ("stage", s, k) = output k of stage s. `after` lists
+    stages that must finish first (control edges), `outputs` the produced tensor names."""
+
+    task: str
+    level: int
+    plan: PlanSpec
+    inputs: list[tuple] = field(default_factory=list)
+    outputs: list[str] = field(default_factory=list)
+    after: list[int] = field(default_factory=list)
+
+
+@dataclass
+class DistributedPlan:
+    stages: list[StagePlan]
+    fetches: list[tuple]  # per fetch: ("stage", s, k) or ("feed", i)
+
+
+def _is_free(op: Operation) -> bool:
+    return op.type in _FREE and not op.control_inputs
+
+
+def partition(ops: list[Operation], fetches: list[Tensor], feeds: list[Tensor],
+              task_for) -> DistributedPlan:
+    """Splits pruned, ordered `ops` into stages by `task_for(op)` and compiles each."""
+    fed = {t.name: i for i, t in enumerate(feeds)}
+    task: dict[int, str] = {}
+    level: dict[int, int] = {}
+    for op in ops:
+        if _is_free(op):
+            continue
+        task[op._id] = task_for(op)
+        lvl = 0
+        deps = [t.op for t in op.inputs if t.name not in fed] + list(op.control_inputs)
+        for p in deps:
+            if p._id not in level:
+                continue
+            lvl = max(lvl, level[p._id] + (0 if task[p._id] == task[op._id] else 1))
+        level[op._id] = lvl
+    # Fetched constants or variables get produced by a stage too.
+    extra: list[Operation] = []
+    for t in fetches:
+        if t.name not in fed and _is_free(t.op) and t.op._id not in task:
+            task[t.op._id] = task_for(t.op)
+            level[t.op._id] = 0
+            extra.append(t.op)
+    keys = sorted({(level[i], task[i]) for i in task})
+    stage_index = {k: n for n, k in enumerate(keys)}
+    members: dict[int, list[Operation]] = {n: [] for n in range(len(keys))}
+    for op in ops:
+        if op._id in task:
+            members[stage_index[(level[op._id], task[op._id])]].append(op)
+    stage_of = {op._id: stage_index[(level[op._id], task[op._id])]
+                for ops_ in members.values() for op in ops_}
+    # Tensors each stage consumes from elsewhere, and what it must output.
+    needs: dict[int, list[Tensor]] = {n: [] for n in members}
+    after: dict[int, list[int]] = {n: [] for n in members}
+    outputs: dict[int, list[Tensor]] = {n: [] for n in members}
+    for n, stage_ops in members.items():
+        seen = set()
+        for op in stage_ops:
+            for t in op.inputs:
+                if t.name in seen:
+                    continue
+                if t.name in fed or (t.op._id in stage_of and stage_of[t.op._id] != n):
+                    needs[n].append(t)
+                    seen.add(t.name)
+                    if t.name not in fed:
+                        _add_output(outputs[stage_of[t.op._id]], t)
+            for c in op.control_inputs:
+                s = stage_of.get(c._id)
+                if s is not None and s != n and s not in after[n]:
+                    after[n].append(s)
+    for t in fetches:
+        if t.name not in fed:
+            _add_output(outputs[stage_of[t.op._id]], t)
+    stages = []
+    for n, stage_ops in members.items():
+        used_free = _free_inputs(stage_ops, extra)
+        plan_ops = sorted(used_free + stage_ops, key=lambda o: o._id)
+        plan = compile_plan(plan_ops, outputs[n], needs[n])
+        inputs = []
+        for t in needs[n]:
+            if t.name in fed:
+                inputs.append(("feed", fed[t.name]))
+            else:
+                s = stage_of[t.op._id]
+                inputs.append(("stage", s, [o.name for o in outputs[s]].index(t.name)))
+        level_, task_ = keys[n]
+        stages.append(StagePlan(task_, level_, plan, inputs, [t.name for t in outputs[n]],
+                                after[n]))
+    fetch_sources = []
+    for t in fetches:
+        if t.name in fed:
+            fetch_sources.append(("feed", fed[t.name]))
+        else:
+            s = stage_of[t.op._id]
+            fetch_sources.append(("stage", s, [o.name for o in outputs[s]].index(t.name)))
+    return DistributedPlan(stages, fetch_sources)
+
+
+def _add_output(outs: list[Tensor], t: Tensor) -> None:
+    if all(o.name != t.name for o in outs):
+        outs.append(t)
+
+
+def _free_inputs(stage_ops: list[Operation], extra: list[Operation]) -> list[Operation]:
+    ids = {op._id for op in stage_ops}
+    found: dict[int, Operation] = {}
+    for op in stage_ops:
+        for t in op.inputs:
+            if _is_free(t.op) and t.op._id not in ids:
+                found[t.op._id] = t.op
+    return list(found.values())

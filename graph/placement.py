@@ -1,0 +1,162 @@
+"""Placement: `tf.train.ClusterSpec`, `replica_device_setter` with round-robin and greedy
+(by variable bytes) PS strategies, and `task_of` mapping an op's device to the task
+that runs it."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .device import DeviceSpec
+from .errors import InvalidArgumentError
+
+DEFAULT_WORKER = "/job:worker/task:0"
+PS_OPS = ("Variable", "VariableV2", "AutoReloadVariable", "MutableHashTable",
+          "MutableHashTableV2", "MutableHashTableOfTensors", "MutableDenseHashTable",
+          "VarHandleOp")
+
+
+class ClusterSpec:
+    """Jobs and their tasks: `{"ps": ["host:port", ...], "worker": [...]}`."""
+
+    def __init__(self, cluster):
+        if isinstance(cluster, ClusterSpec):
+            cluster = cluster.as_dict()
+        elif hasattr(cluster, "spec") and isinstance(cluster.spec, ClusterSpec):
+            cluster = cluster.spec.as_dict()
+        if not isinstance(cluster, dict):
+            raise TypeError(f"cluster must be a dict or ClusterSpec, not {type(cluster)}")
+        self._jobs: dict[str, dict[int, str]] = {}
+        for job, tasks in cluster.items():
+            if isinstance(tasks, dict):
+                self._jobs[job] = {int(k): str(v) for k, v in tasks.items()}
+            else:
+                self._jobs[job] = {i: str(v) for i, v in enumerate(tasks)}
+
+    @property
+    def jobs(self) -> list[str]:
+        return list(self._jobs)
+
+    def num_tasks(self, job_name: str) -> int:
+        if job_name not in self._jobs:
+            raise ValueError(f"No such job in cluster: {job_name!r}")
+        return len(self._jobs[job_name])
+
+    def task_indices(self, job_name: str) -> list[int]:
+        return sorted(self._jobs[job_name])
+
+    def task_address(self, job_name: str, task_index: int) -> str:
+        return self._jobs[job_name][task_index]
+
+    def job_tasks(self, job_name: str) -> list[str]:
+        tasks = self._jobs[job_name]
+        return [tasks[i] for i in sorted(tasks)]
+
+    def as_dict(self) -> dict:
+        return {job: self.job_tasks(job) for job in self._jobs}
+
+    def as_cluster_def(self) -> dict:
+        return self.as_dict()
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, ClusterSpec) and self.as_dict() == other.as_dict()
+
+    def __repr__(self) -> str:
+        return f"ClusterSpec({self.as_dict()})"
+
+
+class _RoundRobinStrategy:
+    """TF's default: variables go to PS tasks 0, 1, 2, ... in creation order."""
+
+    def __init__(self, num_tasks: int):
+        self._num_tasks = num_tasks
+        self._next = 0
+
+    def __call__(self, op) -> int:
+        task = self._next
+        self._next = (self._next + 1) % self._num_tasks
+        return task
+
+
+def byte_size_load_fn(op) -> int:
+    """The bytes of a variable op's value (from its static shape and dtype)."""
+    shape = op.outputs[0].shape
+    if not shape.is_fully_defined():
+        raise ValueError(f"Cannot compute the size of variable {op.name} with shape {shape}")
+    return int(np.prod(shape.as_list(), dtype=np.int64)) * op.outputs[0].dtype.size
+
+
+class GreedyLoadBalancingStrategy:
+    """Puts each variable on the PS task with the fewest bytes so far."""
+
+    def __init__(self, num_tasks: int, load_fn=byte_size_load_fn):
+        self._loads = np.zeros(num_tasks, dtype=np.int64)
+        self._load_fn = load_fn
+
+    def __call__(self, op) -> int:
+        task = int(np.argmin(self._loads))
+        self._loads[task] += self._load_fn(op)
+        return task
+
+
+class _ReplicaDeviceChooser:
+    def __init__(self, ps_tasks, ps_device, worker_device, merge_devices, ps_ops, ps_strategy):
+        self._ps_tasks = ps_tasks
+        self._ps_device = ps_device
+        self._worker_device = worker_device
+        self._merge_devices = merge_devices
+        self._ps_ops = ps_ops
+        self._ps_strategy = ps_strategy
+
+    def device_function(self, op) -> str:
+        current = DeviceSpec.from_string(op.device or "")
+        if self._ps_tasks and self._ps_device and op.type in self._ps_ops:
+            ps = DeviceSpec.from_string(self._ps_device)
+            if ps.job and (not current.job or current.job == ps.job):
+                ps = DeviceSpec(ps.job, ps.replica, self._ps_strategy(op), ps.device_type,
+                                ps.device_index)
+            return ps.merge(current).to_string()
+        worker = DeviceSpec.from_string(self._worker_device or "")
+        return worker.merge(current).to_string()
+
+
+def replica_device_setter(ps_tasks=0, ps_device="/job:ps", worker_device="/job:worker",
+                          merge_devices=True, cluster=None, ps_ops=None, ps_strategy=None):
+    """A device function for `tf.device`: variables on PS tasks (round-robin by default, or
+    `ps_strategy`), every other op on `worker_device`."""
+    if cluster is not None:
+        spec = ClusterSpec(cluster)
+        if "ps" not in spec.jobs:
+            return None
+        ps_tasks = spec.num_tasks("ps")
+    if ps_tasks == 0 and cluster is None:
+        return None
+    ps_ops = list(ps_ops) if ps_ops is not None else list(PS_OPS)
+    if ps_strategy is None:
+        ps_strategy = _RoundRobinStrategy(ps_tasks)
+    if not callable(ps_strategy):
+        raise TypeError("ps_strategy must be callable")
+    chooser = _ReplicaDeviceChooser(ps_tasks, ps_device, worker_device, merge_devices, ps_ops,
+                                    ps_strategy)
+    return chooser.device_function
+
+
+def task_of(device: str, spec: ClusterSpec | None = None, op_name: str = "") -> str:
+    """The task ("/job:J/task:T") that runs an op placed on `device` (default: worker 0).
+    With a ClusterSpec, a device naming a job or task that does not exist is an
+    InvalidArgumentError naming the op."""
+    d = DeviceSpec.from_string(device)
+    if d.job is None or d.job == "localhost":
+        return DEFAULT_WORKER
+    task = d.task or 0
+    if spec is not None:
+        if d.job not in spec.jobs or task not in spec.task_indices(d.job):
+            raise InvalidArgumentError(
+                op_name, None,
+                f"Cannot assign a device for operation {op_name}: {device} names a task that "
+                f"does not exist in the cluster {spec.as_dict()}",
+            )
+    return f"/job:{d.job}/task:{task}"
+
+
+__all__ = ["ClusterSpec", "GreedyLoadBalancingStrategy", "replica_device_setter", "task_of",
+           "byte_size_load_fn", "InvalidArgumentError"]

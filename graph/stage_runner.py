@@ -1,0 +1,57 @@
+"""`StageRunner`: what a PS or worker process does with stage plans. Plans arrive once as
+msgpack blobs (`register_plan`), are bound to kernels by an Executor over this process's
+VariableStore, and then run step after step (`run_stage`) with their inputs as arguments.
+Plain Python, no ray: tests drive it directly, cluster/ wraps it as an actor."""
+
+from __future__ import annotations
+
+from . import wire
+from .errors import NotFoundError
+from .executor import Executor
+from .plan import plan_from_wire
+from .variable_store import VariableStore
+
+
+class StageRunner:
+    def __init__(self):
+        self.store = VariableStore()
+        self._plans: dict[str, Executor] = {}
+
+    def ping(self) -> bool:
+        return True
+
+    def register_plan(self, plan_id: str, blob: bytes) -> bool:
+        self._plans[plan_id] = Executor(plan_from_wire(wire.unpack(blob)), self.store)
+        return True
+
+    def forget_plans(self, plan_ids: list[str]) -> int:
+        for plan_id in plan_ids:
+            self._plans.pop(plan_id, None)
+        return len(self._plans)
+
+    def run_stage(self, plan_id: str, traced: bool, *args):
+        """Runs a registered stage. `args` are the plan's feeds followed by completion
+        tokens of stages it must wait for (ignored here: Ray resolved them already).
+        Returns the plan's outputs and, last, a token (the op trace when `traced`)."""
+        executor = self._plans.get(plan_id)
+        if executor is None:
+            raise NotFoundError(None, None, f"Plan {plan_id} is not registered on this task")
+        feeds = args[:len(executor.plan.feeds)]
+        if traced:
+            values, trace = executor.run_traced(feeds)
+            token = [list(t) for t in trace]
+        else:
+            values = executor.run(feeds)
+            token = None
+        if not values:
+            return token
+        return (*values, token)
+
+    def reset(self) -> bool:
+        """Clears every variable this task owns (`tf.Session.reset`)."""
+        self.store.clear()
+        return True
+
+    def variable_report(self) -> dict:
+        """Name -> bytes of the variables this task holds."""
+        return {name: int(value.nbytes) for name, value in self.store.items()}
