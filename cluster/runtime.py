@@ -18,6 +18,7 @@ import ray
 
 from psflow.graph import errors as tf_errors
 from psflow.graph import wire
+from psflow.graph.executor import check_fetched
 from psflow.graph.partition import partition
 from psflow.graph.placement import task_of
 from psflow.graph.plan import plan_to_wire, prune_to_fetches
@@ -68,21 +69,35 @@ class ClusterRuntime:
     def execute(self, compiled: _Compiled, feed_values, options=None, run_metadata=None):
         traced = run_metadata is not None and getattr(options, "trace_level", 0) not in (0, None)
         refs: list[list] = []
+        step_id = uuid.uuid4().hex
         for method, plan_id, inputs, after, n_out in compiled.calls:
             args = [feed_values[src[1]] if src[0] == "feed" else refs[src[1]][src[2]]
                     for src in inputs]
             args += [refs[a][-1] for a in after]
-            out = method.options(num_returns=n_out + 1).remote(plan_id, traced, *args)
+            out = method.options(num_returns=n_out + 1).remote(plan_id, traced, step_id, *args)
             refs.append([out] if n_out == 0 else list(out))
         wanted = [refs[src[1]][src[2]] for src in compiled.fetches if src[0] == "stage"]
         tokens = [r[-1] for r in refs]
-        got = _get(wanted + tokens, STEP_TIMEOUT_S)
+        try:
+            got = _get(wanted + tokens, STEP_TIMEOUT_S)
+        except tf_errors.OpError:
+            self._rollback(compiled, step_id)
+            raise
         values, it = [], iter(got[:len(wanted)])
         for src in compiled.fetches:
             values.append(feed_values[src[1]] if src[0] == "feed" else next(it))
         if traced:
             _trace(run_metadata, compiled.stages, got[len(wanted):])
-        return values
+        return check_fetched(values)
+
+    def _rollback(self, compiled: _Compiled, step_id: str) -> None:
+        """A failed step leaves variables as they were: undo its writes on every task."""
+        handles = {stage.task: self.cluster.handle(stage.task) for stage in compiled.stages}
+        try:
+            ray.get([h.rollback.remote(step_id) for h in handles.values()],
+                    timeout=self.cluster.config.connect_timeout_s)
+        except Exception:  # noqa: BLE001, S110 - a dead task has nothing left to undo
+            pass
 
     def close(self) -> None:
         with self._lock:

@@ -31,6 +31,15 @@ def _reading_variables(fn, positions: tuple, stateful: bool):
     return kernel
 
 
+def check_fetched(values: list) -> list:
+    """Fetched values of a step: a dead tensor (untaken cond branch) cannot be fetched."""
+    for value in values:
+        if value is DEAD:
+            raise InvalidArgumentError(None, None, "Retval does not have value: a fetched "
+                                       "tensor is on a cond branch that was not taken")
+    return values
+
+
 class Executor:
     """A PlanSpec bound to kernels and to the VariableStore its stateful ops use."""
 
@@ -61,12 +70,14 @@ class Executor:
             steps.append((fn, ins, out, multi, tuple(free)))
         self._steps = steps
         self._controls = [tuple(s.controls) for s in plan.steps]
+        self._control_slots = [tuple(s.control_slots) for s in plan.steps]
         self._merges = [s.type == "Merge" for s in plan.steps]
         if plan.conditional:
             self.run = self._run_conditional
 
-    def run(self, feed_values) -> list:
-        """Runs one step; returns the fetched values. A failure undoes variable writes."""
+    def run(self, feed_values, journal: dict | None = None) -> list:
+        """Runs one step; returns the fetched values. A failure undoes variable writes; on
+        success the old values of written variables are added to `journal` if given."""
         vals = self._template.copy()
         for slot, value in zip(self._feed_slots, feed_values):
             vals[slot] = value
@@ -92,9 +103,12 @@ class Executor:
             if state is not None:
                 state.rollback()
             raise self._op_error(index, err) from err
+        if journal is not None and state is not None:
+            for name, old in state.journal.items():
+                journal.setdefault(name, old)
         return [vals[i] for i in self._fetch_slots]
 
-    def _run_conditional(self, feed_values) -> list:
+    def _run_conditional(self, feed_values, journal: dict | None = None) -> list:
         """`run` for plans with cond: a step with a dead input or a dead control input is
         skipped and its outputs are dead; Merge forwards whichever input is alive."""
         vals = self._template.copy()
@@ -111,6 +125,7 @@ class Executor:
                 args = [vals[i] for i in ins]
                 if not self._merges[index] and (
                     any(a is DEAD for a in args) or any(dead[c] for c in self._controls[index])
+                    or any(vals[c] is DEAD for c in self._control_slots[index])
                 ):
                     dead[index] = True
                     for slot in out if multi else (out,):
@@ -128,13 +143,10 @@ class Executor:
             if state is not None:
                 state.rollback()
             raise self._op_error(index, err) from err
-        values = [vals[i] for i in self._fetch_slots]
-        if any(v is DEAD for v in values):
-            if state is not None:
-                state.rollback()
-            raise InvalidArgumentError(None, None, "Retval does not have value: a fetched "
-                                       "tensor is on a cond branch that was not taken")
-        return values
+        if journal is not None and state is not None:
+            for name, old in state.journal.items():
+                journal.setdefault(name, old)
+        return [vals[i] for i in self._fetch_slots]
 
     def run_traced(self, feed_values, clock=time.perf_counter_ns) -> tuple[list, list]:
         """Like `run`, also returning (op name, op type, start us, duration us) per step."""

@@ -64,6 +64,7 @@ def partition(ops: list[Operation], fetches: list[Tensor], feeds: list[Tensor],
             task[t.op._id] = task_for(t.op)
             level[t.op._id] = 0
             extra.append(t.op)
+    conditional = any(op.type == "Switch" for op in ops)
     keys = sorted({(level[i], task[i]) for i in task})
     stage_index = {k: n for n, k in enumerate(keys)}
     members: dict[int, list[Operation]] = {n: [] for n in range(len(keys))}
@@ -89,7 +90,15 @@ def partition(ops: list[Operation], fetches: list[Tensor], feeds: list[Tensor],
                         _add_output(outputs[stage_of[t.op._id]], t)
             for c in op.control_inputs:
                 s = stage_of.get(c._id)
-                if s is not None and s != n and s not in after[n]:
+                if s is None or s == n:
+                    continue
+                if conditional and c.outputs and c.outputs[0].name not in seen:
+                    # Deadness must cross too: the control source's value travels as data.
+                    t = c.outputs[0]
+                    needs[n].append(t)
+                    seen.add(t.name)
+                    _add_output(outputs[s], t)
+                elif s not in after[n]:
                     after[n].append(s)
     for t in fetches:
         if t.name not in fed:
@@ -98,7 +107,7 @@ def partition(ops: list[Operation], fetches: list[Tensor], feeds: list[Tensor],
     for n, stage_ops in members.items():
         used_free = _free_inputs(stage_ops, extra)
         plan_ops = sorted(used_free + stage_ops, key=lambda o: o._id)
-        plan = compile_plan(plan_ops, outputs[n], needs[n])
+        plan = compile_plan(plan_ops, outputs[n], needs[n], conditional)
         inputs = []
         for t in needs[n]:
             if t.name in fed:

@@ -31,6 +31,7 @@ class StepSpec:
     outputs: list[int]
     controls: list[int] = field(default_factory=list)  # step indices (cond plans only)
     reads: list[int] = field(default_factory=list)  # input positions holding a variable name
+    control_slots: list[int] = field(default_factory=list)  # fed control edges (cond plans)
 
 
 @dataclass
@@ -108,7 +109,8 @@ def variable_name(ref: Tensor) -> str:
     return ref._op._attrs.get("shared_name") or ref._op._name
 
 
-def compile_plan(ops: list[Operation], fetches: list[Tensor], feeds: list[Tensor]) -> PlanSpec:
+def compile_plan(ops: list[Operation], fetches: list[Tensor], feeds: list[Tensor],
+                 conditional: bool | None = None) -> PlanSpec:
     """A PlanSpec running `ops` (pruned, ordered) with `feeds` given and `fetches` returned."""
     slots: dict[str, int] = {}
     constants: list[tuple[int, object]] = []
@@ -126,7 +128,8 @@ def compile_plan(ops: list[Operation], fetches: list[Tensor], feeds: list[Tensor
     steps: list[StepSpec] = []
     step_of: dict[int, int] = {}
     stateful = False
-    conditional = any(op._type == "Switch" for op in ops)
+    if conditional is None:
+        conditional = any(op._type == "Switch" for op in ops)
     for op in ops:
         opdef = get_op_def(op._type)
         if op._type == "Const" and not (conditional and op._control_inputs):
@@ -160,11 +163,15 @@ def compile_plan(ops: list[Operation], fetches: list[Tensor], feeds: list[Tensor
             else:
                 slots[t._name] = new_slot()
                 outs.append(slots[t._name])
-        controls = []
+        controls, control_slots = [], []
         if conditional:
             controls = [step_of[c._id] for c in op._control_inputs if c._id in step_of]
+            control_slots = [slots[c._outputs[0]._name] for c in op._control_inputs
+                             if c._id not in step_of and c._outputs
+                             and c._outputs[0]._name in slots]
         step_of[op._id] = len(steps)
-        steps.append(StepSpec(op._name, op._type, _plain_attrs(op), ins, outs, controls, reads))
+        steps.append(StepSpec(op._name, op._type, _plain_attrs(op), ins, outs, controls, reads,
+                              control_slots))
     for t in fetches:
         if t._op._type in _REF_TYPES and t._name not in slots:
             # Fetching a variable reads it, as a step of its own at the end.
@@ -224,8 +231,8 @@ def plan_to_wire(plan: PlanSpec) -> dict:
         "constants": [[slot, value] for slot, value in plan.constants],
         "feeds": plan.feeds, "fetches": plan.fetches, "stateful": plan.stateful,
         "keep": plan.keep, "conditional": plan.conditional,
-        "steps": [[s.name, s.type, s.attrs, s.inputs, s.outputs, s.controls, s.reads]
-                  for s in plan.steps],
+        "steps": [[s.name, s.type, s.attrs, s.inputs, s.outputs, s.controls, s.reads,
+                   s.control_slots] for s in plan.steps],
     }
 
 

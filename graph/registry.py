@@ -161,5 +161,13 @@ class _Dead:
     def __repr__(self) -> str:
         return "DEAD"
 
+    def __reduce__(self):
+        # Stays the one DEAD object when it crosses to another process.
+        return (_dead, ())
+
+
+def _dead() -> _Dead:
+    return DEAD
+
 
 DEAD = _Dead()

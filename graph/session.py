@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import InvalidArgumentError
-from .executor import Executor
+from .executor import Executor, check_fetched
 from .framework import Graph, Operation, Tensor, get_default_graph
 from .plan import compile_plan, prune_to_fetches
 from .variable_store import VariableStore
@@ -237,8 +237,9 @@ class InProcessRuntime:
         if options is not None and run_metadata is not None and _tracing(options):
             values, trace = compiled.run_traced(feed_values)
             _fill_step_stats(run_metadata, {"/job:localhost/replica:0/task:0/device:CPU:0": trace})
-            return values
-        return compiled.run(feed_values)
+            return check_fetched(values)
+        values = compiled.run(feed_values)
+        return check_fetched(values) if compiled.plan.conditional else values
 
     def close(self) -> None:
         pass

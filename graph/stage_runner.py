@@ -5,6 +5,8 @@ Plain Python, no ray: tests drive it directly, cluster/ wraps it as an actor."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 from . import wire
 from .errors import NotFoundError
 from .executor import Executor
@@ -16,6 +18,9 @@ class StageRunner:
     def __init__(self):
         self.store = VariableStore()
         self._plans: dict[str, Executor] = {}
+        # step id -> old values of the variables that step wrote here, so the coordinator
+        # can undo a step that failed on another task (bounded: recent steps only).
+        self._journals: OrderedDict[str, dict] = OrderedDict()
 
     def ping(self) -> bool:
         return True
@@ -29,7 +34,7 @@ class StageRunner:
             self._plans.pop(plan_id, None)
         return len(self._plans)
 
-    def run_stage(self, plan_id: str, traced: bool, *args):
+    def run_stage(self, plan_id: str, traced: bool, step_id: str, *args):
         """Runs a registered stage. `args` are the plan's feeds followed by completion
         tokens of stages it must wait for (ignored here: Ray resolved them already).
         Returns the plan's outputs and, last, a token (the op trace when `traced`)."""
@@ -41,11 +46,26 @@ class StageRunner:
             values, trace = executor.run_traced(feeds)
             token = [list(t) for t in trace]
         else:
-            values = executor.run(feeds)
+            journal = self._journals.get(step_id)
+            if journal is None and executor.plan.stateful:
+                journal = self._journals[step_id] = {}
+                while len(self._journals) > 64:
+                    self._journals.popitem(last=False)
+            values = executor.run(feeds, journal)
             token = None
         if not values:
             return token
         return (*values, token)
+
+    def rollback(self, step_id: str) -> bool:
+        """Undoes the variable writes a step made on this task (it failed elsewhere)."""
+        journal = self._journals.pop(step_id, None)
+        for name, old in (journal or {}).items():
+            if old is None:
+                self.store.delete(name)
+            else:
+                self.store.set(name, old)
+        return journal is not None
 
     def reset(self) -> bool:
         """Clears every variable this task owns (`tf.Session.reset`)."""

@@ -112,7 +112,8 @@ class Variable:
         return self._snapshot
 
     def read_value(self) -> Tensor:
-        return _array.identity(self._variable, name="read")
+        with colocate_with(self._variable.op):
+            return _array.identity(self._variable, name="read")
 
     @property
     def name(self) -> str:

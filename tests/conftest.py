@@ -28,7 +28,26 @@ def numpy_errors_raise():
         yield
 
 
-@pytest.fixture(params=["in_process"])
+@pytest.fixture(scope="session")
+def local_cluster():
+    """One local Ray cluster (2 PS, 2 workers, own namespace) for the whole test session."""
+    import os
+
+    from psflow import cluster as pscluster
+
+    with pscluster.launch(num_ps=2, num_workers=2, namespace=f"psflow-test-{os.getpid()}") as c:
+        yield c
+
+
+@pytest.fixture(params=["in_process", pytest.param("cluster", marks=pytest.mark.ray)])
 def target(request):
-    """The session target behaviour tests run against."""
-    return None
+    """The session target behaviour tests run against. On the cluster, the test's graph is
+    built under the cluster's replica_device_setter (variables on PS tasks, the rest on
+    workers) and the PS variables start empty."""
+    if request.param == "in_process":
+        yield None
+        return
+    cluster = request.getfixturevalue("local_cluster")
+    cluster.reset()
+    with tf.get_default_graph().device(tf.train.replica_device_setter(cluster=cluster)):
+        yield cluster
