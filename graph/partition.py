@@ -57,6 +57,23 @@ def partition(ops: list[Operation], fetches: list[Tensor], feeds: list[Tensor],
                 continue
             lvl = max(lvl, level[p._id] + (0 if task[p._id] == task[op._id] else 1))
         level[op._id] = lvl
+    # Then as late as consumers allow: ops that do not wait on another task join the stage of
+    # their consumers instead of making an extra stage (one actor call fewer per step).
+    fetched = {t.op._id for t in fetches}
+    consumers: dict[int, list[Operation]] = {}
+    for op in ops:
+        if op._id not in level:
+            continue
+        for p in [t.op for t in op.inputs if t.name not in fed] + list(op.control_inputs):
+            if p._id in level:
+                consumers.setdefault(p._id, []).append(op)
+    for op in reversed(ops):
+        users = consumers.get(op._id)
+        if op._id not in level or not users or op._id in fetched:
+            continue
+        latest = min(level[c._id] - (0 if task[c._id] == task[op._id] else 1) for c in users)
+        if latest > level[op._id]:
+            level[op._id] = latest
     # Fetched constants or variables get produced by a stage too.
     extra: list[Operation] = []
     for t in fetches:
