@@ -22,6 +22,7 @@ from psflow.graph.executor import check_fetched
 from psflow.graph.partition import partition
 from psflow.graph.placement import task_of
 from psflow.graph.plan import plan_to_wire, prune_to_fetches
+from psflow.graph.session import fill_step_stats
 
 STEP_TIMEOUT_S = 300.0
 
@@ -136,13 +137,4 @@ def _trace(run_metadata, stages, traces) -> None:
     for stage, trace in zip(stages, traces):
         device = f"{stage.task.replace('/task', '/replica:0/task')}/device:CPU:0"
         by_device.setdefault(device, []).extend(tuple(t) for t in trace or [])
-    for device, trace in by_device.items():
-        dev = run_metadata.step_stats.dev_stats.add()
-        dev.device = device
-        for name, op_type, start_us, dur_us in trace:
-            node = dev.node_stats.add()
-            node.node_name = name
-            node.timeline_label = f"{name} = {op_type}()"
-            node.all_start_micros = int(start_us)
-            node.op_end_rel_micros = int(dur_us)
-            node.all_end_rel_micros = int(dur_us)
+    fill_step_stats(run_metadata, by_device)

@@ -236,7 +236,7 @@ class InProcessRuntime:
     def execute(self, compiled: Executor, feed_values, options=None, run_metadata=None):
         if options is not None and run_metadata is not None and _tracing(options):
             values, trace = compiled.run_traced(feed_values)
-            _fill_step_stats(run_metadata, {"/job:localhost/replica:0/task:0/device:CPU:0": trace})
+            fill_step_stats(run_metadata, {"/job:localhost/replica:0/task:0/device:CPU:0": trace})
             return check_fetched(values)
         values = compiled.run(feed_values)
         return check_fetched(values) if compiled.plan.conditional else values
@@ -249,7 +249,7 @@ def _tracing(options) -> bool:
     return getattr(options, "trace_level", 0) not in (0, None)
 
 
-def _fill_step_stats(run_metadata, traces: dict) -> None:
+def fill_step_stats(run_metadata, traces: dict) -> None:
     """Adds one dev_stats entry per device and a node stat per op to RunMetadata."""
     for device, trace in traces.items():
         dev = run_metadata.step_stats.dev_stats.add()
