@@ -122,7 +122,7 @@ def partition(ops: list[Operation], fetches: list[Tensor], feeds: list[Tensor],
             _add_output(outputs[stage_of[t.op._id]], t)
     stages = []
     for n, stage_ops in members.items():
-        used_free = _free_inputs(stage_ops, extra)
+        used_free = _free_inputs(stage_ops)
         plan_ops = sorted(used_free + stage_ops, key=lambda o: o._id)
         plan = compile_plan(plan_ops, outputs[n], needs[n], conditional)
         inputs = []
@@ -150,7 +150,7 @@ def _add_output(outs: list[Tensor], t: Tensor) -> None:
         outs.append(t)
 
 
-def _free_inputs(stage_ops: list[Operation], extra: list[Operation]) -> list[Operation]:
+def _free_inputs(stage_ops: list[Operation]) -> list[Operation]:
     ids = {op._id for op in stage_ops}
     found: dict[int, Operation] = {}
     for op in stage_ops:

@@ -220,10 +220,6 @@ def slot_lifetimes(plan: PlanSpec) -> list[list[int]]:
     return frees
 
 
-def is_plain(value) -> bool:
-    return isinstance(value, (np.ndarray, str, int, float, bool, type(None), list, dict))
-
-
 def plan_to_wire(plan: PlanSpec) -> dict:
     """A PlanSpec as plain data (msgpack-safe with graph/wire.py)."""
     return {

@@ -151,10 +151,6 @@ def gradient_function(op_type: str, override: str | None = None):
     return get_op_def(op_type).grad
 
 
-def spec(dtype, shape=None, value=None) -> TensorSpec:
-    return TensorSpec(_dt.as_dtype(dtype), TensorShape(shape), value)
-
-
 class _Dead:
     """The value of a tensor on a cond branch that was not taken (TF's dead tensors)."""
 

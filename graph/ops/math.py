@@ -63,11 +63,6 @@ def _real_div_grad(op, grad):
     return [reduce_to_shape(real_div(grad, y), x), reduce_to_shape(dy, y)]
 
 
-def _floor_div_grad(op, grad):
-    """Piecewise constant: no gradient flows (TF returns None for both inputs)."""
-    return [None, None]
-
-
 def _floor_mod_grad(op, grad):
     """d_x = grad, d_y = -grad * floor(x / y)."""
     x, y = op.inputs
@@ -125,7 +120,8 @@ _register_binary("Add", np.add, _add_grad, types=_NUM + (_dt.string,))
 _register_binary("Sub", np.subtract, _sub_grad)
 _register_binary("Mul", np.multiply, _mul_grad)
 _register_binary("RealDiv", np.true_divide, _real_div_grad, types=_FLOAT)
-_register_binary("FloorDiv", _int_checked(np.floor_divide, "FloorDiv"), _floor_div_grad)
+# Piecewise constant: no gradient flows through floor division.
+_register_binary("FloorDiv", _int_checked(np.floor_divide, "FloorDiv"), NOT_DIFFERENTIABLE)
 _register_binary("FloorMod", _int_checked(np.mod, "FloorMod"), _floor_mod_grad)
 _register_binary("Pow", np.power, _pow_grad)
 _register_binary("Maximum", np.maximum, _maximum_grad)

@@ -175,8 +175,7 @@ ROWS += [
     Row("Any", lambda t: tf.reduce_any(t, axis=0), lambda a: np.any(a, 0),
         [np.array([[True, False], [False, False]])], grad=False),
     Row("All", tf.reduce_all, np.all, [np.array([[True, False], [True, True]])], grad=False),
-    Row("Select-float64", lambda c, x, y: tf.where_v1(c, x, y) if hasattr(tf, "where_v1")
-        else _select(c, x, y), np.where,
+    Row("Select-float64", lambda c, x, y: _select(c, x, y), np.where,
         [np.array([True, False, True]), r(3, dtype=np.float64), r(3, dtype=np.float64)],
         diff=[1, 2]),
     Row("BroadcastTo-float64", lambda x: tf.broadcast_to(x, [3, 2, 4]),
@@ -188,6 +187,18 @@ ROWS += [
     Row("UnsortedSegmentSum-float64",
         lambda d: tf.unsorted_segment_sum(d, tf.constant([0, 2, 0, -1]), 3),
         lambda d: np.stack([d[0] + d[2], np.zeros(2), d[1]]), [r(4, 2, dtype=np.float64)]),
+]
+ROWS += [
+    Row("SplitV-float64",
+        lambda a, g: tf.gradients(tf.concat([a, a * 2.0], 0), a, grad_ys=g)[0],
+        lambda a, g: g[:2] + 2.0 * g[2:], [r(2, dtype=np.float64), r(4, dtype=np.float64)],
+        diff=[1]),
+    Row("Switch-Merge-cond-float64",
+        lambda x: tf.cond(tf.constant(True), lambda: x * x, lambda: x + 1.0),
+        lambda x: x * x, [r(3, dtype=np.float64)]),
+    Row("Switch-Merge-cond-false-float64",
+        lambda x: tf.cond(tf.constant(False), lambda: x * x, lambda: x * 3.0),
+        lambda x: x * 3.0, [r(3, dtype=np.float64)]),
 ]
 
 
