@@ -59,6 +59,8 @@ class Executor:
         for spec, free in zip(plan.steps, frees):
             opdef = get_op_def(spec.type)
             kwargs = opdef.kernel_kwargs(spec.attrs)
+            if opdef.named:
+                kwargs["op_name"] = spec.name
             fn = functools.partial(opdef.kernel, **kwargs) if kwargs else opdef.kernel
             ins = tuple(spec.inputs)
             if spec.reads:

@@ -65,8 +65,9 @@ class ArgDef:
 class OpDef:
     """An op type. `kernel(*inputs, **attrs)` returns one array, or a tuple when the op has
     several (or a variable number of) outputs; a `stateful` kernel gets the step's
-    `StepState` first. `prepare(attrs) -> kwargs` optionally turns plain-data attrs into
-    kernel keywords once, at plan compile time."""
+    `StepState` first; a `named` kernel also gets `op_name=` (ops keeping per-op state,
+    such as random generators). `prepare(attrs) -> kwargs` optionally turns plain-data
+    attrs into kernel keywords once, at plan compile time."""
 
     type: str
     inputs: list[str]
@@ -77,6 +78,7 @@ class OpDef:
     types: dict[str, tuple] = field(default_factory=dict)
     attrs: dict[str, object] = field(default_factory=dict)
     stateful: bool = False
+    named: bool = False
     prepare: Callable | None = None
     module: str = ""
     input_args: list[ArgDef] = field(default_factory=list, repr=False)

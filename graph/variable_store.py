@@ -28,7 +28,18 @@ class VariableStore:
     def __init__(self):
         self._values: dict[str, np.ndarray] = {}
         self._staged: dict[str, dict[str, np.ndarray]] = {}
+        self._generators: dict[str, np.random.Generator] = {}
         self._lock = threading.Lock()
+
+    def generator(self, key: str, seed: int, seed2: int) -> np.random.Generator:
+        """The random generator of one op, created on first use from its seeds (fresh
+        entropy when both are 0)."""
+        gen = self._generators.get(key)
+        if gen is None:
+            entropy = None if seed == 0 and seed2 == 0 else [int(seed), int(seed2)]
+            with self._lock:
+                gen = self._generators.setdefault(key, np.random.default_rng(entropy))
+        return gen
 
     def stage(self, token: str, values: dict[str, np.ndarray]) -> None:
         """Holds restored values until `unstage` (phase one of a two-phase restore)."""
@@ -59,6 +70,7 @@ class VariableStore:
 
     def clear(self) -> None:
         self._values.clear()
+        self._generators.clear()
 
     def __contains__(self, name: str) -> bool:
         return name in self._values

@@ -5,7 +5,7 @@
 Importing psflow never imports ray.
 """
 
-from psflow import errors, nn, summary, train  # noqa: F401
+from psflow import errors, initializers, layers, losses, nn, summary, train  # noqa: F401
 from psflow.graph import dtypes as _dtypes
 from psflow.graph.autodiff import IndexedSlices, gradients, hessians  # noqa: F401
 from psflow.graph.device import DeviceSpec  # noqa: F401
@@ -72,6 +72,22 @@ from psflow.graph.ops.array import (  # noqa: F401
     zeros,
     zeros_like,
 )
+from psflow.graph.ops.array_extra import (  # noqa: F401
+    dynamic_partition,
+    dynamic_stitch,
+    gather_nd,
+    invert_permutation,
+    linspace,
+    one_hot,
+    pad,
+    reverse,
+    scatter_nd,
+    sequence_mask,
+    slice_ as slice,  # noqa: A004
+    split,
+    tile,
+    transpose,
+)
 from psflow.graph.ops.control import group, no_op  # noqa: F401
 from psflow.graph.ops.control import tuple_ as tuple  # noqa: F401, A004
 from psflow.graph.ops.control_flow import case, cond  # noqa: F401
@@ -136,12 +152,57 @@ from psflow.graph.ops.math import (  # noqa: F401
     truediv,
     unsorted_segment_sum,
 )
+from psflow.graph.ops.math_extra import (  # noqa: F401
+    argmax,
+    argmin,
+    clip_by_global_norm,
+    clip_by_norm,
+    clip_by_value,
+    cumsum,
+    global_norm,
+    tensordot,
+    where,
+)
 from psflow.graph.ops.nn import relu  # noqa: F401
+from psflow.graph.ops.random import (  # noqa: F401
+    multinomial,
+    random_normal,
+    random_shuffle,
+    random_uniform,
+    set_random_seed,
+    truncated_normal,
+)
 from psflow.graph.ops.state import (  # noqa: F401
     assign,
     assign_add,
     assign_sub,
     is_variable_initialized,
+)
+from psflow.graph.init_ops import (  # noqa: F401
+    constant_initializer,
+    glorot_normal_initializer,
+    glorot_uniform_initializer,
+    ones_initializer,
+    orthogonal_initializer,
+    random_normal_initializer,
+    random_uniform_initializer,
+    truncated_normal_initializer,
+    variance_scaling_initializer,
+    zeros_initializer,
+)
+from psflow.graph.ops.training import scatter_add, scatter_sub, scatter_update  # noqa: F401
+from psflow.graph.variable_scope import (  # noqa: F401
+    AUTO_REUSE,
+    PartitionedVariable,
+    VariableScope,
+    fixed_size_partitioner,
+    get_variable,
+    get_variable_scope,
+    min_max_variable_partitioner,
+    no_regularizer,
+    variable_axis_size_partitioner,
+    variable_op_scope,
+    variable_scope,
 )
 from psflow.graph.meta_graph import export_meta_graph, import_meta_graph  # noqa: F401
 from psflow.graph.ops.summary import (  # noqa: F401
@@ -180,6 +241,9 @@ from psflow.graph.variables import (  # noqa: F401
 mul = multiply
 sub = subtract
 neg = negative
+lin_space = linspace
+arg_max = argmax
+arg_min = argmin
 
 __version__ = "0.1.0"
 

@@ -1,6 +1,24 @@
-"""`tf.train`: Saver and checkpoint helpers, summary writer (old name), and (as they land)
-optimizers and placement helpers."""
+"""`tf.train`: optimizers, global step and learning-rate schedules, Saver and checkpoint
+helpers, the summary writer (old name), and placement helpers."""
 
+from psflow.graph.optimizers import (  # noqa: F401
+    AdadeltaOptimizer,
+    AdagradOptimizer,
+    AdamOptimizer,
+    FtrlOptimizer,
+    GradientDescentOptimizer,
+    MomentumOptimizer,
+    Optimizer,
+    RMSPropOptimizer,
+    create_global_step,
+    exponential_decay,
+    get_global_step,
+    get_or_create_global_step,
+    global_step,
+    inverse_time_decay,
+    piecewise_constant,
+    polynomial_decay,
+)
 from psflow.graph.saver import (  # noqa: F401
     CheckpointState,
     NewCheckpointReader,

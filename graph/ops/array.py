@@ -874,10 +874,14 @@ def _split_v_infer(value, size_splits, axis, *, num_split):
     if value.shape.ndims is None or axis.value is None:
         return [TensorSpec(value.dtype, TensorShape(None))] * num_split
     a = normalize_axis(int(axis.value), value.shape.ndims, "SplitV")
+    sizes = None if size_splits.value is None else [int(v) for v in size_splits.value]
+    total = value.shape.as_list()[a]
+    if sizes is not None and -1 in sizes and total is not None:
+        sizes[sizes.index(-1)] = total - sum(v for v in sizes if v != -1)
     out = []
     for i in range(num_split):
         dims = value.shape.as_list()
-        dims[a] = None if size_splits.value is None else int(size_splits.value[i])
+        dims[a] = None if sizes is None or sizes[i] == -1 else sizes[i]
         out.append(TensorSpec(value.dtype, TensorShape(dims)))
     return out
 

@@ -269,3 +269,7 @@ ROWS += [
         lambda x: tf.placeholder_with_default(x, [2, 2]) * 3.0, lambda x: x * 3,
         [r(2, 2, dtype=np.float64)]),
 ]
+
+from .table_more import ROWS as _MORE_ROWS  # noqa: E402 - second half of the table
+
+ROWS += _MORE_ROWS

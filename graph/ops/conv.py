@@ -1,0 +1,427 @@
+"""Convolution and pooling on NHWC tensors: Conv2D with its two backprop ops, MaxPool and
+AvgPool with their gradient ops.
+
+Every kernel works on the padded input through its KH*KW shifted strided views (one per
+filter tap): Conv2D stacks them into columns and does one matrix product; the backprop
+ops add each tap's contribution back through the same views. Padding follows TF: SAME
+gives ceil(in / stride) outputs with the extra padding after, VALID none.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import dtypes as _dt
+from ..errors import InvalidArgumentError
+from ..framework import Tensor, apply_op, convert_to_tensor
+from ..registry import OpDef, TensorSpec, register_op
+from ..shapes import TensorShape
+from . import array as _array
+
+_FLOAT = _dt.FLOATS
+
+
+def _geometry(size, k, stride, dilation, padding):
+    """(output size, pad before, pad after) along one spatial dimension."""
+    eff = (k - 1) * dilation + 1
+    if padding == "SAME":
+        out = math.ceil(size / stride)
+        total = max((out - 1) * stride + eff - size, 0)
+        return out, total // 2, total - total // 2
+    out = (size - eff) // stride + 1 if size >= eff else 0
+    return out, 0, 0
+
+
+def _check_attrs(op_type, strides, padding, data_format, dilations=(1, 1, 1, 1)):
+    if data_format != "NHWC":
+        raise InvalidArgumentError(None, None, f"{op_type} currently only supports the NHWC "
+                                   f"tensor format on the CPU, got {data_format}")
+    if len(strides) != 4 or strides[0] != 1 or strides[3] != 1:
+        raise ValueError(f"{op_type}: strides must have 4 elements with strides[0] = "
+                         f"strides[3] = 1, got {list(strides)}")
+    if len(dilations) != 4 or dilations[0] != 1 or dilations[3] != 1:
+        raise ValueError(f"{op_type}: dilations must have 4 elements with dilations[0] = "
+                         f"dilations[3] = 1, got {list(dilations)}")
+    if padding not in ("SAME", "VALID"):
+        raise ValueError(f"{op_type}: padding must be SAME or VALID, got {padding}")
+
+
+def _taps(kh, kw, dh, dw, sh, sw, oh, ow):
+    """The (row slice, column slice) into the padded input for each filter tap."""
+    return [(slice(i * dh, i * dh + sh * (oh - 1) + 1, sh),
+             slice(j * dw, j * dw + sw * (ow - 1) + 1, sw))
+            for i in range(kh) for j in range(kw)]
+
+
+class _Window:
+    """Geometry of one windowed op on an [N, H, W, C] input."""
+
+    def __init__(self, in_shape, kh, kw, strides, dilations, padding):
+        n, h, w, c = in_shape
+        sh, sw = strides[1], strides[2]
+        dh, dw = dilations[1], dilations[2]
+        self.oh, self.top, self.bottom = _geometry(h, kh, sh, dh, padding)
+        self.ow, self.left, self.right = _geometry(w, kw, sw, dw, padding)
+        self.in_shape = (n, h, w, c)
+        self.taps = _taps(kh, kw, dh, dw, sh, sw, self.oh, self.ow)
+
+    def pad(self, x, value=0):
+        if not (self.top or self.bottom or self.left or self.right):
+            return x
+        widths = ((0, 0), (self.top, self.bottom), (self.left, self.right), (0, 0))
+        return np.pad(x, widths, constant_values=value)
+
+    def padded_zeros(self, c, dtype):
+        n, h, w, _ = self.in_shape
+        return np.zeros((n, h + self.top + self.bottom, w + self.left + self.right, c), dtype)
+
+    def crop(self, xp):
+        n, h, w, _ = self.in_shape
+        return xp[:, self.top:self.top + h, self.left:self.left + w, :]
+
+
+def _conv_out_spec(x, f_dims, strides, padding, dilations, dtype):
+    if x.ndims is None:
+        return TensorSpec(dtype, TensorShape([None, None, None, f_dims[3]]))
+    n, h, w, c = x.as_list()
+    oh = None if h is None or f_dims[0] is None else _geometry(
+        h, f_dims[0], strides[1], dilations[1], padding)[0]
+    ow = None if w is None or f_dims[1] is None else _geometry(
+        w, f_dims[1], strides[2], dilations[2], padding)[0]
+    return TensorSpec(dtype, TensorShape([n, oh, ow, f_dims[3]]))
+
+
+# Conv2D ------------------------------------------------------------------------------------
+def _conv2d_infer(input, filter, *, strides, padding, data_format, dilations):
+    _check_attrs("Conv2D", strides, padding, data_format, dilations)
+    for s, what in ((input.shape, "input"), (filter.shape, "filter")):
+        if s.ndims is not None and s.ndims != 4:
+            raise ValueError(f"Shape must be rank 4 but is rank {s.ndims} for 'Conv2D' "
+                             f"({what})")
+    f = filter.shape.as_list() if filter.shape.ndims else [None] * 4
+    c = input.shape.as_list()[3] if input.shape.ndims else None
+    if c is not None and f[2] is not None and c != f[2]:
+        raise ValueError(f"Depth of input ({c}) is not a multiple of input depth of filter "
+                         f"({f[2]}) for 'Conv2D'")
+    return _conv_out_spec(input.shape, f, strides, padding, dilations, input.dtype)
+
+
+def _columns(xp, win, c):
+    """[N*OH*OW, KH*KW*C]: for each output position, the input values under the filter."""
+    n = xp.shape[0]
+    cols = np.empty((n, win.oh, win.ow, len(win.taps) * c), xp.dtype)
+    for t, (rs, cs) in enumerate(win.taps):
+        cols[..., t * c:(t + 1) * c] = xp[:, rs, cs, :]
+    return cols.reshape(-1, len(win.taps) * c)
+
+
+def _conv2d_kernel(input, filter, *, strides, padding, data_format, dilations):
+    kh, kw, c, o = filter.shape
+    if input.shape[3] != c:
+        raise InvalidArgumentError(None, None, f"input depth must be evenly divisible by "
+                                   f"filter depth: {input.shape[3]} vs {c}")
+    win = _Window(input.shape, kh, kw, strides, dilations, padding)
+    cols = _columns(win.pad(input), win, c)
+    out = cols @ filter.reshape(-1, o)
+    return out.reshape(input.shape[0], win.oh, win.ow, o)
+
+
+def _conv_attrs(op):
+    return {k: op.get_attr(k) for k in ("strides", "padding", "data_format", "dilations")}
+
+
+def _conv2d_grad(op, grad):
+    """d_input = Conv2DBackpropInput, d_filter = Conv2DBackpropFilter."""
+    x, f = op.inputs
+    attrs = _conv_attrs(op)
+    return [apply_op("Conv2DBackpropInput", [_array.shape(x), f, grad], attrs).outputs[0],
+            apply_op("Conv2DBackpropFilter", [x, _array.shape(f), grad], attrs).outputs[0]]
+
+
+_CONV_ATTRS = {"strides": None, "padding": None, "data_format": "NHWC",
+               "dilations": [1, 1, 1, 1]}
+
+
+register_op(OpDef("Conv2D", inputs=["input: T", "filter: T"], outputs=["output: T"],
+                  types={"T": _FLOAT}, attrs=dict(_CONV_ATTRS), infer=_conv2d_infer,
+                  kernel=_conv2d_kernel, grad=_conv2d_grad))
+
+
+def _backprop_input_infer(input_sizes, filter, out_backprop, **attrs):
+    value = input_sizes.value
+    return TensorSpec(filter.dtype, TensorShape(None if value is None else value.tolist()))
+
+
+def _backprop_input_kernel(input_sizes, filter, out_backprop, *, strides, padding,
+                           data_format, dilations):
+    kh, kw, c, o = filter.shape
+    win = _Window(tuple(int(d) for d in input_sizes), kh, kw, strides, dilations, padding)
+    if out_backprop.shape[1:3] != (win.oh, win.ow):
+        raise InvalidArgumentError(None, None, f"Conv2DBackpropInput: out_backprop shape "
+                                   f"{list(out_backprop.shape)} does not match the computed "
+                                   f"output size {[win.oh, win.ow]}")
+    dcols = out_backprop.reshape(-1, o) @ filter.reshape(-1, o).T
+    dcols = dcols.reshape(out_backprop.shape[0], win.oh, win.ow, len(win.taps), c)
+    dxp = win.padded_zeros(c, filter.dtype)
+    for t, (rs, cs) in enumerate(win.taps):
+        dxp[:, rs, cs, :] += dcols[:, :, :, t, :]
+    return win.crop(dxp)
+
+
+def _backprop_input_grad(op, grad):
+    """d_filter = Conv2DBackpropFilter(grad, out_backprop), d_out_backprop = Conv2D(grad)."""
+    _, f, dy = op.inputs
+    attrs = _conv_attrs(op)
+    return [None,
+            apply_op("Conv2DBackpropFilter", [grad, _array.shape(f), dy], attrs).outputs[0],
+            apply_op("Conv2D", [grad, f], attrs).outputs[0]]
+
+
+register_op(OpDef("Conv2DBackpropInput",
+                  inputs=["input_sizes: int32", "filter: T", "out_backprop: T"],
+                  outputs=["output: T"], types={"T": _FLOAT}, attrs=dict(_CONV_ATTRS),
+                  infer=_backprop_input_infer, kernel=_backprop_input_kernel,
+                  grad=_backprop_input_grad))
+
+
+def _backprop_filter_infer(input, filter_sizes, out_backprop, **attrs):
+    value = filter_sizes.value
+    return TensorSpec(input.dtype, TensorShape(None if value is None else value.tolist()))
+
+
+def _backprop_filter_kernel(input, filter_sizes, out_backprop, *, strides, padding,
+                            data_format, dilations):
+    kh, kw, c, o = (int(d) for d in filter_sizes)
+    win = _Window(input.shape, kh, kw, strides, dilations, padding)
+    cols = _columns(win.pad(input), win, c)
+    return (cols.T @ out_backprop.reshape(-1, o)).reshape(kh, kw, c, o)
+
+
+def _backprop_filter_grad(op, grad):
+    """d_input = Conv2DBackpropInput(grad, out_backprop), d_out_backprop = Conv2D(input,
+    grad)."""
+    x, _, dy = op.inputs
+    attrs = _conv_attrs(op)
+    return [apply_op("Conv2DBackpropInput", [_array.shape(x), grad, dy], attrs).outputs[0],
+            None,
+            apply_op("Conv2D", [x, grad], attrs).outputs[0]]
+
+
+register_op(OpDef("Conv2DBackpropFilter",
+                  inputs=["input: T", "filter_sizes: int32", "out_backprop: T"],
+                  outputs=["output: T"], types={"T": _FLOAT}, attrs=dict(_CONV_ATTRS),
+                  infer=_backprop_filter_infer, kernel=_backprop_filter_kernel,
+                  grad=_backprop_filter_grad))
+
+
+def _list4(v, what):
+    v = [v] * 4 if isinstance(v, int) else list(v)
+    if len(v) == 2:
+        v = [1] + v + [1]
+    if len(v) != 4:
+        raise ValueError(f"{what} must have 4 elements, got {v}")
+    return [int(i) for i in v]
+
+
+def conv2d(input, filter=None, strides=None, padding=None, use_cudnn_on_gpu=True,
+           data_format="NHWC", dilations=(1, 1, 1, 1), name=None, filters=None) -> Tensor:
+    """2-D convolution of an NHWC `input` with a [KH, KW, C, O] `filter`."""
+    filter = filters if filter is None else filter
+    if filter is None or strides is None or padding is None:
+        raise TypeError("conv2d() needs input, filter, strides and padding")
+    attrs = {"strides": _list4(strides, "strides"), "padding": str(padding).upper(),
+             "data_format": data_format, "dilations": _list4(dilations, "dilations")}
+    return apply_op("Conv2D", [input, filter], attrs, name=name).outputs[0]
+
+
+def conv2d_backprop_input(input_sizes, filter, out_backprop, strides, padding,
+                          use_cudnn_on_gpu=True, data_format="NHWC", dilations=(1, 1, 1, 1),
+                          name=None) -> Tensor:
+    attrs = {"strides": _list4(strides, "strides"), "padding": padding,
+             "data_format": data_format, "dilations": _list4(dilations, "dilations")}
+    return apply_op("Conv2DBackpropInput", [input_sizes, filter, out_backprop], attrs,
+                    name=name).outputs[0]
+
+
+def conv2d_backprop_filter(input, filter_sizes, out_backprop, strides, padding,
+                           use_cudnn_on_gpu=True, data_format="NHWC", dilations=(1, 1, 1, 1),
+                           name=None) -> Tensor:
+    attrs = {"strides": _list4(strides, "strides"), "padding": padding,
+             "data_format": data_format, "dilations": _list4(dilations, "dilations")}
+    return apply_op("Conv2DBackpropFilter", [input, filter_sizes, out_backprop], attrs,
+                    name=name).outputs[0]
+
+
+# Pooling -------------------------------------------------------------------------------------
+_POOL_ATTRS = {"ksize": None, "strides": None, "padding": None, "data_format": "NHWC"}
+_ONES = (1, 1, 1, 1)
+
+
+def _pool_infer(op_type):
+    def infer(value, *, ksize, strides, padding, data_format):
+        _check_attrs(op_type, strides, padding, data_format)
+        if len(ksize) != 4 or ksize[0] != 1 or ksize[3] != 1:
+            raise ValueError(f"{op_type}: ksize must have 4 elements with ksize[0] = "
+                             f"ksize[3] = 1, got {list(ksize)}")
+        if value.shape.ndims is not None and value.shape.ndims != 4:
+            raise ValueError(f"Shape must be rank 4 but is rank {value.shape.ndims} for "
+                             f"'{op_type}'")
+        c = value.shape.as_list()[3] if value.shape.ndims else None
+        return _conv_out_spec(value.shape, [ksize[1], ksize[2], None, c], strides, padding,
+                              _ONES, value.dtype)
+
+    return infer
+
+
+def _pool_window(shape, ksize, strides, padding):
+    return _Window(shape, ksize[1], ksize[2], strides, _ONES, padding)
+
+
+def _stacked_taps(xp, win):
+    return np.stack([xp[:, rs, cs, :] for rs, cs in win.taps])
+
+
+def _max_pool_kernel(value, *, ksize, strides, padding, data_format):
+    win = _pool_window(value.shape, ksize, strides, padding)
+    xp = win.pad(value, -np.inf)
+    out = None
+    for rs, cs in win.taps:
+        tap = xp[:, rs, cs, :]
+        out = tap.copy() if out is None else np.maximum(out, tap, out=out)
+    return out
+
+
+def _pool_attrs(op):
+    return {k: op.get_attr(k) for k in ("ksize", "strides", "padding", "data_format")}
+
+
+def _max_pool_grad(op, grad):
+    """d_value: each window's gradient goes to its (first) maximum."""
+    return [apply_op("MaxPoolGrad", [op.inputs[0], op.outputs[0], grad],
+                     _pool_attrs(op)).outputs[0]]
+
+
+register_op(OpDef("MaxPool", inputs=["input: T"], outputs=["output: T"], types={"T": _FLOAT},
+                  attrs=dict(_POOL_ATTRS), infer=_pool_infer("MaxPool"),
+                  kernel=_max_pool_kernel, grad=_max_pool_grad))
+
+
+def _argmax_taps(orig_input, win):
+    """For each output position, the index of the tap holding the window's first maximum."""
+    return np.argmax(_stacked_taps(win.pad(orig_input, -np.inf), win), axis=0)
+
+
+def _max_pool_grad_kernel(orig_input, orig_output, grad, *, ksize, strides, padding,
+                          data_format):
+    win = _pool_window(orig_input.shape, ksize, strides, padding)
+    arg = _argmax_taps(orig_input, win)
+    dxp = win.padded_zeros(orig_input.shape[3], grad.dtype)
+    for t, (rs, cs) in enumerate(win.taps):
+        dxp[:, rs, cs, :] += np.where(arg == t, grad, 0)
+    return win.crop(dxp)
+
+
+def _max_pool_grad_grad(op, grad):
+    """MaxPoolGrad is linear in its gradient input; its adjoint is MaxPoolGradGrad."""
+    x, y, _ = op.inputs
+    return [_array.zeros_like(x), _array.zeros_like(y),
+            apply_op("MaxPoolGradGrad", [x, y, grad], _pool_attrs(op)).outputs[0]]
+
+
+register_op(OpDef("MaxPoolGrad", inputs=["orig_input: T", "orig_output: T", "grad: T"],
+                  outputs=["output: T"], types={"T": _FLOAT}, attrs=dict(_POOL_ATTRS),
+                  infer=lambda orig_input, orig_output, grad, **_: TensorSpec(
+                      grad.dtype, orig_input.shape),
+                  kernel=_max_pool_grad_kernel, grad=_max_pool_grad_grad))
+
+
+def _max_pool_grad_grad_kernel(orig_input, orig_output, grad, *, ksize, strides, padding,
+                               data_format):
+    win = _pool_window(orig_input.shape, ksize, strides, padding)
+    arg = _argmax_taps(orig_input, win)
+    picked = np.take_along_axis(_stacked_taps(win.pad(grad), win), arg[None], axis=0)
+    return picked[0]
+
+
+def _max_pool_grad_grad_grad(op, grad):
+    """The adjoint of MaxPoolGradGrad is MaxPoolGrad."""
+    x, y, _ = op.inputs
+    return [_array.zeros_like(x), _array.zeros_like(y),
+            apply_op("MaxPoolGrad", [x, y, grad], _pool_attrs(op)).outputs[0]]
+
+
+register_op(OpDef("MaxPoolGradGrad", inputs=["orig_input: T", "orig_output: T", "grad: T"],
+                  outputs=["output: T"], types={"T": _FLOAT}, attrs=dict(_POOL_ATTRS),
+                  infer=lambda orig_input, orig_output, grad, **_: TensorSpec(
+                      grad.dtype, orig_output.shape),
+                  kernel=_max_pool_grad_grad_kernel, grad=_max_pool_grad_grad_grad))
+
+
+def _window_counts(win, dtype):
+    """How many real (unpadded) input cells each output window covers."""
+    n, h, w, _ = win.in_shape
+    ones = win.pad(np.ones((1, h, w, 1), dtype))
+    return sum(ones[:, rs, cs, :] for rs, cs in win.taps)
+
+
+def _avg_pool_kernel(value, *, ksize, strides, padding, data_format):
+    win = _pool_window(value.shape, ksize, strides, padding)
+    xp = win.pad(value)
+    total = sum(xp[:, rs, cs, :] for rs, cs in win.taps)
+    return (total / _window_counts(win, value.dtype)).astype(value.dtype, copy=False)
+
+
+def _avg_pool_grad(op, grad):
+    """d_value: each window's gradient spread evenly over its cells."""
+    x = op.inputs[0]
+    return [apply_op("AvgPoolGrad", [_array.shape(x), grad], _pool_attrs(op)).outputs[0]]
+
+
+register_op(OpDef("AvgPool", inputs=["value: T"], outputs=["output: T"], types={"T": _FLOAT},
+                  attrs=dict(_POOL_ATTRS), infer=_pool_infer("AvgPool"),
+                  kernel=_avg_pool_kernel, grad=_avg_pool_grad))
+
+
+def _avg_pool_grad_kernel(orig_input_shape, grad, *, ksize, strides, padding, data_format):
+    shape = tuple(int(d) for d in orig_input_shape)
+    win = _pool_window(shape, ksize, strides, padding)
+    share = grad / _window_counts(win, grad.dtype)
+    dxp = win.padded_zeros(shape[3], grad.dtype)
+    for rs, cs in win.taps:
+        dxp[:, rs, cs, :] += share
+    return win.crop(dxp)
+
+
+def _avg_pool_grad_grad(op, grad):
+    """AvgPoolGrad's adjoint is AvgPool."""
+    return [None, apply_op("AvgPool", [grad], _pool_attrs(op)).outputs[0]]
+
+
+register_op(OpDef("AvgPoolGrad", inputs=["orig_input_shape: int32", "grad: T"],
+                  outputs=["output: T"], types={"T": _FLOAT}, attrs=dict(_POOL_ATTRS),
+                  infer=lambda orig_input_shape, grad, **_: TensorSpec(grad.dtype, TensorShape(
+                      None if orig_input_shape.value is None
+                      else orig_input_shape.value.tolist())),
+                  kernel=_avg_pool_grad_kernel, grad=_avg_pool_grad_grad))
+
+
+def _pool(op_type, value, ksize, strides, padding, data_format, name):
+    attrs = {"ksize": _list4(ksize, "ksize"), "strides": _list4(strides, "strides"),
+             "padding": str(padding).upper(), "data_format": data_format}
+    return apply_op(op_type, [convert_to_tensor(value)], attrs, name=name).outputs[0]
+
+
+def max_pool(value, ksize, strides, padding, data_format="NHWC", name=None,
+             input=None) -> Tensor:
+    """The maximum of each ksize window of an NHWC tensor."""
+    return _pool("MaxPool", value if input is None else input, ksize, strides, padding,
+                 data_format, name)
+
+
+def avg_pool(value, ksize, strides, padding, data_format="NHWC", name=None,
+             input=None) -> Tensor:
+    """The mean of each ksize window of an NHWC tensor (padding cells not counted)."""
+    return _pool("AvgPool", value if input is None else input, ksize, strides, padding,
+                 data_format, name)

@@ -1,0 +1,257 @@
+"""Random ops with TF1's seed semantics.
+
+`tf.set_random_seed(s)` sets the graph-level seed; an op's `seed=` the op-level one. As in
+TF1 (`get_seed`): both set -> (graph, op); only the graph seed -> (graph, the op's creation
+index); only the op seed -> (a fixed default graph seed, op); neither -> fresh entropy.
+Each op draws from its own generator, created on first use from its (seed, seed2) and
+kept by the VariableStore of the process running it (keyed by op name), so a run of the
+same program in a fresh session reproduces the same values step after step, and the
+sequence continues across run signatures as TF1's kernel cache does.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import dtypes as _dt
+from ..errors import InvalidArgumentError
+from ..framework import Tensor, apply_op, convert_to_tensor, get_default_graph, name_scope
+from ..registry import NOT_DIFFERENTIABLE, OpDef, TensorSpec, register_op
+from ..shapes import TensorShape
+from . import math as _math
+
+DEFAULT_GRAPH_SEED = 87654321
+_MAXINT32 = 2**31 - 1
+_INDEX = (_dt.int32, _dt.int64)
+
+
+def set_random_seed(seed) -> None:
+    """Sets the graph-level random seed of the default graph."""
+    get_default_graph().seed = seed
+
+
+def get_seed(op_seed):
+    """(seed, seed2) for an op, from the graph-level and op-level seeds (TF1's rules)."""
+    graph_seed = get_default_graph().seed
+    if graph_seed is not None:
+        if op_seed is None:
+            op_seed = get_default_graph().version
+        seeds = (int(graph_seed), int(op_seed))
+    elif op_seed is not None:
+        seeds = (DEFAULT_GRAPH_SEED, int(op_seed))
+    else:
+        return None, None
+    if seeds == (0, 0):
+        return 0, _MAXINT32
+    return seeds
+
+
+def generator(state, op_name: str, seed: int, seed2: int) -> np.random.Generator:
+    """The op's generator in the running process's store, created on first use."""
+    return state.store.generator(op_name, seed, seed2)
+
+
+def _shape_infer(shape, dtype):
+    value = shape.value
+    if value is None:
+        n = shape.shape.as_list()[0] if shape.shape.ndims == 1 else None
+        return TensorSpec(dtype, TensorShape(None if n is None else [None] * n))
+    return TensorSpec(dtype, TensorShape([int(d) for d in np.ravel(value)]))
+
+
+def _random_infer(shape, *, dtype, seed, seed2):
+    return _shape_infer(shape, _dt.as_dtype(dtype))
+
+
+def _shape_tuple(shape):
+    dims = tuple(int(d) for d in np.ravel(shape))
+    if any(d < 0 for d in dims):
+        raise InvalidArgumentError(None, None, f"Dimension -1 must be >= 0; shape {list(dims)}")
+    return dims
+
+
+def _normal_kernel(state, shape, *, dtype, seed, seed2, op_name):
+    gen = generator(state, op_name, seed, seed2)
+    return gen.standard_normal(_shape_tuple(shape)).astype(dtype)
+
+
+def _uniform_kernel(state, shape, *, dtype, seed, seed2, op_name):
+    gen = generator(state, op_name, seed, seed2)
+    return gen.random(_shape_tuple(shape)).astype(dtype)
+
+
+def _truncated_kernel(state, shape, *, dtype, seed, seed2, op_name):
+    """Standard normal values, redrawn where |x| > 2 (TF's truncation)."""
+    gen = generator(state, op_name, seed, seed2)
+    out = gen.standard_normal(_shape_tuple(shape))
+    bad = np.abs(out) > 2
+    while bad.any():
+        out[bad] = gen.standard_normal(int(bad.sum()))
+        bad = np.abs(out) > 2
+    return out.astype(dtype)
+
+
+def _prepare_dtype(kw):
+    return {**kw, "dtype": _dt.as_dtype(kw["dtype"]).np}
+
+
+for _type, _kernel in (("RandomStandardNormal", _normal_kernel),
+                       ("RandomUniform", _uniform_kernel),
+                       ("TruncatedNormal", _truncated_kernel)):
+    register_op(OpDef(_type, inputs=["shape: T"], outputs=["output: dtype"],
+                      types={"T": _INDEX}, attrs={"dtype": None, "seed": 0, "seed2": 0},
+                      infer=_random_infer, kernel=_kernel, grad=NOT_DIFFERENTIABLE,
+                      stateful=True, named=True, prepare=_prepare_dtype))
+
+
+def _seed_attrs(seed):
+    s1, s2 = get_seed(seed)
+    return {"seed": s1 or 0, "seed2": s2 or 0}
+
+
+def _draw(op_type, shape, dtype, seed, name):
+    dtype = _dt.as_dtype(dtype)
+    if not dtype.is_floating:
+        raise ValueError(f"Invalid dtype {dtype!r} for {op_type}: a float type is needed")
+    shape = convert_to_tensor(shape, dtype=_dt.int32) if not isinstance(shape, Tensor) \
+        else shape
+    return apply_op(op_type, [shape], {"dtype": dtype.name, **_seed_attrs(seed)},
+                    name=name).outputs[0]
+
+
+def random_normal(shape, mean=0.0, stddev=1.0, dtype=_dt.float32, seed=None,
+                  name=None) -> Tensor:
+    """Values from a normal distribution."""
+    with name_scope(name, "random_normal") as scope:
+        rnd = _draw("RandomStandardNormal", shape, dtype, seed, None)
+        return _scale(rnd, mean, stddev, scope)
+
+
+def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=_dt.float32, seed=None,
+                     name=None) -> Tensor:
+    """Normal values redrawn beyond two standard deviations."""
+    with name_scope(name, "truncated_normal") as scope:
+        rnd = _draw("TruncatedNormal", shape, dtype, seed, None)
+        return _scale(rnd, mean, stddev, scope)
+
+
+def _scale(rnd, mean, stddev, scope):
+    mul = _math.multiply(rnd, convert_to_tensor(stddev, dtype=rnd.dtype, name="stddev"))
+    return _math.add(mul, convert_to_tensor(mean, dtype=rnd.dtype, name="mean"),
+                     name=scope[:-1] + "/" if scope else None)
+
+
+def random_uniform(shape, minval=0, maxval=None, dtype=_dt.float32, seed=None,
+                   name=None) -> Tensor:
+    """Values uniform in [minval, maxval) (maxval defaults to 1 for floats)."""
+    dtype = _dt.as_dtype(dtype)
+    with name_scope(name, "random_uniform") as scope:
+        if dtype.is_integer:
+            if maxval is None:
+                raise ValueError(f"Must specify maxval for integer dtype {dtype!r}")
+            shape = convert_to_tensor(shape, dtype=_dt.int32) if not isinstance(
+                shape, Tensor) else shape
+            lo = convert_to_tensor(minval, dtype=dtype, name="min")
+            hi = convert_to_tensor(maxval, dtype=dtype, name="max")
+            return apply_op("RandomUniformInt", [shape, lo, hi], _seed_attrs(seed),
+                            name=scope[:-1] + "/").outputs[0]
+        rnd = _draw("RandomUniform", shape, dtype, seed, None)
+        lo = convert_to_tensor(minval, dtype=dtype, name="min")
+        hi = convert_to_tensor(1 if maxval is None else maxval, dtype=dtype, name="max")
+        return _math.add(_math.multiply(rnd, _math.subtract(hi, lo)), lo,
+                         name=scope[:-1] + "/")
+
+
+def _uniform_int_infer(shape, minval, maxval, *, seed, seed2):
+    return _shape_infer(shape, minval.dtype)
+
+
+def _uniform_int_kernel(state, shape, minval, maxval, *, seed, seed2, op_name):
+    if not minval < maxval:
+        raise InvalidArgumentError(None, None, f"Need minval < maxval: {minval} >= {maxval}")
+    gen = generator(state, op_name, seed, seed2)
+    return gen.integers(minval, maxval, _shape_tuple(shape)).astype(np.asarray(minval).dtype)
+
+
+register_op(OpDef("RandomUniformInt", inputs=["shape: T", "minval: Tout", "maxval: Tout"],
+                  outputs=["output: Tout"], types={"T": _INDEX, "Tout": _INDEX},
+                  attrs={"seed": 0, "seed2": 0}, infer=_uniform_int_infer,
+                  kernel=_uniform_int_kernel, grad=NOT_DIFFERENTIABLE, stateful=True,
+                  named=True))
+
+
+def _shuffle_kernel(state, value, *, seed, seed2, op_name):
+    gen = generator(state, op_name, seed, seed2)
+    if np.ndim(value) == 0:
+        return value
+    return value[gen.permutation(len(value))]
+
+
+register_op(OpDef("RandomShuffle", inputs=["value: T"], outputs=["output: T"],
+                  types={"T": ()}, attrs={"seed": 0, "seed2": 0},
+                  infer=lambda value, **_: TensorSpec(value.dtype, value.shape),
+                  kernel=_shuffle_kernel, grad=NOT_DIFFERENTIABLE, stateful=True, named=True))
+
+
+def random_shuffle(value, seed=None, name=None) -> Tensor:
+    """`value` with its first dimension shuffled."""
+    return apply_op("RandomShuffle", [value], _seed_attrs(seed), name=name).outputs[0]
+
+
+def _multinomial_infer(logits, num_samples, *, seed, seed2, output_dtype):
+    batch = logits.shape.as_list()[:1] if logits.shape.ndims else [None]
+    n = None if num_samples.value is None else int(num_samples.value)
+    if logits.shape.ndims is not None and logits.shape.ndims != 2:
+        raise ValueError(f"logits should be a matrix, got shape {logits.shape}")
+    return TensorSpec(_dt.as_dtype(output_dtype), TensorShape(batch + [n]))
+
+
+def _multinomial_kernel(state, logits, num_samples, *, seed, seed2, output_dtype, op_name):
+    if logits.ndim != 2:
+        raise InvalidArgumentError(None, None, f"logits should be a matrix, got shape "
+                                   f"{list(logits.shape)}")
+    gen = generator(state, op_name, seed, seed2)
+    shifted = logits.astype(np.float64) - logits.max(axis=1, keepdims=True)
+    p = np.exp(shifted)
+    cdf = np.cumsum(p / p.sum(axis=1, keepdims=True), axis=1)
+    draws = gen.random((logits.shape[0], int(num_samples)))
+    out = np.empty(draws.shape, dtype=output_dtype)
+    for i in range(logits.shape[0]):
+        out[i] = np.minimum(np.searchsorted(cdf[i], draws[i], side="right"),
+                            logits.shape[1] - 1)
+    return out
+
+
+register_op(OpDef("Multinomial", inputs=["logits: T", "num_samples: int32"],
+                  outputs=["output: output_dtype"], types={"T": _dt.FLOATS},
+                  attrs={"seed": 0, "seed2": 0, "output_dtype": "int64"},
+                  infer=_multinomial_infer, kernel=_multinomial_kernel,
+                  grad=NOT_DIFFERENTIABLE, stateful=True, named=True,
+                  prepare=lambda kw: {**kw, "output_dtype": np.dtype(kw["output_dtype"])}))
+
+
+def multinomial(logits, num_samples, seed=None, name=None, output_dtype=None) -> Tensor:
+    """`num_samples` class indices per row, drawn with probabilities softmax(logits)."""
+    attrs = {**_seed_attrs(seed),
+             "output_dtype": _dt.as_dtype(output_dtype or _dt.int64).name}
+    return apply_op("Multinomial", [logits, num_samples], attrs, name=name).outputs[0]
+
+
+def _orthogonal_kernel(state, shape, *, dtype, gain, seed, seed2, op_name):
+    gen = generator(state, op_name, seed, seed2)
+    dims = [int(d) for d in shape]
+    rows, cols = int(np.prod(dims[:-1])), dims[-1]
+    flat = gen.standard_normal((max(rows, cols), min(rows, cols)))
+    q, r = np.linalg.qr(flat)
+    q *= np.sign(np.diag(r))
+    if rows < cols:
+        q = q.T
+    return (gain * q).reshape(dims).astype(dtype)
+
+
+register_op(OpDef("RandomOrthogonal", inputs=["shape: int32"], outputs=["output: dtype"],
+                  attrs={"dtype": None, "gain": 1.0, "seed": 0, "seed2": 0},
+                  infer=lambda shape, *, dtype, **_: _shape_infer(
+                      shape, _dt.as_dtype(dtype)),
+                  kernel=_orthogonal_kernel, grad=NOT_DIFFERENTIABLE, stateful=True,
+                  named=True, prepare=_prepare_dtype))
