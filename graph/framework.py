@@ -203,13 +203,12 @@ class Operation:
     def op_def(self):
         return get_op_def(self._type)
 
-    @property
     def colocation_groups(self) -> list[bytes]:
         return [f"loc:@{n}".encode() for n in (self._colocation or [self._name])]
 
     def get_attr(self, name: str):
         if name == "_class":
-            return self.colocation_groups
+            return self.colocation_groups()
         if name not in self._attrs:
             raise ValueError(f"Operation '{self._name}' has no attr named '{name}'.")
         value = self._attrs[name]

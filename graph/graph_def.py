@@ -67,7 +67,7 @@ def graph_to_graph_def(graph, add_shapes: bool = False):
             if av is not None:
                 node.attr[key].CopyFrom(av)
         if op._colocation:
-            node.attr["_class"].list.s.extend(op.colocation_groups)
+            node.attr["_class"].list.s.extend(op.colocation_groups())
         if add_shapes:
             from tensorboard.compat.proto import attr_value_pb2
 

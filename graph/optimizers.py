@@ -138,10 +138,12 @@ class Optimizer:
                 with control_dependencies([self._finish(update_ops, "update")]):
                     with colocate_with(global_step.op):
                         apply_updates = _state.assign_add(global_step, 1, name=scope)
+            if isinstance(apply_updates, Tensor):
+                apply_updates = apply_updates.op
             train_ops = get_default_graph().get_collection_ref(GraphKeys.TRAIN_OP)
             if apply_updates not in train_ops:
                 train_ops.append(apply_updates)
-            return apply_updates if not isinstance(apply_updates, Tensor) else apply_updates.op
+            return apply_updates
 
     # Slots -------------------------------------------------------------------------------
     def get_slot(self, var, name):
@@ -312,10 +314,9 @@ class AdamOptimizer(Optimizer):
 
     def _create_slots(self, var_list):
         first = min(var_list, key=lambda v: v.op.name)
-        self._non_slot_variable(np.float32(self._beta1) if not isinstance(
-            self._beta1, Tensor) else self._beta1, "beta1_power", first)
-        self._non_slot_variable(np.float32(self._beta2) if not isinstance(
-            self._beta2, Tensor) else self._beta2, "beta2_power", first)
+        for beta, name in ((self._beta1, "beta1_power"), (self._beta2, "beta2_power")):
+            initial = beta if isinstance(beta, Tensor) else np.asarray(beta, first.dtype.np)
+            self._non_slot_variable(initial, name, first)
         for v in var_list:
             self._zeros_slot(v, "m", self._name)
             self._zeros_slot(v, "v", self._name + "_1")

@@ -177,7 +177,7 @@ def fixed_size_partitioner(num_shards, axis=0):
     """A partitioner that splits `axis` into `num_shards` shards."""
 
     def partitioner(shape, dtype):
-        parts = [1] * len(shape)
+        parts = [1] * TensorShape(shape).ndims
         parts[axis] = int(num_shards)
         return parts
 
@@ -192,6 +192,7 @@ def min_max_variable_partitioner(max_partitions=1, axis=0, min_slice_size=256 <<
         raise ValueError(f"axis must be non-negative, got {axis}")
 
     def partitioner(shape, dtype):
+        shape = TensorShape(shape).as_list()
         dtype = _dt.as_dtype(dtype)
         elem = bytes_per_string_element if dtype is _dt.string else dtype.size
         total = int(np.prod(shape)) * elem
@@ -210,6 +211,7 @@ def variable_axis_size_partitioner(max_shard_bytes, axis=0, bytes_per_string_ele
         raise ValueError(f"max_shard_bytes must be positive, got: {max_shard_bytes}")
 
     def partitioner(shape, dtype):
+        shape = TensorShape(shape).as_list()
         dtype = _dt.as_dtype(dtype)
         elem = bytes_per_string_element if dtype is _dt.string else dtype.size
         slice_bytes = int(np.prod(shape)) // max(shape[axis], 1) * elem

@@ -83,7 +83,7 @@ def test_colocation_takes_the_device_of_the_target():
         other = tf.constant(2.0)
     assert upd.device == "/job:ps/task:0"
     assert other.device == "/job:worker/task:0"
-    assert upd.op.colocation_groups == [b"loc:@v"]
+    assert upd.op.colocation_groups() == [b"loc:@v"]
 
 
 def test_control_dependencies_stack():

@@ -24,6 +24,15 @@ ELSEWHERE = {
     "SaveShard": "tests/files/test_saver.py",
     "RestoreShard": "tests/files/test_saver.py",
     "CommitRestore": "tests/files/test_saver.py",
+    **{t: "tests/ops/test_random.py" for t in (
+        "RandomStandardNormal", "RandomUniform", "TruncatedNormal", "RandomUniformInt",
+        "RandomShuffle", "Multinomial", "RandomOrthogonal")},
+    **{t: "tests/train/test_optimizers.py" for t in (
+        "ApplyGradientDescent", "ApplyMomentum", "SparseApplyMomentum", "ApplyAdagrad",
+        "SparseApplyAdagrad", "ApplyAdam", "SparseApplyAdam", "ApplyRMSProp",
+        "SparseApplyRMSProp", "ApplyCenteredRMSProp", "SparseApplyCenteredRMSProp",
+        "ApplyAdadelta", "SparseApplyAdadelta", "ApplyFtrl", "SparseApplyFtrl",
+        "ScatterUpdate", "ScatterAdd", "ScatterSub")},
 }
 
 
