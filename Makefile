@@ -12,7 +12,7 @@ $(BIN)/python:
 	$(BIN)/pip install -q --upgrade pip
 
 $(STAMP_RUN): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e .
+	$(BIN)/pip install -q -e '.[examples]'
 	touch $@
 
 $(STAMP_TEST): pyproject.toml | $(BIN)/python
@@ -20,7 +20,7 @@ $(STAMP_TEST): pyproject.toml | $(BIN)/python
 	touch $@
 
 demo: $(STAMP_RUN)
-	$(BIN)/python examples/walkthrough.py
+	$(BIN)/python examples/train_digits.py --config configs/local.yaml
 
 test: $(STAMP_TEST)
 	$(BIN)/python -m pytest -q

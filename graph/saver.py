@@ -9,6 +9,8 @@ the index first, then stages every shard and commits only if all staged cleanly.
 
 from __future__ import annotations
 
+import numpy as np
+
 import os
 import time
 import uuid
@@ -80,7 +82,9 @@ class Saver:
              strip_default_attrs=False, save_debug_info=False):
         """Writes a checkpoint; returns its prefix (`save_path` or `save_path-STEP`)."""
         if global_step is not None:
-            if not isinstance(global_step, int):
+            if isinstance(global_step, (int, np.integer)):
+                global_step = int(global_step)
+            else:
                 global_step = int(sess.run(global_step))
             prefix = f"{save_path}-{global_step}"
         else:
