@@ -34,9 +34,15 @@ lint: $(STAMP_TEST)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy graph
 
+# Benchmarks run with the machine's pinned old-OpenBLAS kernel choice undone (numpy's
+# OpenBLAS picks its own kernels); tests and CI keep the machine's settings.
+BENCH_ENV := env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE
+
 bench: $(STAMP_TEST)
 	$(BIN)/pip install -q -e '.[bench]'
-	$(BIN)/python bench/session_overhead.py
+	$(BENCH_ENV) $(BIN)/python bench/session_overhead.py
+	$(BENCH_ENV) $(BIN)/python bench/train_step.py
+	$(BENCH_ENV) $(BIN)/python bench/checkpoint.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -37,3 +37,13 @@ def interleaved_medians(fns: dict, repeats: int = 7, min_time: float = 0.2) -> d
 
 def ratio_line(metric: str, value: float, goal: str) -> str:
     return f"ratio {metric} {value:.3f} {goal}"
+
+
+def blas_kernels() -> str:
+    """The BLAS library and kernel numpy runs (threadpoolctl, when installed)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "unknown (threadpoolctl not installed)"
+    return ", ".join(f"{i.get('internal_api')} {i.get('architecture')} x{i.get('num_threads')}"
+                     for i in threadpool_info() if i.get("user_api") == "blas") or "none"

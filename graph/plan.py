@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import InvalidArgumentError
+from . import dtypes as _dt
 from .framework import Operation, Tensor
 from .registry import get_op_def
 
@@ -127,6 +128,7 @@ def compile_plan(ops: list[Operation], fetches: list[Tensor], feeds: list[Tensor
         feed_slots.append(slots[t._name])
     steps: list[StepSpec] = []
     step_of: dict[int, int] = {}
+    folded_values: dict[int, object] = {}
     stateful = False
     if conditional is None:
         conditional = any(op._type == "Switch" for op in ops)
@@ -137,9 +139,17 @@ def compile_plan(ops: list[Operation], fetches: list[Tensor], feeds: list[Tensor
             if name not in slots:
                 slots[name] = new_slot()
                 constants.append((slots[name], op._attrs["value"]))
+                folded_values[slots[name]] = op._attrs["value"]
             continue
         if op._type in _REF_TYPES:
             continue  # a variable is read by the steps that consume it (see `reads`)
+        folded = _fold(op, opdef, slots, folded_values, conditional)
+        if folded is not None:
+            for t, value in zip(op._outputs, folded):
+                slots[t._name] = new_slot()
+                constants.append((slots[t._name], value))
+                folded_values[slots[t._name]] = value
+            continue
         if op._type == "Placeholder" and op._outputs[0]._name not in slots:
             raise _unfed_placeholder(op)
         ins, reads = [], []
@@ -184,6 +194,71 @@ def compile_plan(ops: list[Operation], fetches: list[Tensor], feeds: list[Tensor
     fetch_slots = [slots[t._name] for t in fetches]
     return PlanSpec(next_slot, constants, feed_slots, steps, fetch_slots, stateful,
                     conditional=conditional)
+
+
+_FOLD_LIMIT = 1 << 16  # bytes: larger results stay steps (plans travel to actors)
+_SHAPE_TYPES = ("Shape", "Size", "Rank")
+_NEVER_FOLD = ("Placeholder", "PlaceholderWithDefault", "Switch", "Merge", "NoOp")
+
+
+def _fold(op: Operation, opdef, slots: dict, folded: dict, conditional: bool):
+    """Constant folding: the outputs of a pure op whose inputs are all constants (or a
+    Shape/Size/Rank of a fully known static shape), computed once at compile time. None
+    when the op must run as a step (including when computing it fails: the error then
+    surfaces at run time, naming the op, as before)."""
+    if (opdef.stateful or opdef.named or opdef.ref_input_indices or op._control_inputs
+            or op._type in _NEVER_FOLD or opdef.kernel is None
+            or any(t._name in slots for t in op._outputs)
+            or sum(a.is_list for a in opdef.input_args) > 1):
+        return None
+    if op._type in _SHAPE_TYPES and op._inputs[0].shape.is_fully_defined():
+        dims = op._inputs[0].shape.as_list()
+        if op._type == "Rank":
+            return [np.asarray(len(dims), np.int32)]
+        out_type = _dt.as_dtype(op._attrs.get("out_type", "int32")).np
+        value = dims if op._type == "Shape" else int(np.prod(dims))
+        return [np.asarray(value, out_type)]
+    values = []
+    for t in op._inputs:
+        slot = slots.get(t._name)
+        if slot is None or slot not in folded or t._op._type in _REF_TYPES:
+            return None
+        values.append(folded[slot])
+    if not values:
+        return None
+    args = []
+    for arg, value in zip(opdef.input_args, _group_inputs(opdef, values)):
+        args.extend(value if arg.is_list else [value])
+    try:
+        result = opdef.kernel(*args, **opdef.kernel_kwargs(op._attrs))
+    except Exception:  # noqa: BLE001 - any failure: leave the op to fail at run time
+        return None
+    outs = list(result) if isinstance(result, tuple) else [result]
+    if len(outs) != len(op._outputs):
+        return None
+    outs = [np.asarray(v, dtype=t.dtype.np) for v, t in zip(outs, op._outputs)]
+    if any(v.dtype == object or v.nbytes > _FOLD_LIMIT for v in outs):
+        return None
+    for v in outs:
+        v.flags.writeable = False
+    return outs
+
+
+def _group_inputs(opdef, values: list) -> list:
+    """Flat input values regrouped per declared input (lists for `N*T` inputs)."""
+    args = opdef.input_args
+    if not any(a.is_list for a in args):
+        return values
+    n_list = len(values) - (len(args) - 1)
+    grouped, i = [], 0
+    for a in args:
+        if a.is_list:
+            grouped.append(values[i:i + n_list])
+            i += n_list
+        else:
+            grouped.append(values[i])
+            i += 1
+    return grouped
 
 
 def _plain_attrs(op: Operation) -> dict:

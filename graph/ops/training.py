@@ -23,7 +23,9 @@ _INDEX = (_dt.int32, _dt.int64)
 
 # The rules -------------------------------------------------------------------------------
 def _gd(var, alpha, delta):
-    return (var - alpha * delta,)
+    out = delta * -alpha  # one new array, then in place: the update is memory-bound
+    out += var
+    return (out,)
 
 
 def _momentum(var, accum, lr, momentum, grad, *, use_nesterov=False):

@@ -192,11 +192,12 @@ def test_concurrent_runs_on_one_session(target):
 
 
 def test_run_metadata_trace(target):
-    a = tf.constant([[1.0, 2.0]])
+    a = tf.placeholder(tf.float32, [1, 2])
     b = tf.matmul(a, a, transpose_b=True, name="mm")
     with tf.Session(target) as sess:
         meta = tf.RunMetadata()
-        sess.run(b, options=tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE),
+        sess.run(b, {a: [[1.0, 2.0]]},
+                 options=tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE),
                  run_metadata=meta)
     names = [n.node_name for d in meta.step_stats.dev_stats for n in d.node_stats]
     assert "mm" in names
@@ -220,3 +221,23 @@ def test_cond_runs_only_the_taken_branch(target):
         assert sess.run(v) == 11
         assert sess.run(const_branch, {p: True}) == 1.0
         assert sess.run(const_branch, {p: False}) == 2.0
+
+
+def test_constant_subgraphs_are_folded_at_compile_time():
+    """Pure ops on constants (and shapes known statically) become plan constants: only the
+    op that needs the feed runs as a step."""
+    from psflow.graph.plan import compile_plan, prune_to_fetches
+
+    x = tf.placeholder(tf.float32, [2, 3])
+    scale = tf.reduce_sum(tf.constant([1.0, 2.0])) * tf.cast(tf.size(x), tf.float32)
+    y = x * scale
+    ops = prune_to_fetches([y.op], {x.name})
+    plan = compile_plan(ops, [y], [x])
+    assert [s.type for s in plan.steps] == ["Mul"]
+    with tf.Session() as sess:
+        np.testing.assert_allclose(sess.run(y, {x: np.ones((2, 3))}), np.full((2, 3), 18.0))
+
+def test_a_failing_constant_op_still_fails_at_run_time_naming_it():
+    bad = tf.gather(tf.constant([1.0, 2.0]), tf.constant([5]), name="bad_gather")
+    with tf.Session() as sess, pytest.raises(tf.errors.InvalidArgumentError, match="bad_gather"):
+        sess.run(bad)
