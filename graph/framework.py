@@ -620,6 +620,43 @@ _thread = threading.local()
 _global_default: list[Graph] = []
 
 
+class FuncGraph(Graph):
+    """The graph of a loop's condition or body. A tensor of an enclosing graph used here is
+    captured: it becomes a placeholder of this graph and an extra input of the loop op."""
+
+    def __init__(self, outer: Graph, name: str):
+        super().__init__()
+        self.outer_graph = outer
+        self.name = name
+        self.captures: list[tuple[Tensor, Tensor]] = []
+        self._captured: dict[int, Tensor] = {}
+        self._seed = outer.seed
+
+    def capture(self, t: Tensor) -> Tensor:
+        if t.graph is self:
+            return t
+        outer_t = t
+        if t.graph is not self.outer_graph:
+            if not isinstance(self.outer_graph, FuncGraph):
+                raise ValueError(f"Tensor {t!r} must be from the same graph as the loop")
+            outer_t = self.outer_graph.capture(t)
+        key = id(outer_t)
+        if key in self._captured:
+            return self._captured[key]
+        if outer_t.op.type in _REF_PRODUCERS:
+            raise NotImplementedError(
+                f"a while_loop body cannot use the variable reference {t.name} itself (read "
+                "it with .value() outside the loop, or pass it in as a loop variable)")
+        from .ops import array as _array
+
+        with self.as_default(), self.control_dependencies(None), self.name_scope(""):
+            ph = _array.placeholder(outer_t.dtype, outer_t.shape,
+                                    name=f"capture_{len(self.captures)}")
+        self._captured[key] = ph
+        self.captures.append((outer_t, ph))
+        return ph
+
+
 def _default_graph_stack() -> list:
     stack = getattr(_thread, "graph_stack", None)
     if stack is None:
@@ -817,6 +854,13 @@ def apply_op(op_type: str, inputs: list, attrs: dict | None = None, name=None, g
             converted.append(_convert_arg(op_type, opdef, arg, value, resolved, first_arg))
     for tv, dt in resolved.items():
         attrs[tv] = dt.name
+    default = get_default_graph()
+    if graph is None and isinstance(default, FuncGraph):
+        graph = default
+    if isinstance(graph, FuncGraph):
+        # A loop body reading a tensor of an enclosing graph gets it as an input.
+        converted = [[graph.capture(t) for t in c] if isinstance(c, list) else graph.capture(c)
+                     for c in converted]
     flat = [t for c in converted for t in (c if isinstance(c, list) else [c])]
     graph = graph or (flat[0].graph if flat else get_default_graph())
     for t in flat:

@@ -39,7 +39,8 @@ NOT_DIFFERENTIABLE = _NotDifferentiable()
 @dataclass(frozen=True)
 class ArgDef:
     """One input or output: `x: T` (type variable), `x: int32` (fixed), `xs: N*T` (a list of
-    one type), `ref: Ref(T)` (a variable reference; the kernel gets the variable's name)."""
+    one type), `xs: N*any` (a list of tensors of any dtypes), `ref: Ref(T)` (a variable
+    reference; the kernel gets the variable's name)."""
 
     name: str
     type_var: str | None
@@ -58,6 +59,8 @@ class ArgDef:
             kind = kind.split("*", 1)[1]
         if kind in types:
             return cls(name, kind, None, is_list, is_ref)
+        if kind == "any":  # a list whose elements may each have their own dtype
+            return cls(name, None, None, is_list, is_ref)
         return cls(name, None, _dt.as_dtype(kind), is_list, is_ref)
 
 

@@ -91,6 +91,7 @@ from psflow.graph.ops.array_extra import (  # noqa: F401
 from psflow.graph.ops.control import group, no_op  # noqa: F401
 from psflow.graph.ops.control import tuple_ as tuple  # noqa: F401, A004
 from psflow.graph.ops.control_flow import case, cond  # noqa: F401
+from psflow.graph.ops.while_loop import while_loop  # noqa: F401
 from psflow.graph.ops.math import (  # noqa: F401
     abs,  # noqa: A004
     add,

@@ -14,4 +14,5 @@ from . import (  # noqa: F401 - registration on import
     state,
     summary,
     training,
+    while_loop,
 )

@@ -313,3 +313,20 @@ def _pool_pick(x, h):
                     a, bb = np.unravel_index(np.argmax(win), win.shape)
                     out[b, i, j, ch] = h[b, 2 * i + a, 2 * j + bb, ch]
     return out
+
+
+def _loop_ref(x):
+    a = np.zeros_like(x)
+    for _ in range(3):
+        a = a * x + 1.0
+    return a
+
+
+ROWS += [
+    Row("While-float64",
+        lambda x: tf.while_loop(lambda i, a: i < 3, lambda i, a: (i + 1, a * x + 1.0),
+                                [tf.constant(0), tf.zeros_like(x)])[1],
+        _loop_ref, [d(3)]),
+    Row("While-single-var-int32", lambda n: tf.while_loop(lambda k: k < n, lambda k: k * 2, 1),
+        lambda n: np.array(16, np.int32), [np.array(10, np.int32)], grad=False),
+]
