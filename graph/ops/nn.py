@@ -226,7 +226,8 @@ def _bias_add_infer(value, bias, *, data_format):
                          f"{shape_str(bias.shape)}.")
     if bias.shape.ndims not in (None, 1):
         raise ValueError(f"Shape must be rank 1 but is rank {bias.shape.ndims} for 'BiasAdd'")
-    last, b = value.shape.as_list()[-1:] or [None], bias.shape.as_list()
+    last = value.shape.as_list()[-1:] if value.shape.ndims else [None]
+    b = bias.shape.as_list() if bias.shape.ndims is not None else [None]
     if last[0] is not None and b and b[0] is not None and last[0] != b[0]:
         raise ValueError(f"Dimensions must be equal, but are {last[0]} and {b[0]} for "
                          f"'BiasAdd' with input shapes: {shape_str(value.shape)}, "
@@ -450,7 +451,7 @@ def sparse_softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits
         if lr is not None and gr is not None and lr != gr - 1:
             raise ValueError(f"Rank mismatch: Rank of labels (received {lr}) should equal rank "
                              f"of logits minus 1 (received {gr}).")
-        if gr == 2:
+        if gr in (2, None):
             return apply_op("SparseSoftmaxCrossEntropyWithLogits", [logits, labels]).outputs[0]
         flat_logits, lead = _to_2d(logits)
         flat_labels = _array.reshape(labels, [-1])
