@@ -96,26 +96,26 @@ def test_sharded_save_writes_one_file_per_device_and_restores_elsewhere(tmp_path
             sess.run(a2)[0] == 1.0 and sess.run(b2)[0] == 2.0)
 
 
-def _saved(tmp_path):
+def _saved(tmp_path, target=None):
     v1, v2 = _model()
     saver = tf.train.Saver()
-    sess = tf.Session()
+    sess = tf.Session(target)
     sess.run(tf.global_variables_initializer())
     path = saver.save(sess, str(tmp_path / "m"))
     sess.run(tf.assign(v1, [9.0, 9.0]))
     return sess, saver, path, v1, v2
 
 
-def test_missing_checkpoint_is_not_found_and_value_error(tmp_path):
-    sess, saver, _, v1, _ = _saved(tmp_path)
+def test_missing_checkpoint_is_not_found_and_value_error(tmp_path, target):
+    sess, saver, _, v1, _ = _saved(tmp_path, target)
     with pytest.raises(tf.errors.NotFoundError) as info:
         saver.restore(sess, str(tmp_path / "nope"))
     assert isinstance(info.value, ValueError)
     np.testing.assert_array_equal(sess.run(v1), [9.0, 9.0])
 
 
-def test_corrupted_bytes_raise_data_loss_naming_the_tensor(tmp_path):
-    sess, saver, path, v1, v2 = _saved(tmp_path)
+def test_corrupted_bytes_raise_data_loss_naming_the_tensor(tmp_path, target):
+    sess, saver, path, v1, v2 = _saved(tmp_path, target)
     data = [f for f in os.listdir(tmp_path) if ".data-" in f][0]
     blob = bytearray((tmp_path / data).read_bytes())
     blob[-3] ^= 0xFF  # inside v2, the last tensor written
@@ -125,8 +125,8 @@ def test_corrupted_bytes_raise_data_loss_naming_the_tensor(tmp_path):
     np.testing.assert_array_equal(sess.run(v1), [9.0, 9.0])  # nothing changed
 
 
-def test_missing_variable_and_wrong_shape(tmp_path):
-    sess, _, path, v1, _ = _saved(tmp_path)
+def test_missing_variable_and_wrong_shape(tmp_path, target):
+    sess, _, path, v1, _ = _saved(tmp_path, target)
     extra = tf.Variable(1.0, name="extra")
     with pytest.raises(tf.errors.NotFoundError, match="extra"):
         tf.train.Saver([v1, extra]).restore(sess, path)
@@ -140,8 +140,8 @@ def test_missing_variable_and_wrong_shape(tmp_path):
     np.testing.assert_array_equal(sess.run(v1), [9.0, 9.0])
 
 
-def test_save_into_missing_directory_fails(tmp_path):
-    sess, saver, _, _, _ = _saved(tmp_path)
+def test_save_into_missing_directory_fails(tmp_path, target):
+    sess, saver, _, _, _ = _saved(tmp_path, target)
     with pytest.raises(ValueError, match="doesn't exist"):
         saver.save(sess, str(tmp_path / "no" / "m"))
 
@@ -206,3 +206,24 @@ def test_string_and_many_dtypes_round_trip(tmp_path):
         for k, v in variables.items():
             got = sess.run(v)
             assert list(np.ravel(got)) == list(np.ravel(values[k])), k
+
+
+@pytest.mark.ray
+def test_cluster_checkpoint_restores_in_process(tmp_path, local_cluster):
+    local_cluster.reset()
+    with tf.device(local_cluster.device_setter()):
+        a = tf.Variable(np.arange(6.0).reshape(2, 3), name="a")
+        b = tf.Variable([5, 6], name="b")
+    saver = tf.train.Saver()
+    with tf.Session(local_cluster) as sess:
+        sess.run(tf.global_variables_initializer())
+        path = saver.save(sess, str(tmp_path / "m"), global_step=3)
+    data = [f for f in os.listdir(tmp_path) if ".data-" in f]
+    assert len(data) == 2  # one file per PS that owns variables
+    tf.reset_default_graph()
+    a2 = tf.Variable(np.zeros((2, 3)), name="a")
+    b2 = tf.Variable([0, 0], name="b")
+    with tf.Session() as sess:
+        tf.train.Saver().restore(sess, path)
+        np.testing.assert_array_equal(sess.run(a2), np.arange(6.0).reshape(2, 3))
+        np.testing.assert_array_equal(sess.run(b2), [5, 6])

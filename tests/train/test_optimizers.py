@@ -117,13 +117,13 @@ def _reference(rule, w, grad_fn, rows=None):
 
 
 @pytest.mark.parametrize("name", CASES)
-def test_dense_update_matches_numpy(name):
+def test_dense_update_matches_numpy(name, target):
     make, rule = CASES[name]
     w = tf.Variable(W0)
     loss = tf.reduce_sum(w * C) + 0.5 * tf.reduce_sum(tf.square(w))
     opt = make()
     train = opt.minimize(loss)
-    with tf.Session() as sess:
+    with tf.Session(target) as sess:
         sess.run(tf.global_variables_initializer())
         for _ in range(STEPS):
             sess.run(train)
@@ -148,7 +148,7 @@ SPARSE_CASES = {k: v for k, v in CASES.items() if k not in ("Adam",)}
 
 
 @pytest.mark.parametrize("name", SPARSE_CASES)
-def test_sparse_update_touches_only_gathered_rows(name):
+def test_sparse_update_touches_only_gathered_rows(name, target):
     make, rule = SPARSE_CASES[name]
     table = tf.Variable(TABLE0)
     loss = tf.reduce_sum(tf.gather(table, IDS) * ROW_C)
@@ -156,7 +156,7 @@ def test_sparse_update_touches_only_gathered_rows(name):
     grads_and_vars = opt.compute_gradients(loss, [table])
     assert isinstance(grads_and_vars[0][0], tf.IndexedSlices)
     train = opt.apply_gradients(grads_and_vars)
-    with tf.Session() as sess:
+    with tf.Session(target) as sess:
         sess.run(tf.global_variables_initializer())
         for _ in range(STEPS):
             sess.run(train)
@@ -166,12 +166,12 @@ def test_sparse_update_touches_only_gathered_rows(name):
     np.testing.assert_array_equal(got[[0, 2, 4]], TABLE0[[0, 2, 4]])
 
 
-def test_sparse_adam_follows_tf1_semantics():
+def test_sparse_adam_follows_tf1_semantics(target):
     """Moments decay everywhere; rows never touched keep zero moments and do not move."""
     table = tf.Variable(TABLE0)
     loss = tf.reduce_sum(tf.gather(table, IDS) * ROW_C)
     train = tf.train.AdamOptimizer(0.05).minimize(loss)
-    with tf.Session() as sess:
+    with tf.Session(target) as sess:
         sess.run(tf.global_variables_initializer())
         for _ in range(STEPS):
             sess.run(train)
@@ -198,7 +198,7 @@ def test_slots_are_variables_colocated_with_their_variable():
     assert train.name == "Adam"
 
 
-def test_minimize_with_global_step_and_var_list():
+def test_minimize_with_global_step_and_var_list(target):
     a = tf.Variable(1.0)
     b = tf.Variable(2.0)
     gs = tf.train.get_or_create_global_step()
@@ -207,7 +207,7 @@ def test_minimize_with_global_step_and_var_list():
         tf.train.create_global_step()
     train = tf.train.GradientDescentOptimizer(0.5).minimize(a * a + b * b, global_step=gs,
                                                             var_list=[a])
-    with tf.Session() as sess:
+    with tf.Session(target) as sess:
         sess.run(tf.global_variables_initializer())
         sess.run(train)
         sess.run(train)
@@ -216,13 +216,13 @@ def test_minimize_with_global_step_and_var_list():
     assert train in tf.get_collection(tf.GraphKeys.TRAIN_OP)
 
 
-def test_apply_gradients_with_edited_gradients():
+def test_apply_gradients_with_edited_gradients(target):
     w = tf.Variable([1.0, -2.0])
     opt = tf.train.GradientDescentOptimizer(1.0)
     gvs = opt.compute_gradients(tf.reduce_sum(w * w))
     clipped = [(tf.clip_by_value(g, -1.0, 1.0), v) for g, v in gvs]
     train = opt.apply_gradients(clipped)
-    with tf.Session() as sess:
+    with tf.Session(target) as sess:
         sess.run(tf.global_variables_initializer())
         sess.run(train)
         np.testing.assert_allclose(sess.run(w), [0.0, -1.0])
@@ -244,12 +244,12 @@ def test_bad_input():
         tf.train.FtrlOptimizer(0.1, learning_rate_power=0.5)
 
 
-def test_failed_update_leaves_variable_and_slots_unchanged():
+def test_failed_update_leaves_variable_and_slots_unchanged(target):
     table = tf.Variable(TABLE0)
     ids = tf.placeholder(tf.int32, [None])
     opt = tf.train.MomentumOptimizer(0.1, 0.9)
     train = opt.minimize(tf.reduce_sum(tf.gather(table, ids)))
-    with tf.Session() as sess:
+    with tf.Session(target) as sess:
         sess.run(tf.global_variables_initializer())
         sess.run(train, {ids: [0]})
         before = sess.run([table, opt.get_slot(table, "momentum")])
@@ -261,14 +261,14 @@ def test_failed_update_leaves_variable_and_slots_unchanged():
 
 
 @pytest.mark.parametrize("step", [0, 5, 10, 25])
-def test_learning_rate_schedules(step):
+def test_learning_rate_schedules(step, target):
     gs = tf.Variable(step, dtype=tf.int64, trainable=False)
     exp = tf.train.exponential_decay(0.1, gs, 10, 0.5)
     stair = tf.train.exponential_decay(0.1, gs, 10, 0.5, staircase=True)
     piece = tf.train.piecewise_constant(gs, [5, 10], [1.0, 0.5, 0.1])
     poly = tf.train.polynomial_decay(0.1, gs, 20, 0.01, power=2.0)
     poly_cycle = tf.train.polynomial_decay(0.1, gs, 20, 0.01, cycle=True)
-    with tf.Session() as sess:
+    with tf.Session(target) as sess:
         sess.run(gs.initializer)
         got = sess.run([exp, stair, piece, poly, poly_cycle])
     p = min(step, 20)
@@ -279,12 +279,12 @@ def test_learning_rate_schedules(step):
     np.testing.assert_allclose(got, want, rtol=1e-6)
 
 
-def test_scatter_ops():
+def test_scatter_ops(target):
     v = tf.Variable(np.zeros((4, 2)))
     add = tf.scatter_add(v, [1, 1, 3], np.ones((3, 2)))
     sub = tf.scatter_sub(v, [0], [[2.0, 3.0]])
     upd = tf.scatter_update(v, [2], [[7.0, 8.0]])
-    with tf.Session() as sess:
+    with tf.Session(target) as sess:
         sess.run(v.initializer)
         sess.run(add)
         sess.run(sub)
