@@ -5,6 +5,7 @@ namespace. A `Cluster` is the session target and the `replica_device_setter` clu
 from __future__ import annotations
 
 import os
+import socket
 
 import ray
 
@@ -74,6 +75,13 @@ class Cluster:
                           timeout=self.config.connect_timeout_s)
         return dict(zip(ps, reports))
 
+    def transfer_report(self) -> dict:
+        """Per task: bytes of tensors it has sent to other tasks or to the coordinator."""
+        tasks = list(self._handles)
+        sent = ray.get([self._handles[t].transfer_report.remote() for t in tasks],
+                       timeout=self.config.connect_timeout_s)
+        return dict(zip(tasks, sent))
+
     def shutdown(self) -> None:
         if self._closed:
             return
@@ -115,12 +123,32 @@ def _init_ray(config: ClusterConfig) -> bool:
         ray.init(num_cpus=max(os.cpu_count() or 1, int(needed + 0.999)),
                  resources=custom or None, **kwargs)
     else:
+        _probe(config)
         try:
             ray.init(address=config.address, **kwargs)
         except Exception as e:  # noqa: BLE001 - any failure to reach Ray is the same to users
             raise UnavailableError(None, None, f"Cannot connect to the Ray cluster at "
                                    f"{config.address!r} (config key 'address'): {e}") from None
     return True
+
+
+def _probe(config: ClusterConfig) -> None:
+    """Fails fast, within connect_timeout_s, when a host:port address does not answer (Ray's
+    own connect retries for minutes)."""
+    address = config.address
+    if address == "auto":
+        return
+    host_port = address.split("://", 1)[-1]
+    host, _, port = host_port.rpartition(":")
+    if not host or not port.isdigit():
+        return
+    try:
+        with socket.create_connection((host, int(port)), timeout=config.connect_timeout_s):
+            pass
+    except OSError as e:
+        raise UnavailableError(None, None, f"Cannot connect to the Ray cluster at "
+                               f"{address!r} (config key 'address') within "
+                               f"{config.connect_timeout_s:g}s: {e}") from None
 
 
 def launch(config_path_or_dict=None, *, num_ps=None, num_workers=None, **overrides) -> Cluster:

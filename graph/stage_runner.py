@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
+import numpy as np
+
 from . import wire
 from .errors import NotFoundError
 from .executor import Executor
@@ -21,6 +23,8 @@ class StageRunner:
         # step id -> old values of the variables that step wrote here, so the coordinator
         # can undo a step that failed on another task (bounded: recent steps only).
         self._journals: OrderedDict[str, dict] = OrderedDict()
+        # Bytes of tensors this task has sent out (stage outputs, to actors or fetches).
+        self.bytes_out = 0
 
     def ping(self) -> bool:
         return True
@@ -55,6 +59,7 @@ class StageRunner:
             token = None
         if not values:
             return token
+        self.bytes_out += sum(v.nbytes for v in values if isinstance(v, np.ndarray))
         return (*values, token)
 
     def rollback(self, step_id: str) -> bool:
@@ -71,6 +76,10 @@ class StageRunner:
         """Clears every variable this task owns (`tf.Session.reset`)."""
         self.store.clear()
         return True
+
+    def transfer_report(self) -> int:
+        """Bytes of tensors this task has sent out since it started."""
+        return self.bytes_out
 
     def variable_report(self) -> dict:
         """Name -> bytes of the variables this task holds."""
