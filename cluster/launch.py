@@ -17,7 +17,18 @@ from psflow.workers.worker import Worker
 
 from .config import ClusterConfig, load_config
 
-_ROLES = {"ps": ParameterServer, "worker": Worker}
+class _PSActor(ParameterServer):
+    def node_id(self) -> str:
+        """The Ray node this actor runs on."""
+        return ray.get_runtime_context().get_node_id()
+
+
+class _WorkerActor(Worker):
+    def node_id(self) -> str:
+        return ray.get_runtime_context().get_node_id()
+
+
+_ROLES = {"ps": _PSActor, "worker": _WorkerActor}
 
 
 def _actor_name(job: str, task: int) -> str:
@@ -74,6 +85,13 @@ class Cluster:
         reports = ray.get([self._handles[t].variable_report.remote() for t in ps],
                           timeout=self.config.connect_timeout_s)
         return dict(zip(ps, reports))
+
+    def nodes(self) -> dict:
+        """Per task: the id of the Ray node its actor runs on."""
+        tasks = list(self._handles)
+        ids = ray.get([self._handles[t].node_id.remote() for t in tasks],
+                      timeout=self.config.connect_timeout_s)
+        return dict(zip(tasks, ids))
 
     def transfer_report(self) -> dict:
         """Per task: bytes of tensors it has sent to other tasks or to the coordinator."""
