@@ -114,9 +114,12 @@ def train(kind, data, args, target=None, device_setter=None, num_towers=1) -> fl
                 losses.append(loss)
                 if s % 10 == 0:
                     writer.add_summary(summary, step)
+            elapsed = time.time() - start
             test_acc = sess.run(m["accuracy"], {m["x"]: x_test, m["y"]: y_test})
             print(f"{kind} epoch {epoch:3d} step {step:5d} loss {np.mean(losses):.4f} "
-                  f"test_acc {test_acc:.4f} ({time.time() - start:.1f}s)", flush=True)
+                  f"{steps_per_epoch / max(elapsed, 1e-9):7.1f} steps/s "
+                  f"test_acc {test_acc:.4f}", flush=True)
+            start = time.time()
             saver.save(sess, os.path.join(logdir, "model.ckpt"), global_step=step)
         writer.close()
         return float(test_acc)

@@ -5,7 +5,7 @@
 Importing psflow never imports ray.
 """
 
-from psflow import errors, initializers, layers, losses, nn, summary, train  # noqa: F401
+from psflow import errors, initializers, layers, losses, nn, summary, timeline, train  # noqa: F401
 from psflow.graph import dtypes as _dtypes
 from psflow.graph.autodiff import IndexedSlices, gradients, hessians  # noqa: F401
 from psflow.graph.device import DeviceSpec  # noqa: F401

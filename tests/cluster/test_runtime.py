@@ -157,3 +157,31 @@ def test_unreachable_address_fails_within_the_timeout():
                          timeout=120).stdout
     assert out.startswith("UnavailableError") and "'address'" in out
     assert int(out.split()[1]) < 10
+
+
+def test_full_trace_and_chrome_timeline_show_the_step_across_actors(cluster):
+    import json
+
+    with tf.device("/job:ps/task:0"):
+        w = tf.Variable(np.ones((3, 3), np.float32), name="w")
+    with tf.device("/job:worker/task:1"):
+        x = tf.placeholder(tf.float32, [None, 3])
+        y = tf.matmul(x, w, name="mm")
+    with tf.Session(cluster) as sess:
+        sess.run(w.initializer)
+        meta = tf.RunMetadata()
+        sess.run(y, {x: np.ones((2, 3))},
+                 options=tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE),
+                 run_metadata=meta)
+    devices = {d.device for d in meta.step_stats.dev_stats}
+    assert "/job:ps/replica:0/task:0/device:CPU:0" in devices
+    assert "/job:worker/replica:0/task:1/device:CPU:0" in devices
+    trace = json.loads(tf.timeline.Timeline(meta.step_stats, tf.get_default_graph())
+                       .generate_chrome_trace_format())
+    events = trace["traceEvents"]
+    names = {e["args"]["name"] for e in events if e["ph"] == "M" and
+             e["name"] == "process_name"}
+    assert "/job:worker/replica:0/task:1/device:CPU:0 Compute" in names
+    ops = {e["args"]["name"]: e for e in events if e["ph"] == "X"}
+    assert "mm" in ops and ops["mm"]["dur"] >= 0
+    assert any(e["ph"] == "s" for e in events)  # a data-flow arrow from the PS to the worker
