@@ -16,6 +16,19 @@ def _event_pb2():
     return event_pb2
 
 
+def _use_tensorboard_file_io() -> None:
+    """Makes tensorboard's writer use its own file layer, not TensorFlow's: tensorboard
+    imports a TensorFlow it finds installed (seconds of start-up and log noise) unless the
+    `tensorboard.compat.notf` marker module exists. Left alone when TensorFlow is already
+    loaded in this process."""
+    import sys
+    import types
+
+    if "tensorflow" in sys.modules or "tensorboard.compat.notf" in sys.modules:
+        return
+    sys.modules["tensorboard.compat.notf"] = types.ModuleType("tensorboard.compat.notf")
+
+
 class FileWriter:
     """Writes Summary protos, the graph, session logs and run metadata to an event file."""
 
@@ -37,6 +50,7 @@ class FileWriter:
 
     def reopen(self) -> None:
         """Opens a new event file after `close` (a no-op while open)."""
+        _use_tensorboard_file_io()
         from tensorboard.summary.writer.event_file_writer import EventFileWriter
 
         with self._lock:

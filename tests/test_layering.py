@@ -49,3 +49,23 @@ def test_import_psflow_does_not_import_ray():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_writing_summaries_does_not_load_tensorflow(tmp_path):
+    """tensorboard's writer uses its own file layer even where TensorFlow is installed."""
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent(f"""
+        import sys
+        import psflow as tf
+        writer = tf.summary.FileWriter({str(tmp_path)!r})
+        with tf.Session() as sess:
+            writer.add_summary(sess.run(tf.summary.scalar("a", 1.0)), 1)
+        writer.close()
+        print("tensorflow" in sys.modules)
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert out.stdout.strip() == "False", out.stderr[-2000:]
