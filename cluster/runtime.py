@@ -1,11 +1,15 @@
 """The distributed runtime behind `tf.Session(cluster)`.
 
 Compile, once per run signature: prune, partition per task into stages (graph/partition),
-register each stage plan with its actor under a plan id (msgpack, shipped once). Execute,
-per step: one `run_stage` call per stage, submitted in stage order (so no actor waits on
-work submitted after it), with user feeds passed straight to the consuming stage and
-upstream outputs passed as ObjectRefs (tensors move actor to actor through Ray's object
-store); then a single `ray.get` of the fetched refs. Actor errors come back as the same
+register each stage plan with its actor under a plan id (msgpack, shipped once), with its
+route (partition.route): a stage returns one object per destination holding the tensors
+that destination needs, so a step makes one object per (source, destination) pair, not
+one per tensor. Execute, per step: one `run_stage` call per stage, submitted in stage order
+(so no actor waits on work submitted after it), with user feeds passed straight to the
+consuming stage and upstream groups passed as ObjectRefs (tensors move actor to actor
+through Ray's object store); then a single `ray.get` of the fetched groups and of the
+completion tokens of stages nobody else waits on (an error upstream reaches them through
+the ObjectRefs). Actor errors come back as the same
 tf.errors class; a lost actor is an UnavailableError.
 """
 
@@ -19,7 +23,7 @@ import ray
 from psflow.graph import errors as tf_errors
 from psflow.graph import wire
 from psflow.graph.executor import check_fetched
-from psflow.graph.partition import partition
+from psflow.graph.partition import partition, route
 from psflow.graph.placement import task_of
 from psflow.graph.plan import plan_to_wire, prune_to_fetches
 from psflow.graph.session import fill_step_stats
@@ -28,13 +32,14 @@ STEP_TIMEOUT_S = 300.0
 
 
 class _Compiled:
-    __slots__ = ("stages", "fetches", "plan_ids", "calls")
+    __slots__ = ("stages", "fetches", "plan_ids", "calls", "waits")
 
-    def __init__(self, stages, fetches, plan_ids, calls):
+    def __init__(self, stages, fetches, plan_ids, calls, waits):
         self.stages = stages
-        self.fetches = fetches
+        self.fetches = fetches  # per fetch: ("feed", i) or ("group", s, g, pos)
         self.plan_ids = plan_ids
-        self.calls = calls  # per stage: (handle method, plan id, input sources, after, n_out)
+        self.calls = calls  # per stage: (method, traced method, plan id, route)
+        self.waits = waits  # (stage, return index) of the tokens the coordinator awaits
 
 
 class ClusterRuntime:
@@ -53,42 +58,56 @@ class ClusterRuntime:
         ops = prune_to_fetches([t.op for t in fetches] + list(targets), fed)
         spec = self.cluster.spec
         dplan = partition(ops, fetches, feeds, lambda op: task_of(op.device, spec, op.name))
+        routes, fetch_sources = route(dplan)
         plan_ids, calls, registrations = [], [], []
-        for stage in dplan.stages:
+        for stage, r in zip(dplan.stages, routes):
             plan_id = uuid.uuid4().hex
             handle = self.cluster.handle(stage.task)
-            registrations.append(handle.register_plan.remote(plan_id,
-                                                             wire.pack(plan_to_wire(stage.plan))))
+            registrations.append(handle.register_plan.remote(
+                plan_id, wire.pack(plan_to_wire(stage.plan)), r.layout()))
             plan_ids.append(plan_id)
-            calls.append((handle.run_stage, plan_id, stage.inputs, stage.after,
-                          len(stage.outputs)))
+            calls.append((handle.run_stage.options(num_returns=r.num_returns),
+                          handle.run_stage.options(num_returns=r.num_returns + 1), plan_id, r))
             with self._lock:
                 self._plans.append((handle, plan_id))
         _get(registrations, self.cluster.config.connect_timeout_s)
-        return _Compiled(dplan.stages, dplan.fetches, plan_ids, calls)
+        # The coordinator waits on what it fetches and on the tokens nobody else waits on.
+        awaited = {a for stage in dplan.stages for a in stage.after}
+        waits = [(s, len(r.groups)) for s, r in enumerate(routes)
+                 if r.token and s not in awaited]
+        return _Compiled(dplan.stages, fetch_sources, plan_ids, calls, waits)
 
     def execute(self, compiled: _Compiled, feed_values, options=None, run_metadata=None):
         traced = run_metadata is not None and getattr(options, "trace_level", 0) not in (0, None)
         refs: list[list] = []
         step_id = uuid.uuid4().hex
-        for method, plan_id, inputs, after, n_out in compiled.calls:
-            args = [feed_values[src[1]] if src[0] == "feed" else refs[src[1]][src[2]]
-                    for src in inputs]
-            args += [refs[a][-1] for a in after]
-            out = method.options(num_returns=n_out + 1).remote(plan_id, traced, step_id, *args)
-            refs.append([out] if n_out == 0 else list(out))
-        wanted = [refs[src[1]][src[2]] for src in compiled.fetches if src[0] == "stage"]
-        tokens = [r[-1] for r in refs]
+        for method, traced_method, plan_id, r in compiled.calls:
+            args = []
+            for src in r.args:
+                if src[0] == "feed":
+                    args.append(feed_values[src[1]])
+                elif src[0] == "group":
+                    args.append(refs[src[1]][src[2]])
+                else:
+                    args.append(refs[src[1]][len(compiled.calls[src[1]][3].groups)])
+            out = (traced_method if traced else method).remote(plan_id, traced, step_id, *args)
+            n = r.num_returns + (1 if traced else 0)
+            refs.append([out] if n == 1 else list(out))
+        groups = sorted({(src[1], src[2]) for src in compiled.fetches if src[0] == "group"})
+        wanted = [refs[s][g] for s, g in groups]
+        extra = [refs[s][i] for s, i in compiled.waits]
+        if traced:
+            extra += [r[-1] for r in refs]
         try:
-            got = _get(wanted + tokens, STEP_TIMEOUT_S)
+            got = _get(wanted + extra, STEP_TIMEOUT_S)
         except tf_errors.OpError:
             self._rollback(compiled, step_id)
             raise
-        values, it = [], iter(got[:len(wanted)])
-        for src in compiled.fetches:
-            values.append(feed_values[src[1]] if src[0] == "feed" else next(it))
+        by_group = dict(zip(groups, got[:len(wanted)]))
+        values = [feed_values[src[1]] if src[0] == "feed" else by_group[(src[1], src[2])][src[3]]
+                  for src in compiled.fetches]
         if traced:
-            _trace(run_metadata, compiled.stages, got[len(wanted):])
+            _trace(run_metadata, compiled.stages, got[len(wanted) + len(compiled.waits):])
         return check_fetched(values)
 
     def _rollback(self, compiled: _Compiled, step_id: str) -> None:

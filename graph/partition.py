@@ -74,6 +74,14 @@ def partition(ops: list[Operation], fetches: list[Tensor], feeds: list[Tensor],
         latest = min(level[c._id] - (0 if task[c._id] == task[op._id] else 1) for c in users)
         if latest > level[op._id]:
             level[op._id] = latest
+    # A NoOp that only gathers control edges from one stage (e.g. an optimizer's train op
+    # over updates on one PS) runs in that stage instead of costing an actor call of its own.
+    for op in ops:
+        if op.type != "NoOp" or op._id not in level or op.inputs or consumers.get(op._id):
+            continue
+        homes = {(level[c._id], task[c._id]) for c in op.control_inputs if c._id in level}
+        if len(homes) == 1:
+            level[op._id], task[op._id] = homes.pop()
     # Fetched constants or variables get produced by a stage too.
     extra: list[Operation] = []
     for t in fetches:
@@ -158,3 +166,65 @@ def _free_inputs(stage_ops: list[Operation]) -> list[Operation]:
             if _is_free(t.op) and t.op._id not in ids:
                 found[t.op._id] = t.op
     return list(found.values())
+
+
+@dataclass
+class StageRoute:
+    """How one stage's call is wired. The call returns one object per entry of `groups`
+    (the outputs one destination needs: a later stage or the coordinator), then a
+    completion token if `token` (someone waits on it), then the op trace when traced.
+    `args` are the call's arguments: ("feed", i), ("group", s, g) or ("token", s);
+    `arg_map[j]` = (argument index, position in the group or -1) for plan feed j."""
+
+    groups: list[list[int]]
+    token: bool
+    args: list[tuple]
+    arg_map: list[tuple[int, int]]
+
+    def layout(self) -> dict:
+        """What the actor needs to know (plain data, shipped with the plan)."""
+        return {"groups": self.groups, "token": self.token, "arg_map": self.arg_map}
+
+    @property
+    def num_returns(self) -> int:
+        return len(self.groups) + (1 if self.token else 0)
+
+
+def route(dplan: DistributedPlan) -> tuple[list[StageRoute], list[tuple]]:
+    """Per stage, its returns and arguments; and per fetch ("feed", i) or ("group", s, g,
+    pos). A tensor crosses from one stage to another once, in one object per (source,
+    destination) pair, as TF1 deduplicates transfers by source and destination."""
+    stages = dplan.stages
+    groups: list[list[list[int]]] = [[] for _ in stages]
+    dest_index: list[dict] = [{} for _ in stages]
+
+    def slot(s, dest, k):
+        g = dest_index[s].get(dest)
+        if g is None:
+            g = dest_index[s][dest] = len(groups[s])
+            groups[s].append([])
+        if k not in groups[s][g]:
+            groups[s][g].append(k)
+        return g, groups[s][g].index(k)
+
+    placed: list[list[tuple]] = []
+    for c, stage in enumerate(stages):
+        placed.append([("feed", src[1]) if src[0] == "feed" else ("group", src[1],
+                                                                   *slot(src[1], c, src[2]))
+                       for src in stage.inputs])
+    fetches = [src if src[0] == "feed" else ("group", src[1], *slot(src[1], "driver", src[2]))
+               for src in dplan.fetches]
+    waited = {a for stage in stages for a in stage.after}
+    routes = []
+    for c, stage in enumerate(stages):
+        args: list[tuple] = []
+        arg_map = []
+        for p in placed[c]:
+            key = ("feed", p[1]) if p[0] == "feed" else ("group", p[1], p[2])
+            if key not in args:
+                args.append(key)
+            arg_map.append((args.index(key), -1 if p[0] == "feed" else p[3]))
+        args += [("token", a) for a in stage.after]
+        routes.append(StageRoute(groups[c], token=not groups[c] or c in waited, args=args,
+                                 arg_map=arg_map))
+    return routes, fetches

@@ -29,8 +29,12 @@ class StageRunner:
     def ping(self) -> bool:
         return True
 
-    def register_plan(self, plan_id: str, blob: bytes) -> bool:
-        self._plans[plan_id] = Executor(plan_from_wire(wire.unpack(blob)), self.store)
+    def register_plan(self, plan_id: str, blob: bytes, layout: dict | None = None) -> bool:
+        """Caches a stage plan. `layout` (see partition.StageRoute) says how the call's
+        arguments map to plan feeds and how outputs are grouped into returned objects;
+        without it, arguments are the feeds and the outputs come back one by one."""
+        self._plans[plan_id] = (Executor(plan_from_wire(wire.unpack(blob)), self.store),
+                                layout)
         return True
 
     def forget_plans(self, plan_ids: list[str]) -> int:
@@ -39,16 +43,23 @@ class StageRunner:
         return len(self._plans)
 
     def run_stage(self, plan_id: str, traced: bool, step_id: str, *args):
-        """Runs a registered stage. `args` are the plan's feeds followed by completion
-        tokens of stages it must wait for (ignored here: Ray resolved them already).
-        Returns the plan's outputs and, last, a token (the op trace when `traced`)."""
-        executor = self._plans.get(plan_id)
-        if executor is None:
+        """Runs a registered stage on its arguments (feeds and upstream groups; trailing
+        completion tokens are only there to make Ray wait). Returns its output groups, then
+        a token if the layout asks for one, then the op trace when `traced` -- a bare value
+        when that is a single object."""
+        entry = self._plans.get(plan_id)
+        if entry is None:
             raise NotFoundError(None, None, f"Plan {plan_id} is not registered on this task")
-        feeds = args[:len(executor.plan.feeds)]
+        executor, layout = entry
+        n_feeds = len(executor.plan.feeds)
+        if layout is None:
+            feeds = args[:n_feeds]
+        else:
+            feeds = [args[a] if pos < 0 else args[a][pos] for a, pos in layout["arg_map"]]
+        trace = None
         if traced:
-            values, trace = executor.run_traced(feeds)
-            token = [list(t) for t in trace]
+            values, raw = executor.run_traced(feeds)
+            trace = [list(t) for t in raw]
         else:
             journal = self._journals.get(step_id)
             if journal is None and executor.plan.stateful:
@@ -56,11 +67,18 @@ class StageRunner:
                 while len(self._journals) > 64:
                     self._journals.popitem(last=False)
             values = executor.run(feeds, journal)
-            token = None
-        if not values:
-            return token
-        self.bytes_out += sum(v.nbytes for v in values if isinstance(v, np.ndarray))
-        return (*values, token)
+        if layout is None:
+            out = list(values) + [trace]
+        else:
+            out = [tuple(values[k] for k in group) for group in layout["groups"]]
+            if layout["token"]:
+                out.append(None)
+            if traced:
+                out.append(trace)
+            sent = {k for group in layout["groups"] for k in group}
+            self.bytes_out += sum(values[k].nbytes for k in sent
+                                  if isinstance(values[k], np.ndarray))
+        return out[0] if len(out) == 1 else tuple(out)
 
     def rollback(self, step_id: str) -> bool:
         """Undoes the variable writes a step made on this task (it failed elsewhere)."""

@@ -1,0 +1,225 @@
+"""The distributed runtime against its anchors, in one run:
+
+(a) tiny step: a PS variable read plus an add on a worker -- psflow `Session(cluster)` vs the
+    same two chained Ray actor calls written by hand (plain `.remote()` with ObjectRefs) and
+    vs TF1's gRPC runtime (`tf.train.Server`, one ps and one worker task on loopback ports);
+(b) the 784-256-128-10 MLP training step with 1 PS + 1 worker at batch 64 and 512 (PS read,
+    gradients on the worker, update applied on the PS) vs a hand-written numpy parameter
+    server on plain Ray actors and vs TF1 gRPC;
+(c) reading a 64 MB PS variable into a worker op (`reduce_sum` there) vs numpy memcpy
+    bandwidth and vs TF1 gRPC.
+
+Needs the `bench` extra. Ends with `ratio dist.tiny_vs_ray`, `dist.mlp_b64_vs_ray`,
+`dist.mlp_b512_vs_ray` (time ratios, <=1.1), `dist.transfer_vs_memcpy` (bandwidth ratio,
+>=0.25) and `dist.transfer_vs_tf1grpc` (time ratio, <=0.5); TF1 gRPC step times are printed
+beside them.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(__file__))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import harness  # noqa: E402
+from train_step import LR, SIZES, data, initial_weights  # noqa: E402
+
+BIG = 16 * 1024 * 1024  # float32 elements: 64 MB
+
+
+# The graphs, written once for psflow and TF1 -------------------------------------------------
+def tiny_graph(tf):
+    with tf.device("/job:ps/task:0"):
+        v = tf.Variable(np.float32(1.0), name="v")
+    with tf.device("/job:worker/task:0"):
+        y = v + 1.0
+    return y
+
+
+def mlp_graph(tf, batch):
+    with tf.device("/job:worker/task:0"):
+        x = tf.placeholder(tf.float32, [batch, SIZES[0]])
+        y = tf.placeholder(tf.int64, [batch])
+    with tf.device(tf.train.replica_device_setter(ps_tasks=1,
+                                                  worker_device="/job:worker/task:0")):
+        params = [tf.Variable(w) for w in initial_weights()]
+        h = x
+        for i in range(0, len(params), 2):
+            h = tf.nn.bias_add(tf.matmul(h, params[i]), params[i + 1])
+            if i < len(params) - 2:
+                h = tf.nn.relu(h)
+        loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y,
+                                                                             logits=h))
+        train = tf.train.GradientDescentOptimizer(LR).minimize(loss)
+    xv, yv = data(batch)
+    return train, {x: xv, y: yv}, params
+
+
+def big_graph(tf):
+    with tf.device("/job:ps/task:0"):
+        big = tf.Variable(tf.ones([BIG], tf.float32), name="big")
+    with tf.device("/job:worker/task:0"):
+        total = tf.reduce_sum(big)
+    return total
+
+
+def build(tf, target):
+    """Sessions and step callables for the three workloads on one target."""
+    out = {}
+    graph = tf.Graph()
+    with graph.as_default():
+        y = tiny_graph(tf)
+        sess = tf.Session(target, graph=graph)
+        sess.run(tf.global_variables_initializer())
+        assert sess.run(y) == 2.0
+        out["tiny"] = lambda: sess.run(y)
+    for batch in (64, 512):
+        graph = tf.Graph()
+        with graph.as_default():
+            train, feed, params = mlp_graph(tf, batch)
+            s = tf.Session(target, graph=graph)
+            s.run(tf.global_variables_initializer())
+            s.run(train, feed)
+            out[f"mlp_b{batch}"] = (lambda s=s, train=train, feed=feed: s.run(train, feed))
+            out[f"weights_b{batch}"] = (lambda s=s, params=params: s.run(params))
+    graph = tf.Graph()
+    with graph.as_default():
+        total = big_graph(tf)
+        s = tf.Session(target, graph=graph)
+        s.run(tf.global_variables_initializer())
+        assert s.run(total) == BIG
+        out["transfer"] = lambda: s.run(total)
+    return out
+
+
+# Hand-written Ray anchors ---------------------------------------------------------------------
+def ray_anchors():
+    import ray
+
+    @ray.remote(num_cpus=0.25)
+    class PS:
+        def __init__(self):
+            self.v = np.float32(1.0)
+            self.weights = None
+            self.big = np.ones(BIG, np.float32)
+
+        def read(self):
+            return self.v
+
+        def set_weights(self, weights):
+            self.weights = [w.copy() for w in weights]
+
+        def get_weights(self):
+            return self.weights
+
+        def apply(self, grads):
+            for w, g in zip(self.weights, grads):
+                w -= LR * g
+            return True
+
+        def read_big(self):
+            return self.big
+
+    @ray.remote(num_cpus=0.25)
+    class Worker:
+        def __init__(self):
+            self.batches = {b: data(b) for b in (64, 512)}
+
+        def add(self, v):
+            return v + np.float32(1.0)
+
+        def grads(self, weights, batch):
+            xv, yv = self.batches[batch]
+            w1, b1, w2, b2, w3, b3 = weights
+            z1 = xv @ w1 + b1
+            a1 = np.maximum(z1, 0)
+            z2 = a1 @ w2 + b2
+            a2 = np.maximum(z2, 0)
+            logits = a2 @ w3 + b3
+            p = np.exp(logits - logits.max(1, keepdims=True))
+            p /= p.sum(1, keepdims=True)
+            p[np.arange(batch), yv] -= 1
+            d3 = p / batch
+            d2 = (d3 @ w3.T) * (z2 > 0)
+            d1 = (d2 @ w2.T) * (z1 > 0)
+            return [xv.T @ d1, d1.sum(0), a1.T @ d2, d2.sum(0), a2.T @ d3, d3.sum(0)]
+
+        def total(self, big):
+            return big.sum()
+
+    ps, worker = PS.remote(), Worker.remote()
+    ray.get(ps.set_weights.remote(initial_weights()))
+    assert ray.get(worker.add.remote(ps.read.remote())) == 2.0
+    assert ray.get(worker.total.remote(ps.read_big.remote())) == BIG
+
+    def mlp(batch):
+        return lambda: ray.get(ps.apply.remote(worker.grads.remote(ps.get_weights.remote(),
+                                                                   batch)))
+
+    fns = {"tiny": lambda: ray.get(worker.add.remote(ps.read.remote())),
+           "mlp_b64": mlp(64), "mlp_b512": mlp(512),
+           "transfer": lambda: ray.get(worker.total.remote(ps.read_big.remote()))}
+    return fns, (ps, worker)
+
+
+# TF1 gRPC ---------------------------------------------------------------------------------------
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def tf1_grpc():
+    import tensorflow.compat.v1 as tf1
+
+    tf1.disable_eager_execution()
+    spec = tf1.train.ClusterSpec({"ps": [f"localhost:{_free_port()}"],
+                                  "worker": [f"localhost:{_free_port()}"]})
+    servers = [tf1.train.Server(spec, job_name="ps", task_index=0),
+               tf1.train.Server(spec, job_name="worker", task_index=0)]
+    return build(tf1, servers[1].target), servers
+
+
+def main() -> None:
+    import psflow
+    from psflow import cluster as pscluster
+
+    print("blas:", harness.blas_kernels())
+    with pscluster.launch(num_ps=1, num_workers=1, namespace="psflow-bench") as cluster:
+        ps_fns = build(psflow, cluster)
+        ray_fns, _keep = ray_anchors()
+        tf_fns, _servers = tf1_grpc()
+        # Equal work: after one more step everywhere, the MLP weights agree.
+        for batch in (64, 512):
+            np.testing.assert_allclose(ps_fns[f"weights_b{batch}"]()[0],
+                                       tf_fns[f"weights_b{batch}"]()[0], rtol=1e-4,
+                                       atol=1e-6)
+        buf = np.ones(BIG, np.float32)
+        dst = np.empty_like(buf)
+        contestants = {"memcpy.transfer": lambda: np.copyto(dst, buf)}
+        for key in ("tiny", "mlp_b64", "mlp_b512", "transfer"):
+            contestants[f"psflow.{key}"] = ps_fns[key]
+            contestants[f"ray.{key}"] = ray_fns[key]
+            contestants[f"tf1grpc.{key}"] = tf_fns[key]
+        medians = harness.interleaved_medians(contestants, repeats=5, min_time=0.3)
+    for name, seconds in medians.items():
+        print(f"{name:22s} {seconds * 1e3:9.3f} ms")
+    for key in ("tiny", "mlp_b64", "mlp_b512"):
+        print(harness.ratio_line(f"dist.{key}_vs_ray",
+                                 medians[f"psflow.{key}"] / medians[f"ray.{key}"], "<=1.1"))
+    print(harness.ratio_line("dist.transfer_vs_memcpy",
+                             medians["memcpy.transfer"] / medians["psflow.transfer"], ">=0.25"))
+    print(harness.ratio_line("dist.transfer_vs_tf1grpc",
+                             medians["psflow.transfer"] / medians["tf1grpc.transfer"], "<=0.5"))
+    for key in ("tiny", "mlp_b64", "mlp_b512", "transfer"):
+        print(f"tf1grpc.{key} {medians[f'tf1grpc.{key}'] * 1e3:.3f} ms/step "
+              f"(psflow {medians[f'psflow.{key}'] * 1e3:.3f} ms/step)")
+
+
+if __name__ == "__main__":
+    main()
