@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import socket
 
+import numpy as np
 import ray
 
 from psflow.graph.errors import UnavailableError
@@ -17,15 +18,60 @@ from psflow.workers.worker import Worker
 
 from .config import ClusterConfig, load_config
 
-class _PSActor(ParameterServer):
+_SHARE_BYTES = 1 << 20
+
+
+class _RayTransport:
+    """Large stored values leave a task as ObjectRefs kept in the object store.
+
+    A variable's value is an immutable array, replaced on every write, so the object made
+    from it can be reused for as long as the array is the stored value: a PS hands a large
+    variable that did not change since the last step to the next worker without copying it
+    again, and the worker maps it zero-copy. Values that are not stored state, or are
+    small, travel inline as usual.
+    """
+
+    def _shared(self) -> dict:
+        cache = getattr(self, "_share_cache", None)
+        if cache is None:
+            cache = self._share_cache = {}
+        return cache
+
+    def send(self, value):
+        if not isinstance(value, np.ndarray) or value.nbytes < _SHARE_BYTES \
+                or value.flags.writeable:
+            return value
+        cache = self._shared()
+        hit = cache.get(id(value))
+        if hit is not None and hit[0] is value:
+            return hit[1]
+        live = {id(v) for _, v in self.store.items()}
+        if id(value) not in live:
+            return value
+        for key in [k for k in cache if k not in live]:
+            del cache[key]
+        ref = ray.put(value)
+        cache[id(value)] = (value, ref)
+        return ref
+
+    def receive(self, value):
+        return ray.get(value) if isinstance(value, ray.ObjectRef) else value
+
+    def reset(self) -> bool:
+        self._shared().clear()
+        return super().reset()
+
     def node_id(self) -> str:
         """The Ray node this actor runs on."""
         return ray.get_runtime_context().get_node_id()
 
 
-class _WorkerActor(Worker):
-    def node_id(self) -> str:
-        return ray.get_runtime_context().get_node_id()
+class _PSActor(_RayTransport, ParameterServer):
+    pass
+
+
+class _WorkerActor(_RayTransport, Worker):
+    pass
 
 
 _ROLES = {"ps": _PSActor, "worker": _WorkerActor}

@@ -104,6 +104,14 @@ class ClusterRuntime:
             self._rollback(compiled, step_id)
             raise
         by_group = dict(zip(groups, got[:len(wanted)]))
+        shared = [(key, i, v) for key, group in by_group.items() for i, v in enumerate(group)
+                  if isinstance(v, ray.ObjectRef)]
+        if shared:  # large stored values fetched by reference (see cluster/launch.py)
+            resolved = _get([v for _, _, v in shared], STEP_TIMEOUT_S)
+            for (key, i, _), value in zip(shared, resolved):
+                group = list(by_group[key])
+                group[i] = value
+                by_group[key] = tuple(group)
         values = [feed_values[src[1]] if src[0] == "feed" else by_group[(src[1], src[2])][src[3]]
                   for src in compiled.fetches]
         if traced:

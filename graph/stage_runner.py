@@ -56,6 +56,7 @@ class StageRunner:
             feeds = args[:n_feeds]
         else:
             feeds = [args[a] if pos < 0 else args[a][pos] for a, pos in layout["arg_map"]]
+        feeds = [self.receive(v) for v in feeds]
         trace = None
         if traced:
             values, raw = executor.run_traced(feeds)
@@ -70,7 +71,7 @@ class StageRunner:
         if layout is None:
             out = list(values) + [trace]
         else:
-            out = [tuple(values[k] for k in group) for group in layout["groups"]]
+            out = [tuple(self.send(values[k]) for k in group) for group in layout["groups"]]
             if layout["token"]:
                 out.append(None)
             if traced:
@@ -79,6 +80,15 @@ class StageRunner:
             self.bytes_out += sum(values[k].nbytes for k in sent
                                   if isinstance(values[k], np.ndarray))
         return out[0] if len(out) == 1 else tuple(out)
+
+    def send(self, value):
+        """How an output leaves this task (the cluster may hand large values over by
+        reference); here, as it is."""
+        return value
+
+    def receive(self, value):
+        """The inverse of `send` for an input that arrived from another task."""
+        return value
 
     def rollback(self, step_id: str) -> bool:
         """Undoes the variable writes a step made on this task (it failed elsewhere)."""

@@ -185,3 +185,24 @@ def test_full_trace_and_chrome_timeline_show_the_step_across_actors(cluster):
     ops = {e["args"]["name"]: e for e in events if e["ph"] == "X"}
     assert "mm" in ops and ops["mm"]["dur"] >= 0
     assert any(e["ph"] == "s" for e in events)  # a data-flow arrow from the PS to the worker
+
+
+def test_large_variables_travel_by_reference_and_stay_current(cluster):
+    """Values of 1 MB and more leave the PS as object-store references reused while the
+    variable is unchanged; every read still sees the latest value."""
+    n = 1 << 19  # 2 MB of float32
+    with tf.device("/job:ps/task:0"):
+        big = tf.Variable(tf.ones([n]), name="big")
+        bump = tf.assign_add(big, tf.ones([n]))
+    with tf.device("/job:worker/task:0"):
+        total = tf.reduce_sum(big)
+    with tf.Session(cluster) as sess:
+        sess.run(big.initializer)
+        assert sess.run(total) == n
+        assert sess.run(total) == n
+        sess.run(bump.op)
+        assert sess.run(total) == 2 * n
+        fetched = sess.run(big)
+        assert fetched.shape == (n,) and fetched[0] == 2.0
+        fetched[0] = 5.0  # the caller's own copy
+        assert sess.run(big)[0] == 2.0
