@@ -27,6 +27,7 @@ from psflow.graph.partition import partition, route
 from psflow.graph.placement import task_of
 from psflow.graph.plan import plan_to_wire, prune_to_fetches
 from psflow.graph.session import fill_step_stats
+from psflow.graph.stage_runner import stage_call
 
 STEP_TIMEOUT_S = 300.0
 
@@ -90,7 +91,8 @@ class ClusterRuntime:
                     args.append(refs[src[1]][src[2]])
                 else:
                     args.append(refs[src[1]][len(compiled.calls[src[1]][3].groups)])
-            out = (traced_method if traced else method).remote(plan_id, traced, step_id, *args)
+            out = (traced_method if traced else method).remote(
+                stage_call(plan_id, traced, step_id), *args)
             n = r.num_returns + (1 if traced else 0)
             refs.append([out] if n == 1 else list(out))
         groups = sorted({(src[1], src[2]) for src in compiled.fetches if src[0] == "group"})

@@ -16,6 +16,11 @@ from .plan import plan_from_wire
 from .variable_store import VariableStore
 
 
+def stage_call(plan_id: str, traced: bool, step_id: str) -> str:
+    """The first argument of `run_stage`."""
+    return f"{plan_id}:{'T' if traced else 'F'}:{step_id}"
+
+
 class StageRunner:
     def __init__(self):
         self.store = VariableStore()
@@ -42,11 +47,14 @@ class StageRunner:
             self._plans.pop(plan_id, None)
         return len(self._plans)
 
-    def run_stage(self, plan_id: str, traced: bool, step_id: str, *args):
-        """Runs a registered stage on its arguments (feeds and upstream groups; trailing
-        completion tokens are only there to make Ray wait). Returns its output groups, then
-        a token if the layout asks for one, then the op trace when `traced` -- a bare value
-        when that is a single object."""
+    def run_stage(self, call: str, *args):
+        """Runs a registered stage. `call` is `stage_call(plan_id, traced, step_id)` (one
+        argument: every argument of an actor call costs). `args` are the stage's arguments
+        (feeds and upstream groups; trailing completion tokens only make Ray wait). Returns
+        its output groups, then a token if the layout asks for one, then the op trace when
+        traced -- a bare value when that is a single object."""
+        plan_id, mode, step_id = call.split(":", 2)
+        traced = mode == "T"
         entry = self._plans.get(plan_id)
         if entry is None:
             raise NotFoundError(None, None, f"Plan {plan_id} is not registered on this task")
