@@ -15,6 +15,7 @@ tf.errors class; a lost actor is an UnavailableError.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import uuid
 
@@ -49,6 +50,9 @@ class ClusterRuntime:
         self.graph = graph
         self._plans: list[tuple[object, str]] = []
         self._lock = threading.Lock()
+        self._finished: dict[str, list[str]] = {}  # task -> steps it may forget
+        self._session_id = uuid.uuid4().hex[:12]
+        self._steps = itertools.count()
 
     def devices(self) -> list[str]:
         return [f"{t.replace('/task', '/replica:0/task')}/device:CPU:0" for t in
@@ -81,8 +85,10 @@ class ClusterRuntime:
     def execute(self, compiled: _Compiled, feed_values, options=None, run_metadata=None):
         traced = run_metadata is not None and getattr(options, "trace_level", 0) not in (0, None)
         refs: list[list] = []
-        step_id = uuid.uuid4().hex
-        for method, traced_method, plan_id, r in compiled.calls:
+        step_id = f"{self._session_id}.{next(self._steps)}"
+        with self._lock:
+            done = {stage.task: self._finished.pop(stage.task, ()) for stage in compiled.stages}
+        for (method, traced_method, plan_id, r), stage in zip(compiled.calls, compiled.stages):
             args = []
             for src in r.args:
                 if src[0] == "feed":
@@ -92,7 +98,7 @@ class ClusterRuntime:
                 else:
                     args.append(refs[src[1]][len(compiled.calls[src[1]][3].groups)])
             out = (traced_method if traced else method).remote(
-                stage_call(plan_id, traced, step_id), *args)
+                stage_call(plan_id, traced, step_id, done.pop(stage.task, ())), *args)
             n = r.num_returns + (1 if traced else 0)
             refs.append([out] if n == 1 else list(out))
         groups = sorted({(src[1], src[2]) for src in compiled.fetches if src[0] == "group"})
@@ -105,6 +111,9 @@ class ClusterRuntime:
         except tf_errors.OpError:
             self._rollback(compiled, step_id)
             raise
+        with self._lock:
+            for task in {stage.task for stage in compiled.stages}:
+                self._finished.setdefault(task, []).append(step_id)
         by_group = dict(zip(groups, got[:len(wanted)]))
         shared = [(key, i, v) for key, group in by_group.items() for i, v in enumerate(group)
                   if isinstance(v, ray.ObjectRef)]

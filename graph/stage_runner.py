@@ -13,12 +13,14 @@ from . import wire
 from .errors import NotFoundError
 from .executor import Executor
 from .plan import plan_from_wire
+from .registry import get_op_def
 from .variable_store import VariableStore
 
 
-def stage_call(plan_id: str, traced: bool, step_id: str) -> str:
-    """The first argument of `run_stage`."""
-    return f"{plan_id}:{'T' if traced else 'F'}:{step_id}"
+def stage_call(plan_id: str, traced: bool, step_id: str, done=()) -> str:
+    """The first argument of `run_stage`; `done` lists earlier steps that finished
+    everywhere, whose undo journals the task can drop."""
+    return f"{plan_id}:{'T' if traced else 'F'}:{step_id}:{','.join(done)}"
 
 
 class StageRunner:
@@ -26,7 +28,9 @@ class StageRunner:
         self.store = VariableStore()
         self._plans: dict[str, Executor] = {}
         # step id -> old values of the variables that step wrote here, so the coordinator
-        # can undo a step that failed on another task (bounded: recent steps only).
+        # can undo a step that failed on another task. Dropped when a later call says the
+        # step finished everywhere (bounded regardless: recent steps only). Holding old
+        # values longer than needed would keep memory from being reused step after step.
         self._journals: OrderedDict[str, dict] = OrderedDict()
         # Bytes of tensors this task has sent out (stage outputs, to actors or fetches).
         self.bytes_out = 0
@@ -38,8 +42,10 @@ class StageRunner:
         """Caches a stage plan. `layout` (see partition.StageRoute) says how the call's
         arguments map to plan feeds and how outputs are grouped into returned objects;
         without it, arguments are the feeds and the outputs come back one by one."""
-        self._plans[plan_id] = (Executor(plan_from_wire(wire.unpack(blob)), self.store),
-                                layout)
+        executor = Executor(plan_from_wire(wire.unpack(blob)), self.store)
+        # Only plans with stateful kernels write variables and need an undo journal.
+        writes = any(get_op_def(step.type).stateful for step in executor.plan.steps)
+        self._plans[plan_id] = (executor, layout, writes)
         return True
 
     def forget_plans(self, plan_ids: list[str]) -> int:
@@ -53,40 +59,46 @@ class StageRunner:
         (feeds and upstream groups; trailing completion tokens only make Ray wait). Returns
         its output groups, then a token if the layout asks for one, then the op trace when
         traced -- a bare value when that is a single object."""
-        plan_id, mode, step_id = call.split(":", 2)
+        plan_id, mode, step_id, done = call.split(":", 3)
         traced = mode == "T"
+        if done:
+            for finished in done.split(","):
+                self._journals.pop(finished, None)
         entry = self._plans.get(plan_id)
         if entry is None:
             raise NotFoundError(None, None, f"Plan {plan_id} is not registered on this task")
-        executor, layout = entry
-        n_feeds = len(executor.plan.feeds)
+        executor, layout, writes = entry
+        receive = self.receive
         if layout is None:
-            feeds = args[:n_feeds]
+            feeds = [receive(v) for v in args[:len(executor.plan.feeds)]]
         else:
-            feeds = [args[a] if pos < 0 else args[a][pos] for a, pos in layout["arg_map"]]
-        feeds = [self.receive(v) for v in feeds]
+            feeds = [receive(args[a] if pos < 0 else args[a][pos])
+                     for a, pos in layout["arg_map"]]
         trace = None
         if traced:
             values, raw = executor.run_traced(feeds)
             trace = [list(t) for t in raw]
         else:
-            journal = self._journals.get(step_id)
-            if journal is None and executor.plan.stateful:
-                journal = self._journals[step_id] = {}
-                while len(self._journals) > 64:
-                    self._journals.popitem(last=False)
+            journal = None
+            if writes:
+                journal = self._journals.get(step_id)
+                if journal is None:
+                    journal = self._journals[step_id] = {}
+                    while len(self._journals) > 64:
+                        self._journals.popitem(last=False)
             values = executor.run(feeds, journal)
         if layout is None:
-            out = list(values) + [trace]
-        else:
-            out = [tuple(self.send(values[k]) for k in group) for group in layout["groups"]]
-            if layout["token"]:
-                out.append(None)
-            if traced:
-                out.append(trace)
-            sent = {k for group in layout["groups"] for k in group}
-            self.bytes_out += sum(values[k].nbytes for k in sent
-                                  if isinstance(values[k], np.ndarray))
+            plain = tuple(values) + (trace,)
+            return plain[0] if len(plain) == 1 else plain
+        send, out, sent = self.send, [], 0
+        for group in layout["groups"]:
+            out.append(tuple(send(values[k]) for k in group))
+            sent += sum(values[k].nbytes for k in group if isinstance(values[k], np.ndarray))
+        self.bytes_out += sent
+        if layout["token"]:
+            out.append(None)
+        if traced:
+            out.append(trace)
         return out[0] if len(out) == 1 else tuple(out)
 
     def send(self, value):
