@@ -28,7 +28,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import harness  # noqa: E402
-from train_step import LR, SIZES, data, initial_weights  # noqa: E402
+from train_step import LR, SIZES, data, initial_weights, mlp_train_op  # noqa: E402
 
 BIG = 16 * 1024 * 1024  # float32 elements: 64 MB
 
@@ -48,15 +48,7 @@ def mlp_graph(tf, batch):
         y = tf.placeholder(tf.int64, [batch])
     with tf.device(tf.train.replica_device_setter(ps_tasks=1,
                                                   worker_device="/job:worker/task:0")):
-        params = [tf.Variable(w) for w in initial_weights()]
-        h = x
-        for i in range(0, len(params), 2):
-            h = tf.nn.bias_add(tf.matmul(h, params[i]), params[i + 1])
-            if i < len(params) - 2:
-                h = tf.nn.relu(h)
-        loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y,
-                                                                             logits=h))
-        train = tf.train.GradientDescentOptimizer(LR).minimize(loss)
+        train, params = mlp_train_op(tf, x, y)
     xv, yv = data(batch)
     return train, {x: xv, y: yv}, params
 

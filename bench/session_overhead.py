@@ -39,9 +39,9 @@ def build(tf):
 
 
 def main() -> None:
-    import psflow
-
     import tensorflow.compat.v1 as tf1
+
+    import psflow
 
     tf1.disable_eager_execution()
     _, ps_fns = build(psflow)

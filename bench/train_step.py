@@ -42,21 +42,26 @@ def data(batch, seed=1):
             rng.randint(0, SIZES[-1], batch).astype(np.int64))
 
 
+def mlp_train_op(tf, x, y):
+    """The MLP on x, its mean cross-entropy against y, and an SGD step: (train op, params).
+    The same code builds the psflow and the TF1 graph."""
+    params = [tf.Variable(w) for w in initial_weights()]
+    h = x
+    for i in range(0, len(params), 2):
+        h = tf.nn.bias_add(tf.matmul(h, params[i]), params[i + 1])
+        if i < len(params) - 2:
+            h = tf.nn.relu(h)
+    loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=h))
+    return tf.train.GradientDescentOptimizer(LR).minimize(loss), params
+
+
 def framework_step(tf, batch):
     """A graph-mode training step in psflow or TF1 (same code for both)."""
     graph = tf.Graph()
     with graph.as_default():
         x = tf.placeholder(tf.float32, [batch, SIZES[0]])
         y = tf.placeholder(tf.int64, [batch])
-        params = [tf.Variable(w) for w in initial_weights()]
-        h = x
-        for i in range(0, len(params), 2):
-            h = tf.nn.bias_add(tf.matmul(h, params[i]), params[i + 1])
-            if i < len(params) - 2:
-                h = tf.nn.relu(h)
-        loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y,
-                                                                             logits=h))
-        train = tf.train.GradientDescentOptimizer(LR).minimize(loss)
+        train, params = mlp_train_op(tf, x, y)
         init = tf.global_variables_initializer()
     sess = tf.Session(graph=graph)
     sess.run(init)

@@ -9,10 +9,12 @@ import socket
 
 import numpy as np
 import ray
-
 from psflow.graph.errors import UnavailableError
-from psflow.graph.placement import ClusterSpec, GreedyLoadBalancingStrategy
-from psflow.graph.placement import replica_device_setter as _replica_device_setter
+from psflow.graph.placement import (
+    ClusterSpec,
+    GreedyLoadBalancingStrategy,
+    replica_device_setter as _replica_device_setter,
+)
 from psflow.ps.server import ParameterServer
 from psflow.workers.worker import Worker
 

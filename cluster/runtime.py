@@ -20,9 +20,7 @@ import threading
 import uuid
 
 import ray
-
-from psflow.graph import errors as tf_errors
-from psflow.graph import wire
+from psflow.graph import errors as tf_errors, wire
 from psflow.graph.executor import check_fetched
 from psflow.graph.partition import partition, route
 from psflow.graph.placement import task_of

@@ -42,8 +42,7 @@ class IndexedSlices:
         return self.values.device
 
     def _as_tensor(self) -> Tensor:
-        from .ops import array as _array
-        from .ops import math as _math
+        from .ops import array as _array, math as _math
 
         if self.dense_shape is None:
             raise ValueError("Cannot convert IndexedSlices without dense_shape to a Tensor")
@@ -58,7 +57,6 @@ class IndexedSlices:
 def gather_gradient(op, grad):
     """Gradient of GatherV2: IndexedSlices on axis 0, dense otherwise."""
     from .ops import array as _array
-    from .ops import math as _math
 
     params, indices, axis = op.inputs
     axis_value = axis.op._const_values[axis.value_index]
@@ -189,8 +187,7 @@ def _aggregate(items):
         return None
     if len(items) == 1:
         return items[0]
-    from .ops import array as _array
-    from .ops import math as _math
+    from .ops import array as _array, math as _math
 
     if all(isinstance(g, IndexedSlices) for g in items):
         values = _array.concat([g.values for g in items], 0)

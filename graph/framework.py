@@ -540,7 +540,7 @@ class Graph:
             return op
         if isinstance(obj, Tensor):
             if not allow_tensor:
-                raise TypeError(f"Can not convert a Tensor into a Operation.")
+                raise TypeError("Can not convert a Tensor into a Operation.")
             if obj.graph is not self:
                 raise ValueError(f"Tensor {obj} is not an element of this graph.")
             return obj

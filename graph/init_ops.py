@@ -9,8 +9,7 @@ import numpy as np
 
 from . import dtypes as _dt
 from .framework import apply_op, convert_to_tensor
-from .ops import array as _array
-from .ops import random as _random
+from .ops import array as _array, random as _random
 
 
 class Initializer:

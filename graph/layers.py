@@ -3,13 +3,9 @@ get_variable under a variable scope named after the layer)."""
 
 from __future__ import annotations
 
-from . import dtypes as _dt
-from . import init_ops
+from . import dtypes as _dt, init_ops
 from .framework import GraphKeys, convert_to_tensor, get_default_graph
-from .ops import array as _array
-from .ops import math as _math
-from .ops import math_extra as _math_extra
-from .ops import nn as _nn
+from .ops import array as _array, math as _math, math_extra as _math_extra, nn as _nn
 from .variable_scope import get_variable, variable_scope
 
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from . import dtypes as _dt
 from .framework import GraphKeys, convert_to_tensor, get_default_graph, name_scope
-from .ops import array as _array
-from .ops import math as _math
-from .ops import nn as _nn
+from .ops import array as _array, math as _math, nn as _nn
 
 
 class Reduction:

@@ -22,10 +22,7 @@ from .framework import (
     get_default_graph,
     name_scope,
 )
-from .ops import array as _array
-from .ops import control as _control
-from .ops import math as _math
-from .ops import state as _state
+from .ops import array as _array, control as _control, math as _math, state as _state
 from .ops.training import apply_update, scatter_sub
 from .variables import Variable, trainable_variables
 
@@ -191,11 +188,26 @@ class Optimizer:
     def _prepare(self) -> None:
         pass
 
+    # Optimizers whose update is one `Apply<op>` / `SparseApply<op>` op set `_update_op`,
+    # `_refs(var)` (the variable and its slots) and, in `_prepare`, `self._t` (the
+    # hyperparameter tensors, in the op's order).
+    _update_op: str = ""
+
+    def _update_attrs(self) -> dict:
+        return {"use_locking": self._use_locking}
+
+    def _refs(self, var) -> list:
+        return [var._ref()]
+
     def _apply_dense(self, grad, var):
-        raise NotImplementedError
+        hyper = [_math.cast(t, var.dtype) for t in self._t]
+        return apply_update("Apply" + self._update_op, self._refs(var), hyper + [grad],
+                            self._update_attrs())
 
     def _apply_sparse(self, grad, var):
-        raise NotImplementedError
+        hyper = [_math.cast(t, var.dtype) for t in self._t]
+        return apply_update("SparseApply" + self._update_op, self._refs(var),
+                            hyper + [grad.values, grad.indices], self._update_attrs())
 
     def _apply_sparse_duplicate_indices(self, grad, var):
         return self._apply_sparse(grad, var)
@@ -247,26 +259,17 @@ class MomentumOptimizer(Optimizer):
         for v in var_list:
             self._zeros_slot(v, "momentum", self._name)
 
+    _update_op = "Momentum"
+
     def _prepare(self):
-        self._lr = convert_to_tensor(_call(self._learning_rate), name="learning_rate")
-        self._mom = convert_to_tensor(_call(self._momentum), name="momentum")
+        self._t = [convert_to_tensor(_call(self._learning_rate), name="learning_rate"),
+                   convert_to_tensor(_call(self._momentum), name="momentum")]
 
-    def _inputs(self, var):
-        return [_math.cast(self._lr, var.dtype), _math.cast(self._mom, var.dtype)]
+    def _update_attrs(self):
+        return {"use_locking": self._use_locking, "use_nesterov": self._use_nesterov}
 
-    def _apply_dense(self, grad, var):
-        accum = self.get_slot(var, "momentum")
-        return apply_update("ApplyMomentum", [var._ref(), accum._ref()],
-                            self._inputs(var) + [grad],
-                            {"use_locking": self._use_locking,
-                             "use_nesterov": self._use_nesterov})
-
-    def _apply_sparse(self, grad, var):
-        accum = self.get_slot(var, "momentum")
-        return apply_update("SparseApplyMomentum", [var._ref(), accum._ref()],
-                            self._inputs(var) + [grad.values, grad.indices],
-                            {"use_locking": self._use_locking,
-                             "use_nesterov": self._use_nesterov})
+    def _refs(self, var):
+        return [var._ref(), self.get_slot(var, "momentum")._ref()]
 
 
 class AdagradOptimizer(Optimizer):
@@ -286,20 +289,13 @@ class AdagradOptimizer(Optimizer):
             self._slot(v, "accumulator", self._name, lambda v=v: _array.fill(
                 v.shape.as_list(), np.asarray(self._initial, v.dtype.np)))
 
+    _update_op = "Adagrad"
+
     def _prepare(self):
-        self._lr = convert_to_tensor(_call(self._learning_rate), name="learning_rate")
+        self._t = [convert_to_tensor(_call(self._learning_rate), name="learning_rate")]
 
-    def _apply_dense(self, grad, var):
-        acc = self.get_slot(var, "accumulator")
-        return apply_update("ApplyAdagrad", [var._ref(), acc._ref()],
-                            [_math.cast(self._lr, var.dtype), grad],
-                            {"use_locking": self._use_locking})
-
-    def _apply_sparse(self, grad, var):
-        acc = self.get_slot(var, "accumulator")
-        return apply_update("SparseApplyAdagrad", [var._ref(), acc._ref()],
-                            [_math.cast(self._lr, var.dtype), grad.values, grad.indices],
-                            {"use_locking": self._use_locking})
+    def _refs(self, var):
+        return [var._ref(), self.get_slot(var, "accumulator")._ref()]
 
 
 class AdamOptimizer(Optimizer):
@@ -387,20 +383,9 @@ class RMSPropOptimizer(Optimizer):
             refs.append(self.get_slot(var, "mg")._ref())
         return refs + [self.get_slot(var, "rms")._ref(), self.get_slot(var, "momentum")._ref()]
 
-    def _op(self, sparse):
-        base = "CenteredRMSProp" if self._centered else "RMSProp"
-        return ("SparseApply" if sparse else "Apply") + base
-
-    def _apply_dense(self, grad, var):
-        hyper = [_math.cast(t, var.dtype) for t in self._t]
-        return apply_update(self._op(False), self._refs(var), hyper + [grad],
-                            {"use_locking": self._use_locking})
-
-    def _apply_sparse(self, grad, var):
-        hyper = [_math.cast(t, var.dtype) for t in self._t]
-        return apply_update(self._op(True), self._refs(var),
-                            hyper + [grad.values, grad.indices],
-                            {"use_locking": self._use_locking})
+    @property
+    def _update_op(self):
+        return "CenteredRMSProp" if self._centered else "RMSProp"
 
 
 class AdadeltaOptimizer(Optimizer):
@@ -422,20 +407,11 @@ class AdadeltaOptimizer(Optimizer):
         self._t = [convert_to_tensor(_call(x), name=n) for x, n in (
             (self._lr, "lr"), (self._rho, "rho"), (self._epsilon, "epsilon"))]
 
+    _update_op = "Adadelta"
+
     def _refs(self, var):
         return [var._ref(), self.get_slot(var, "accum")._ref(),
                 self.get_slot(var, "accum_update")._ref()]
-
-    def _apply_dense(self, grad, var):
-        hyper = [_math.cast(t, var.dtype) for t in self._t]
-        return apply_update("ApplyAdadelta", self._refs(var), hyper + [grad],
-                            {"use_locking": self._use_locking})
-
-    def _apply_sparse(self, grad, var):
-        hyper = [_math.cast(t, var.dtype) for t in self._t]
-        return apply_update("SparseApplyAdadelta", self._refs(var),
-                            hyper + [grad.values, grad.indices],
-                            {"use_locking": self._use_locking})
 
 
 class FtrlOptimizer(Optimizer):
@@ -477,20 +453,11 @@ class FtrlOptimizer(Optimizer):
             (self._l2_shrinkage, "l2_shrinkage_regularization_strength"),
             (self._lr_power, "learning_rate_power"))]
 
+    _update_op = "Ftrl"
+
     def _refs(self, var):
         return [var._ref(), self.get_slot(var, "accum")._ref(),
                 self.get_slot(var, "linear")._ref()]
-
-    def _apply_dense(self, grad, var):
-        hyper = [_math.cast(t, var.dtype) for t in self._t]
-        return apply_update("ApplyFtrl", self._refs(var), hyper + [grad],
-                            {"use_locking": self._use_locking})
-
-    def _apply_sparse(self, grad, var):
-        hyper = [_math.cast(t, var.dtype) for t in self._t]
-        return apply_update("SparseApplyFtrl", self._refs(var),
-                            hyper + [grad.values, grad.indices],
-                            {"use_locking": self._use_locking})
 
 
 # Global step ------------------------------------------------------------------------------------

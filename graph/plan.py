@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import InvalidArgumentError
 from . import dtypes as _dt
+from .errors import InvalidArgumentError
 from .framework import Operation, Tensor
 from .registry import get_op_def
 

@@ -9,20 +9,17 @@ the index first, then stages every shard and commits only if all staged cleanly.
 
 from __future__ import annotations
 
-import numpy as np
-
 import os
 import time
 import uuid
 
 import msgpack
+import numpy as np
 
-from . import checkpoint as _ckpt
-from . import dtypes as _dt
+from . import checkpoint as _ckpt, dtypes as _dt
 from .errors import CheckpointNotFoundError, InvalidArgumentError, NotFoundError
 from .framework import Tensor, colocate_with, get_default_graph, name_scope
-from .ops import array as _array
-from .ops import io as _io
+from .ops import array as _array, io as _io
 
 
 class Saver:

@@ -15,8 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import dtypes as _dt
-from . import init_ops
+from . import dtypes as _dt, init_ops
 from .framework import GraphKeys, colocate_with, get_default_graph, name_scope
 from .shapes import TensorShape
 from .variables import Variable

@@ -18,10 +18,7 @@ from .framework import (
     get_default_graph,
     name_scope,
 )
-from .ops import array as _array
-from .ops import control as _control
-from .ops import math as _math
-from .ops import state as _state
+from .ops import array as _array, control as _control, math as _math, state as _state
 from .shapes import TensorShape
 
 

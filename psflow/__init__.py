@@ -43,6 +43,19 @@ from psflow.graph.framework import (  # noqa: F401
     name_scope,
     reset_default_graph,
 )
+from psflow.graph.init_ops import (  # noqa: F401
+    constant_initializer,
+    glorot_normal_initializer,
+    glorot_uniform_initializer,
+    ones_initializer,
+    orthogonal_initializer,
+    random_normal_initializer,
+    random_uniform_initializer,
+    truncated_normal_initializer,
+    variance_scaling_initializer,
+    zeros_initializer,
+)
+from psflow.graph.meta_graph import export_meta_graph, import_meta_graph  # noqa: F401
 from psflow.graph.ops.array import (  # noqa: F401
     boolean_mask,
     broadcast_gradient_args,
@@ -88,10 +101,12 @@ from psflow.graph.ops.array_extra import (  # noqa: F401
     tile,
     transpose,
 )
-from psflow.graph.ops.control import group, no_op  # noqa: F401
-from psflow.graph.ops.control import tuple_ as tuple  # noqa: F401, A004
+from psflow.graph.ops.control import (  # noqa: F401
+    group,
+    no_op,
+    tuple_ as tuple,  # noqa: F401, A004
+)
 from psflow.graph.ops.control_flow import case, cond  # noqa: F401
-from psflow.graph.ops.while_loop import while_loop  # noqa: F401
 from psflow.graph.ops.math import (  # noqa: F401
     abs,  # noqa: A004
     add,
@@ -179,19 +194,23 @@ from psflow.graph.ops.state import (  # noqa: F401
     assign_sub,
     is_variable_initialized,
 )
-from psflow.graph.init_ops import (  # noqa: F401
-    constant_initializer,
-    glorot_normal_initializer,
-    glorot_uniform_initializer,
-    ones_initializer,
-    orthogonal_initializer,
-    random_normal_initializer,
-    random_uniform_initializer,
-    truncated_normal_initializer,
-    variance_scaling_initializer,
-    zeros_initializer,
+from psflow.graph.ops.summary import (  # noqa: F401
+    audio_summary,
+    histogram_summary,
+    image_summary,
+    merge_all_summaries,
+    merge_summary,
+    scalar_summary,
 )
 from psflow.graph.ops.training import scatter_add, scatter_sub, scatter_update  # noqa: F401
+from psflow.graph.ops.while_loop import while_loop  # noqa: F401
+from psflow.graph.registry import RegisterGradient  # noqa: F401
+from psflow.graph.session import (  # noqa: F401
+    InteractiveSession,
+    Session,
+    get_default_session,
+)
+from psflow.graph.shapes import Dimension, TensorShape  # noqa: F401
 from psflow.graph.variable_scope import (  # noqa: F401
     AUTO_REUSE,
     PartitionedVariable,
@@ -205,22 +224,6 @@ from psflow.graph.variable_scope import (  # noqa: F401
     variable_op_scope,
     variable_scope,
 )
-from psflow.graph.meta_graph import export_meta_graph, import_meta_graph  # noqa: F401
-from psflow.graph.ops.summary import (  # noqa: F401
-    audio_summary,
-    histogram_summary,
-    image_summary,
-    merge_all_summaries,
-    merge_summary,
-    scalar_summary,
-)
-from psflow.graph.registry import RegisterGradient  # noqa: F401
-from psflow.graph.session import (  # noqa: F401
-    InteractiveSession,
-    Session,
-    get_default_session,
-)
-from psflow.graph.shapes import Dimension, TensorShape  # noqa: F401
 from psflow.graph.variables import (  # noqa: F401
     Variable,
     all_variables,

@@ -19,6 +19,11 @@ from psflow.graph.optimizers import (  # noqa: F401
     piecewise_constant,
     polynomial_decay,
 )
+from psflow.graph.placement import (  # noqa: F401
+    ClusterSpec,
+    GreedyLoadBalancingStrategy,
+    replica_device_setter,
+)
 from psflow.graph.saver import (  # noqa: F401
     CheckpointState,
     NewCheckpointReader,
@@ -32,8 +37,3 @@ from psflow.graph.saver import (  # noqa: F401
     load_variable,
 )
 from psflow.graph.summary_writer import SummaryWriter, summary_iterator  # noqa: F401
-from psflow.graph.placement import (  # noqa: F401
-    ClusterSpec,
-    GreedyLoadBalancingStrategy,
-    replica_device_setter,
-)

@@ -58,8 +58,7 @@ def normalize_axis(axis: int, rank: int, op_type: str) -> int:
 
 def reduce_to_shape(grad, like):
     """Sums `grad` over the axes broadcasting added to `like`, then reshapes to its shape."""
-    from . import array as _array
-    from . import math as _math
+    from . import array as _array, math as _math
 
     gs, ls = grad.shape, like.shape
     if gs.is_fully_defined() and ls.is_fully_defined():

@@ -11,8 +11,7 @@ from ..errors import InvalidArgumentError
 from ..framework import Tensor, apply_op, convert_to_tensor, name_scope
 from ..registry import NOT_DIFFERENTIABLE, OpDef, TensorSpec, register_op
 from ..shapes import TensorShape
-from . import array as _array
-from . import math as _math
+from . import array as _array, math as _math
 from ._common import normalize_axis, shape_str
 
 _INDEX = (_dt.int32, _dt.int64)

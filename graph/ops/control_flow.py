@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import dtypes as _dt
 from ..framework import Tensor, apply_op, convert_to_tensor, get_default_graph, name_scope
-from ..registry import DEAD, NOT_DIFFERENTIABLE, OpDef, TensorSpec, register_op
+from ..registry import DEAD, OpDef, TensorSpec, register_op
 from ..shapes import TensorShape
 from . import array as _array
 

@@ -11,8 +11,7 @@ from __future__ import annotations
 import msgpack
 import numpy as np
 
-from .. import checkpoint as _ckpt
-from .. import dtypes as _dt
+from .. import checkpoint as _ckpt, dtypes as _dt
 from ..errors import InvalidArgumentError, NotFoundError
 from ..framework import apply_op
 from ..registry import NOT_DIFFERENTIABLE, OpDef, TensorSpec, register_op

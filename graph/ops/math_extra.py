@@ -10,8 +10,7 @@ from ..errors import InvalidArgumentError
 from ..framework import Tensor, apply_op, convert_to_tensor, name_scope
 from ..registry import NOT_DIFFERENTIABLE, OpDef, TensorSpec, register_op
 from ..shapes import TensorShape
-from . import array as _array
-from . import math as _math
+from . import array as _array, math as _math
 from ._common import broadcast_shape, normalize_axis, reduce_to_shape, shape_str
 
 _NUM = _dt.NUMERIC

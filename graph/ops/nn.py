@@ -11,9 +11,7 @@ from ..errors import InvalidArgumentError
 from ..framework import Tensor, apply_op, convert_to_tensor, name_scope
 from ..registry import NOT_DIFFERENTIABLE, OpDef, TensorSpec, register_op
 from ..shapes import TensorShape
-from . import array as _array
-from . import array_extra as _array_extra
-from . import math as _math
+from . import array as _array, array_extra as _array_extra, math as _math
 from ._common import shape_str
 
 _NUM = _dt.NUMERIC

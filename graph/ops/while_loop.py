@@ -18,8 +18,13 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes as _dt
-from ..framework import FuncGraph, apply_op, convert_to_tensor, get_default_graph
-from ..framework import name_scope as _name_scope
+from ..framework import (
+    FuncGraph,
+    apply_op,
+    convert_to_tensor,
+    get_default_graph,
+    name_scope as _name_scope,
+)
 from ..registry import NOT_DIFFERENTIABLE, OpDef, TensorSpec, register_op
 from ..shapes import TensorShape
 from . import array as _array

@@ -3,7 +3,6 @@
 import pathlib
 
 import pytest
-
 from psflow.cluster import ConfigError, load_config
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 import psflow as tf
-from psflow import cluster as pscluster
 
 pytestmark = pytest.mark.ray
 

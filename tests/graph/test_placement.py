@@ -1,9 +1,9 @@
 """Placement: replica_device_setter strategies and device validation."""
 
 import pytest
+from psflow.graph.placement import task_of
 
 import psflow as tf
-from psflow.graph.placement import task_of
 
 
 def _variables(setter, sizes):

@@ -1,8 +1,9 @@
 """Every registered op type has a row in the op table (or a named test elsewhere), and
 every differentiable one a gradient row."""
 
-import psflow as tf
 from psflow.graph.registry import NOT_DIFFERENTIABLE, get_op_def, registered_types
+
+import psflow as tf
 
 from .table import ROWS
 from .test_gradients import GRAD_ROWS

@@ -3,8 +3,6 @@ values as in-process, variables live on the PS object, errors and rollback."""
 
 import numpy as np
 import pytest
-
-import psflow as tf
 from psflow.graph import wire
 from psflow.graph.partition import partition
 from psflow.graph.placement import ClusterSpec, task_of
@@ -12,6 +10,8 @@ from psflow.graph.plan import plan_to_wire, prune_to_fetches
 from psflow.graph.stage_runner import stage_call
 from psflow.ps.server import ParameterServer
 from psflow.workers.worker import Worker
+
+import psflow as tf
 
 SPEC = ClusterSpec({"ps": ["a"], "worker": ["b"]})
 
