@@ -8,6 +8,8 @@ when all are `IndexedSlices`). Only floating-point tensors carry gradients.
 
 from __future__ import annotations
 
+import numpy as np
+
 from .framework import Tensor, convert_to_tensor, name_scope
 from .registry import NOT_DIFFERENTIABLE, gradient_function
 
@@ -130,7 +132,9 @@ def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_op
         grads: dict[str, list] = {}
         for y, gy in zip(ys, grad_ys):
             if gy is None:
-                gy = _array.ones_like(y, name=None)
+                gy = (_array.constant(np.ones(y.shape.as_list(), y.dtype.np))
+                      if y.shape.is_fully_defined() and y.shape.num_elements() <= 4096
+                      else _array.ones_like(y, name=None))
                 if not _is_trainable(y):
                     continue
             else:

@@ -10,6 +10,7 @@ runs in-process plans and the stage plans shipped to PS and worker actors.
 from __future__ import annotations
 
 import functools
+import operator
 import time
 
 from .errors import InvalidArgumentError, OpError, UnknownError
@@ -29,6 +30,24 @@ def _reading_variables(fn, positions: tuple, stateful: bool):
         return fn(state, *args) if stateful else fn(*args)
 
     return kernel
+
+
+def _read_variable(state, name):
+    return state.read(name)
+
+
+def _no_inputs(_vals) -> tuple:
+    return ()
+
+
+def _gather(ins: tuple):
+    """A callable returning the tuple of `vals[i]` for i in `ins`."""
+    if not ins:
+        return _no_inputs
+    if len(ins) == 1:
+        (i,) = ins
+        return lambda vals: (vals[i],)
+    return operator.itemgetter(*ins)
 
 
 def check_fetched(values: list) -> list:
@@ -63,7 +82,10 @@ class Executor:
                 kwargs["op_name"] = spec.name
             fn = functools.partial(opdef.kernel, **kwargs) if kwargs else opdef.kernel
             ins = tuple(spec.inputs)
-            if spec.reads:
+            if spec.reads and spec.type == "Identity" and len(ins) == 1:
+                fn = _read_variable  # a variable's snapshot read: one call, no wrapper
+                ins = (STATE_SLOT,) + ins
+            elif spec.reads:
                 fn = _reading_variables(fn, tuple(spec.reads), opdef.stateful)
                 if not opdef.stateful:
                     ins = (STATE_SLOT,) + ins
@@ -71,6 +93,9 @@ class Executor:
             out = tuple(spec.outputs) if multi else spec.outputs[0]
             steps.append((fn, ins, out, multi, tuple(free)))
         self._steps = steps
+        # The fast loop: each step's inputs gathered by one C-level itemgetter call.
+        self._fast = [(fn, _gather(ins), out, multi, free) for fn, ins, out, multi, free
+                      in steps]
         self._controls = [tuple(s.controls) for s in plan.steps]
         self._control_slots = [tuple(s.control_slots) for s in plan.steps]
         self._merges = [s.type == "Merge" for s in plan.steps]
@@ -89,8 +114,8 @@ class Executor:
             vals[STATE_SLOT] = state
         index = 0
         try:
-            for fn, ins, out, multi, free in self._steps:
-                result = fn(*[vals[i] for i in ins])
+            for fn, gather, out, multi, free in self._fast:
+                result = fn(*gather(vals))
                 if multi:
                     if out:
                         for slot, value in zip(out, result):

@@ -675,7 +675,9 @@ def _mean_kernel(x, axis, *, keep_dims):
         count = int(np.prod([x.shape[a] for a in axes])) if axes else 1
         total = np.sum(x, axis=axes, keepdims=keep_dims, dtype=np.int64)
         return np.asarray(np.trunc(total / max(count, 1))).astype(x.dtype)
-    return np.asarray(np.mean(x, axis=axes, keepdims=keep_dims, dtype=x.dtype))
+    count = int(np.prod([x.shape[a] for a in axes])) if axes else 1
+    total = np.add.reduce(x, axis=axes, keepdims=keep_dims, dtype=x.dtype)
+    return np.asarray(total / x.dtype.type(count) if count else total * x.dtype.type(np.nan))
 
 
 def _prod_kernel(x, axis, *, keep_dims):
@@ -716,6 +718,8 @@ def _kept_dims_shape(x, axis_tensor):
 
 
 def _broadcast_back(grad, x, axis_tensor):
+    if grad.shape.ndims == 0:  # a full reduction: the scalar broadcasts as it is
+        return broadcast_to(grad, _array.shape(x))
     kept = _array.reshape(grad, _kept_dims_shape(x, axis_tensor))
     return broadcast_to(kept, _array.shape(x))
 

@@ -361,12 +361,14 @@ def _sparse_xent_kernel(features, labels):
                                    f"{int(labels[bad][0])} which is outside the valid range "
                                    f"of [0, {classes}).  Label values: "
                                    f"{' '.join(str(int(v)) for v in labels)}")
-    log_p = _log_softmax_kernel(features)
+    shifted = features - features.max(axis=-1, keepdims=True)
+    e = np.exp(shifted)
+    total = e.sum(axis=-1)
     rows = np.arange(n)
-    loss = -log_p[rows, labels]
-    backprop = np.exp(log_p)
-    backprop[rows, labels] -= 1
-    return loss, backprop
+    loss = np.log(total) - shifted[rows, labels]
+    e /= total[:, None]  # the softmax: backprop is it minus the one-hot labels
+    e[rows, labels] -= 1
+    return loss, e
 
 
 def _sparse_xent_grad(op, grad_loss, grad_grad=None):
