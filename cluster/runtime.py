@@ -113,16 +113,13 @@ class ClusterRuntime:
             for task in {stage.task for stage in compiled.stages}:
                 self._finished.setdefault(task, []).append(step_id)
         by_group = dict(zip(groups, got[:len(wanted)]))
-        shared = [(key, i, v) for key, group in by_group.items() for i, v in enumerate(group)
-                  if isinstance(v, ray.ObjectRef)]
+        values = [feed_values[src[1]] if src[0] == "feed" else (
+            by_group[(src[1], src[2])] if src[3] < 0 else by_group[(src[1], src[2])][src[3]])
+            for src in compiled.fetches]
+        shared = [i for i, v in enumerate(values) if isinstance(v, ray.ObjectRef)]
         if shared:  # large stored values fetched by reference (see cluster/launch.py)
-            resolved = _get([v for _, _, v in shared], STEP_TIMEOUT_S)
-            for (key, i, _), value in zip(shared, resolved):
-                group = list(by_group[key])
-                group[i] = value
-                by_group[key] = tuple(group)
-        values = [feed_values[src[1]] if src[0] == "feed" else by_group[(src[1], src[2])][src[3]]
-                  for src in compiled.fetches]
+            for i, value in zip(shared, _get([values[i] for i in shared], STEP_TIMEOUT_S)):
+                values[i] = value
         if traced:
             _trace(run_metadata, compiled.stages, got[len(wanted) + len(compiled.waits):])
         return check_fetched(values)

@@ -174,7 +174,8 @@ class StageRoute:
     (the outputs one destination needs: a later stage or the coordinator), then a
     completion token if `token` (someone waits on it), then the op trace when traced.
     `args` are the call's arguments: ("feed", i), ("group", s, g) or ("token", s);
-    `arg_map[j]` = (argument index, position in the group or -1) for plan feed j."""
+    `arg_map[j]` = (argument index, position in the group, or -1 for a feed or a group of
+    one, which travels bare) for plan feed j."""
 
     groups: list[list[int]]
     token: bool
@@ -192,7 +193,7 @@ class StageRoute:
 
 def route(dplan: DistributedPlan) -> tuple[list[StageRoute], list[tuple]]:
     """Per stage, its returns and arguments; and per fetch ("feed", i) or ("group", s, g,
-    pos). A tensor crosses from one stage to another once, in one object per (source,
+    pos), pos -1 for a group of one. A tensor crosses from one stage to another once, in one object per (source,
     destination) pair, as TF1 deduplicates transfers by source and destination."""
     stages = dplan.stages
     groups: list[list[list[int]]] = [[] for _ in stages]
@@ -214,6 +215,10 @@ def route(dplan: DistributedPlan) -> tuple[list[StageRoute], list[tuple]]:
                        for src in stage.inputs])
     fetches = [src if src[0] == "feed" else ("group", src[1], *slot(src[1], "driver", src[2]))
                for src in dplan.fetches]
+    # A group of one tensor travels bare (no tuple around it): Ray moves a lone array on
+    # its fast path, a tuple through the generic pickler.
+    fetches = [f if f[0] == "feed" or len(groups[f[1]][f[2]]) > 1 else (*f[:3], -1)
+               for f in fetches]
     waited = {a for stage in stages for a in stage.after}
     routes = []
     for c, stage in enumerate(stages):
@@ -223,7 +228,8 @@ def route(dplan: DistributedPlan) -> tuple[list[StageRoute], list[tuple]]:
             key = ("feed", p[1]) if p[0] == "feed" else ("group", p[1], p[2])
             if key not in args:
                 args.append(key)
-            arg_map.append((args.index(key), -1 if p[0] == "feed" else p[3]))
+            bare = p[0] == "feed" or len(groups[p[1]][p[2]]) == 1
+            arg_map.append((args.index(key), -1 if bare else p[3]))
         args += [("token", a) for a in stage.after]
         routes.append(StageRoute(groups[c], token=not groups[c] or c in waited, args=args,
                                  arg_map=arg_map))

@@ -92,7 +92,8 @@ class StageRunner:
             return plain[0] if len(plain) == 1 else plain
         send, out, sent = self.send, [], 0
         for group in layout["groups"]:
-            out.append(tuple(send(values[k]) for k in group))
+            out.append(send(values[group[0]]) if len(group) == 1
+                       else tuple(send(values[k]) for k in group))
             sent += sum(values[k].nbytes for k in group if isinstance(values[k], np.ndarray))
         self.bytes_out += sent
         if layout["token"]:
