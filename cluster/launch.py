@@ -68,6 +68,18 @@ class _RayTransport:
         return ray.get_runtime_context().get_node_id()
 
 
+def _slot_method(slot: int):
+    def call(self, *args):
+        return self.run_slot(slot, *args)
+
+    call.__name__ = f"s{slot}"
+    return call
+
+
+for _slot in range(ParameterServer.NUM_SLOTS):  # see StageRunner.NUM_SLOTS
+    setattr(_RayTransport, f"s{_slot}", _slot_method(_slot))
+
+
 class _PSActor(_RayTransport, ParameterServer):
     pass
 

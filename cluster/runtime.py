@@ -26,7 +26,7 @@ from psflow.graph.partition import partition, route
 from psflow.graph.placement import task_of
 from psflow.graph.plan import plan_to_wire, prune_to_fetches
 from psflow.graph.session import fill_step_stats
-from psflow.graph.stage_runner import stage_call
+from psflow.graph.stage_runner import slot_call, stage_call
 
 STEP_TIMEOUT_S = 300.0
 
@@ -38,7 +38,8 @@ class _Compiled:
         self.stages = stages
         self.fetches = fetches  # per fetch: ("feed", i) or ("group", s, g, pos)
         self.plan_ids = plan_ids
-        self.calls = calls  # per stage: (method, traced method, plan id, route)
+        # per stage: (slot method or None, writes, run_stage, traced run_stage, plan id, route)
+        self.calls = calls
         self.waits = waits  # (stage, return index) of the tokens the coordinator awaits
 
 
@@ -62,18 +63,25 @@ class ClusterRuntime:
         spec = self.cluster.spec
         dplan = partition(ops, fetches, feeds, lambda op: task_of(op.device, spec, op.name))
         routes, fetch_sources = route(dplan)
-        plan_ids, calls, registrations = [], [], []
+        plan_ids, registrations, handles = [], [], []
         for stage, r in zip(dplan.stages, routes):
             plan_id = uuid.uuid4().hex
             handle = self.cluster.handle(stage.task)
             registrations.append(handle.register_plan.remote(
                 plan_id, wire.pack(plan_to_wire(stage.plan)), r.layout()))
             plan_ids.append(plan_id)
-            calls.append((handle.run_stage.options(num_returns=r.num_returns),
-                          handle.run_stage.options(num_returns=r.num_returns + 1), plan_id, r))
+            handles.append(handle)
             with self._lock:
                 self._plans.append((handle, plan_id))
-        _get(registrations, self.cluster.config.connect_timeout_s)
+        calls = []
+        slots = _get(registrations, self.cluster.config.connect_timeout_s)
+        for handle, plan_id, r, (slot, writes) in zip(handles, plan_ids, routes, slots):
+            # A call slot saves the header argument (see StageRunner.NUM_SLOTS).
+            fast = getattr(handle, f"s{slot}").options(num_returns=r.num_returns) \
+                if slot >= 0 else None
+            calls.append((fast, writes, handle.run_stage.options(num_returns=r.num_returns),
+                          handle.run_stage.options(num_returns=r.num_returns + 1), plan_id,
+                          r))
         # The coordinator waits on what it fetches and on the tokens nobody else waits on.
         awaited = {a for stage in dplan.stages for a in stage.after}
         waits = [(s, len(r.groups)) for s, r in enumerate(routes)
@@ -84,9 +92,8 @@ class ClusterRuntime:
         traced = run_metadata is not None and getattr(options, "trace_level", 0) not in (0, None)
         refs: list[list] = []
         step_id = f"{self._session_id}.{next(self._steps)}"
-        with self._lock:
-            done = {stage.task: self._finished.pop(stage.task, ()) for stage in compiled.stages}
-        for (method, traced_method, plan_id, r), stage in zip(compiled.calls, compiled.stages):
+        for (fast, writes, method, traced_method, plan_id, r), stage in zip(compiled.calls,
+                                                                          compiled.stages):
             args = []
             for src in r.args:
                 if src[0] == "feed":
@@ -94,9 +101,17 @@ class ClusterRuntime:
                 elif src[0] == "group":
                     args.append(refs[src[1]][src[2]])
                 else:
-                    args.append(refs[src[1]][len(compiled.calls[src[1]][3].groups)])
-            out = (traced_method if traced else method).remote(
-                stage_call(plan_id, traced, step_id, done.pop(stage.task, ())), *args)
+                    args.append(refs[src[1]][len(compiled.calls[src[1]][5].groups)])
+            if traced:
+                out = traced_method.remote(
+                    stage_call(plan_id, True, step_id, self._take_finished(stage.task)), *args)
+            elif fast is None:
+                out = method.remote(
+                    stage_call(plan_id, False, step_id, self._take_finished(stage.task)), *args)
+            elif writes:
+                out = fast.remote(slot_call(step_id, self._take_finished(stage.task)), *args)
+            else:
+                out = fast.remote(*args)
             n = r.num_returns + (1 if traced else 0)
             refs.append([out] if n == 1 else list(out))
         groups = sorted({(src[1], src[2]) for src in compiled.fetches if src[0] == "group"})
@@ -109,9 +124,12 @@ class ClusterRuntime:
         except tf_errors.OpError:
             self._rollback(compiled, step_id)
             raise
-        with self._lock:
-            for task in {stage.task for stage in compiled.stages}:
-                self._finished.setdefault(task, []).append(step_id)
+        with self._lock:  # tasks that journaled this step may now forget it
+            for task in {stage.task for stage, call in zip(compiled.stages, compiled.calls)
+                         if call[1]}:
+                finished = self._finished.setdefault(task, [])
+                finished.append(step_id)
+                del finished[:-64]
         by_group = dict(zip(groups, got[:len(wanted)]))
         values = [feed_values[src[1]] if src[0] == "feed" else (
             by_group[(src[1], src[2])] if src[3] < 0 else by_group[(src[1], src[2])][src[3]])
@@ -123,6 +141,11 @@ class ClusterRuntime:
         if traced:
             _trace(run_metadata, compiled.stages, got[len(wanted) + len(compiled.waits):])
         return check_fetched(values)
+
+    def _take_finished(self, task: str) -> list[str]:
+        """Finished steps to report to a task, on a call that carries a header."""
+        with self._lock:
+            return self._finished.pop(task, [])
 
     def _rollback(self, compiled: _Compiled, step_id: str) -> None:
         """A failed step leaves variables as they were: undo its writes on every task."""

@@ -17,6 +17,11 @@ from .registry import get_op_def
 from .variable_store import VariableStore
 
 
+def slot_call(step_id: str, done=()) -> str:
+    """The leading argument of a slot call to a plan that writes variables."""
+    return f"{step_id}:{','.join(done)}"
+
+
 def stage_call(plan_id: str, traced: bool, step_id: str, done=()) -> str:
     """The first argument of `run_stage`; `done` lists earlier steps that finished
     everywhere, whose undo journals the task can drop."""
@@ -38,20 +43,46 @@ class StageRunner:
     def ping(self) -> bool:
         return True
 
-    def register_plan(self, plan_id: str, blob: bytes, layout: dict | None = None) -> bool:
+    # Call slots: every argument of an actor call costs (~60 us a call measured with Ray
+    # 2.x), so a registered plan also gets a slot, and the cluster calls method `s<K>` with
+    # the plan's own arguments only. A plan that writes variables takes one leading
+    # argument, `slot_call(step_id, done)`, for its undo journal; traced runs and plans
+    # registered when every slot is taken go through `run_stage` with the full header.
+    NUM_SLOTS = 256
+
+    def register_plan(self, plan_id: str, blob: bytes, layout: dict | None = None):
         """Caches a stage plan. `layout` (see partition.StageRoute) says how the call's
         arguments map to plan feeds and how outputs are grouped into returned objects;
-        without it, arguments are the feeds and the outputs come back one by one."""
+        without it, arguments are the feeds and the outputs come back one by one. Returns
+        (call slot or -1, whether calls through the slot take the journal argument)."""
         executor = Executor(plan_from_wire(wire.unpack(blob)), self.store)
         # Only plans with stateful kernels write variables and need an undo journal.
         writes = any(get_op_def(step.type).stateful for step in executor.plan.steps)
         self._plans[plan_id] = (executor, layout, writes)
-        return True
+        slots = self.__dict__.setdefault("_slots", [None] * self.NUM_SLOTS)
+        slot = slots.index(None) if None in slots else -1
+        if slot >= 0:
+            slots[slot] = plan_id
+        return slot, writes
 
     def forget_plans(self, plan_ids: list[str]) -> int:
+        slots = self.__dict__.get("_slots", [])
         for plan_id in plan_ids:
             self._plans.pop(plan_id, None)
+            if plan_id in slots:
+                slots[slots.index(plan_id)] = None
         return len(self._plans)
+
+    def run_slot(self, slot: int, *args):
+        """`run_stage` for the plan in a call slot (see NUM_SLOTS)."""
+        slots = self.__dict__.get("_slots")
+        plan_id = slots[slot] if slots else None
+        if plan_id is None or plan_id not in self._plans:
+            raise NotFoundError(None, None, f"No plan in call slot {slot} on this task")
+        if self._plans[plan_id][2]:
+            step_id, _, done = args[0].partition(":")
+            return self.run_stage(f"{plan_id}:F:{step_id}:{done}", *args[1:])
+        return self.run_stage(f"{plan_id}:F::", *args)
 
     def run_stage(self, call: str, *args):
         """Runs a registered stage. `call` is `stage_call(plan_id, traced, step_id)` (one
