@@ -201,7 +201,7 @@ def main() -> None:
             contestants[f"psflow.{key}"] = ps_fns[key]
             contestants[f"ray.{key}"] = ray_fns[key]
             contestants[f"tf1grpc.{key}"] = tf_fns[key]
-        medians = harness.interleaved_medians(contestants, repeats=5, min_time=0.3)
+        medians = harness.interleaved_medians(contestants, repeats=9, min_time=0.3)
     for name, seconds in medians.items():
         print(f"{name:22s} {seconds * 1e3:9.3f} ms")
     for key in ("tiny", "mlp_b64", "mlp_b512"):
