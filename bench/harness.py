@@ -6,6 +6,7 @@ ends with one `ratio METRIC VALUE GOAL` line per comparison.
 
 from __future__ import annotations
 
+import gc
 import statistics
 import time
 
@@ -28,10 +29,18 @@ def per_call_seconds(fn, min_time: float = 0.2, warmup: int = 3) -> float:
 def interleaved_medians(fns: dict, repeats: int = 7, min_time: float = 0.2) -> dict:
     """Median seconds per call for each named callable, repeats interleaved so that noise
     hits every contestant alike."""
-    samples: dict[str, list[float]] = {name: [] for name in fns}
-    for _ in range(repeats):
-        for name, fn in fns.items():
-            samples[name].append(per_call_seconds(fn, min_time))
+    # Everything built so far (both frameworks' graphs, TensorFlow's own modules) is moved
+    # out of the garbage collector's generations: otherwise each full collection rescans
+    # it, and whichever contestant allocates more small objects pays for the other's heap.
+    gc.collect()
+    gc.freeze()
+    try:
+        samples: dict[str, list[float]] = {name: [] for name in fns}
+        for _ in range(repeats):
+            for name, fn in fns.items():
+                samples[name].append(per_call_seconds(fn, min_time))
+    finally:
+        gc.unfreeze()
     return {name: statistics.median(v) for name, v in samples.items()}
 
 
