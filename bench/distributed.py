@@ -28,7 +28,14 @@ sys.path.insert(0, os.path.dirname(__file__))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import harness  # noqa: E402
-from train_step import LR, SIZES, data, initial_weights, mlp_train_op  # noqa: E402
+from train_step import (  # noqa: E402
+    LR,
+    SIZES,
+    data,
+    initial_weights,
+    mlp_train_op,
+    numpy_grads,
+)
 
 BIG = 16 * 1024 * 1024  # float32 elements: 64 MB
 
@@ -124,20 +131,7 @@ def ray_anchors():
             return v + np.float32(1.0)
 
         def grads(self, weights, xv, yv):
-            batch = len(yv)
-            w1, b1, w2, b2, w3, b3 = weights
-            z1 = xv @ w1 + b1
-            a1 = np.maximum(z1, 0)
-            z2 = a1 @ w2 + b2
-            a2 = np.maximum(z2, 0)
-            logits = a2 @ w3 + b3
-            p = np.exp(logits - logits.max(1, keepdims=True))
-            p /= p.sum(1, keepdims=True)
-            p[np.arange(batch), yv] -= 1
-            d3 = p / batch
-            d2 = (d3 @ w3.T) * (z2 > 0)
-            d1 = (d2 @ w2.T) * (z1 > 0)
-            return [xv.T @ d1, d1.sum(0), a1.T @ d2, d2.sum(0), a2.T @ d3, d3.sum(0)]
+            return numpy_grads(weights, xv, yv)
 
         def total(self, big):
             return big.sum()

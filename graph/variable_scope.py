@@ -183,6 +183,12 @@ def fixed_size_partitioner(num_shards, axis=0):
     return partitioner
 
 
+def _shape_and_element_bytes(shape, dtype, bytes_per_string_element):
+    dtype = _dt.as_dtype(dtype)
+    elem = bytes_per_string_element if dtype is _dt.string else dtype.size
+    return TensorShape(shape).as_list(), elem
+
+
 def min_max_variable_partitioner(max_partitions=1, axis=0, min_slice_size=256 << 10,
                                  bytes_per_string_element=16):
     """A partitioner giving shards of at least `min_slice_size` bytes, at most
@@ -191,9 +197,7 @@ def min_max_variable_partitioner(max_partitions=1, axis=0, min_slice_size=256 <<
         raise ValueError(f"axis must be non-negative, got {axis}")
 
     def partitioner(shape, dtype):
-        shape = TensorShape(shape).as_list()
-        dtype = _dt.as_dtype(dtype)
-        elem = bytes_per_string_element if dtype is _dt.string else dtype.size
+        shape, elem = _shape_and_element_bytes(shape, dtype, bytes_per_string_element)
         total = int(np.prod(shape)) * elem
         slices = max(1, min(max_partitions, shape[axis], total // max(min_slice_size, 1)))
         parts = [1] * len(shape)
@@ -210,9 +214,7 @@ def variable_axis_size_partitioner(max_shard_bytes, axis=0, bytes_per_string_ele
         raise ValueError(f"max_shard_bytes must be positive, got: {max_shard_bytes}")
 
     def partitioner(shape, dtype):
-        shape = TensorShape(shape).as_list()
-        dtype = _dt.as_dtype(dtype)
-        elem = bytes_per_string_element if dtype is _dt.string else dtype.size
+        shape, elem = _shape_and_element_bytes(shape, dtype, bytes_per_string_element)
         slice_bytes = int(np.prod(shape)) // max(shape[axis], 1) * elem
         per_shard = max(1, max_shard_bytes // max(slice_bytes, 1))
         shards = int(np.ceil(shape[axis] / per_shard))
