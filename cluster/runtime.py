@@ -68,7 +68,7 @@ class ClusterRuntime:
             plan_id = uuid.uuid4().hex
             handle = self.cluster.handle(stage.task)
             registrations.append(handle.register_plan.remote(
-                plan_id, wire.pack(plan_to_wire(stage.plan)), r.layout()))
+                plan_id, wire.pack(plan_to_wire(stage.plan)), r.layout(self._session_id)))
             plan_ids.append(plan_id)
             handles.append(handle)
             with self._lock:
@@ -165,6 +165,7 @@ class ClusterRuntime:
         try:
             for handle, ids in by_handle.items():
                 handle.forget_plans.remote(ids)
+                handle.forget_session.remote(self._session_id)
         except Exception:  # noqa: BLE001, S110 - the cluster may already be gone
             pass
 

@@ -62,7 +62,11 @@ def check_fetched(values: list) -> list:
 class Executor:
     """A PlanSpec bound to kernels and to the VariableStore its stateful ops use."""
 
-    def __init__(self, plan: PlanSpec, store: VariableStore | None = None):
+    def __init__(self, plan: PlanSpec, store: VariableStore | None = None,
+                 scope: str = ""):
+        """`scope` prefixes the keys of per-op state (random generators): a cluster task
+        serves many sessions, and each session's ops start from their own seeds, as TF1's
+        per-session kernels do."""
         self.plan = plan
         self.store = store if store is not None else VariableStore()
         self._template = [None] * plan.num_slots
@@ -79,7 +83,7 @@ class Executor:
             opdef = get_op_def(spec.type)
             kwargs = opdef.kernel_kwargs(spec.attrs)
             if opdef.named:
-                kwargs["op_name"] = spec.name
+                kwargs["op_name"] = scope + spec.name
             fn = functools.partial(opdef.kernel, **kwargs) if kwargs else opdef.kernel
             ins = tuple(spec.inputs)
             if spec.reads and spec.type == "Identity" and len(ins) == 1:

@@ -182,9 +182,11 @@ class StageRoute:
     args: list[tuple]
     arg_map: list[tuple[int, int]]
 
-    def layout(self) -> dict:
-        """What the actor needs to know (plain data, shipped with the plan)."""
-        return {"groups": self.groups, "token": self.token, "arg_map": self.arg_map}
+    def layout(self, scope: str = "") -> dict:
+        """What the actor needs to know (plain data, shipped with the plan); `scope` names
+        the session, for per-session op state."""
+        return {"groups": self.groups, "token": self.token, "arg_map": self.arg_map,
+                "scope": scope}
 
     @property
     def num_returns(self) -> int:

@@ -55,7 +55,8 @@ class StageRunner:
         arguments map to plan feeds and how outputs are grouped into returned objects;
         without it, arguments are the feeds and the outputs come back one by one. Returns
         (call slot or -1, whether calls through the slot take the journal argument)."""
-        executor = Executor(plan_from_wire(wire.unpack(blob)), self.store)
+        scope = f"{layout['scope']}/" if layout and layout.get("scope") else ""
+        executor = Executor(plan_from_wire(wire.unpack(blob)), self.store, scope)
         # Only plans with stateful kernels write variables and need an undo journal.
         writes = any(get_op_def(step.type).stateful for step in executor.plan.steps)
         self._plans[plan_id] = (executor, layout, writes)
@@ -64,6 +65,11 @@ class StageRunner:
         if slot >= 0:
             slots[slot] = plan_id
         return slot, writes
+
+    def forget_session(self, scope: str) -> bool:
+        """Drops the per-op state (random generators) of a closed session."""
+        self.store.drop_generators(f"{scope}/")
+        return True
 
     def forget_plans(self, plan_ids: list[str]) -> int:
         slots = self.__dict__.get("_slots", [])

@@ -68,6 +68,11 @@ class VariableStore:
     def items(self) -> list[tuple[str, np.ndarray]]:
         return list(self._values.items())
 
+    def drop_generators(self, prefix: str) -> None:
+        with self._lock:
+            for key in [k for k in self._generators if k.startswith(prefix)]:
+                del self._generators[key]
+
     def clear(self) -> None:
         self._values.clear()
         self._generators.clear()

@@ -34,3 +34,24 @@ def test_digits_softmax_regression_learns(tmp_path, capsys):
     acc = _example().main(["--in-process", "--model", "softmax", "--epochs", "10",
                            "--logdir", str(tmp_path)])
     assert acc >= 0.9
+
+
+@pytest.mark.ray
+def test_digits_on_a_local_cluster_from_the_config(tmp_path):
+    """The main job's path (`make demo`): configs/local.yaml, 2 PS + 2 workers, in-graph data
+    parallel. In a fresh process, which starts its own Ray (this one already hosts one)."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("sklearn")
+    proc = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "examples", "train_digits.py"), "--model", "mlp",
+         "--epochs", "3", "--logdir", str(tmp_path),
+         "--config", os.path.join(ROOT, "configs", "local.yaml")],
+        capture_output=True, text=True, timeout=600)
+    lines = proc.stdout.strip().splitlines()
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    assert "running on 2 PS + 2 workers" in lines[0]
+    assert float(lines[-1].split()[1]) > 0.85
+    assert any("steps/s" in line for line in lines)
+    assert tf.train.latest_checkpoint(str(tmp_path / "mlp")) is not None

@@ -129,3 +129,19 @@ def test_dropout_keeps_expected_fraction_and_scales():
         tf.nn.dropout(x, keep_prob=0.5, rate=0.5)
     with pytest.raises(ValueError, match="keep_prob"):
         tf.nn.dropout(x, keep_prob=1.5)
+
+
+def test_each_session_restarts_the_seeded_sequence(target):
+    """On a cluster the generators live in the task running the op; a new session still
+    starts from the seeds (as TF1's per-session kernels), while one session continues."""
+    tf.set_random_seed(21)
+    r = tf.random_uniform([3])
+    noise = tf.nn.dropout(tf.ones([6]), keep_prob=0.5)
+    with tf.Session(target) as sess:
+        a1, d1 = sess.run([r, noise])
+        a2 = sess.run(r)
+    with tf.Session(target) as sess:
+        b1, e1 = sess.run([r, noise])
+    assert not np.array_equal(a1, a2)
+    np.testing.assert_array_equal(a1, b1)
+    np.testing.assert_array_equal(d1, e1)
