@@ -13,6 +13,7 @@ Keys (all optional; defaults in brackets):
   max_restarts: Ray actor restarts after a crash               [1]
   checkpoint_dir: where the main job writes checkpoints       [none]
   connect_timeout_s: seconds to wait for Ray and the actors   [60]
+  fast_path: run a session's repeated step through a Ray compiled graph   [false]
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class ClusterConfig:
     max_restarts: int = 1
     checkpoint_dir: str | None = None
     connect_timeout_s: float = 60.0
+    fast_path: bool = False
 
     @property
     def is_local(self) -> bool:
@@ -55,7 +57,7 @@ class ClusterConfig:
 
 _TOP_KEYS = {"address", "namespace", "num_ps", "num_workers", "ps", "worker",
              "placement_strategy", "variable_placement", "max_restarts", "checkpoint_dir",
-             "connect_timeout_s"}
+             "connect_timeout_s", "fast_path"}
 _ROLE_KEYS = {"num_cpus", "memory", "resources"}
 
 
@@ -141,6 +143,9 @@ def parse_config(raw: dict | None, **overrides) -> ClusterConfig:
             raise ConfigError("config key 'connect_timeout_s' must be > 0, got "
                               f"{raw['connect_timeout_s']}")
         cfg.connect_timeout_s = float(raw["connect_timeout_s"])
+    if "fast_path" in raw:
+        _check_type("fast_path", raw["fast_path"], (bool,), "true or false")
+        cfg.fast_path = raw["fast_path"]
     return cfg
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 
 import numpy as np
 import ray
@@ -63,6 +64,10 @@ class _RayTransport:
         self._shared().clear()
         return super().reset()
 
+    def cg_stage(self, plan_id, deps, inp, *upstream):
+        """`run_graph_stage` as a compiled-graph node (see cluster/fast.py)."""
+        return self.run_graph_stage(plan_id, deps, inp, *upstream)
+
     def node_id(self) -> str:
         """The Ray node this actor runs on."""
         return ray.get_runtime_context().get_node_id()
@@ -106,6 +111,9 @@ class Cluster:
         self._owns_actors = owns_actors
         self._placement_group = placement_group
         self._closed = False
+        # One compiled step graph per actor set at a time (a Ray limit): its owner session.
+        self.fast_lock = threading.Lock()
+        self.fast_owner = None
         ns = config.namespace
         self.spec = ClusterSpec({
             "ps": [f"ray://{ns}/{_actor_name('ps', i)}" for i in range(config.num_ps)],

@@ -32,9 +32,10 @@ STEP_TIMEOUT_S = 300.0
 
 
 class _Compiled:
-    __slots__ = ("stages", "fetches", "plan_ids", "calls", "waits")
+    __slots__ = ("stages", "fetches", "plan_ids", "calls", "waits", "runs")
 
     def __init__(self, stages, fetches, plan_ids, calls, waits):
+        self.runs = 0  # plain-path executions (the fast path compiles a hot signature)
         self.stages = stages
         self.fetches = fetches  # per fetch: ("feed", i) or ("group", s, g, pos)
         self.plan_ids = plan_ids
@@ -52,6 +53,8 @@ class ClusterRuntime:
         self._finished: dict[str, list[str]] = {}  # task -> steps it may forget
         self._session_id = uuid.uuid4().hex[:12]
         self._steps = itertools.count()
+        self.fast = None  # the session's compiled step graph (cluster/fast.py), if any
+        self._fast_failed = False
 
     def devices(self) -> list[str]:
         return [f"{t.replace('/task', '/replica:0/task')}/device:CPU:0" for t in
@@ -90,6 +93,27 @@ class ClusterRuntime:
 
     def execute(self, compiled: _Compiled, feed_values, options=None, run_metadata=None):
         traced = run_metadata is not None and getattr(options, "trace_level", 0) not in (0, None)
+        fast = self.fast
+        if fast is not None:
+            # While the session has a compiled graph its steps run one at a time: a plain
+            # call to an actor while a graph execution is in flight can stall both.
+            if not fast.lock.acquire(timeout=STEP_TIMEOUT_S):
+                raise tf_errors.DeadlineExceededError(
+                    None, None, f"No step slot within {STEP_TIMEOUT_S} s")
+            try:
+                if fast.compiled is compiled and not traced and self.fast is fast:
+                    return self._execute_fast(fast, compiled, feed_values)
+                return self._execute_plain(compiled, feed_values, traced, run_metadata)
+            finally:
+                fast.lock.release()
+        owner = self.cluster.fast_owner
+        if owner is not None and owner is not self:
+            owner.give_up_fast()  # plain calls from another session would stall its graph
+        if not traced and self.cluster.config.fast_path:
+            self._maybe_compile(compiled)
+        return self._execute_plain(compiled, feed_values, traced, run_metadata)
+
+    def _execute_plain(self, compiled: _Compiled, feed_values, traced, run_metadata):
         refs: list[list] = []
         step_id = f"{self._session_id}.{next(self._steps)}"
         for (fast, writes, method, traced_method, plan_id, r), stage in zip(compiled.calls,
@@ -142,6 +166,75 @@ class ClusterRuntime:
             _trace(run_metadata, compiled.stages, got[len(wanted) + len(compiled.waits):])
         return check_fetched(values)
 
+    def _maybe_compile(self, compiled: _Compiled) -> None:
+        """Compiles the first signature run COMPILE_AFTER times, if this session can own the
+        cluster's compiled graph (see cluster/fast.py)."""
+        from .fast import COMPILE_AFTER, FastPath
+
+        compiled.runs += 1
+        if compiled.runs < COMPILE_AFTER or self._fast_failed:
+            return
+        cluster = self.cluster
+        with cluster.fast_lock:
+            if cluster.fast_owner is not None:
+                return
+            cluster.fast_owner = self
+        try:
+            self.fast = FastPath(self, compiled)
+        except Exception:  # noqa: BLE001 - compiling is an optimization: stay on plain calls
+            self._fast_failed = True
+            self._release_fast()
+
+    def _execute_fast(self, fast, compiled: _Compiled, feed_values) -> list:
+        step_id = f"{self._session_id}.{next(self._steps)}"
+        try:
+            values = fast.execute(step_id, feed_values, STEP_TIMEOUT_S)
+        except ray.exceptions.RayTaskError as err:
+            # The undo goes through plain calls, which must not meet a live graph: drop it,
+            # roll back, and compile again once the signature repeats.
+            self._drop_fast(retry=True)
+            compiled.runs = 0
+            self._rollback(compiled, step_id)
+            raise _task_error(err) from None
+        except (ray.exceptions.GetTimeoutError, ray.exceptions.RayChannelTimeoutError):
+            self._rollback(compiled, step_id)
+            self._drop_fast()
+            raise tf_errors.DeadlineExceededError(
+                None, None, f"The step did not finish within {STEP_TIMEOUT_S} s") from None
+        except ray.exceptions.RayActorError as err:
+            self._drop_fast()
+            raise tf_errors.UnavailableError(None, None, f"A psflow task died: {err}") from None
+        shared = [i for i, v in enumerate(values) if isinstance(v, ray.ObjectRef)]
+        if shared:
+            for i, value in zip(shared, _get([values[i] for i in shared], STEP_TIMEOUT_S)):
+                values[i] = value
+        return check_fetched(values)
+
+    def give_up_fast(self) -> None:
+        """Another session is using the cluster: tear this session's graph down (after the
+        step in flight) and stay on plain calls."""
+        fast = self.fast
+        if fast is None:
+            return
+        if fast.lock.acquire(timeout=STEP_TIMEOUT_S):
+            try:
+                if self.fast is fast:
+                    self._drop_fast()
+            finally:
+                fast.lock.release()
+
+    def _drop_fast(self, retry: bool = False) -> None:
+        fast, self.fast = self.fast, None
+        self._fast_failed = not retry
+        if fast is not None:
+            fast.teardown()
+        self._release_fast()
+
+    def _release_fast(self) -> None:
+        with self.cluster.fast_lock:
+            if self.cluster.fast_owner is self:
+                self.cluster.fast_owner = None
+
     def _take_finished(self, task: str) -> list[str]:
         """Finished steps to report to a task, on a call that carries a header."""
         with self._lock:
@@ -157,6 +250,11 @@ class ClusterRuntime:
             pass
 
     def close(self) -> None:
+        fast, self.fast = self.fast, None
+        if fast is not None:
+            with fast.lock:
+                fast.teardown()
+            self._release_fast()
         with self._lock:
             plans, self._plans = self._plans, []
         by_handle: dict = {}
@@ -178,15 +276,20 @@ def _get(refs, timeout):
     try:
         return ray.get(refs, timeout=timeout)
     except ray.exceptions.RayTaskError as err:
-        cause = getattr(err, "cause", None)
-        if isinstance(cause, tf_errors.OpError):
-            raise type(cause)(cause.node_def, None, cause.message) from None
-        raise tf_errors.InternalError(None, None, f"{type(cause).__name__}: {cause}") from None
+        raise _task_error(err) from None
     except ray.exceptions.GetTimeoutError:
         raise tf_errors.DeadlineExceededError(
             None, None, f"The step did not finish within {timeout} s") from None
     except ray.exceptions.RayActorError as err:
         raise tf_errors.UnavailableError(None, None, f"A psflow task died: {err}") from None
+
+
+def _task_error(err) -> Exception:
+    """The tf.errors exception an actor raised, as the driver re-raises it."""
+    cause = getattr(err, "cause", None)
+    if isinstance(cause, tf_errors.OpError):
+        return type(cause)(cause.node_def, None, cause.message)
+    return tf_errors.InternalError(None, None, f"{type(cause).__name__}: {cause}")
 
 
 def _trace(run_metadata, stages, traces) -> None:

@@ -186,7 +186,7 @@ class StageRoute:
         """What the actor needs to know (plain data, shipped with the plan); `scope` names
         the session, for per-session op state."""
         return {"groups": self.groups, "token": self.token, "arg_map": self.arg_map,
-                "scope": scope}
+                "args": self.args, "scope": scope}
 
     @property
     def num_returns(self) -> int:

@@ -79,6 +79,21 @@ class StageRunner:
                 slots[slots.index(plan_id)] = None
         return len(self._plans)
 
+    def run_graph_stage(self, plan_id: str, deps: tuple, inp: tuple, *upstream):
+        """A stage as a node of a compiled step graph: `inp` is (step id, feed values, the
+        previous step's id, whose undo journal can go), and
+        `upstream` the whole outputs of the stages in `deps`, in that order. Returns all of
+        the stage's returns as one tuple (a graph node has one output)."""
+        executor, layout, _ = self._plans[plan_id]
+        step_id, feeds, done = inp
+        by_stage = dict(zip(deps, upstream))
+        args = [feeds[src[1]] if src[0] == "feed" else
+                by_stage[src[1]][src[2]] if src[0] == "group" else None
+                for src in layout["args"]]
+        out = self.run_stage(f"{plan_id}:F:{step_id}:{done}", *args)
+        n_returns = len(layout["groups"]) + (1 if layout["token"] else 0)
+        return (out,) if n_returns == 1 else out
+
     def run_slot(self, slot: int, *args):
         """`run_stage` for the plan in a call slot (see NUM_SLOTS)."""
         slots = self.__dict__.get("_slots")

@@ -1,0 +1,94 @@
+"""The fast path: a session's repeated step run as one Ray compiled graph.
+
+Plain actor calls cost about a millisecond a hop here; a compiled graph (`ray.dag`,
+`experimental_compile`) measured ~0.2 ms for a two-hop chain. Its limits shape this
+design: an actor can be in one compiled graph at a time, only the compiling process may
+execute it, compiling costs ~0.3 s, and executions in flight are bounded. So:
+
+- One graph per session, for its hottest signature: the first run signature executed
+  `COMPILE_AFTER` times on the plain path (the training step of a training loop) is
+  compiled, node per stage, from the same stage plans and routes the plain path uses (a
+  node is `cg_stage(plan_id, deps, (step id, feeds), *upstream stage outputs)`). Every other
+  signature -- initializers, restores, evaluation -- keeps the plain path.
+- One owner per cluster, and only while it is alone: the session that compiles takes the
+  cluster's fast lock. Plain calls from another session to actors in a compiled graph were
+  seen to stall the graph's next execution, so when another session runs a step on the
+  cluster, the owner's graph is torn down first (after its step in flight) and the owner
+  stays on plain calls. Closing the session tears the graph down and releases it.
+- One step at a time per session once it has a graph: every step of the session (fast or
+  plain) holds the graph's lock, for the same reason. Every wait is bounded: Ray's submit
+  timeout or STEP_TIMEOUT_S end in DeadlineExceededError and the session drops its graph.
+- Errors: an exception in a node comes back from `ray.get` as the same tf.errors class; the
+  step is rolled back on every task through plain calls, as on the plain path -- after the
+  graph is torn down, since plain calls to actors of a live graph were seen to stall it --
+  and the signature is compiled again once it repeats. A timeout (`STEP_TIMEOUT_S`) raises DeadlineExceededError and tears the
+  graph down; the session goes on on the plain path.
+- Traced runs (`RunOptions(trace_level=FULL_TRACE)`) take the plain path, which has the
+  per-stage traces.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import ray
+
+COMPILE_AFTER = 3
+
+
+class FastPath:
+    """The compiled graph of one compiled signature (`_Compiled` of cluster/runtime.py)."""
+
+    def __init__(self, runtime, compiled):
+        from ray.dag import InputNode, MultiOutputNode
+
+        self.compiled = compiled
+        self.lock = threading.Lock()
+        self.steps = 0  # steps run through the graph (introspectable)
+        self._previous = ""
+        consumed: set[int] = set()
+        fetched = {src[1] for src in compiled.fetches if src[0] == "group"}
+        with InputNode() as inp:
+            nodes = []
+            for stage, call in zip(compiled.stages, compiled.calls):
+                route, plan_id = call[5], call[4]
+                deps = tuple(sorted({src[1] for src in route.args
+                                     if src[0] in ("group", "token")}))
+                consumed.update(deps)
+                handle = runtime.cluster.handle(stage.task)
+                nodes.append(handle.cg_stage.bind(plan_id, deps, inp,
+                                                  *[nodes[d] for d in deps]))
+            self.outputs = [s for s in range(len(nodes)) if s not in consumed or s in fetched]
+            dag = MultiOutputNode([nodes[s] for s in self.outputs])
+        self.graph = dag.experimental_compile()
+
+    def execute(self, step_id: str, feed_values, timeout: float) -> list:
+        refs = self.graph.execute((step_id, tuple(feed_values), self._previous))
+        self._previous = step_id
+        # Every output is read, even after an error: an unread result keeps its execution
+        # in flight, and the graph admits only a few of those before submitting blocks.
+        got, error = [], None
+        for ref in refs:
+            try:
+                got.append(ray.get(ref, timeout=timeout))
+            except ray.exceptions.RayTaskError as err:
+                error = error or err
+                got.append(None)
+        if error is not None:
+            raise error
+        self.steps += 1
+        by_stage = dict(zip(self.outputs, got))
+        values = []
+        for src in self.compiled.fetches:
+            if src[0] == "feed":
+                values.append(feed_values[src[1]])
+                continue
+            group = by_stage[src[1]][src[2]]
+            values.append(group if src[3] < 0 else group[src[3]])
+        return values
+
+    def teardown(self) -> None:
+        try:
+            self.graph.teardown()
+        except Exception:  # noqa: BLE001, S110 - the actors may already be gone
+            pass

@@ -1,0 +1,97 @@
+"""The compiled-graph fast path (cluster/fast.py), opt-in with `fast_path: true`: taken for
+a repeated signature, same results, errors and rollback as the plain path, other sessions
+and concurrent threads fall back to plain calls. In a fresh process with its own Ray: a
+compiled graph holds its actors, so it does not share the other tests' cluster."""
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+pytestmark = pytest.mark.ray
+
+SCRIPT = textwrap.dedent("""
+    import threading
+    import numpy as np
+    import psflow as tf
+    from psflow import cluster as pscluster
+
+    def build():
+        with tf.device("/job:ps/task:0"):
+            w = tf.Variable(np.arange(6.0, dtype=np.float32).reshape(3, 2), name="w")
+            counter = tf.Variable(0, name="counter", trainable=False)
+        with tf.device("/job:worker/task:0"):
+            ids = tf.placeholder(tf.int32, [None], name="ids")
+            x = tf.placeholder(tf.float32, [None, 3], name="x")
+            loss = tf.reduce_sum(tf.matmul(x, w) * tf.reduce_sum(tf.gather(w, ids, name="g")))
+        with tf.device("/job:ps/task:0"):
+            train = tf.train.GradientDescentOptimizer(0.01).minimize(loss)
+            bump = tf.assign_add(counter, 1)
+        return w, counter, ids, x, loss, train, bump
+
+    rng = np.random.RandomState(0)
+    batches = [rng.rand(4, 3).astype(np.float32) for _ in range(8)]
+    w, counter, ids, x, loss, train, bump = build()
+    with tf.Session() as sess:  # reference: in-process
+        sess.run(tf.global_variables_initializer())
+        ref_losses = [sess.run([loss, train], {x: b, ids: [0, 2]})[0] for b in batches]
+        ref_w = sess.run(w)
+
+    with pscluster.launch(num_ps=1, num_workers=1, fast_path=True,
+                          namespace="psflow-fast") as cluster:
+        sess = tf.Session(cluster)
+        sess.run(tf.global_variables_initializer())
+        losses = [sess.run([loss, train], {x: b, ids: [0, 2]})[0] for b in batches]
+        runtime = sess._runtime
+        assert runtime.fast is not None and runtime.fast.steps >= 5, "fast path not taken"
+        np.testing.assert_allclose(losses, ref_losses, rtol=1e-5)
+        np.testing.assert_allclose(sess.run(w), ref_w, rtol=1e-5)
+        before = sess.run(w)
+        steps = runtime.fast.steps
+        try:
+            sess.run([loss, train], {x: batches[0], ids: [0, 9]})
+            raise AssertionError("no error")
+        except tf.errors.InvalidArgumentError as e:
+            assert "g" in str(e), str(e)
+        assert runtime.fast is None  # dropped for the undo; compiled again below
+        np.testing.assert_array_equal(sess.run(w), before)  # rolled back
+        for _ in range(5):
+            sess.run([loss, train], {x: batches[0], ids: [1]})
+        assert runtime.fast is not None and runtime.fast.steps >= 2  # recovered
+        steps = runtime.fast.steps
+        print("ERRORS OK")
+
+        errors = []
+        def work():
+            try:
+                for _ in range(20):
+                    sess.run([loss, train], {x: batches[1], ids: [0]})
+            except Exception as e:
+                errors.append(e)
+        threads = [threading.Thread(target=work) for _ in range(2)]
+        for t in threads: t.start()
+        for t in threads: t.join(120)
+        assert not errors, errors
+        assert runtime.fast.steps == steps + 40  # both threads went through the graph
+        print("fast steps", runtime.fast.steps)
+
+        other = tf.Session(cluster)  # a second session: the first gives its graph up
+        for _ in range(4):
+            other.run(bump)
+        assert runtime.fast is None  # gave its graph up to the other session
+        assert other._runtime.fast is not None  # which compiled its own repeated step
+        assert sess.run(counter) == 4
+        assert other._runtime.fast is None  # and gave it up in turn
+        sess.run([loss, train], {x: batches[0], ids: [1]})  # plain calls now
+        other.close()
+        sess.close()
+        assert cluster.fast_owner is None
+    print("FAST OK")
+""")
+
+
+def test_fast_path_matches_plain_path_errors_and_concurrency():
+    proc = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True,
+                          timeout=300)
+    assert "FAST OK" in proc.stdout, proc.stdout[-3000:] + proc.stderr[-5000:]
