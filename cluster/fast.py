@@ -34,6 +34,7 @@ import threading
 import ray
 
 COMPILE_AFTER = 3
+_NO_INPUT = ("", (), "")  # what a stage without feeds or writes gets as its step input
 
 
 class FastPath:
@@ -56,7 +57,12 @@ class FastPath:
                                      if src[0] in ("group", "token")}))
                 consumed.update(deps)
                 handle = runtime.cluster.handle(stage.task)
-                nodes.append(handle.cg_stage.bind(plan_id, deps, inp,
+                # Only stages with feeds, writes to journal, or nothing upstream read the
+                # step input: every reader of a channel costs.
+                reads_input = call[1] or not deps or any(src[0] == "feed"
+                                                         for src in route.args)
+                nodes.append(handle.cg_stage.bind(plan_id, deps,
+                                                  inp if reads_input else _NO_INPUT,
                                                   *[nodes[d] for d in deps]))
             self.outputs = [s for s in range(len(nodes)) if s not in consumed or s in fetched]
             dag = MultiOutputNode([nodes[s] for s in self.outputs])
@@ -70,7 +76,7 @@ class FastPath:
         got, error = [], None
         for ref in refs:
             try:
-                got.append(ray.get(ref, timeout=timeout))
+                got.append(ref.get(timeout=timeout))
             except ray.exceptions.RayTaskError as err:
                 error = error or err
                 got.append(None)
