@@ -34,6 +34,9 @@ import threading
 import ray
 
 COMPILE_AFTER = 3
+# Tests set this to run every step through a graph: the graph follows the signature being
+# run (compiled anew when it changes), so a suite covers the fast path, not only the plain.
+EVERY_SIGNATURE = False
 _NO_INPUT = ("", (), "")  # what a stage without feeds or writes gets as its step input
 
 

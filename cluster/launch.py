@@ -142,13 +142,21 @@ class Cluster:
             kwargs["ps_strategy"] = GreedyLoadBalancingStrategy(self.config.num_ps)
         return _replica_device_setter(cluster=self.spec, **kwargs)
 
+    def _quiesce(self) -> None:
+        """Plain calls from here must not meet a session's live compiled graph."""
+        owner = self.fast_owner
+        if owner is not None:
+            owner.give_up_fast()
+
     def reset(self, containers=None) -> None:
         """Clears the variables of every task (`tf.Session.reset(cluster)`)."""
+        self._quiesce()
         ray.get([h.reset.remote() for h in self._handles.values()],
                 timeout=self.config.connect_timeout_s)
 
     def variables_report(self) -> dict:
         """Per PS task: variable name -> bytes it holds."""
+        self._quiesce()
         ps = [t for t in self._handles if t.startswith("/job:ps")]
         reports = ray.get([self._handles[t].variable_report.remote() for t in ps],
                           timeout=self.config.connect_timeout_s)
@@ -156,6 +164,7 @@ class Cluster:
 
     def nodes(self) -> dict:
         """Per task: the id of the Ray node its actor runs on."""
+        self._quiesce()
         tasks = list(self._handles)
         ids = ray.get([self._handles[t].node_id.remote() for t in tasks],
                       timeout=self.config.connect_timeout_s)
@@ -163,6 +172,7 @@ class Cluster:
 
     def transfer_report(self) -> dict:
         """Per task: bytes of tensors it has sent to other tasks or to the coordinator."""
+        self._quiesce()
         tasks = list(self._handles)
         sent = ray.get([self._handles[t].transfer_report.remote() for t in tasks],
                        timeout=self.config.connect_timeout_s)

@@ -16,6 +16,7 @@ tf.errors class; a lost actor is an UnavailableError.
 from __future__ import annotations
 
 import itertools
+import logging
 import threading
 import uuid
 
@@ -93,6 +94,15 @@ class ClusterRuntime:
 
     def execute(self, compiled: _Compiled, feed_values, options=None, run_metadata=None):
         traced = run_metadata is not None and getattr(options, "trace_level", 0) not in (0, None)
+        if not traced and self.cluster.config.fast_path:
+            from . import fast as fast_module
+
+            current = self.fast
+            if current is not None and current.compiled is not compiled \
+                    and fast_module.EVERY_SIGNATURE:
+                self.give_up_fast(retry=True)
+            if self.fast is None:
+                self._maybe_compile(compiled)
         fast = self.fast
         if fast is not None:
             # While the session has a compiled graph its steps run one at a time: a plain
@@ -109,8 +119,6 @@ class ClusterRuntime:
         owner = self.cluster.fast_owner
         if owner is not None and owner is not self:
             owner.give_up_fast()  # plain calls from another session would stall its graph
-        if not traced and self.cluster.config.fast_path:
-            self._maybe_compile(compiled)
         return self._execute_plain(compiled, feed_values, traced, run_metadata)
 
     def _execute_plain(self, compiled: _Compiled, feed_values, traced, run_metadata):
@@ -181,7 +189,10 @@ class ClusterRuntime:
             cluster.fast_owner = self
         try:
             self.fast = FastPath(self, compiled)
-        except Exception:  # noqa: BLE001 - compiling is an optimization: stay on plain calls
+        except Exception as err:  # noqa: BLE001 - an optimization: stay on plain calls
+            logging.getLogger("psflow").warning(
+                "psflow: compiling the fast path failed, staying on plain calls: %s: %s",
+                type(err).__name__, err)
             self._fast_failed = True
             self._release_fast()
 
@@ -210,16 +221,16 @@ class ClusterRuntime:
                 values[i] = value
         return check_fetched(values)
 
-    def give_up_fast(self) -> None:
-        """Another session is using the cluster: tear this session's graph down (after the
-        step in flight) and stay on plain calls."""
+    def give_up_fast(self, retry: bool = False) -> None:
+        """Another session is using the cluster (or, with `retry`, another signature takes
+        the graph): tear this session's graph down after the step in flight."""
         fast = self.fast
         if fast is None:
             return
         if fast.lock.acquire(timeout=STEP_TIMEOUT_S):
             try:
                 if self.fast is fast:
-                    self._drop_fast()
+                    self._drop_fast(retry=retry)
             finally:
                 fast.lock.release()
 

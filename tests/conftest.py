@@ -39,7 +39,8 @@ def local_cluster():
         yield c
 
 
-@pytest.fixture(params=["in_process", pytest.param("cluster", marks=pytest.mark.ray)])
+@pytest.fixture(params=["in_process", pytest.param("cluster", marks=pytest.mark.ray),
+                        pytest.param("cluster_fast", marks=pytest.mark.ray)])
 def target(request):
     """The session target behaviour tests run against. On the cluster, the test's graph is
     built under the cluster's replica_device_setter (variables on PS tasks, the rest on
@@ -49,5 +50,17 @@ def target(request):
         return
     cluster = request.getfixturevalue("local_cluster")
     cluster.reset()
-    with tf.get_default_graph().device(tf.train.replica_device_setter(cluster=cluster)):
-        yield cluster
+    fast = request.param == "cluster_fast"
+    if fast:  # the compiled-graph step engine, for every signature from its first run
+        from psflow.cluster import fast as fast_module
+
+        patch = request.getfixturevalue("monkeypatch")
+        patch.setattr(fast_module, "COMPILE_AFTER", 1)
+        patch.setattr(fast_module, "EVERY_SIGNATURE", True)
+    cluster.config.fast_path = fast
+    try:
+        with tf.get_default_graph().device(tf.train.replica_device_setter(cluster=cluster)):
+            yield cluster
+    finally:
+        cluster.config.fast_path = False
+        cluster._quiesce()
