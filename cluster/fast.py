@@ -55,14 +55,14 @@ class FastPath:
         with InputNode() as inp:
             nodes = []
             for stage, call in zip(compiled.stages, compiled.calls):
-                route, plan_id = call[5], call[4]
+                route, plan_id = call.route, call.plan_id
                 deps = tuple(sorted({src[1] for src in route.args
                                      if src[0] in ("group", "token")}))
                 consumed.update(deps)
                 handle = runtime.cluster.handle(stage.task)
                 # Only stages with feeds, writes to journal, or nothing upstream read the
                 # step input: every reader of a channel costs.
-                reads_input = call[1] or not deps or any(src[0] == "feed"
+                reads_input = call.writes or not deps or any(src[0] == "feed"
                                                          for src in route.args)
                 nodes.append(handle.cg_stage.bind(plan_id, deps,
                                                   inp if reads_input else _NO_INPUT,

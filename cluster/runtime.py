@@ -19,6 +19,7 @@ import itertools
 import logging
 import threading
 import uuid
+from typing import NamedTuple
 
 import ray
 from psflow.graph import errors as tf_errors, wire
@@ -32,6 +33,17 @@ from psflow.graph.stage_runner import slot_call, stage_call
 STEP_TIMEOUT_S = 300.0
 
 
+class _Call(NamedTuple):
+    """How the coordinator calls one stage."""
+
+    slot_method: object  # the plan's call-slot method (None: no slot free)
+    writes: bool  # the plan writes variables (its calls carry the journal header)
+    method: object  # run_stage
+    traced_method: object  # run_stage with the trace as an extra return
+    plan_id: str
+    route: object  # partition.StageRoute
+
+
 class _Compiled:
     __slots__ = ("stages", "fetches", "plan_ids", "calls", "waits", "runs")
 
@@ -40,8 +52,7 @@ class _Compiled:
         self.stages = stages
         self.fetches = fetches  # per fetch: ("feed", i) or ("group", s, g, pos)
         self.plan_ids = plan_ids
-        # per stage: (slot method or None, writes, run_stage, traced run_stage, plan id, route)
-        self.calls = calls
+        self.calls = calls  # per stage: a _Call
         self.waits = waits  # (stage, return index) of the tokens the coordinator awaits
 
 
@@ -83,9 +94,9 @@ class ClusterRuntime:
             # A call slot saves the header argument (see StageRunner.NUM_SLOTS).
             fast = getattr(handle, f"s{slot}").options(num_returns=r.num_returns) \
                 if slot >= 0 else None
-            calls.append((fast, writes, handle.run_stage.options(num_returns=r.num_returns),
-                          handle.run_stage.options(num_returns=r.num_returns + 1), plan_id,
-                          r))
+            calls.append(_Call(fast, writes, handle.run_stage.options(num_returns=r.num_returns),
+                               handle.run_stage.options(num_returns=r.num_returns + 1),
+                               plan_id, r))
         # The coordinator waits on what it fetches and on the tokens nobody else waits on.
         awaited = {a for stage in dplan.stages for a in stage.after}
         waits = [(s, len(r.groups)) for s, r in enumerate(routes)
@@ -133,7 +144,7 @@ class ClusterRuntime:
                 elif src[0] == "group":
                     args.append(refs[src[1]][src[2]])
                 else:
-                    args.append(refs[src[1]][len(compiled.calls[src[1]][5].groups)])
+                    args.append(refs[src[1]][len(compiled.calls[src[1]].route.groups)])
             if traced:
                 out = traced_method.remote(
                     stage_call(plan_id, True, step_id, self._take_finished(stage.task)), *args)
@@ -158,7 +169,7 @@ class ClusterRuntime:
             raise
         with self._lock:  # tasks that journaled this step may now forget it
             for task in {stage.task for stage, call in zip(compiled.stages, compiled.calls)
-                         if call[1]}:
+                         if call.writes}:
                 finished = self._finished.setdefault(task, [])
                 finished.append(step_id)
                 del finished[:-64]

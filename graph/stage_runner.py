@@ -39,6 +39,7 @@ class StageRunner:
         self._journals: OrderedDict[str, dict] = OrderedDict()
         # Bytes of tensors this task has sent out (stage outputs, to actors or fetches).
         self.bytes_out = 0
+        self._slots: list[str | None] = [None] * self.NUM_SLOTS  # see NUM_SLOTS
 
     def ping(self) -> bool:
         return True
@@ -60,7 +61,7 @@ class StageRunner:
         # Only plans with stateful kernels write variables and need an undo journal.
         writes = any(get_op_def(step.type).stateful for step in executor.plan.steps)
         self._plans[plan_id] = (executor, layout, writes)
-        slots = self.__dict__.setdefault("_slots", [None] * self.NUM_SLOTS)
+        slots = self._slots
         slot = slots.index(None) if None in slots else -1
         if slot >= 0:
             slots[slot] = plan_id
@@ -72,7 +73,7 @@ class StageRunner:
         return True
 
     def forget_plans(self, plan_ids: list[str]) -> int:
-        slots = self.__dict__.get("_slots", [])
+        slots = self._slots
         for plan_id in plan_ids:
             self._plans.pop(plan_id, None)
             if plan_id in slots:
@@ -90,20 +91,19 @@ class StageRunner:
         args = [feeds[src[1]] if src[0] == "feed" else
                 by_stage[src[1]][src[2]] if src[0] == "group" else None
                 for src in layout["args"]]
-        out = self.run_stage(f"{plan_id}:F:{step_id}:{done}", *args)
+        out = self._run(plan_id, False, step_id, done, args)
         n_returns = len(layout["groups"]) + (1 if layout["token"] else 0)
         return (out,) if n_returns == 1 else out
 
     def run_slot(self, slot: int, *args):
         """`run_stage` for the plan in a call slot (see NUM_SLOTS)."""
-        slots = self.__dict__.get("_slots")
-        plan_id = slots[slot] if slots else None
+        plan_id = self._slots[slot]
         if plan_id is None or plan_id not in self._plans:
             raise NotFoundError(None, None, f"No plan in call slot {slot} on this task")
         if self._plans[plan_id][2]:
             step_id, _, done = args[0].partition(":")
-            return self.run_stage(f"{plan_id}:F:{step_id}:{done}", *args[1:])
-        return self.run_stage(f"{plan_id}:F::", *args)
+            return self._run(plan_id, False, step_id, done, args[1:])
+        return self._run(plan_id, False, "", "", args)
 
     def run_stage(self, call: str, *args):
         """Runs a registered stage. `call` is `stage_call(plan_id, traced, step_id)` (one
@@ -112,7 +112,9 @@ class StageRunner:
         its output groups, then a token if the layout asks for one, then the op trace when
         traced -- a bare value when that is a single object."""
         plan_id, mode, step_id, done = call.split(":", 3)
-        traced = mode == "T"
+        return self._run(plan_id, mode == "T", step_id, done, args)
+
+    def _run(self, plan_id: str, traced: bool, step_id: str, done: str, args):
         if done:
             for finished in done.split(","):
                 self._journals.pop(finished, None)

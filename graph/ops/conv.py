@@ -323,11 +323,19 @@ def _max_pool_grad_kernel(orig_input, orig_output, grad, *, ksize, strides, padd
     return win.crop(dxp)
 
 
-def _max_pool_grad_grad(op, grad):
-    """MaxPoolGrad is linear in its gradient input; its adjoint is MaxPoolGradGrad."""
-    x, y, _ = op.inputs
-    return [_array.zeros_like(x), _array.zeros_like(y),
-            apply_op("MaxPoolGradGrad", [x, y, grad], _pool_attrs(op)).outputs[0]]
+def _adjoint_grad(adjoint_type):
+    """The gradient of a pooling-gradient op, linear in its third input: the adjoint op on
+    the incoming gradient (the original input and output get zeros)."""
+
+    def grad_fn(op, grad):
+        x, y, _ = op.inputs
+        return [_array.zeros_like(x), _array.zeros_like(y),
+                apply_op(adjoint_type, [x, y, grad], _pool_attrs(op)).outputs[0]]
+
+    return grad_fn
+
+
+_max_pool_grad_grad = _adjoint_grad("MaxPoolGradGrad")
 
 
 register_op(OpDef("MaxPoolGrad", inputs=["orig_input: T", "orig_output: T", "grad: T"],
@@ -345,11 +353,7 @@ def _max_pool_grad_grad_kernel(orig_input, orig_output, grad, *, ksize, strides,
     return picked[0]
 
 
-def _max_pool_grad_grad_grad(op, grad):
-    """The adjoint of MaxPoolGradGrad is MaxPoolGrad."""
-    x, y, _ = op.inputs
-    return [_array.zeros_like(x), _array.zeros_like(y),
-            apply_op("MaxPoolGrad", [x, y, grad], _pool_attrs(op)).outputs[0]]
+_max_pool_grad_grad_grad = _adjoint_grad("MaxPoolGrad")
 
 
 register_op(OpDef("MaxPoolGradGrad", inputs=["orig_input: T", "orig_output: T", "grad: T"],

@@ -318,16 +318,23 @@ def _xent_kernel(features, labels):
     return loss, np.exp(log_p) * labels.sum(axis=-1, keepdims=True) - labels
 
 
+def _logits_gradient(op, grad_loss, grad_grad):
+    """For both cross-entropy ops: grad_loss * backprop, plus, when the backprop output is
+    itself differentiated, (grad_grad - sum(grad_grad * p)) * p with p = softmax(logits)."""
+    d_logits = _math.multiply(_array.expand_dims(grad_loss, -1), op.outputs[1])
+    if grad_grad is not None:
+        p = apply_op("Softmax", [op.inputs[0]]).outputs[0]
+        inner = _math.reduce_sum(_math.multiply(grad_grad, p), axis=-1, keepdims=True)
+        d_logits = _math.add(d_logits, _math.multiply(_math.subtract(grad_grad, inner), p))
+    return d_logits
+
+
 def _xent_grad(op, grad_loss, grad_grad=None):
     """d_logits = grad_loss * backprop (+ the second-order term when backprop itself is
     differentiated); d_labels = -grad_loss * log_softmax(logits)."""
     logits = op.inputs[0]
     g = _array.expand_dims(grad_loss, -1)
-    d_logits = _math.multiply(g, op.outputs[1])
-    if grad_grad is not None:
-        p = apply_op("Softmax", [logits]).outputs[0]
-        inner = _math.reduce_sum(_math.multiply(grad_grad, p), axis=-1, keepdims=True)
-        d_logits = _math.add(d_logits, _math.multiply(_math.subtract(grad_grad, inner), p))
+    d_logits = _logits_gradient(op, grad_loss, grad_grad)
     d_labels = _math.multiply(g, _math.negative(apply_op("LogSoftmax", [logits]).outputs[0]))
     return [d_logits, d_labels]
 
@@ -373,13 +380,7 @@ def _sparse_xent_kernel(features, labels):
 
 def _sparse_xent_grad(op, grad_loss, grad_grad=None):
     """d_logits = grad_loss * backprop (+ the second-order term); labels get none."""
-    logits = op.inputs[0]
-    d_logits = _math.multiply(_array.expand_dims(grad_loss, -1), op.outputs[1])
-    if grad_grad is not None:
-        p = apply_op("Softmax", [logits]).outputs[0]
-        inner = _math.reduce_sum(_math.multiply(grad_grad, p), axis=-1, keepdims=True)
-        d_logits = _math.add(d_logits, _math.multiply(_math.subtract(grad_grad, inner), p))
-    return [d_logits, None]
+    return [_logits_gradient(op, grad_loss, grad_grad), None]
 
 
 register_op(OpDef("SparseSoftmaxCrossEntropyWithLogits", inputs=["features: T",
