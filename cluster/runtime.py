@@ -72,7 +72,7 @@ class ClusterRuntime:
         return [f"{t.replace('/task', '/replica:0/task')}/device:CPU:0" for t in
                 self.cluster.tasks]
 
-    def compile(self, signature, fetches, feeds, targets) -> _Compiled:
+    def compile(self, fetches, feeds, targets) -> _Compiled:
         fed = {t.name for t in feeds}
         ops = prune_to_fetches([t.op for t in fetches] + list(targets), fed)
         spec = self.cluster.spec

@@ -179,3 +179,11 @@ def _leaves(value) -> list:
         else:
             out.append(item)
     return out
+
+
+_TF_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "half"}
+
+
+def tf_type_name(dtype_name: str) -> str:
+    """The DataType name TF prints in error messages ('float' for float32)."""
+    return _TF_TYPE_NAMES.get(dtype_name, dtype_name)

@@ -1,7 +1,8 @@
 """`tf.errors`: OpError and its subclasses with TF's names and error codes.
 
-Errors raised inside a step carry the failing op's name; across processes they travel
-as plain data (`to_wire` / `from_wire`) and are re-raised as the same class.
+Errors raised inside a step carry the failing op's name; across processes (an actor's
+error reaching the client through Ray) they are pickled by `OpError.__reduce__` and
+re-raised as the same class with the same op name and message.
 """
 
 from __future__ import annotations
@@ -135,12 +136,3 @@ def exception_type_from_error_code(code: int) -> type:
 def error_code_from_exception_type(cls: type) -> int:
     return getattr(cls, "error_code", UNKNOWN)
 
-
-def to_wire(err: OpError) -> dict:
-    """An OpError as plain data for a message between processes."""
-    return {"code": err.error_code, "op": err.node_def, "message": err.message}
-
-
-def from_wire(data: dict) -> OpError:
-    cls = exception_type_from_error_code(data["code"])
-    return cls(data.get("op"), None, data["message"])

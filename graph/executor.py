@@ -82,7 +82,7 @@ class Executor:
         for spec, free in zip(plan.steps, frees):
             opdef = get_op_def(spec.type)
             kwargs = opdef.kernel_kwargs(spec.attrs)
-            if opdef.named:
+            if opdef.keeps_op_state:
                 kwargs["op_name"] = scope + spec.name
             fn = functools.partial(opdef.kernel, **kwargs) if kwargs else opdef.kernel
             ins = tuple(spec.inputs)

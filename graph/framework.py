@@ -16,6 +16,7 @@ import numpy as np
 from . import dtypes as _dt
 from .device import DeviceSpec, canonical, merge_device
 from .errors import DTypeMismatchError
+from .graph_def import graph_to_graph_def
 from .registry import TensorSpec, get_op_def
 from .shapes import TensorShape, as_shape
 
@@ -109,8 +110,6 @@ class Tensor:
 
     def eval(self, feed_dict=None, session=None):
         """Runs this tensor in `session` (default: the default session)."""
-        from .session import get_default_session_or_raise
-
         session = session or get_default_session_or_raise("evaluate tensor")
         return session.run(self, feed_dict=feed_dict)
 
@@ -231,8 +230,6 @@ class Operation:
 
     def run(self, feed_dict=None, session=None) -> None:
         """Runs this op in `session` (default: the default session)."""
-        from .session import get_default_session_or_raise
-
         session = session or get_default_session_or_raise("run operation")
         session.run(self, feed_dict=feed_dict)
 
@@ -589,8 +586,6 @@ class Graph:
         return versions_pb2.VersionDef(producer=27)
 
     def as_graph_def(self, add_shapes: bool = False):
-        from .graph_def import graph_to_graph_def
-
         return graph_to_graph_def(self, add_shapes=add_shapes)
 
 
@@ -643,15 +638,14 @@ class FuncGraph(Graph):
         key = id(outer_t)
         if key in self._captured:
             return self._captured[key]
-        if outer_t.op.type in _REF_PRODUCERS:
+        if outer_t.op.op_def.produces_ref:
             raise NotImplementedError(
                 f"a while_loop body cannot use the variable reference {t.name} itself (read "
                 "it with .value() outside the loop, or pass it in as a loop variable)")
-        from .ops import array as _array
-
+        shape = None if outer_t.shape.ndims is None else list(outer_t.shape.as_tuple())
         with self.as_default(), self.control_dependencies(None), self.name_scope(""):
-            ph = _array.placeholder(outer_t.dtype, outer_t.shape,
-                                    name=f"capture_{len(self.captures)}")
+            ph = apply_op("Placeholder", [], {"dtype": outer_t.dtype.name, "shape": shape},
+                          name=f"capture_{len(self.captures)}").outputs[0]
         self._captured[key] = ph
         self.captures.append((outer_t, ph))
         return ph
@@ -683,6 +677,45 @@ def reset_default_graph() -> None:
         )
     _global_default.clear()
     _global_default.append(Graph())
+
+
+# The default session --------------------------------------------------------------------------
+def _default_session_stack() -> list:
+    """This thread's default sessions, beside its default graphs (as TF1's ops.py)."""
+    stack = getattr(_thread, "session_stack", None)
+    if stack is None:
+        stack = []
+        _thread.session_stack = stack
+    return stack
+
+
+@contextlib.contextmanager
+def default_session(session):
+    stack = _default_session_stack()
+    stack.append(session)
+    try:
+        yield session
+    finally:
+        if stack and stack[-1] is session:
+            stack.pop()
+        elif session in stack:
+            stack.remove(session)
+
+
+def get_default_session():
+    """The innermost session entered with `as_default()` (or `with Session()`), or None."""
+    stack = _default_session_stack()
+    return stack[-1] if stack else None
+
+
+def get_default_session_or_raise(what: str):
+    session = get_default_session()
+    if session is None:
+        raise ValueError(
+            f"Cannot {what} using `eval()`: No default session is registered. Use `with "
+            "sess.as_default()` or pass an explicit session to `eval(session=sess)`"
+        )
+    return session
 
 
 def name_scope(name, default_name=None, values=None):
@@ -915,7 +948,7 @@ def _bind_type(op_type, opdef, arg, dtype, resolved, first_arg) -> None:
 def _convert_arg(op_type, opdef, arg, value, resolved, first_arg) -> Tensor:
     if is_tensor_like(value):
         t = value if isinstance(value, Tensor) else _ref_or_tensor(value, arg.is_ref)
-        if arg.is_ref and t.op.type not in _REF_PRODUCERS:
+        if arg.is_ref and not t.op.op_def.produces_ref:
             raise TypeError(
                 f"'{op_type}' Op requires that input '{arg.name}' be a mutable tensor "
                 f"(e.g. a tf.Variable); got {t.name} from a '{t.op.type}' op"
@@ -946,10 +979,6 @@ def _convert_arg(op_type, opdef, arg, value, resolved, first_arg) -> Tensor:
     return t
 
 
-# Op types whose output may feed a `Ref(T)` input (variable references).
-_REF_PRODUCERS = {"VariableV2"}
-
-
 def _spec_of(t: Tensor) -> TensorSpec:
     return TensorSpec(t.dtype, t.shape, t.op._const_values[t.value_index])
 
@@ -964,7 +993,4 @@ def constant_value(t: Tensor):
         return None
     return t.op._const_values[t.value_index]
 
-
-def register_ref_producer(op_type: str) -> None:
-    _REF_PRODUCERS.add(op_type)
 

@@ -13,10 +13,25 @@ _TYPE_ATTRS = ("T", "dtype", "DstT", "SrcT", "out_type", "Tidx", "Tshape", "Inde
 _MAX_CONST_BYTES = 1 << 16
 
 
+def make_tensor_proto(value: np.ndarray):
+    """A TensorProto (tensorboard's copy of TF's proto) holding a numpy value."""
+    from tensorboard.compat.proto import tensor_pb2, tensor_shape_pb2
+
+    value = np.asarray(value)
+    dtype = _dt.as_dtype(value.dtype)
+    proto = tensor_pb2.TensorProto(dtype=dtype.enum)
+    proto.tensor_shape.CopyFrom(tensor_shape_pb2.TensorShapeProto(
+        dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=d) for d in value.shape]))
+    if dtype is _dt.string:
+        proto.string_val.extend(x if isinstance(x, bytes) else str(x).encode()
+                                for x in value.ravel())
+    else:
+        proto.tensor_content = np.ascontiguousarray(value).tobytes()
+    return proto
+
+
 def _attr_value(name: str, value, op):
     from tensorboard.compat.proto import attr_value_pb2, tensor_shape_pb2
-
-    from .ops.summary import make_tensor_proto
 
     av = attr_value_pb2.AttrValue()
     if name in _TYPE_ATTRS and isinstance(value, str):

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from . import dtypes as _dt, init_ops
 from .framework import GraphKeys, convert_to_tensor, get_default_graph
-from .ops import array as _array, math as _math, math_extra as _math_extra, nn as _nn
+from .ops import array as _array, linalg as _linalg, math as _math, nn as _nn
+from .ops.control_flow import cond
 from .variable_scope import get_variable, variable_scope
 
 
@@ -34,7 +35,7 @@ def dense(inputs, units, activation=None, use_bias=True, kernel_initializer=None
                             constraint=bias_constraint) if use_bias else None
         x = inputs if inputs.dtype is dtype else _math.cast(inputs, dtype)
         if x.shape.ndims > 2:
-            out = _math_extra.tensordot(x, kernel, [[x.shape.ndims - 1], [0]])
+            out = _linalg.tensordot(x, kernel, [[x.shape.ndims - 1], [0]])
         else:
             out = _math.matmul(x, kernel)
         if bias is not None:
@@ -61,8 +62,6 @@ def flatten(inputs, name=None, data_format="channels_last"):
 
 def dropout(inputs, rate=0.5, noise_shape=None, seed=None, training=False, name=None):
     """Dropout at `rate` when `training` (a bool or a bool tensor), identity otherwise."""
-    from .ops.control_flow import cond
-
     if training is False:
         return _array.identity(inputs, name=name)
     if training is True:

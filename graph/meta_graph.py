@@ -4,15 +4,15 @@ a fresh process without the Python that built it (no code is stored or executed)
 from __future__ import annotations
 
 from . import wire
-from .framework import Operation, Tensor, get_default_graph
+from .checkpoint import atomic_write
+from .framework import Operation, Tensor, _spec_of, get_default_graph
 from .registry import TensorSpec, get_op_def
+from .variables import Variable
 
 META_VERSION = 1
 
 
 def _describe(item):
-    from .variables import Variable
-
     if isinstance(item, Variable):
         return {"kind": "variable", **item.to_proto()}
     if isinstance(item, Tensor):
@@ -48,8 +48,6 @@ def graph_to_meta(graph, collection_list=None, saver_info=None, clear_devices=Fa
 def export_meta_graph(filename=None, collection_list=None, graph=None, saver=None,
                       clear_devices=False, **_ignored) -> dict:
     """Writes the default graph (or `graph`) and its collections to `filename` (msgpack)."""
-    from .checkpoint import atomic_write
-
     graph = graph or get_default_graph()
     saver_info = saver._to_meta() if saver is not None else None
     meta = graph_to_meta(graph, collection_list, saver_info, clear_devices)
@@ -59,11 +57,10 @@ def export_meta_graph(filename=None, collection_list=None, graph=None, saver=Non
     return meta
 
 
-def import_meta_graph(meta_graph_or_file, clear_devices=False, import_scope=None, **_ignored):
-    """Rebuilds a meta graph's ops and collections in the default graph; returns a Saver
-    over its variables (None when it had none)."""
-    from .variables import Variable
-
+def import_graph(meta_graph_or_file, clear_devices=False, import_scope=None):
+    """Rebuilds a meta graph's ops and collections in the default graph. Returns the Saver's
+    variable list (None when the graph had no variables) and the Saver's settings;
+    `saver.import_meta_graph` builds the Saver from them."""
     if isinstance(meta_graph_or_file, dict):
         meta = meta_graph_or_file
     else:
@@ -105,20 +102,16 @@ def import_meta_graph(meta_graph_or_file, clear_devices=False, import_scope=None
             else:
                 value = item["value"]
             graph.add_to_collection(key, value)
-    if not variables:
-        return None
-    from .saver import Saver
-
     saver_info = meta.get("saver") or {}
+    if not variables:
+        return None, saver_info
     names = saver_info.get("var_names")
     by_op = {v.op.name: v for v in variables.values()}
     var_list = {k: by_op[prefix + n] for k, n in names.items()} if names else list(by_op.values())
-    return Saver(var_list, max_to_keep=saver_info.get("max_to_keep", 5))
+    return var_list, saver_info
 
 
 def _input_specs(opdef, inputs):
-    from .framework import _spec_of
-
     specs, i = [], 0
     for arg in opdef.input_args:
         if arg.is_list:

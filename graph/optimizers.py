@@ -12,7 +12,6 @@ from __future__ import annotations
 import numpy as np
 
 from . import dtypes as _dt
-from .autodiff import IndexedSlices, gradients
 from .framework import (
     GraphKeys,
     Tensor,
@@ -22,7 +21,9 @@ from .framework import (
     get_default_graph,
     name_scope,
 )
-from .ops import array as _array, control as _control, math as _math, state as _state
+from .ops import array as _array, control_flow as _control_flow, math as _math, state as _state
+from .ops.array import IndexedSlices
+from .ops.gradients import gradients
 from .ops.training import apply_update, scatter_sub
 from .variables import Variable, trainable_variables
 
@@ -213,7 +214,7 @@ class Optimizer:
         return self._apply_sparse(grad, var)
 
     def _finish(self, update_ops, name_scope_name):
-        return _control.group(*update_ops, name=name_scope_name)
+        return _control_flow.group(*update_ops, name=name_scope_name)
 
     def _hyper(self, value, var, name):
         return _math.cast(value, var.dtype) if isinstance(value, Tensor) else \
@@ -351,7 +352,7 @@ class AdamOptimizer(Optimizer):
                 self._beta1_t, b1p.dtype)))
             u2 = _state.assign(b2p, _math.multiply(b2p.value(), _math.cast(
                 self._beta2_t, b2p.dtype)))
-        return _control.group(*update_ops, u1, u2, name=name_scope_name)
+        return _control_flow.group(*update_ops, u1, u2, name=name_scope_name)
 
 
 class RMSPropOptimizer(Optimizer):

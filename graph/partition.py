@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from .framework import Operation, Tensor
 from .plan import PlanSpec, compile_plan
 
-_FREE = ("Const", "VariableV2")
-
 
 @dataclass
 class StagePlan:
@@ -37,7 +35,8 @@ class DistributedPlan:
 
 
 def _is_free(op: Operation) -> bool:
-    return op.type in _FREE and not op.control_inputs
+    """Constants and variables are copied into every stage that reads them."""
+    return (op.type == "Const" or op.op_def.produces_ref) and not op.control_inputs
 
 
 def partition(ops: list[Operation], fetches: list[Tensor], feeds: list[Tensor],

@@ -10,9 +10,6 @@ from .device import DeviceSpec
 from .errors import InvalidArgumentError
 
 DEFAULT_WORKER = "/job:worker/task:0"
-PS_OPS = ("Variable", "VariableV2", "AutoReloadVariable", "MutableHashTable",
-          "MutableHashTableV2", "MutableHashTableOfTensors", "MutableDenseHashTable",
-          "VarHandleOp")
 
 
 class ClusterSpec:
@@ -99,17 +96,22 @@ class GreedyLoadBalancingStrategy:
 
 
 class _ReplicaDeviceChooser:
-    def __init__(self, ps_tasks, ps_device, worker_device, merge_devices, ps_ops, ps_strategy):
+    def __init__(self, ps_tasks, ps_device, worker_device, ps_ops, ps_strategy):
         self._ps_tasks = ps_tasks
         self._ps_device = ps_device
         self._worker_device = worker_device
-        self._merge_devices = merge_devices
         self._ps_ops = ps_ops
         self._ps_strategy = ps_strategy
 
+    def _is_ps_op(self, op) -> bool:
+        """`ps_ops` names the op types when given; by default, ops producing a variable."""
+        if self._ps_ops is not None:
+            return op.type in self._ps_ops
+        return op.op_def.produces_ref
+
     def device_function(self, op) -> str:
         current = DeviceSpec.from_string(op.device or "")
-        if self._ps_tasks and self._ps_device and op.type in self._ps_ops:
+        if self._ps_tasks and self._ps_device and self._is_ps_op(op):
             ps = DeviceSpec.from_string(self._ps_device)
             if ps.job and (not current.job or current.job == ps.job):
                 ps = DeviceSpec(ps.job, ps.replica, self._ps_strategy(op), ps.device_type,
@@ -130,12 +132,13 @@ def replica_device_setter(ps_tasks=0, ps_device="/job:ps", worker_device="/job:w
         ps_tasks = spec.num_tasks("ps")
     if ps_tasks == 0 and cluster is None:
         return None
-    ps_ops = list(ps_ops) if ps_ops is not None else list(PS_OPS)
+    ps_ops = list(ps_ops) if ps_ops is not None else None
     if ps_strategy is None:
         ps_strategy = _RoundRobinStrategy(ps_tasks)
     if not callable(ps_strategy):
         raise TypeError("ps_strategy must be callable")
-    chooser = _ReplicaDeviceChooser(ps_tasks, ps_device, worker_device, merge_devices, ps_ops,
+    # merge_devices is accepted as TF1 does (deprecated there, always merging).
+    chooser = _ReplicaDeviceChooser(ps_tasks, ps_device, worker_device, ps_ops,
                                     ps_strategy)
     return chooser.device_function
 

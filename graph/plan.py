@@ -17,7 +17,7 @@ from .errors import InvalidArgumentError
 from .framework import Operation, Tensor
 from .registry import get_op_def
 
-PLAN_VERSION = 1
+PLAN_VERSION = 2
 STATE_SLOT = 0  # slot 0 holds the step's StepState; stateful kernels read it as input 0
 
 
@@ -46,7 +46,6 @@ class PlanSpec:
     steps: list[StepSpec]
     fetches: list[int]
     stateful: bool = False
-    keep: list[int] = field(default_factory=list)
     conditional: bool = False  # has Switch/Merge: run with dead-branch propagation
     version: int = PLAN_VERSION
 
@@ -102,7 +101,8 @@ def _kahn(ops: list[Operation], fed: set[str]) -> list[Operation]:
     return out
 
 
-_REF_TYPES = ("VariableV2",)
+def _is_variable(op) -> bool:
+    return get_op_def(op._type).produces_ref
 
 
 def variable_name(ref: Tensor) -> str:
@@ -141,7 +141,7 @@ def compile_plan(ops: list[Operation], fetches: list[Tensor], feeds: list[Tensor
                 constants.append((slots[name], op._attrs["value"]))
                 folded_values[slots[name]] = op._attrs["value"]
             continue
-        if op._type in _REF_TYPES:
+        if _is_variable(op):
             continue  # a variable is read by the steps that consume it (see `reads`)
         folded = _fold(op, opdef, slots, folded_values, conditional)
         if folded is not None:
@@ -157,7 +157,7 @@ def compile_plan(ops: list[Operation], fetches: list[Tensor], feeds: list[Tensor
             ins.append(STATE_SLOT)
         ref_positions = opdef.ref_input_indices
         for i, t in enumerate(op._inputs):
-            if i in ref_positions or (t._op._type in _REF_TYPES and t._name not in slots):
+            if i in ref_positions or (_is_variable(t._op) and t._name not in slots):
                 if i not in ref_positions:
                     reads.append(len(ins) - (1 if opdef.stateful else 0))
                 slot = new_slot()
@@ -183,7 +183,7 @@ def compile_plan(ops: list[Operation], fetches: list[Tensor], feeds: list[Tensor
         steps.append(StepSpec(op._name, op._type, _plain_attrs(op), ins, outs, controls, reads,
                               control_slots))
     for t in fetches:
-        if t._op._type in _REF_TYPES and t._name not in slots:
+        if _is_variable(t._op) and t._name not in slots:
             # Fetching a variable reads it, as a step of its own at the end.
             name_slot = new_slot()
             constants.append((name_slot, variable_name(t)))
@@ -206,7 +206,7 @@ def _fold(op: Operation, opdef, slots: dict, folded: dict, conditional: bool):
     Shape/Size/Rank of a fully known static shape), computed once at compile time. None
     when the op must run as a step (including when computing it fails: the error then
     surfaces at run time, naming the op, as before)."""
-    if (opdef.stateful or opdef.named or opdef.ref_input_indices or op._control_inputs
+    if (opdef.stateful or opdef.keeps_op_state or opdef.ref_input_indices or op._control_inputs
             or op._type in _NEVER_FOLD or opdef.kernel is None
             or any(t._name in slots for t in op._outputs)
             or sum(a.is_list for a in opdef.input_args) > 1):
@@ -221,7 +221,7 @@ def _fold(op: Operation, opdef, slots: dict, folded: dict, conditional: bool):
     values = []
     for t in op._inputs:
         slot = slots.get(t._name)
-        if slot is None or slot not in folded or t._op._type in _REF_TYPES:
+        if slot is None or slot not in folded or _is_variable(t._op):
             return None
         values.append(folded[slot])
     if not values:
@@ -267,21 +267,19 @@ def _plain_attrs(op: Operation) -> dict:
 
 
 def _unfed_placeholder(op: Operation) -> InvalidArgumentError:
-    from .ops.array import tf_type_name
-
     shape = op._attrs.get("shape")
     dims = "<unknown>" if shape is None else "[" + ",".join(
         "?" if d is None else str(d) for d in shape) + "]"
     return InvalidArgumentError(
         op._name, op,
         f"You must feed a value for placeholder tensor '{op._name}' with dtype "
-        f"{tf_type_name(op._attrs['dtype'])} and shape {dims}",
+        f"{_dt.tf_type_name(op._attrs['dtype'])} and shape {dims}",
     )
 
 
 def slot_lifetimes(plan: PlanSpec) -> list[list[int]]:
     """For each step, the slots whose last reader it is (freed right after it runs)."""
-    keep = set(plan.fetches) | {s for s, _ in plan.constants} | set(plan.keep) | {STATE_SLOT}
+    keep = set(plan.fetches) | {s for s, _ in plan.constants} | {STATE_SLOT}
     last: dict[int, int] = {}
     for i, step in enumerate(plan.steps):
         for s in step.inputs:
@@ -301,7 +299,7 @@ def plan_to_wire(plan: PlanSpec) -> dict:
         "version": plan.version, "num_slots": plan.num_slots,
         "constants": [[slot, value] for slot, value in plan.constants],
         "feeds": plan.feeds, "fetches": plan.fetches, "stateful": plan.stateful,
-        "keep": plan.keep, "conditional": plan.conditional,
+        "conditional": plan.conditional,
         "steps": [[s.name, s.type, s.attrs, s.inputs, s.outputs, s.controls, s.reads,
                    s.control_slots] for s in plan.steps],
     }
@@ -312,4 +310,4 @@ def plan_from_wire(data: dict) -> PlanSpec:
         raise ValueError(f"Unsupported plan version {data.get('version')}")
     steps = [StepSpec(*row) for row in data["steps"]]
     return PlanSpec(data["num_slots"], [tuple(c) for c in data["constants"]], data["feeds"],
-                    steps, data["fetches"], data["stateful"], data["keep"], data["conditional"])
+                    steps, data["fetches"], data["stateful"], data["conditional"])

@@ -8,7 +8,7 @@ up here by type string; actors do the same from plain-data plans.
 
 from __future__ import annotations
 
-import inspect
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -68,7 +68,7 @@ class ArgDef:
 class OpDef:
     """An op type. `kernel(*inputs, **attrs)` returns one array, or a tuple when the op has
     several (or a variable number of) outputs; a `stateful` kernel gets the step's
-    `StepState` first; a `named` kernel also gets `op_name=` (ops keeping per-op state,
+    `StepState` first; a `keeps_op_state` kernel also gets `op_name=` (ops keeping per-op state,
     such as random generators). `prepare(attrs) -> kwargs` optionally turns plain-data
     attrs into kernel keywords once, at plan compile time."""
 
@@ -81,17 +81,29 @@ class OpDef:
     types: dict[str, tuple] = field(default_factory=dict)
     attrs: dict[str, object] = field(default_factory=dict)
     stateful: bool = False
-    named: bool = False
+    keeps_op_state: bool = False
     prepare: Callable | None = None
     module: str = ""
     input_args: list[ArgDef] = field(default_factory=list, repr=False)
+    # The op produces a variable reference (a `Ref(T)` output, as VariableV2): placement puts
+    # it on a PS, partitioning copies it into the stages that read it, a plan reads it where
+    # consumed, and only its output may feed a `Ref(T)` input. Derived from the signature.
+    produces_ref: bool = field(default=False, init=False)
 
     def __post_init__(self):
         self.input_args = [ArgDef.parse(s, self.types) for s in self.inputs]
+        self.produces_ref = any(_is_ref_kind(s) for s in self.outputs)
 
     @property
     def multi_output(self) -> bool:
         return len(self.outputs) != 1 or "*" in self.outputs[0]
+
+    @property
+    def may_write_variables(self) -> bool:
+        """Whether a step of this op can change a variable (so a plan holding it keeps an
+        undo journal): stateful kernels, except those whose only state is their own (random
+        generators keyed by op name)."""
+        return self.stateful and not self.keeps_op_state
 
     @property
     def ref_input_indices(self) -> tuple[int, ...]:
@@ -103,6 +115,10 @@ class OpDef:
         return self.prepare(kw) if self.prepare is not None else kw
 
 
+def _is_ref_kind(arg: str) -> bool:
+    return arg.partition(":")[2].strip().startswith("Ref(")
+
+
 _REGISTRY: dict[str, OpDef] = {}
 
 
@@ -112,8 +128,9 @@ def register_op(opdef: OpDef) -> OpDef:
         first = _REGISTRY[opdef.type].module
         raise KeyError(f"Op type '{opdef.type}' is already registered (in {first})")
     if not opdef.module:
-        frame = inspect.stack()[1]
-        opdef.module = frame.frame.f_globals.get("__name__", "?")
+        # The registering module is the caller's; one frame up, without walking the stack
+        # (inspect.stack() reads source files and cost ~1 s over the whole op library).
+        opdef.module = sys._getframe(1).f_globals.get("__name__", "?")
     _REGISTRY[opdef.type] = opdef
     return opdef
 

@@ -16,10 +16,11 @@ import uuid
 import msgpack
 import numpy as np
 
-from . import checkpoint as _ckpt, dtypes as _dt
+from . import checkpoint as _ckpt, dtypes as _dt, meta_graph as _meta
 from .errors import CheckpointNotFoundError, InvalidArgumentError, NotFoundError
 from .framework import Tensor, colocate_with, get_default_graph, name_scope
 from .ops import array as _array, io as _io
+from .variables import global_variables
 
 
 class Saver:
@@ -30,8 +31,6 @@ class Saver:
                  saver_def=None, builder=None, defer_build=False, allow_empty=False,
                  write_version=2, pad_step_number=False, save_relative_paths=False,
                  filename=None):
-        from .variables import global_variables
-
         if var_list is None:
             var_list = global_variables()
         self._items = _named_variables(var_list)
@@ -174,9 +173,7 @@ class Saver:
 
     def export_meta_graph(self, filename=None, collection_list=None, as_text=False,
                           export_scope=None, clear_devices=False, **_ignored):
-        from .meta_graph import export_meta_graph
-
-        return export_meta_graph(filename, collection_list, graph=self._graph, saver=self,
+        return _meta.export_meta_graph(filename, collection_list, graph=self._graph, saver=self,
                                  clear_devices=clear_devices)
 
     def _to_meta(self) -> dict:
@@ -290,12 +287,13 @@ def load_variable(ckpt_dir_or_file, name):
 
 
 def import_meta_graph(meta_graph_or_file, clear_devices=False, import_scope=None, **kwargs):
-    from .meta_graph import import_meta_graph as _import
-
-    return _import(meta_graph_or_file, clear_devices, import_scope)
+    """Rebuilds a meta graph's ops and collections in the default graph; returns a Saver
+    over its variables (None when it had none)."""
+    var_list, saver_info = _meta.import_graph(meta_graph_or_file, clear_devices, import_scope)
+    if var_list is None:
+        return None
+    return Saver(var_list, max_to_keep=saver_info.get("max_to_keep", 5))
 
 
 def export_meta_graph(filename=None, collection_list=None, **kwargs):
-    from .meta_graph import export_meta_graph as _export
-
-    return _export(filename, collection_list, **kwargs)
+    return _meta.export_meta_graph(filename, collection_list, **kwargs)

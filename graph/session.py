@@ -1,9 +1,9 @@
 """`tf.Session`: fetch and feed normalization, the plan cache, and the in-process runtime.
 
 A `run` call maps its fetch structure and feed keys to a cache key; on a hit it only
-converts feeds, runs the cached plan and re-nests the results. On a miss it builds a
-`RunSignature` (fetch, feed and target names), asks the runtime to compile it, and
-caches the result. The runtime is in-process (`InProcessRuntime`, an Executor per
+converts feeds, runs the cached plan and re-nests the results. On a miss it resolves the
+fetched tensors, fed tensors and target ops, asks the runtime to compile them, and caches
+the result. The runtime is in-process (`InProcessRuntime`, an Executor per
 signature over one VariableStore) unless the target provides one (a cluster).
 """
 
@@ -12,25 +12,20 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 import numpy as np
 
 from .errors import InvalidArgumentError
 from .executor import Executor, check_fetched
-from .framework import Graph, Operation, Tensor, get_default_graph
+from .framework import (
+    Graph,
+    Operation,
+    Tensor,
+    default_session,
+    get_default_graph,
+)
 from .plan import compile_plan, prune_to_fetches
 from .variable_store import VariableStore
-
-
-@dataclass(frozen=True)
-class RunSignature:
-    """What a plan depends on: fetched tensors, fed tensors, target ops (all by name)."""
-
-    fetches: tuple[str, ...]
-    feeds: tuple[str, ...]
-    targets: tuple[str, ...]
-    graph_version: int
 
 
 # Fetch structures --------------------------------------------------------------------------
@@ -228,7 +223,7 @@ class InProcessRuntime:
         self.graph = graph
         self.store = VariableStore()
 
-    def compile(self, signature: RunSignature, fetches, feeds, targets):
+    def compile(self, fetches, feeds, targets):
         fed = {t.name for t in feeds}
         ops = prune_to_fetches([t.op for t in fetches] + list(targets), fed)
         return Executor(compile_plan(ops, fetches, feeds), self.store)
@@ -264,25 +259,13 @@ def fill_step_stats(run_metadata, traces: dict) -> None:
             node.all_end_rel_micros = int(dur_us)
 
 
-# Target resolution: graph/ never imports the cluster layer; the facade registers how
-# string targets (e.g. "ray://host:port") become runtimes, and cluster objects provide
-# their own through `_make_session_runtime(graph)`.
-_TARGET_RESOLVERS: list = []
-
-
-def register_target_resolver(fn) -> None:
-    _TARGET_RESOLVERS.append(fn)
-
-
 def _runtime_for(target, graph: Graph):
+    """The runtime of a target: in-process for none; a cluster object (graph/ never imports
+    the cluster layer) provides its own through `_make_session_runtime(graph)`."""
     if target is None or target == "" or target == b"":
         return InProcessRuntime(graph)
     if hasattr(target, "_make_session_runtime"):
         return target._make_session_runtime(graph)
-    for resolve in _TARGET_RESOLVERS:
-        runtime = resolve(target, graph)
-        if runtime is not None:
-            return runtime
     raise InvalidArgumentError(None, None, f"Unsupported session target: {target!r}")
 
 
@@ -365,11 +348,7 @@ class BaseSession:
             seen[t.name] = k
         fetch_tensors = [e for e in elements if isinstance(e, Tensor)]
         targets = [e for e in elements if isinstance(e, Operation)]
-        signature = RunSignature(
-            tuple(t.name for t in fetch_tensors), tuple(t.name for t in feeds),
-            tuple(op.name for op in targets), graph._mutations,
-        )
-        compiled = self._runtime.compile(signature, fetch_tensors, feeds, targets)
+        compiled = self._runtime.compile(fetch_tensors, feeds, targets)
         # Values come back for fetched tensors in order; targets give None.
         order = []
         tensor_index = {id(t): i for i, t in enumerate(fetch_tensors)}
@@ -388,7 +367,7 @@ class BaseSession:
             self._cache.clear()
 
     def as_default(self):
-        return _default_session(self)
+        return default_session(self)
 
     def __enter__(self):
         self._default_stack.enter_context(self._graph.as_default())
@@ -440,12 +419,6 @@ class Session(BaseSession):
         """Clears the variables every session of `target` shares (cluster targets)."""
         if hasattr(target, "reset"):
             target.reset(containers)
-            return
-        for resolve in _TARGET_RESOLVERS:
-            runtime = resolve(target, None)
-            if runtime is not None:
-                runtime.reset(containers)
-                return
 
 
 class InteractiveSession(BaseSession):
@@ -459,43 +432,3 @@ class InteractiveSession(BaseSession):
     def close(self) -> None:
         super().close()
         self._default_stack.close()
-
-
-# The default session --------------------------------------------------------------------------
-_session_local = threading.local()
-
-
-def _session_stack() -> list:
-    stack = getattr(_session_local, "stack", None)
-    if stack is None:
-        stack = []
-        _session_local.stack = stack
-    return stack
-
-
-@contextlib.contextmanager
-def _default_session(session):
-    stack = _session_stack()
-    stack.append(session)
-    try:
-        yield session
-    finally:
-        if stack and stack[-1] is session:
-            stack.pop()
-        elif session in stack:
-            stack.remove(session)
-
-
-def get_default_session():
-    stack = _session_stack()
-    return stack[-1] if stack else None
-
-
-def get_default_session_or_raise(what: str):
-    session = get_default_session()
-    if session is None:
-        raise ValueError(
-            f"Cannot {what} using `eval()`: No default session is registered. Use `with "
-            "sess.as_default()` or pass an explicit session to `eval(session=sess)`"
-        )
-    return session

@@ -17,6 +17,7 @@ import numpy as np
 
 from . import dtypes as _dt, init_ops
 from .framework import GraphKeys, colocate_with, get_default_graph, name_scope
+from .ops import array as _array
 from .shapes import TensorShape
 from .variables import Variable
 
@@ -158,8 +159,6 @@ class PartitionedVariable:
 
     def as_tensor(self):
         """The whole variable: its shards concatenated."""
-        from .ops import array as _array
-
         axis = next((i for i, p in enumerate(self._partitions) if p > 1), 0)
         with name_scope(self._name + "/ConcatPartitions/"):
             return _array.concat([v.value() for v in self._variable_list], axis)

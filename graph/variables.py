@@ -16,9 +16,10 @@ from .framework import (
     control_dependencies,
     convert_to_tensor,
     get_default_graph,
+    get_default_session_or_raise,
     name_scope,
 )
-from .ops import array as _array, control as _control, math as _math, state as _state
+from .ops import array as _array, control_flow as _control_flow, math as _math, state as _state
 from .shapes import TensorShape
 
 
@@ -157,10 +158,8 @@ class Variable:
 
     def initialized_value(self) -> Tensor:
         """The variable's value, initialized first from its initial value if needed."""
-        from .ops import control_flow
-
         with control_dependencies(None):
-            return control_flow.cond(
+            return _control_flow.cond(
                 is_variable_initialized(self), self.read_value, lambda: self._initial_value
             )
 
@@ -168,8 +167,6 @@ class Variable:
         return self._variable.eval(session=session)
 
     def load(self, value, session=None) -> None:
-        from .session import get_default_session_or_raise
-
         session = session or get_default_session_or_raise("load variable")
         session.run(self._initializer_op, {self._initializer_op.inputs[1]: value})
 
@@ -242,8 +239,8 @@ def model_variables(scope=None) -> list:
 def variables_initializer(var_list, name="init"):
     """An op that runs the initializers of `var_list`."""
     if var_list:
-        return _control.group(*[v.initializer for v in var_list], name=name)
-    return _control.no_op(name=name)
+        return _control_flow.group(*[v.initializer for v in var_list], name=name)
+    return _control_flow.no_op(name=name)
 
 
 initialize_variables = variables_initializer

@@ -7,7 +7,6 @@ Importing psflow never imports ray.
 
 from psflow import errors, initializers, layers, losses, nn, summary, timeline, train  # noqa: F401
 from psflow.graph import dtypes as _dtypes
-from psflow.graph.autodiff import IndexedSlices, gradients, hessians  # noqa: F401
 from psflow.graph.device import DeviceSpec  # noqa: F401
 from psflow.graph.dtypes import (  # noqa: F401
     DType,
@@ -40,6 +39,7 @@ from psflow.graph.framework import (  # noqa: F401
     get_collection,
     get_collection_ref,
     get_default_graph,
+    get_default_session,  # noqa: F401
     name_scope,
     reset_default_graph,
 )
@@ -55,8 +55,8 @@ from psflow.graph.init_ops import (  # noqa: F401
     variance_scaling_initializer,
     zeros_initializer,
 )
-from psflow.graph.meta_graph import export_meta_graph, import_meta_graph  # noqa: F401
 from psflow.graph.ops.array import (  # noqa: F401
+    IndexedSlices,  # noqa: F401
     boolean_mask,
     broadcast_gradient_args,
     concat,
@@ -85,7 +85,22 @@ from psflow.graph.ops.array import (  # noqa: F401
     zeros,
     zeros_like,
 )
-from psflow.graph.ops.array_extra import (  # noqa: F401
+from psflow.graph.ops.clip import (  # noqa: F401
+    clip_by_global_norm,
+    clip_by_norm,
+    clip_by_value,
+    global_norm,
+)
+from psflow.graph.ops.control_flow import (  # noqa: F401
+    case,
+    cond,
+    group,
+    no_op,
+    tuple_ as tuple,  # noqa: A004
+)
+from psflow.graph.ops.gradients import gradients, hessians  # noqa: F401
+from psflow.graph.ops.linalg import tensordot  # noqa: F401
+from psflow.graph.ops.manip import (  # noqa: F401
     dynamic_partition,
     dynamic_stitch,
     gather_nd,
@@ -101,20 +116,17 @@ from psflow.graph.ops.array_extra import (  # noqa: F401
     tile,
     transpose,
 )
-from psflow.graph.ops.control import (  # noqa: F401
-    group,
-    no_op,
-    tuple_ as tuple,  # noqa: F401, A004
-)
-from psflow.graph.ops.control_flow import case, cond  # noqa: F401
 from psflow.graph.ops.math import (  # noqa: F401
     abs,  # noqa: A004
     add,
     add_n,
+    argmax,
+    argmin,
     broadcast_to,
     cast,
     ceil,
     cos,
+    cumsum,
     div,
     divide,
     equal,
@@ -167,16 +179,6 @@ from psflow.graph.ops.math import (  # noqa: F401
     to_int64,
     truediv,
     unsorted_segment_sum,
-)
-from psflow.graph.ops.math_extra import (  # noqa: F401
-    argmax,
-    argmin,
-    clip_by_global_norm,
-    clip_by_norm,
-    clip_by_value,
-    cumsum,
-    global_norm,
-    tensordot,
     where,
 )
 from psflow.graph.ops.nn import relu  # noqa: F401
@@ -205,11 +207,8 @@ from psflow.graph.ops.summary import (  # noqa: F401
 from psflow.graph.ops.training import scatter_add, scatter_sub, scatter_update  # noqa: F401
 from psflow.graph.ops.while_loop import while_loop  # noqa: F401
 from psflow.graph.registry import RegisterGradient  # noqa: F401
-from psflow.graph.session import (  # noqa: F401
-    InteractiveSession,
-    Session,
-    get_default_session,
-)
+from psflow.graph.saver import export_meta_graph, import_meta_graph  # noqa: F401
+from psflow.graph.session import InteractiveSession, Session  # noqa: F401
 from psflow.graph.shapes import Dimension, TensorShape  # noqa: F401
 from psflow.graph.variable_scope import (  # noqa: F401
     AUTO_REUSE,

@@ -7,8 +7,8 @@ from psflow.graph.ops.conv import (  # noqa: F401
     conv2d_backprop_input,
     max_pool,
 )
+from psflow.graph.ops.linalg import batch_matmul  # noqa: F401
 from psflow.graph.ops.math import sigmoid, tanh  # noqa: F401
-from psflow.graph.ops.math_extra import batch_matmul  # noqa: F401
 from psflow.graph.ops.nn import (  # noqa: F401
     batch_normalization,
     bias_add,

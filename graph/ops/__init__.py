@@ -2,13 +2,14 @@
 
 from . import (  # noqa: F401 - registration on import
     array,
-    array_extra,
-    control,
+    clip,
     control_flow,
     conv,
+    gradients,
     io,
+    linalg,
+    manip,
     math,
-    math_extra,
     nn,
     random,
     state,

@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes as _dt
-from ..registry import TensorSpec
 from ..shapes import TensorShape
 
 
@@ -44,10 +43,6 @@ def _dims(shape: TensorShape) -> str:
 
 def shape_str(shape: TensorShape) -> str:
     return _dims(shape)
-
-
-def same_spec(x: TensorSpec, **_) -> TensorSpec:
-    return TensorSpec(x.dtype, x.shape)
 
 
 def normalize_axis(axis: int, rank: int, op_type: str) -> int:

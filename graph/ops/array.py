@@ -10,21 +10,13 @@ import numpy as np
 
 from .. import dtypes as _dt
 from ..errors import InvalidArgumentError
-from ..framework import Tensor, apply_op, convert_to_tensor, make_constant
+from ..framework import Tensor, apply_op, convert_to_tensor, make_constant, name_scope
 from ..registry import NOT_DIFFERENTIABLE, OpDef, TensorSpec, register_op
 from ..shapes import TensorShape, as_shape
 from ._common import normalize_axis, np_dtype, shape_str
 
 newaxis = None
 _INDEX = (_dt.int32, _dt.int64)
-_TF_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "half"}
-
-
-def tf_type_name(dtype_name: str) -> str:
-    """The DataType name TF prints in error messages ('float' for float32)."""
-    return _TF_TYPE_NAMES.get(dtype_name, dtype_name)
-
-
 # Const ----------------------------------------------------------------------------------
 def _const_infer(*, value, dtype):
     value.flags.writeable = False
@@ -55,7 +47,7 @@ def _placeholder_infer(*, dtype, shape):
 
 def _placeholder_kernel(*, dtype, shape):
     raise InvalidArgumentError(
-        None, None, f"You must feed a value for placeholder tensor with dtype {tf_type_name(dtype)}"
+        None, None, f"You must feed a value for placeholder tensor with dtype {_dt.tf_type_name(dtype)}"
     )
 
 
@@ -754,11 +746,62 @@ def _gather_kernel(params, indices, axis):
     return np.take(params, indices, axis=int(axis))
 
 
-def _gather_grad(op, grad):
-    """d_params: grad rows scattered back (IndexedSlices when axis is 0)."""
-    from ..autodiff import gather_gradient
+class IndexedSlices:
+    """A sparse gradient: `values[i]` is the slice at row `indices[i]` of a tensor of
+    shape `dense_shape`. `tf.convert_to_tensor` turns it dense."""
 
-    return gather_gradient(op, grad)
+    def __init__(self, values: Tensor, indices: Tensor, dense_shape: Tensor | None = None):
+        self.values = values
+        self.indices = indices
+        self.dense_shape = dense_shape
+
+    @property
+    def dtype(self):
+        return self.values.dtype
+
+    @property
+    def name(self) -> str:
+        return self.values.name
+
+    @property
+    def op(self):
+        return self.values.op
+
+    @property
+    def graph(self):
+        return self.values.graph
+
+    @property
+    def device(self) -> str:
+        return self.values.device
+
+    def _as_tensor(self) -> Tensor:
+        from .math import unsorted_segment_sum  # math builds on array: resolved at call time
+
+        if self.dense_shape is None:
+            raise ValueError("Cannot convert IndexedSlices without dense_shape to a Tensor")
+        rows = strided_slice(self.dense_shape, [0], [1], shrink_axis_mask=1)
+        return unsorted_segment_sum(self.values, self.indices, rows)
+
+    def __repr__(self) -> str:
+        return (f"IndexedSlices(indices={self.indices}, values={self.values}, "
+                f"dense_shape={self.dense_shape})")
+
+
+def _gather_grad(op, grad):
+    """d_params: grad rows scattered back as IndexedSlices (axis 0 only)."""
+    params, indices, axis = op.inputs
+    axis_value = axis.op._const_values[axis.value_index]
+    params_shape = shape(params, out_type=indices.dtype)
+    if axis_value is not None and int(axis_value) == 0:
+        flat_indices = reshape(indices, [-1])
+        inner = params_shape[1:]
+        values_shape = concat([constant([-1], dtype=indices.dtype), inner], 0)
+        values = reshape(grad, values_shape)
+        return [IndexedSlices(values, flat_indices, params_shape), None, None]
+    raise NotImplementedError(
+        f"gradient of {op.name} along axis {axis_value} (only axis 0 is supported)"
+    )
 
 
 register_op(OpDef("GatherV2", inputs=["params: Tparams", "indices: Tindices", "axis: Taxis"],
@@ -798,8 +841,6 @@ def boolean_mask(tensor, mask, name="boolean_mask", axis=None) -> Tensor:
 
 
 def name_scope_(name):
-    from ..framework import name_scope
-
     return name_scope(name)
 
 

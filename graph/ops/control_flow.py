@@ -1,4 +1,5 @@
-"""Conditional execution: `Switch`, `Merge`, and `tf.cond` / `tf.case` built on them.
+"""Control flow: `NoOp` with `group` and `tuple`; conditional execution with `Switch`,
+`Merge`, and `tf.cond` / `tf.case` built on them.
 
 As in TF1, `cond` routes every tensor a branch reads through a Switch on the predicate;
 on the branch not taken those tensors are dead, every op reading them is skipped (so its
@@ -13,10 +14,74 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes as _dt
-from ..framework import Tensor, apply_op, convert_to_tensor, get_default_graph, name_scope
-from ..registry import DEAD, OpDef, TensorSpec, register_op
+from ..framework import (
+    Operation,
+    Tensor,
+    apply_op,
+    control_dependencies,
+    convert_to_tensor,
+    get_default_graph,
+    name_scope,
+)
+from ..registry import DEAD, NOT_DIFFERENTIABLE, OpDef, TensorSpec, register_op
 from ..shapes import TensorShape
 from . import array as _array
+
+
+# NoOp, group, tuple -------------------------------------------------------------------------
+def _no_op_infer():
+    return []
+
+
+def _no_op_kernel():
+    return None
+
+
+register_op(OpDef("NoOp", inputs=[], outputs=[], infer=_no_op_infer, kernel=_no_op_kernel,
+                  grad=NOT_DIFFERENTIABLE))
+
+
+def no_op(name=None) -> Operation:
+    """Does nothing; useful as a target with control dependencies."""
+    return apply_op("NoOp", [], name=name)
+
+
+def group(*inputs, name=None) -> Operation:
+    """An op that runs all `inputs` (Tensors or Operations) when run."""
+    flat = []
+    for item in inputs:
+        if isinstance(item, (list, tuple)):
+            flat.extend(item)
+        else:
+            flat.append(item)
+    ops = [_op_of(i) for i in flat if i is not None]
+    graph = ops[0].graph if ops else get_default_graph()
+    with graph.as_default(), control_dependencies(ops):
+        return no_op(name=name or "group_deps")
+
+
+def _op_of(item) -> Operation:
+    if hasattr(item, "_as_graph_element"):
+        item = item._as_graph_element()
+    if isinstance(item, Operation):
+        return item
+    if isinstance(item, Tensor):
+        return item.op
+    raise TypeError(f"Expected a Tensor or Operation in group(), got {item!r}")
+
+
+def tuple_(tensors, name=None, control_inputs=None) -> list:
+    """The same tensors, each available only after all of them (and `control_inputs`) ran."""
+    gate = group(*[t for t in tensors if t is not None], *(control_inputs or []),
+                 name=name or "tuple")
+    out = []
+    for t in tensors:
+        if t is None:
+            out.append(None)
+            continue
+        with control_dependencies([gate]):
+            out.append(_array.identity(t))
+    return out
 
 
 def _switch_infer(data, pred):
@@ -108,7 +173,7 @@ class CondContext:
     def wrap_input(self, t: Tensor) -> Tensor:
         if t.op._id in self.ops or t is self.pivot:
             return t
-        if t.op.type == "VariableV2":
+        if t.op.op_def.produces_ref:
             # A variable is read by its consumer, which the pivot makes dead off-branch.
             return t
         if self.outer is not None:
@@ -189,13 +254,9 @@ def _branch_output(ctx: CondContext, graph, value):
         else:
             op = value._as_graph_element()
             value = op
-    from ..framework import Operation
-
     if isinstance(value, Operation):
         state = graph._state
         with _in_context(state, ctx):
-            from ..framework import control_dependencies
-
             with control_dependencies([value]):
                 return _array.identity(ctx.pivot)
     t = convert_to_tensor(value) if not isinstance(value, Tensor) else value

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes as _dt
-from ..errors import InvalidArgumentError
+from ..errors import DTypeMismatchError, InvalidArgumentError
 from ..framework import Tensor, apply_op, convert_to_tensor, is_tensor_like
 from ..registry import NOT_DIFFERENTIABLE, OpDef, TensorSpec, register_op
 from ..shapes import TensorShape
@@ -229,8 +229,6 @@ def floordiv(x, y, name=None) -> Tensor:
 
 
 def _mismatch(op_name, x, y):
-    from ..errors import DTypeMismatchError
-
     return DTypeMismatchError(
         f"x and y must have the same dtype, got {x.dtype!r} != {y.dtype!r} in '{op_name}'."
     )
@@ -590,9 +588,10 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
 
 
 def _batch_matmul(a, b, adj_x, adj_y, name):
-    from . import math_extra
+    # linalg builds on this module (MatMul): the one import of it is resolved at call time.
+    from . import linalg
 
-    return math_extra.batch_matmul(a, b, adj_x, adj_y, name)
+    return linalg.batch_matmul(a, b, adj_x, adj_y, name)
 
 
 # Cast -------------------------------------------------------------------------------------------
@@ -990,3 +989,109 @@ def unsorted_segment_sum(data, segment_ids, num_segments, name=None) -> Tensor:
     """Sums the rows of `data` into `num_segments` rows by `segment_ids`."""
     return apply_op("UnsortedSegmentSum", [data, segment_ids, num_segments],
                     name=name).outputs[0]
+
+
+# ArgMax, ArgMin ------------------------------------------------------------------------------
+def _arg_infer(op_type):
+    def infer(x, dimension, *, output_type):
+        if x.shape.ndims is None or dimension.value is None:
+            return TensorSpec(_dt.as_dtype(output_type), TensorShape(None))
+        a = normalize_axis(int(dimension.value), x.shape.ndims, op_type)
+        dims = [d for i, d in enumerate(x.shape.as_list()) if i != a]
+        return TensorSpec(_dt.as_dtype(output_type), TensorShape(dims))
+
+    return infer
+
+
+def _arg_kernel(np_fn):
+    def kernel(x, dimension, *, output_type):
+        a = int(dimension)
+        if x.shape[a] == 0:
+            raise InvalidArgumentError(None, None, "Reduction axis is empty")
+        return np_fn(x, axis=a).astype(output_type)
+
+    return kernel
+
+
+for _type, _fn in (("ArgMax", np.argmax), ("ArgMin", np.argmin)):
+    register_op(OpDef(_type, inputs=["input: T", "dimension: Tidx"],
+                      outputs=["output: output_type"],
+                      types={"T": _NUM + (_dt.bool_,), "Tidx": _INDEX},
+                      attrs={"output_type": "int64"}, infer=_arg_infer(_type),
+                      kernel=_arg_kernel(_fn), grad=NOT_DIFFERENTIABLE,
+                      prepare=lambda kw: {"output_type": np.dtype(kw["output_type"])}))
+
+
+def _arg(op_type, input, axis, name, dimension, output_type):
+    if axis is not None and dimension is not None:
+        raise ValueError("Cannot specify both 'axis' and 'dimension'")
+    axis = dimension if axis is None else axis
+    axis = 0 if axis is None else axis
+    return apply_op(op_type, [input, axis], {"output_type": _dt.as_dtype(output_type).name},
+                    name=name).outputs[0]
+
+
+def argmax(input, axis=None, name=None, dimension=None, output_type=_dt.int64) -> Tensor:
+    """The index of the largest value along `axis` (the first one on ties)."""
+    return _arg("ArgMax", input, axis, name, dimension, output_type)
+
+
+def argmin(input, axis=None, name=None, dimension=None, output_type=_dt.int64) -> Tensor:
+    """The index of the smallest value along `axis` (the first one on ties)."""
+    return _arg("ArgMin", input, axis, name, dimension, output_type)
+
+
+# Cumsum -------------------------------------------------------------------------------------
+def _cumsum_infer(x, axis, *, exclusive, reverse):
+    if x.shape.ndims is not None and axis.value is not None:
+        normalize_axis(int(axis.value), x.shape.ndims, "Cumsum")
+    return TensorSpec(x.dtype, x.shape)
+
+
+def _cumsum_kernel(x, axis, *, exclusive, reverse):
+    a = int(axis)
+    if reverse:
+        x = np.flip(x, a)
+    out = np.cumsum(x, axis=a, dtype=x.dtype)
+    if exclusive:
+        out = np.roll(out, 1, axis=a)
+        index = [slice(None)] * out.ndim
+        index[a] = 0
+        out[tuple(index)] = 0
+    return np.flip(out, a) if reverse else out
+
+
+def _cumsum_grad(op, grad):
+    """d_x = cumsum of grad in the opposite direction."""
+    return [cumsum(grad, op.inputs[1], exclusive=op.get_attr("exclusive"),
+                   reverse=not op.get_attr("reverse")), None]
+
+
+register_op(OpDef("Cumsum", inputs=["x: T", "axis: Tidx"], outputs=["out: T"],
+                  types={"T": _NUM, "Tidx": _INDEX},
+                  attrs={"exclusive": False, "reverse": False},
+                  infer=_cumsum_infer, kernel=_cumsum_kernel, grad=_cumsum_grad))
+
+
+def cumsum(x, axis=0, exclusive=False, reverse=False, name=None) -> Tensor:
+    """Cumulative sum along `axis`."""
+    return apply_op("Cumsum", [x, axis], {"exclusive": bool(exclusive), "reverse": bool(reverse)},
+                    name=name).outputs[0]
+
+
+# where (TF 1.x semantics) ---------------------------------------------------------------------
+def where(condition, x=None, y=None, name=None) -> Tensor:
+    """With only `condition`: the coordinates of its true elements ([N, rank] int64). With
+    `x` and `y`: elements of x where condition, else of y; `condition` has x's shape or is
+    a vector selecting rows."""
+    if (x is None) != (y is None):
+        raise ValueError("x and y must both be non-None or both be None.")
+    if x is None:
+        return apply_op("Where", [condition], name=name).outputs[0]
+    x, y = _pair(x, y)
+    cond = convert_to_tensor(condition)
+    if cond.shape.ndims is not None and x.shape.ndims is not None and \
+            cond.shape.ndims not in (1, x.shape.ndims) and cond.shape.ndims != 0:
+        raise ValueError(f"Shapes must be equal rank, but are {cond.shape.ndims} and "
+                         f"{x.shape.ndims} for 'Select'")
+    return apply_op("Select", [cond, x, y], name=name).outputs[0]

@@ -8,11 +8,12 @@ import numpy as np
 
 from .. import dtypes as _dt
 from ..errors import InvalidArgumentError
-from ..framework import Tensor, apply_op, convert_to_tensor, name_scope
+from ..framework import Tensor, apply_op, colocate_with, convert_to_tensor, name_scope
 from ..registry import NOT_DIFFERENTIABLE, OpDef, TensorSpec, register_op
 from ..shapes import TensorShape
-from . import array as _array, array_extra as _array_extra, math as _math
+from . import array as _array, manip as _manip, math as _math, random as _random
 from ._common import shape_str
+from .clip import clip_by_norm
 
 _NUM = _dt.NUMERIC
 _FLOAT = _dt.FLOATS
@@ -200,8 +201,8 @@ def _along_last(op_type, logits, axis, name):
     axis = axis % rank
     perm = list(range(rank))
     perm[axis], perm[-1] = perm[-1], perm[axis]
-    moved = _array_extra.transpose(logits, perm)
-    return _array_extra.transpose(apply_op(op_type, [moved]).outputs[0], perm, name=name)
+    moved = _manip.transpose(logits, perm)
+    return _manip.transpose(apply_op(op_type, [moved]).outputs[0], perm, name=name)
 
 
 def softmax(logits, axis=None, name=None, dim=None) -> Tensor:
@@ -421,8 +422,8 @@ def softmax_cross_entropy_with_logits_v2(_sentinel=None, labels=None, logits=Non
         if rank is not None and axis not in (-1, rank - 1):
             perm = list(range(rank))
             perm[axis], perm[-1] = perm[-1], perm[axis]
-            logits = _array_extra.transpose(logits, perm)
-            labels = _array_extra.transpose(labels, perm)
+            logits = _manip.transpose(logits, perm)
+            labels = _manip.transpose(labels, perm)
         flat_logits, lead = _to_2d(logits)
         flat_labels, _ = _to_2d(labels)
         loss = apply_op("SoftmaxCrossEntropyWithLogits", [flat_logits, flat_labels]).outputs[0]
@@ -521,8 +522,6 @@ def l2_normalize(x, axis=None, epsilon=1e-12, name=None, dim=None):
 
 def dropout(x, keep_prob=None, noise_shape=None, seed=None, name=None, rate=None):
     """x / keep_prob where a uniform draw keeps it, 0 elsewhere (give keep_prob or rate)."""
-    from . import random as _random
-
     if (keep_prob is None) == (rate is None):
         raise ValueError("Exactly one of keep_prob and rate must be given to dropout")
     with name_scope(name, "dropout"):
@@ -546,8 +545,6 @@ def embedding_lookup(params, ids, partition_strategy="mod", name=None, validate_
     """Rows of `params` at `ids`. `params` may be a list of shards (a partitioned variable):
     each id is routed to its shard ('mod': id % n, 'div': contiguous ranges), gathered where
     the shard lives, and the rows are stitched back in order."""
-    from ..framework import colocate_with
-
     if isinstance(params, (list, tuple)) and len(params) == 1:
         params = params[0]
     if hasattr(params, "_get_variable_list"):
@@ -581,14 +578,14 @@ def embedding_lookup(params, ids, partition_strategy="mod", name=None, validate_
                                  flat_ids.dtype)
         assignment = _math.cast(assignment, _dt.int32)
         original = _math.range_(0, _array.size(flat_ids))
-        id_parts = _array_extra.dynamic_partition(new_ids, assignment, n)
-        index_parts = _array_extra.dynamic_partition(original, assignment, n)
+        id_parts = _manip.dynamic_partition(new_ids, assignment, n)
+        index_parts = _manip.dynamic_partition(original, assignment, n)
         rows = []
         for p, part in zip(params, id_parts):
             source = p._ref() if hasattr(p, "_ref") else convert_to_tensor(p)
             with colocate_with(source.op):
                 rows.append(_array.gather(p, part))
-        stitched = _array_extra.dynamic_stitch(index_parts, rows)
+        stitched = _manip.dynamic_stitch(index_parts, rows)
         inner = params[0].shape.as_list()[1:]
         out_shape = _array.concat([_array.shape(ids), np.asarray(inner, np.int32)], 0) \
             if all(d is not None for d in inner) else None
@@ -599,8 +596,6 @@ def embedding_lookup(params, ids, partition_strategy="mod", name=None, validate_
 def _clip_rows(rows, max_norm):
     if max_norm is None:
         return rows
-    from .math_extra import clip_by_norm
-
     rank = rows.shape.ndims
     return clip_by_norm(rows, max_norm, axes=[rank - 1] if rank else None)
 
@@ -641,7 +636,7 @@ def _top_k_grad(op, grad_values, grad_indices=None):
     k = _array.shape(indices)[-1]
     offsets = _array.expand_dims(_math.multiply(_math.range_(0, rows), n), -1)
     flat = _math.add(_array.reshape(indices, _array.stack([rows, k])), offsets)
-    scattered = _array_extra.scatter_nd(_array.reshape(flat, [-1, 1]),
+    scattered = _manip.scatter_nd(_array.reshape(flat, [-1, 1]),
                                         _array.reshape(grad_values, [-1]),
                                         _array.reshape(_array.size(x), [1]))
     return [_array.reshape(scattered, _array.shape(x)), None]

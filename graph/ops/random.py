@@ -101,7 +101,7 @@ for _type, _kernel in (("RandomStandardNormal", _normal_kernel),
     register_op(OpDef(_type, inputs=["shape: T"], outputs=["output: dtype"],
                       types={"T": _INDEX}, attrs={"dtype": None, "seed": 0, "seed2": 0},
                       infer=_random_infer, kernel=_kernel, grad=NOT_DIFFERENTIABLE,
-                      stateful=True, named=True, prepare=_prepare_dtype))
+                      stateful=True, keeps_op_state=True, prepare=_prepare_dtype))
 
 
 def _seed_attrs(seed):
@@ -177,7 +177,7 @@ register_op(OpDef("RandomUniformInt", inputs=["shape: T", "minval: Tout", "maxva
                   outputs=["output: Tout"], types={"T": _INDEX, "Tout": _INDEX},
                   attrs={"seed": 0, "seed2": 0}, infer=_uniform_int_infer,
                   kernel=_uniform_int_kernel, grad=NOT_DIFFERENTIABLE, stateful=True,
-                  named=True))
+                  keeps_op_state=True))
 
 
 def _shuffle_kernel(state, value, *, seed, seed2, op_name):
@@ -190,7 +190,7 @@ def _shuffle_kernel(state, value, *, seed, seed2, op_name):
 register_op(OpDef("RandomShuffle", inputs=["value: T"], outputs=["output: T"],
                   types={"T": ()}, attrs={"seed": 0, "seed2": 0},
                   infer=lambda value, **_: TensorSpec(value.dtype, value.shape),
-                  kernel=_shuffle_kernel, grad=NOT_DIFFERENTIABLE, stateful=True, named=True))
+                  kernel=_shuffle_kernel, grad=NOT_DIFFERENTIABLE, stateful=True, keeps_op_state=True))
 
 
 def random_shuffle(value, seed=None, name=None) -> Tensor:
@@ -226,7 +226,7 @@ register_op(OpDef("Multinomial", inputs=["logits: T", "num_samples: int32"],
                   outputs=["output: output_dtype"], types={"T": _dt.FLOATS},
                   attrs={"seed": 0, "seed2": 0, "output_dtype": "int64"},
                   infer=_multinomial_infer, kernel=_multinomial_kernel,
-                  grad=NOT_DIFFERENTIABLE, stateful=True, named=True,
+                  grad=NOT_DIFFERENTIABLE, stateful=True, keeps_op_state=True,
                   prepare=lambda kw: {**kw, "output_dtype": np.dtype(kw["output_dtype"])}))
 
 
@@ -254,4 +254,4 @@ register_op(OpDef("RandomOrthogonal", inputs=["shape: int32"], outputs=["output:
                   infer=lambda shape, *, dtype, **_: _shape_infer(
                       shape, _dt.as_dtype(dtype)),
                   kernel=_orthogonal_kernel, grad=NOT_DIFFERENTIABLE, stateful=True,
-                  named=True, prepare=_prepare_dtype))
+                  keeps_op_state=True, prepare=_prepare_dtype))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes as _dt
-from ..framework import apply_op, register_ref_producer
+from ..framework import apply_op, colocate_with
 from ..registry import NOT_DIFFERENTIABLE, OpDef, TensorSpec, register_op
 from ..shapes import TensorShape
 
@@ -28,7 +28,6 @@ register_op(OpDef("VariableV2", inputs=[], outputs=["ref: Ref(dtype)"],
                   attrs={"shape": None, "dtype": None, "container": "", "shared_name": ""},
                   infer=_variable_infer, kernel=_variable_kernel, grad=NOT_DIFFERENTIABLE,
                   stateful=True))
-register_ref_producer("VariableV2")
 
 
 def variable_op(shape, dtype, name, shared_name) -> object:
@@ -92,8 +91,6 @@ register_op(OpDef("IsVariableInitialized", inputs=["ref: Ref(dtype)"], outputs=[
 
 
 def _colocated(ref):
-    from ..framework import colocate_with
-
     return colocate_with(ref.op)
 
 

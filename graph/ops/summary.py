@@ -13,6 +13,7 @@ import numpy as np
 from .. import dtypes as _dt
 from ..errors import InvalidArgumentError
 from ..framework import GraphKeys, Tensor, apply_op, convert_to_tensor, get_default_graph
+from ..graph_def import make_tensor_proto
 from ..registry import NOT_DIFFERENTIABLE, OpDef, TensorSpec, register_op
 from ..shapes import TensorShape
 
@@ -207,23 +208,6 @@ register_op(OpDef("AudioSummaryV2", inputs=["tag: string", "tensor: float32",
 
 
 # Tensors and text ------------------------------------------------------------------------
-def make_tensor_proto(value: np.ndarray):
-    """A TensorProto (tensorboard's copy of TF's proto) holding a numpy value."""
-    from tensorboard.compat.proto import tensor_pb2, tensor_shape_pb2
-
-    value = np.asarray(value)
-    dtype = _dt.as_dtype(value.dtype)
-    proto = tensor_pb2.TensorProto(dtype=dtype.enum)
-    proto.tensor_shape.CopyFrom(tensor_shape_pb2.TensorShapeProto(
-        dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=d) for d in value.shape]))
-    if dtype is _dt.string:
-        proto.string_val.extend(x if isinstance(x, bytes) else str(x).encode()
-                                for x in value.ravel())
-    else:
-        proto.tensor_content = np.ascontiguousarray(value).tobytes()
-    return proto
-
-
 def _tensor_summary_kernel(tag, tensor, serialized_summary_metadata):
     pb = _pb()
     meta = pb.SummaryMetadata()

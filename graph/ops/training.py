@@ -16,6 +16,7 @@ from .. import dtypes as _dt
 from ..errors import InvalidArgumentError
 from ..framework import apply_op
 from ..registry import NOT_DIFFERENTIABLE, OpDef, TensorSpec, register_op
+from .state import _colocated, _ref_of
 
 _FLOAT = _dt.FLOATS
 _INDEX = (_dt.int32, _dt.int64)
@@ -244,8 +245,6 @@ for _type, _update in (("ScatterUpdate", _scatter_set), ("ScatterAdd", _scatter_
 
 
 def _scatter(op_type, ref, indices, updates, use_locking, name):
-    from .state import _colocated, _ref_of
-
     ref = _ref_of(ref)
     with _colocated(ref):
         return apply_op(op_type, [ref, indices, updates], {"use_locking": bool(use_locking)},

@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes as _dt
+from ..executor import Executor
 from ..framework import (
     FuncGraph,
     apply_op,
@@ -25,9 +26,11 @@ from ..framework import (
     get_default_graph,
     name_scope as _name_scope,
 )
+from ..plan import compile_plan, plan_from_wire, plan_to_wire, prune_to_fetches
 from ..registry import NOT_DIFFERENTIABLE, OpDef, TensorSpec, register_op
 from ..shapes import TensorShape
 from . import array as _array
+from .gradients import gradients
 
 
 # Nested structures -------------------------------------------------------------------------
@@ -59,9 +62,6 @@ class _Loop:
     """The compiled condition, body and (for WhileGrad) body-gradient plans of one op."""
 
     def __init__(self, kw):
-        from ..executor import Executor
-        from ..plan import plan_from_wire
-
         self.cond = Executor(plan_from_wire(kw["cond_plan"]))
         self.body = Executor(plan_from_wire(kw["body_plan"]))
         grad = kw.get("grad_plan")
@@ -177,9 +177,6 @@ class _WhileInfo:
         """The body's gradient plan: (loop values, captures, output grads) -> (grads of the
         loop values, grads of the captures). Built once, inside the body graph."""
         if self._grad_plan is None:
-            from ..autodiff import gradients
-            from ..plan import compile_plan, plan_to_wire, prune_to_fetches
-
             g = self.body_graph
             with g.as_default():
                 grad_phs = [_array.placeholder(t.dtype, t.shape, name=f"grad_{i}")
@@ -214,8 +211,6 @@ def _trace(outer, name, fn, structure, var_specs):
 
 
 def _compile(graph, feeds, fetches) -> dict:
-    from ..plan import compile_plan, plan_to_wire, prune_to_fetches
-
     with graph.as_default():
         fetches = [t if t.op.type != "Placeholder" else _array.identity(t) for t in fetches]
         ops = prune_to_fetches([t.op for t in fetches], {t.name for t in feeds})

@@ -10,68 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .framework import Tensor, convert_to_tensor, name_scope
-from .registry import NOT_DIFFERENTIABLE, gradient_function
-
-
-class IndexedSlices:
-    """A sparse gradient: `values[i]` is the slice at row `indices[i]` of a tensor of
-    shape `dense_shape`. `tf.convert_to_tensor` turns it dense."""
-
-    def __init__(self, values: Tensor, indices: Tensor, dense_shape: Tensor | None = None):
-        self.values = values
-        self.indices = indices
-        self.dense_shape = dense_shape
-
-    @property
-    def dtype(self):
-        return self.values.dtype
-
-    @property
-    def name(self) -> str:
-        return self.values.name
-
-    @property
-    def op(self):
-        return self.values.op
-
-    @property
-    def graph(self):
-        return self.values.graph
-
-    @property
-    def device(self) -> str:
-        return self.values.device
-
-    def _as_tensor(self) -> Tensor:
-        from .ops import array as _array, math as _math
-
-        if self.dense_shape is None:
-            raise ValueError("Cannot convert IndexedSlices without dense_shape to a Tensor")
-        rows = _array.strided_slice(self.dense_shape, [0], [1], shrink_axis_mask=1)
-        return _math.unsorted_segment_sum(self.values, self.indices, rows)
-
-    def __repr__(self) -> str:
-        return (f"IndexedSlices(indices={self.indices}, values={self.values}, "
-                f"dense_shape={self.dense_shape})")
-
-
-def gather_gradient(op, grad):
-    """Gradient of GatherV2: IndexedSlices on axis 0, dense otherwise."""
-    from .ops import array as _array
-
-    params, indices, axis = op.inputs
-    axis_value = axis.op._const_values[axis.value_index]
-    params_shape = _array.shape(params, out_type=indices.dtype)
-    if axis_value is not None and int(axis_value) == 0:
-        flat_indices = _array.reshape(indices, [-1])
-        inner = params_shape[1:]
-        values_shape = _array.concat([_array.constant([-1], dtype=indices.dtype), inner], 0)
-        values = _array.reshape(grad, values_shape)
-        return [IndexedSlices(values, flat_indices, params_shape), None, None]
-    raise NotImplementedError(
-        f"gradient of {op.name} along axis {axis_value} (only axis 0 is supported)"
-    )
+from ..framework import Tensor, convert_to_tensor, name_scope
+from ..registry import NOT_DIFFERENTIABLE, gradient_function
+from . import array as _array, math as _math
+from .array import IndexedSlices
 
 
 def _is_trainable(t: Tensor) -> bool:
@@ -89,8 +31,6 @@ def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_op
               unconnected_gradients="none"):
     """The symbolic derivatives of sum(ys) with respect to each x in xs (None where x does
     not affect ys)."""
-    from .ops import array as _array
-
     ys = list(ys) if isinstance(ys, (list, tuple)) else [ys]
     xs_list = list(xs) if isinstance(xs, (list, tuple)) else [xs]
     ys = [convert_to_tensor(y) for y in ys]
@@ -191,8 +131,6 @@ def _aggregate(items):
         return None
     if len(items) == 1:
         return items[0]
-    from .ops import array as _array, math as _math
-
     if all(isinstance(g, IndexedSlices) for g in items):
         values = _array.concat([g.values for g in items], 0)
         indices = _array.concat([g.indices for g in items], 0)
@@ -203,8 +141,6 @@ def _aggregate(items):
 
 def hessians(ys, xs, name="hessians"):
     """Second derivatives of sum(ys) with respect to each x (x of rank 1 or scalar)."""
-    from .ops import array as _array
-
     xs_list = list(xs) if isinstance(xs, (list, tuple)) else [xs]
     out = []
     for x, g in zip(xs_list, gradients(ys, xs_list)):

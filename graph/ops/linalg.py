@@ -1,0 +1,108 @@
+"""Linear algebra beyond MatMul: batched matrix products (`BatchMatMulV2`, which `tf.matmul`
+uses for operands of rank > 2) and `tensordot` built on MatMul and transposes."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import dtypes as _dt
+from ..errors import InvalidArgumentError
+from ..framework import Tensor, apply_op, convert_to_tensor, name_scope
+from ..registry import OpDef, TensorSpec, register_op
+from ..shapes import TensorShape
+from . import array as _array, math as _math
+from ._common import broadcast_shape, normalize_axis, reduce_to_shape, shape_str
+from .manip import transpose
+
+_NUM = _dt.NUMERIC
+_INDEX = (_dt.int32, _dt.int64)
+
+
+# BatchMatMulV2 ---------------------------------------------------------------------------
+def _batch_matmul_infer(x, y, *, adj_x, adj_y):
+    if x.shape.ndims is None or y.shape.ndims is None:
+        return TensorSpec(x.dtype, TensorShape(None))
+    if x.shape.ndims < 2 or y.shape.ndims < 2:
+        raise ValueError(f"Shape must be at least rank 2 for 'BatchMatMulV2' with input "
+                         f"shapes: {shape_str(x.shape)}, {shape_str(y.shape)}.")
+    xd, yd = x.shape.as_list(), y.shape.as_list()
+    m, k1 = (xd[-1], xd[-2]) if adj_x else (xd[-2], xd[-1])
+    k2, n = (yd[-1], yd[-2]) if adj_y else (yd[-2], yd[-1])
+    if k1 is not None and k2 is not None and k1 != k2:
+        raise ValueError(f"Dimensions must be equal, but are {k1} and {k2} for 'BatchMatMulV2' "
+                         f"with input shapes: {shape_str(x.shape)}, {shape_str(y.shape)}.")
+    batch = broadcast_shape(TensorShape(xd[:-2]), TensorShape(yd[:-2]), "BatchMatMulV2")
+    return TensorSpec(x.dtype, TensorShape(batch.as_list() + [m, n]))
+
+
+def _batch_matmul_kernel(x, y, *, adj_x, adj_y):
+    if adj_x:
+        x = np.swapaxes(x, -1, -2)
+    if adj_y:
+        y = np.swapaxes(y, -1, -2)
+    try:
+        return np.matmul(x, y)
+    except ValueError:
+        raise InvalidArgumentError(
+            None, None, f"In[0] and In[1] must have compatible batch dimensions and inner "
+            f"dimensions: {list(x.shape)} vs. {list(y.shape)}") from None
+
+
+def _batch_matmul_grad(op, grad):
+    """As MatMul's gradient on the last two axes, summed over broadcast batch axes."""
+    x, y = op.inputs
+    ax, ay = op.get_attr("adj_x"), op.get_attr("adj_y")
+    if not ax and not ay:
+        dx, dy = batch_matmul(grad, y, False, True), batch_matmul(x, grad, True, False)
+    elif not ax and ay:
+        dx, dy = batch_matmul(grad, y), batch_matmul(grad, x, True, False)
+    elif ax and not ay:
+        dx, dy = batch_matmul(y, grad, False, True), batch_matmul(x, grad)
+    else:
+        dx, dy = batch_matmul(y, grad, True, True), batch_matmul(grad, x, True, True)
+    return [reduce_to_shape(dx, x), reduce_to_shape(dy, y)]
+
+
+register_op(OpDef("BatchMatMulV2", inputs=["x: T", "y: T"], outputs=["output: T"],
+                  types={"T": _NUM}, attrs={"adj_x": False, "adj_y": False},
+                  infer=_batch_matmul_infer, kernel=_batch_matmul_kernel,
+                  grad=_batch_matmul_grad))
+
+
+def batch_matmul(x, y, adj_x=False, adj_y=False, name=None) -> Tensor:
+    return apply_op("BatchMatMulV2", [x, y], {"adj_x": bool(adj_x), "adj_y": bool(adj_y)},
+                    name=name).outputs[0]
+
+
+def tensordot(a, b, axes, name=None) -> Tensor:
+    """Contracts `a` and `b` over `axes` (an int N: last N of a with first N of b; or a
+    pair of axis lists). Built from transpose, reshape and MatMul, as TF does."""
+    with name_scope(name, "Tensordot"):
+        a, b = convert_to_tensor(a), convert_to_tensor(b)
+        if not (a.shape.is_fully_defined() and b.shape.is_fully_defined()):
+            raise ValueError("tensordot needs the static shapes of both operands")
+        ad, bd = a.shape.as_list(), b.shape.as_list()
+        if isinstance(axes, int):
+            if axes < 0:
+                raise ValueError("'axes' must be at least 0.")
+            a_axes, b_axes = list(range(len(ad) - axes, len(ad))), list(range(axes))
+        else:
+            a_axes, b_axes = axes
+            a_axes = [a_axes] if isinstance(a_axes, int) else list(a_axes)
+            b_axes = [b_axes] if isinstance(b_axes, int) else list(b_axes)
+        a_axes = [normalize_axis(i, len(ad), "Tensordot") for i in a_axes]
+        b_axes = [normalize_axis(i, len(bd), "Tensordot") for i in b_axes]
+        if [ad[i] for i in a_axes] != [bd[i] for i in b_axes]:
+            raise ValueError(f"Dimensions of contracted axes do not match: {ad} axes {a_axes} "
+                             f"vs {bd} axes {b_axes}")
+        a_free = [i for i in range(len(ad)) if i not in a_axes]
+        b_free = [i for i in range(len(bd)) if i not in b_axes]
+        k = int(np.prod([ad[i] for i in a_axes]))
+        a2 = _array.reshape(transpose_if_needed(a, a_free + a_axes), [-1, k])
+        b2 = _array.reshape(transpose_if_needed(b, b_axes + b_free), [k, -1])
+        out = _math.matmul(a2, b2)
+        return _array.reshape(out, [ad[i] for i in a_free] + [bd[i] for i in b_free])
+
+
+def transpose_if_needed(x, perm):
+    return x if perm == sorted(perm) else transpose(x, perm)
