@@ -199,7 +199,7 @@ def fast_phase(psflow, cluster, ray_keep, tf_fns) -> dict:
             fns = build_one(psflow, cluster, key)
             for _ in range(6):  # compiled after a few repeats
                 fns["step"]()
-            assert fns["runtime"].fast is not None, f"fast path not taken for {key}"
+            assert fns["runtime"].fast_path is not None, f"fast path not taken for {key}"
             contestants = {f"fast.{key}": fns["step"], f"tf1grpc.{key}": tf_fns[key]}
             if key == "tiny":
                 contestants["raycompiled.tiny"] = compiled_fn

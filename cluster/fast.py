@@ -8,7 +8,7 @@ execute it, compiling costs ~0.3 s, and executions in flight are bounded. So:
 - One graph per session, for its hottest signature: the first run signature executed
   `COMPILE_AFTER` times on the plain path (the training step of a training loop) is
   compiled, node per stage, from the same stage plans and routes the plain path uses (a
-  node is `cg_stage(plan_id, deps, (step id, feeds), *upstream stage outputs)`). Every other
+  node is the task's `run_dag_node(plan_id, deps, StepInput, *upstream stage returns)`). Every other
   signature -- initializers, restores, evaluation -- keeps the plain path.
 - One owner per cluster, and only while it is alone: the session that compiles takes the
   cluster's fast lock. Plain calls from another session to actors in a compiled graph were
@@ -32,18 +32,18 @@ from __future__ import annotations
 import threading
 
 import ray
+from psflow.graph.route import NO_STEP_INPUT, FromFeed, StepInput, resolve_fetches
 
 COMPILE_AFTER = 3
 # Tests set this to run every step through a graph: the graph follows the signature being
 # run (compiled anew when it changes), so a suite covers the fast path, not only the plain.
 EVERY_SIGNATURE = False
-_NO_INPUT = ("", (), "")  # what a stage without feeds or writes gets as its step input
 
 
 class FastPath:
-    """The compiled graph of one compiled signature (`_Compiled` of cluster/runtime.py)."""
+    """The compiled graph of one compiled signature (a CompiledStep of cluster/runtime.py)."""
 
-    def __init__(self, runtime, compiled):
+    def __init__(self, cluster, compiled):
         from ray.dag import InputNode, MultiOutputNode
 
         self.compiled = compiled
@@ -51,28 +51,27 @@ class FastPath:
         self.steps = 0  # steps run through the graph (introspectable)
         self._previous = ""
         consumed: set[int] = set()
-        fetched = {src[1] for src in compiled.fetches if src[0] == "group"}
+        fetched = {stage for stage, _ in compiled.fetch_groups}
         with InputNode() as inp:
             nodes = []
-            for stage, call in zip(compiled.stages, compiled.calls):
-                route, plan_id = call.route, call.plan_id
-                deps = tuple(sorted({src[1] for src in route.args
-                                     if src[0] in ("group", "token")}))
+            for call in compiled.calls:
+                route = call.route
+                deps = route.upstream_stages()
                 consumed.update(deps)
-                handle = runtime.cluster.handle(stage.task)
+                handle = cluster.handle(call.task)
                 # Only stages with feeds, writes to journal, or nothing upstream read the
                 # step input: every reader of a channel costs.
-                reads_input = call.writes or not deps or any(src[0] == "feed"
-                                                         for src in route.args)
-                nodes.append(handle.cg_stage.bind(plan_id, deps,
-                                                  inp if reads_input else _NO_INPUT,
-                                                  *[nodes[d] for d in deps]))
+                reads_input = call.writes or not deps or any(isinstance(src, FromFeed)
+                                                             for src in route.args)
+                nodes.append(handle.run_dag_node.bind(call.plan_id, deps,
+                                                      inp if reads_input else NO_STEP_INPUT,
+                                                      *[nodes[d] for d in deps]))
             self.outputs = [s for s in range(len(nodes)) if s not in consumed or s in fetched]
             dag = MultiOutputNode([nodes[s] for s in self.outputs])
         self.graph = dag.experimental_compile()
 
     def execute(self, step_id: str, feed_values, timeout: float) -> list:
-        refs = self.graph.execute((step_id, tuple(feed_values), self._previous))
+        refs = self.graph.execute(StepInput(step_id, tuple(feed_values), self._previous))
         self._previous = step_id
         # Every output is read, even after an error: an unread result keeps its execution
         # in flight, and the graph admits only a few of those before submitting blocks.
@@ -87,14 +86,8 @@ class FastPath:
             raise error
         self.steps += 1
         by_stage = dict(zip(self.outputs, got))
-        values = []
-        for src in self.compiled.fetches:
-            if src[0] == "feed":
-                values.append(feed_values[src[1]])
-                continue
-            group = by_stage[src[1]][src[2]]
-            values.append(group if src[3] < 0 else group[src[3]])
-        return values
+        groups = {(s, g): by_stage[s][g] for s, g in self.compiled.fetch_groups}
+        return resolve_fetches(self.compiled.fetches, feed_values, groups)
 
     def teardown(self) -> None:
         try:

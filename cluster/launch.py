@@ -8,7 +8,6 @@ import os
 import socket
 import threading
 
-import numpy as np
 import ray
 from psflow.graph.errors import UnavailableError
 from psflow.graph.placement import (
@@ -16,88 +15,9 @@ from psflow.graph.placement import (
     GreedyLoadBalancingStrategy,
     replica_device_setter as _replica_device_setter,
 )
-from psflow.ps.server import ParameterServer
-from psflow.workers.worker import Worker
 
+from .actors import ROLES, actor_name
 from .config import ClusterConfig, load_config
-
-_SHARE_BYTES = 1 << 20
-
-
-class _RayTransport:
-    """Large stored values leave a task as ObjectRefs kept in the object store.
-
-    A variable's value is an immutable array, replaced on every write, so the object made
-    from it can be reused for as long as the array is the stored value: a PS hands a large
-    variable that did not change since the last step to the next worker without copying it
-    again, and the worker maps it zero-copy. Values that are not stored state, or are
-    small, travel inline as usual.
-    """
-
-    def _shared(self) -> dict:
-        cache = getattr(self, "_share_cache", None)
-        if cache is None:
-            cache = self._share_cache = {}
-        return cache
-
-    def send(self, value):
-        if not isinstance(value, np.ndarray) or value.nbytes < _SHARE_BYTES \
-                or value.flags.writeable:
-            return value
-        cache = self._shared()
-        hit = cache.get(id(value))
-        if hit is not None and hit[0] is value:
-            return hit[1]
-        live = {id(v) for _, v in self.store.items()}
-        if id(value) not in live:
-            return value
-        for key in [k for k in cache if k not in live]:
-            del cache[key]
-        ref = ray.put(value)
-        cache[id(value)] = (value, ref)
-        return ref
-
-    def receive(self, value):
-        return ray.get(value) if isinstance(value, ray.ObjectRef) else value
-
-    def reset(self) -> bool:
-        self._shared().clear()
-        return super().reset()
-
-    def cg_stage(self, plan_id, deps, inp, *upstream):
-        """`run_graph_stage` as a compiled-graph node (see cluster/fast.py)."""
-        return self.run_graph_stage(plan_id, deps, inp, *upstream)
-
-    def node_id(self) -> str:
-        """The Ray node this actor runs on."""
-        return ray.get_runtime_context().get_node_id()
-
-
-def _slot_method(slot: int):
-    def call(self, *args):
-        return self.run_slot(slot, *args)
-
-    call.__name__ = f"s{slot}"
-    return call
-
-
-for _slot in range(ParameterServer.NUM_SLOTS):  # see StageRunner.NUM_SLOTS
-    setattr(_RayTransport, f"s{_slot}", _slot_method(_slot))
-
-
-class _PSActor(_RayTransport, ParameterServer):
-    pass
-
-
-class _WorkerActor(_RayTransport, Worker):
-    pass
-
-
-_ROLES = {"ps": _PSActor, "worker": _WorkerActor}
-
-
-def _actor_name(job: str, task: int) -> str:
-    return f"psflow-{job}-{task}"
 
 
 class Cluster:
@@ -116,8 +36,8 @@ class Cluster:
         self.fast_owner = None
         ns = config.namespace
         self.spec = ClusterSpec({
-            "ps": [f"ray://{ns}/{_actor_name('ps', i)}" for i in range(config.num_ps)],
-            "worker": [f"ray://{ns}/{_actor_name('worker', i)}"
+            "ps": [f"ray://{ns}/{actor_name('ps', i)}" for i in range(config.num_ps)],
+            "worker": [f"ray://{ns}/{actor_name('worker', i)}"
                        for i in range(config.num_workers)],
         })
 
@@ -269,7 +189,7 @@ def launch(config_path_or_dict=None, *, num_ps=None, num_workers=None, **overrid
         handles = {}
         for n, (job, task) in enumerate(roles):
             res = config.ps if job == "ps" else config.worker
-            options = {"name": _actor_name(job, task), "namespace": config.namespace,
+            options = {"name": actor_name(job, task), "namespace": config.namespace,
                        "num_cpus": res.num_cpus, "max_restarts": config.max_restarts,
                        "max_concurrency": 1}
             if res.memory:
@@ -281,7 +201,7 @@ def launch(config_path_or_dict=None, *, num_ps=None, num_workers=None, **overrid
 
                 options["scheduling_strategy"] = PlacementGroupSchedulingStrategy(
                     placement_group=pg, placement_group_bundle_index=n)
-            handles[f"/job:{job}/task:{task}"] = ray.remote(_ROLES[job]).options(
+            handles[f"/job:{job}/task:{task}"] = ray.remote(ROLES[job]).options(
                 **options).remote()
         ray.get([h.ping.remote() for h in handles.values()], timeout=config.connect_timeout_s)
     except Exception:
@@ -300,7 +220,7 @@ def connect(config_path_or_dict=None, **overrides) -> Cluster:
         for task in range(count):
             try:
                 handles[f"/job:{job}/task:{task}"] = ray.get_actor(
-                    _actor_name(job, task), namespace=config.namespace)
+                    actor_name(job, task), namespace=config.namespace)
             except ValueError:
                 raise UnavailableError(None, None, f"No psflow {job} task {task} in Ray "
                                        f"namespace {config.namespace!r}") from None

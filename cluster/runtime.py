@@ -1,16 +1,16 @@
 """The distributed runtime behind `tf.Session(cluster)`.
 
 Compile, once per run signature: prune, partition per task into stages (graph/partition),
-register each stage plan with its actor under a plan id (msgpack, shipped once), with its
-route (partition.route): a stage returns one object per destination holding the tensors
+register each stage plan with its task under a plan id (msgpack, shipped once) with its
+StageRoute (graph/route.py): a stage returns one object per destination holding the tensors
 that destination needs, so a step makes one object per (source, destination) pair, not
-one per tensor. Execute, per step: one `run_stage` call per stage, submitted in stage order
-(so no actor waits on work submitted after it), with user feeds passed straight to the
-consuming stage and upstream groups passed as ObjectRefs (tensors move actor to actor
-through Ray's object store); then a single `ray.get` of the fetched groups and of the
-completion tokens of stages nobody else waits on (an error upstream reaches them through
-the ObjectRefs). Actor errors come back as the same
-tf.errors class; a lost actor is an UnavailableError.
+one per tensor. Execute, per step: one call per stage, submitted in stage order (so no
+actor waits on work submitted after it), with user feeds passed straight to the consuming
+stage and upstream groups passed as ObjectRefs (tensors move actor to actor through Ray's
+object store); then a single `ray.get` of the fetched groups and of the completion tokens
+of stages nobody else waits on (an error upstream reaches them through the ObjectRefs).
+Actor errors come back as the same tf.errors class; a lost actor is an UnavailableError.
+A repeated signature may instead run as one Ray compiled graph (cluster/fast.py).
 """
 
 from __future__ import annotations
@@ -24,36 +24,49 @@ from typing import NamedTuple
 import ray
 from psflow.graph import errors as tf_errors, wire
 from psflow.graph.executor import check_fetched
-from psflow.graph.partition import partition, route
+from psflow.graph.partition import partition, route_stages
 from psflow.graph.placement import task_of
 from psflow.graph.plan import plan_to_wire, prune_to_fetches
+from psflow.graph.route import (
+    CallHeader,
+    FromFeed,
+    FromGroup,
+    Source,
+    StageRoute,
+    fetched_groups,
+    resolve_fetches,
+)
 from psflow.graph.session import fill_step_stats
-from psflow.graph.stage_runner import slot_call, stage_call
+
+from . import fast as fast_module
+from .actors import slot_method_name
 
 STEP_TIMEOUT_S = 300.0
 
 
-class _Call(NamedTuple):
-    """How the coordinator calls one stage."""
+class StageCall(NamedTuple):
+    """How the client calls one stage each step."""
 
-    slot_method: object  # the plan's call-slot method (None: no slot free)
-    writes: bool  # the plan writes variables (its calls carry the journal header)
-    method: object  # run_stage
-    traced_method: object  # run_stage with the trace as an extra return
+    task: str
     plan_id: str
-    route: object  # partition.StageRoute
+    route: StageRoute
+    slot_method: object  # the plan's call-slot method (None: no slot was free)
+    writes: bool  # the plan can write variables: its calls carry the header (undo journal)
+    method: object  # run_stage, for calls without a slot
+    traced_method: object  # run_stage with the trace as an extra return
 
 
-class _Compiled:
-    __slots__ = ("stages", "fetches", "plan_ids", "calls", "waits", "runs")
+class CompiledStep:
+    """A run signature compiled for the cluster: its stage calls and where fetches come from."""
 
-    def __init__(self, stages, fetches, plan_ids, calls, waits):
+    __slots__ = ("calls", "fetches", "fetch_groups", "waits", "runs")
+
+    def __init__(self, calls: list[StageCall], fetches: list[Source], waits):
+        self.calls = calls
+        self.fetches = fetches  # per fetch: a FromFeed or a FromGroup
+        self.fetch_groups = fetched_groups(fetches)  # the (stage, group) objects to get
+        self.waits = waits  # (stage, return index) of the tokens the client awaits
         self.runs = 0  # plain-path executions (the fast path compiles a hot signature)
-        self.stages = stages
-        self.fetches = fetches  # per fetch: ("feed", i) or ("group", s, g, pos)
-        self.plan_ids = plan_ids
-        self.calls = calls  # per stage: a _Call
-        self.waits = waits  # (stage, return index) of the tokens the coordinator awaits
 
 
 class ClusterRuntime:
@@ -65,56 +78,56 @@ class ClusterRuntime:
         self._finished: dict[str, list[str]] = {}  # task -> steps it may forget
         self._session_id = uuid.uuid4().hex[:12]
         self._steps = itertools.count()
-        self.fast = None  # the session's compiled step graph (cluster/fast.py), if any
+        self.fast_path = None  # the session's compiled step graph (cluster/fast.py), if any
         self._fast_failed = False
 
     def devices(self) -> list[str]:
         return [f"{t.replace('/task', '/replica:0/task')}/device:CPU:0" for t in
                 self.cluster.tasks]
 
-    def compile(self, fetches, feeds, targets) -> _Compiled:
+    def compile(self, fetches, feeds, targets) -> CompiledStep:
         fed = {t.name for t in feeds}
         ops = prune_to_fetches([t.op for t in fetches] + list(targets), fed)
         spec = self.cluster.spec
         dplan = partition(ops, fetches, feeds, lambda op: task_of(op.device, spec, op.name))
-        routes, fetch_sources = route(dplan)
+        routes, fetch_sources = route_stages(dplan, self._session_id)
         plan_ids, registrations, handles = [], [], []
-        for stage, r in zip(dplan.stages, routes):
+        for stage, route in zip(dplan.stages, routes):
             plan_id = uuid.uuid4().hex
             handle = self.cluster.handle(stage.task)
             registrations.append(handle.register_plan.remote(
-                plan_id, wire.pack(plan_to_wire(stage.plan)), r.layout(self._session_id)))
+                plan_id, wire.pack(plan_to_wire(stage.plan)), route.to_wire()))
             plan_ids.append(plan_id)
             handles.append(handle)
             with self._lock:
                 self._plans.append((handle, plan_id))
         calls = []
         slots = _get(registrations, self.cluster.config.connect_timeout_s)
-        for handle, plan_id, r, (slot, writes) in zip(handles, plan_ids, routes, slots):
-            # A call slot saves the header argument (see StageRunner.NUM_SLOTS).
-            fast = getattr(handle, f"s{slot}").options(num_returns=r.num_returns) \
+        for stage, handle, plan_id, route, (slot, writes) in zip(dplan.stages, handles, plan_ids,
+                                                                routes, slots):
+            n = route.num_returns
+            # A call slot saves the header argument (see workers/task.py).
+            slot_method = getattr(handle, slot_method_name(slot)).options(num_returns=n) \
                 if slot >= 0 else None
-            calls.append(_Call(fast, writes, handle.run_stage.options(num_returns=r.num_returns),
-                               handle.run_stage.options(num_returns=r.num_returns + 1),
-                               plan_id, r))
-        # The coordinator waits on what it fetches and on the tokens nobody else waits on.
+            calls.append(StageCall(stage.task, plan_id, route, slot_method, writes,
+                                   handle.run_stage.options(num_returns=n),
+                                   handle.run_stage.options(num_returns=n + 1)))
+        # The client waits on what it fetches and on the tokens nobody else waits on.
         awaited = {a for stage in dplan.stages for a in stage.after}
         waits = [(s, len(r.groups)) for s, r in enumerate(routes)
                  if r.token and s not in awaited]
-        return _Compiled(dplan.stages, fetch_sources, plan_ids, calls, waits)
+        return CompiledStep(calls, fetch_sources, waits)
 
-    def execute(self, compiled: _Compiled, feed_values, options=None, run_metadata=None):
+    def execute(self, compiled: CompiledStep, feed_values, options=None, run_metadata=None):
         traced = run_metadata is not None and getattr(options, "trace_level", 0) not in (0, None)
         if not traced and self.cluster.config.fast_path:
-            from . import fast as fast_module
-
-            current = self.fast
+            current = self.fast_path
             if current is not None and current.compiled is not compiled \
                     and fast_module.EVERY_SIGNATURE:
                 self.give_up_fast(retry=True)
-            if self.fast is None:
+            if self.fast_path is None:
                 self._maybe_compile(compiled)
-        fast = self.fast
+        fast = self.fast_path
         if fast is not None:
             # While the session has a compiled graph its steps run one at a time: a plain
             # call to an actor while a graph execution is in flight can stall both.
@@ -122,7 +135,7 @@ class ClusterRuntime:
                 raise tf_errors.DeadlineExceededError(
                     None, None, f"No step slot within {STEP_TIMEOUT_S} s")
             try:
-                if fast.compiled is compiled and not traced and self.fast is fast:
+                if fast.compiled is compiled and not traced and self.fast_path is fast:
                     return self._execute_fast(fast, compiled, feed_values)
                 return self._execute_plain(compiled, feed_values, traced, run_metadata)
             finally:
@@ -132,66 +145,56 @@ class ClusterRuntime:
             owner.give_up_fast()  # plain calls from another session would stall its graph
         return self._execute_plain(compiled, feed_values, traced, run_metadata)
 
-    def _execute_plain(self, compiled: _Compiled, feed_values, traced, run_metadata):
-        refs: list[list] = []
+    def _execute_plain(self, compiled: CompiledStep, feed_values, traced, run_metadata):
+        returns: list[list] = []  # per stage: the ObjectRefs of its returns
         step_id = f"{self._session_id}.{next(self._steps)}"
-        for (fast, writes, method, traced_method, plan_id, r), stage in zip(compiled.calls,
-                                                                          compiled.stages):
+        for call in compiled.calls:
             args = []
-            for src in r.args:
-                if src[0] == "feed":
-                    args.append(feed_values[src[1]])
-                elif src[0] == "group":
-                    args.append(refs[src[1]][src[2]])
-                else:
-                    args.append(refs[src[1]][len(compiled.calls[src[1]].route.groups)])
+            for src in call.route.args:
+                if isinstance(src, FromFeed):
+                    args.append(feed_values[src.index])
+                elif isinstance(src, FromGroup):
+                    args.append(returns[src.stage][src.group])
+                else:  # FromToken: the token follows the stage's groups
+                    args.append(returns[src.stage][len(compiled.calls[src.stage].route.groups)])
             if traced:
-                out = traced_method.remote(
-                    stage_call(plan_id, True, step_id, self._take_finished(stage.task)), *args)
-            elif fast is None:
-                out = method.remote(
-                    stage_call(plan_id, False, step_id, self._take_finished(stage.task)), *args)
-            elif writes:
-                out = fast.remote(slot_call(step_id, self._take_finished(stage.task)), *args)
+                header = CallHeader(step_id, self._take_finished(call.task), call.plan_id, True)
+                out = call.traced_method.remote(header.encode(), *args)
+            elif call.slot_method is None:
+                header = CallHeader(step_id, self._take_finished(call.task), call.plan_id)
+                out = call.method.remote(header.encode(), *args)
+            elif call.writes:
+                header = CallHeader(step_id, self._take_finished(call.task))
+                out = call.slot_method.remote(header.encode(), *args)
             else:
-                out = fast.remote(*args)
-            n = r.num_returns + (1 if traced else 0)
-            refs.append([out] if n == 1 else list(out))
-        groups = sorted({(src[1], src[2]) for src in compiled.fetches if src[0] == "group"})
-        wanted = [refs[s][g] for s, g in groups]
-        extra = [refs[s][i] for s, i in compiled.waits]
+                out = call.slot_method.remote(*args)
+            n = call.route.num_returns + (1 if traced else 0)
+            returns.append([out] if n == 1 else list(out))
+        wanted = [returns[s][g] for s, g in compiled.fetch_groups]
+        extra = [returns[s][i] for s, i in compiled.waits]
         if traced:
-            extra += [r[-1] for r in refs]
+            extra += [r[-1] for r in returns]
         try:
             got = _get(wanted + extra, STEP_TIMEOUT_S)
         except tf_errors.OpError:
             self._rollback(compiled, step_id)
             raise
         with self._lock:  # tasks that journaled this step may now forget it
-            for task in {stage.task for stage, call in zip(compiled.stages, compiled.calls)
-                         if call.writes}:
+            for task in {call.task for call in compiled.calls if call.writes}:
                 finished = self._finished.setdefault(task, [])
                 finished.append(step_id)
                 del finished[:-64]
-        by_group = dict(zip(groups, got[:len(wanted)]))
-        values = [feed_values[src[1]] if src[0] == "feed" else (
-            by_group[(src[1], src[2])] if src[3] < 0 else by_group[(src[1], src[2])][src[3]])
-            for src in compiled.fetches]
-        shared = [i for i, v in enumerate(values) if isinstance(v, ray.ObjectRef)]
-        if shared:  # large stored values fetched by reference (see cluster/launch.py)
-            for i, value in zip(shared, _get([values[i] for i in shared], STEP_TIMEOUT_S)):
-                values[i] = value
+        groups = dict(zip(compiled.fetch_groups, got[:len(wanted)]))
+        values = _fetch_shared(resolve_fetches(compiled.fetches, feed_values, groups))
         if traced:
-            _trace(run_metadata, compiled.stages, got[len(wanted) + len(compiled.waits):])
+            _trace(run_metadata, compiled.calls, got[len(wanted) + len(compiled.waits):])
         return check_fetched(values)
 
-    def _maybe_compile(self, compiled: _Compiled) -> None:
+    def _maybe_compile(self, compiled: CompiledStep) -> None:
         """Compiles the first signature run COMPILE_AFTER times, if this session can own the
         cluster's compiled graph (see cluster/fast.py)."""
-        from .fast import COMPILE_AFTER, FastPath
-
         compiled.runs += 1
-        if compiled.runs < COMPILE_AFTER or self._fast_failed:
+        if compiled.runs < fast_module.COMPILE_AFTER or self._fast_failed:
             return
         cluster = self.cluster
         with cluster.fast_lock:
@@ -199,7 +202,7 @@ class ClusterRuntime:
                 return
             cluster.fast_owner = self
         try:
-            self.fast = FastPath(self, compiled)
+            self.fast_path = fast_module.FastPath(self.cluster, compiled)
         except Exception as err:  # noqa: BLE001 - an optimization: stay on plain calls
             logging.getLogger("psflow").warning(
                 "psflow: compiling the fast path failed, staying on plain calls: %s: %s",
@@ -207,7 +210,7 @@ class ClusterRuntime:
             self._fast_failed = True
             self._release_fast()
 
-    def _execute_fast(self, fast, compiled: _Compiled, feed_values) -> list:
+    def _execute_fast(self, fast, compiled: CompiledStep, feed_values) -> list:
         step_id = f"{self._session_id}.{next(self._steps)}"
         try:
             values = fast.execute(step_id, feed_values, STEP_TIMEOUT_S)
@@ -226,27 +229,23 @@ class ClusterRuntime:
         except ray.exceptions.RayActorError as err:
             self._drop_fast()
             raise tf_errors.UnavailableError(None, None, f"A psflow task died: {err}") from None
-        shared = [i for i, v in enumerate(values) if isinstance(v, ray.ObjectRef)]
-        if shared:
-            for i, value in zip(shared, _get([values[i] for i in shared], STEP_TIMEOUT_S)):
-                values[i] = value
-        return check_fetched(values)
+        return check_fetched(_fetch_shared(values))
 
     def give_up_fast(self, retry: bool = False) -> None:
         """Another session is using the cluster (or, with `retry`, another signature takes
         the graph): tear this session's graph down after the step in flight."""
-        fast = self.fast
+        fast = self.fast_path
         if fast is None:
             return
         if fast.lock.acquire(timeout=STEP_TIMEOUT_S):
             try:
-                if self.fast is fast:
+                if self.fast_path is fast:
                     self._drop_fast(retry=retry)
             finally:
                 fast.lock.release()
 
     def _drop_fast(self, retry: bool = False) -> None:
-        fast, self.fast = self.fast, None
+        fast, self.fast_path = self.fast_path, None
         self._fast_failed = not retry
         if fast is not None:
             fast.teardown()
@@ -262,9 +261,9 @@ class ClusterRuntime:
         with self._lock:
             return self._finished.pop(task, [])
 
-    def _rollback(self, compiled: _Compiled, step_id: str) -> None:
+    def _rollback(self, compiled: CompiledStep, step_id: str) -> None:
         """A failed step leaves variables as they were: undo its writes on every task."""
-        handles = {stage.task: self.cluster.handle(stage.task) for stage in compiled.stages}
+        handles = {call.task: self.cluster.handle(call.task) for call in compiled.calls}
         try:
             ray.get([h.rollback.remote(step_id) for h in handles.values()],
                     timeout=self.cluster.config.connect_timeout_s)
@@ -272,7 +271,7 @@ class ClusterRuntime:
             pass
 
     def close(self) -> None:
-        fast, self.fast = self.fast, None
+        fast, self.fast_path = self.fast_path, None
         if fast is not None:
             with fast.lock:
                 fast.teardown()
@@ -291,6 +290,16 @@ class ClusterRuntime:
 
     def reset(self, containers=None) -> None:
         self.cluster.reset(containers)
+
+
+def _fetch_shared(values: list) -> list:
+    """Fetched values that arrived as object-store references (large stored values a task
+    shares, see cluster/actors.py), read in one batched get."""
+    shared = [i for i, v in enumerate(values) if isinstance(v, ray.ObjectRef)]
+    if shared:
+        for i, value in zip(shared, _get([values[i] for i in shared], STEP_TIMEOUT_S)):
+            values[i] = value
+    return values
 
 
 def _get(refs, timeout):
@@ -314,9 +323,9 @@ def _task_error(err) -> Exception:
     return tf_errors.InternalError(None, None, f"{type(cause).__name__}: {cause}")
 
 
-def _trace(run_metadata, stages, traces) -> None:
+def _trace(run_metadata, calls: list[StageCall], traces) -> None:
     by_device: dict[str, list] = {}
-    for stage, trace in zip(stages, traces):
-        device = f"{stage.task.replace('/task', '/replica:0/task')}/device:CPU:0"
+    for call, trace in zip(calls, traces):
+        device = f"{call.task.replace('/task', '/replica:0/task')}/device:CPU:0"
         by_device.setdefault(device, []).extend(tuple(t) for t in trace or [])
     fill_step_stats(run_metadata, by_device)

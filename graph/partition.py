@@ -4,6 +4,7 @@ to a later one (typically PS reads -> worker compute -> PS apply). Each stage is
 to its own PlanSpec; its inputs are user feeds and outputs of earlier stages, passed
 actor to actor. Constants and variable nodes are not stages of their own: they are copied
 into every stage that uses them (a variable is read where it lives, by its consumer).
+`route_stages` then wires the stages' calls (graph/route.py has the protocol's types).
 """
 
 from __future__ import annotations
@@ -12,18 +13,27 @@ from dataclasses import dataclass, field
 
 from .framework import Operation, Tensor
 from .plan import PlanSpec, compile_plan
+from .route import (
+    FromFeed,
+    FromGroup,
+    FromStage,
+    FromToken,
+    Source,
+    StageRoute,
+    source_to_wire,
+)
 
 
 @dataclass
 class StagePlan:
-    """One (task, level) piece of a step. `inputs` says where each plan feed comes from:
-    ("feed", i) = the i-th user feed, ("stage", s, k) = output k of stage s. `after` lists
-    stages that must finish first (control edges), `outputs` the produced tensor names."""
+    """One (task, level) piece of a step. `inputs` says where each plan feed comes from (a
+    FromFeed or a FromStage). `after` lists stages that must finish first (control edges),
+    `outputs` the produced tensor names."""
 
     task: str
     level: int
     plan: PlanSpec
-    inputs: list[tuple] = field(default_factory=list)
+    inputs: list[Source] = field(default_factory=list)
     outputs: list[str] = field(default_factory=list)
     after: list[int] = field(default_factory=list)
 
@@ -31,7 +41,7 @@ class StagePlan:
 @dataclass
 class DistributedPlan:
     stages: list[StagePlan]
-    fetches: list[tuple]  # per fetch: ("stage", s, k) or ("feed", i)
+    fetches: list[Source]  # per fetch: a FromStage or a FromFeed
 
 
 def _is_free(op: Operation) -> bool:
@@ -135,20 +145,20 @@ def partition(ops: list[Operation], fetches: list[Tensor], feeds: list[Tensor],
         inputs = []
         for t in needs[n]:
             if t.name in fed:
-                inputs.append(("feed", fed[t.name]))
+                inputs.append(FromFeed(fed[t.name]))
             else:
                 s = stage_of[t.op._id]
-                inputs.append(("stage", s, [o.name for o in outputs[s]].index(t.name)))
+                inputs.append(FromStage(s, [o.name for o in outputs[s]].index(t.name)))
         level_, task_ = keys[n]
         stages.append(StagePlan(task_, level_, plan, inputs, [t.name for t in outputs[n]],
                                 after[n]))
     fetch_sources = []
     for t in fetches:
         if t.name in fed:
-            fetch_sources.append(("feed", fed[t.name]))
+            fetch_sources.append(FromFeed(fed[t.name]))
         else:
             s = stage_of[t.op._id]
-            fetch_sources.append(("stage", s, [o.name for o in outputs[s]].index(t.name)))
+            fetch_sources.append(FromStage(s, [o.name for o in outputs[s]].index(t.name)))
     return DistributedPlan(stages, fetch_sources)
 
 
@@ -167,71 +177,53 @@ def _free_inputs(stage_ops: list[Operation]) -> list[Operation]:
     return list(found.values())
 
 
-@dataclass
-class StageRoute:
-    """How one stage's call is wired. The call returns one object per entry of `groups`
-    (the outputs one destination needs: a later stage or the coordinator), then a
-    completion token if `token` (someone waits on it), then the op trace when traced.
-    `args` are the call's arguments: ("feed", i), ("group", s, g) or ("token", s);
-    `arg_map[j]` = (argument index, position in the group, or -1 for a feed or a group of
-    one, which travels bare) for plan feed j."""
-
-    groups: list[list[int]]
-    token: bool
-    args: list[tuple]
-    arg_map: list[tuple[int, int]]
-
-    def layout(self, scope: str = "") -> dict:
-        """What the actor needs to know (plain data, shipped with the plan); `scope` names
-        the session, for per-session op state."""
-        return {"groups": self.groups, "token": self.token, "arg_map": self.arg_map,
-                "args": self.args, "scope": scope}
-
-    @property
-    def num_returns(self) -> int:
-        return len(self.groups) + (1 if self.token else 0)
-
-
-def route(dplan: DistributedPlan) -> tuple[list[StageRoute], list[tuple]]:
-    """Per stage, its returns and arguments; and per fetch ("feed", i) or ("group", s, g,
-    pos), pos -1 for a group of one. A tensor crosses from one stage to another once, in one object per (source,
-    destination) pair, as TF1 deduplicates transfers by source and destination."""
+def route_stages(dplan: DistributedPlan, scope: str = "") -> tuple[list[StageRoute],
+                                                                    list[Source]]:
+    """Per stage, its route; and per fetch a FromFeed or a FromGroup. A tensor crosses from
+    one stage to another once, in one object per (source, destination) pair, as TF1
+    deduplicates transfers by source and destination. `scope` names the client session."""
     stages = dplan.stages
     groups: list[list[list[int]]] = [[] for _ in stages]
     dest_index: list[dict] = [{} for _ in stages]
 
-    def slot(s, dest, k):
-        g = dest_index[s].get(dest)
+    def place(src: FromStage, dest) -> FromGroup:
+        """The group of `src.stage` bound for `dest`, and `src`'s position in it."""
+        g = dest_index[src.stage].get(dest)
         if g is None:
-            g = dest_index[s][dest] = len(groups[s])
-            groups[s].append([])
-        if k not in groups[s][g]:
-            groups[s][g].append(k)
-        return g, groups[s][g].index(k)
+            g = dest_index[src.stage][dest] = len(groups[src.stage])
+            groups[src.stage].append([])
+        members = groups[src.stage][g]
+        if src.output not in members:
+            members.append(src.output)
+        return FromGroup(src.stage, g, members.index(src.output))
 
-    placed: list[list[tuple]] = []
-    for c, stage in enumerate(stages):
-        placed.append([("feed", src[1]) if src[0] == "feed" else ("group", src[1],
-                                                                   *slot(src[1], c, src[2]))
-                       for src in stage.inputs])
-    fetches = [src if src[0] == "feed" else ("group", src[1], *slot(src[1], "driver", src[2]))
+    placed = [[src if isinstance(src, FromFeed) else place(src, c) for src in stage.inputs]
+              for c, stage in enumerate(stages)]
+    fetches = [src if isinstance(src, FromFeed) else place(src, "client")
                for src in dplan.fetches]
-    # A group of one tensor travels bare (no tuple around it): Ray moves a lone array on
-    # its fast path, a tuple through the generic pickler.
-    fetches = [f if f[0] == "feed" or len(groups[f[1]][f[2]]) > 1 else (*f[:3], -1)
+
+    def bare(src: FromGroup) -> bool:
+        # A group of one tensor travels bare (no tuple around it): Ray moves a lone array
+        # on its fast path, a tuple through the generic pickler.
+        return len(groups[src.stage][src.group]) == 1
+
+    fetches = [f if isinstance(f, FromFeed) or not bare(f) else f._replace(pos=-1)
                for f in fetches]
     waited = {a for stage in stages for a in stage.after}
     routes = []
     for c, stage in enumerate(stages):
-        args: list[tuple] = []
+        args: list[Source] = []
+        position: dict[tuple, int] = {}  # by kind and fields: named tuples compare as tuples
         arg_map = []
         for p in placed[c]:
-            key = ("feed", p[1]) if p[0] == "feed" else ("group", p[1], p[2])
-            if key not in args:
-                args.append(key)
-            bare = p[0] == "feed" or len(groups[p[1]][p[2]]) == 1
-            arg_map.append((args.index(key), -1 if bare else p[3]))
-        args += [("token", a) for a in stage.after]
+            arg = p if isinstance(p, FromFeed) else FromGroup(p.stage, p.group)
+            key = source_to_wire(arg)
+            if key not in position:
+                position[key] = len(args)
+                args.append(arg)
+            whole = isinstance(p, FromFeed) or bare(p)
+            arg_map.append((position[key], -1 if whole else p.pos))
+        args += [FromToken(a) for a in stage.after]
         routes.append(StageRoute(groups[c], token=not groups[c] or c in waited, args=args,
-                                 arg_map=arg_map))
+                                 arg_map=arg_map, scope=scope))
     return routes, fetches

@@ -1,12 +1,18 @@
-"""The parameter server: owns a shard of the variables (its VariableStore) and runs the PS
-stages of compiled plans (variable reads, assigns, optimizer updates, save/restore of its
-shard). Arrays arriving from Ray's object store are read-only views; the store copies what
-it keeps (Assign copies its value, updates compute fresh arrays)."""
+"""The parameter server: a task that owns a shard of the variables (its VariableStore) and
+runs the PS stages of its clients' plans (variable reads, assigns, optimizer updates,
+save/restore of its shard) with the shared task runner. Arrays arriving from Ray's object
+store are read-only views; the store copies what it keeps (Assign copies its value,
+updates compute fresh arrays). What only a PS does lives here: today the variable report;
+sync-replica accumulators, shard checkpoints and embedding tables as they come."""
 
 from __future__ import annotations
 
-from psflow.graph.stage_runner import StageRunner
+from psflow.workers.task import TaskRunner
 
 
-class ParameterServer(StageRunner):
-    role = "ps"
+class ParameterServer(TaskRunner):
+    """A parameter-server task (see TaskRunner for the protocol)."""
+
+    def variable_report(self) -> dict:
+        """Name -> bytes of the variables this task holds."""
+        return {name: int(value.nbytes) for name, value in self.store.items()}

@@ -1,2 +1,3 @@
-"""psflow.workers: the worker, a plain class running the compute stages of compiled plans.
-No ray import: cluster/ wraps it as an actor."""
+"""psflow.workers: what a task process does with stage plans (`task.TaskRunner`, shared by
+parameter servers and workers) and the worker task itself. No ray import: cluster/ makes
+them actors."""

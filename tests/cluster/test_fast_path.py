@@ -44,22 +44,22 @@ SCRIPT = textwrap.dedent("""
         sess.run(tf.global_variables_initializer())
         losses = [sess.run([loss, train], {x: b, ids: [0, 2]})[0] for b in batches]
         runtime = sess._runtime
-        assert runtime.fast is not None and runtime.fast.steps >= 5, "fast path not taken"
+        assert runtime.fast_path is not None and runtime.fast_path.steps >= 5, "fast path not taken"
         np.testing.assert_allclose(losses, ref_losses, rtol=1e-5)
         np.testing.assert_allclose(sess.run(w), ref_w, rtol=1e-5)
         before = sess.run(w)
-        steps = runtime.fast.steps
+        steps = runtime.fast_path.steps
         try:
             sess.run([loss, train], {x: batches[0], ids: [0, 9]})
             raise AssertionError("no error")
         except tf.errors.InvalidArgumentError as e:
             assert "g" in str(e), str(e)
-        assert runtime.fast is None  # dropped for the undo; compiled again below
+        assert runtime.fast_path is None  # dropped for the undo; compiled again below
         np.testing.assert_array_equal(sess.run(w), before)  # rolled back
         for _ in range(5):
             sess.run([loss, train], {x: batches[0], ids: [1]})
-        assert runtime.fast is not None and runtime.fast.steps >= 2  # recovered
-        steps = runtime.fast.steps
+        assert runtime.fast_path is not None and runtime.fast_path.steps >= 2  # recovered
+        steps = runtime.fast_path.steps
         print("ERRORS OK")
 
         errors = []
@@ -73,16 +73,16 @@ SCRIPT = textwrap.dedent("""
         for t in threads: t.start()
         for t in threads: t.join(120)
         assert not errors, errors
-        assert runtime.fast.steps == steps + 40  # both threads went through the graph
-        print("fast steps", runtime.fast.steps)
+        assert runtime.fast_path.steps == steps + 40  # both threads went through the graph
+        print("fast steps", runtime.fast_path.steps)
 
         other = tf.Session(cluster)  # a second session: the first gives its graph up
         for _ in range(4):
             other.run(bump)
-        assert runtime.fast is None  # gave its graph up to the other session
-        assert other._runtime.fast is not None  # which compiled its own repeated step
+        assert runtime.fast_path is None  # gave its graph up to the other session
+        assert other._runtime.fast_path is not None  # which compiled its own repeated step
         assert sess.run(counter) == 4
-        assert other._runtime.fast is None  # and gave it up in turn
+        assert other._runtime.fast_path is None  # and gave it up in turn
         sess.run([loss, train], {x: batches[0], ids: [1]})  # plain calls now
         other.close()
         sess.close()

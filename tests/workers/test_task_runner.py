@@ -7,7 +7,7 @@ from psflow.graph import wire
 from psflow.graph.partition import partition
 from psflow.graph.placement import ClusterSpec, task_of
 from psflow.graph.plan import plan_to_wire, prune_to_fetches
-from psflow.graph.stage_runner import stage_call
+from psflow.graph.route import CallHeader, FromFeed
 from psflow.ps.server import ParameterServer
 from psflow.workers.worker import Worker
 
@@ -34,12 +34,13 @@ class DirectCluster:
             runner = self.tasks[stage.task]
             plan_id = f"p{self.step}-{n}"
             runner.register_plan(plan_id, wire.pack(plan_to_wire(stage.plan)))
-            args = [feeds[feed_tensors[s[1]]] if s[0] == "feed" else outs[s[1]][s[2]]
-                    for s in stage.inputs]
-            result = runner.run_stage(stage_call(plan_id, False, str(self.step)), *args)
+            args = [feeds[feed_tensors[s.index]] if isinstance(s, FromFeed)
+                    else outs[s.stage][s.output] for s in stage.inputs]
+            result = runner.run_stage(CallHeader(str(self.step), plan_id=plan_id).encode(),
+                                      *args)
             outs.append(list(result) if stage.outputs else [result])
-        return [outs[s[1]][s[2]] if s[0] == "stage" else feeds[feed_tensors[s[1]]]
-                for s in dplan.fetches], dplan
+        return [feeds[feed_tensors[s.index]] if isinstance(s, FromFeed)
+                else outs[s.stage][s.output] for s in dplan.fetches], dplan
 
 
 def test_partitioned_training_step_matches_in_process():
