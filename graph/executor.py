@@ -96,19 +96,29 @@ class Executor:
             multi = opdef.multi_output or len(spec.outputs) != 1
             out = tuple(spec.outputs) if multi else spec.outputs[0]
             steps.append((fn, ins, out, multi, tuple(free)))
-        self._steps = steps
-        # The fast loop: each step's inputs gathered by one C-level itemgetter call.
-        self._fast = [(fn, _gather(ins), out, multi, free) for fn, ins, out, multi, free
-                      in steps]
-        self._controls = [tuple(s.controls) for s in plan.steps]
-        self._control_slots = [tuple(s.control_slots) for s in plan.steps]
-        self._merges = [s.type == "Merge" for s in plan.steps]
+        self._steps = [(fn, _gather(ins), out, multi, () if plan.conditional else free)
+                       for fn, ins, out, multi, free in steps]
         if plan.conditional:
-            self.run = self._run_conditional
+            self._controls = [tuple(s.controls) for s in plan.steps]
+            self._control_slots = [tuple(s.control_slots) for s in plan.steps]
+            self._merges = [s.type == "Merge" for s in plan.steps]
 
     def run(self, feed_values, journal: dict | None = None) -> list:
         """Runs one step; returns the fetched values. A failure undoes variable writes; on
         success the old values of written variables are added to `journal` if given."""
+        return self._run(feed_values, journal, None, None)
+
+    def run_traced(self, feed_values, clock=time.perf_counter_ns) -> tuple[list, list]:
+        """Like `run`, also returning (op name, op type, start us, duration us) per step."""
+        trace: list[tuple] = []
+        return self._run(feed_values, None, trace, clock), trace
+
+    def _run(self, feed_values, journal: dict | None, trace: list | None, clock) -> list:
+        """The one step loop. Variants are parameters: `trace` collects per-op timings, and
+        plans with cond (`plan.conditional`) skip the steps of untaken branches: a step with
+        a dead input or a dead control input does not run and its outputs are dead; Merge
+        forwards whichever input is alive. Slots are freed after their last reader, except
+        in cond plans (a dead control source is read by its slot)."""
         vals = self._template.copy()
         for slot, value in zip(self._feed_slots, feed_values):
             vals[slot] = value
@@ -116,10 +126,25 @@ class Executor:
         if self._stateful:
             state = StepState(self.store)
             vals[STATE_SLOT] = state
+        dead = [False] * len(self._steps) if self.plan.conditional else None
         index = 0
         try:
-            for fn, gather, out, multi, free in self._fast:
-                result = fn(*gather(vals))
+            for fn, gather, out, multi, free in self._steps:
+                args = gather(vals)
+                if dead is not None and self._skips(index, args, vals, dead):
+                    dead[index] = True
+                    for slot in out if multi else (out,):
+                        vals[slot] = DEAD
+                    index += 1
+                    continue
+                if trace is None:
+                    result = fn(*args)
+                else:
+                    start = clock()
+                    result = fn(*args)
+                    end = clock()
+                    trace.append((self._names[index], self._types[index], start // 1000,
+                                  max((end - start) // 1000, 0)))
                 if multi:
                     if out:
                         for slot, value in zip(out, result):
@@ -139,77 +164,12 @@ class Executor:
                 journal.setdefault(name, old)
         return [vals[i] for i in self._fetch_slots]
 
-    def _run_conditional(self, feed_values, journal: dict | None = None) -> list:
-        """`run` for plans with cond: a step with a dead input or a dead control input is
-        skipped and its outputs are dead; Merge forwards whichever input is alive."""
-        vals = self._template.copy()
-        for slot, value in zip(self._feed_slots, feed_values):
-            vals[slot] = value
-        state = None
-        if self._stateful:
-            state = StepState(self.store)
-            vals[STATE_SLOT] = state
-        dead = [False] * len(self._steps)
-        index = 0
-        try:
-            for fn, ins, out, multi, _free in self._steps:
-                args = [vals[i] for i in ins]
-                if not self._merges[index] and (
-                    any(a is DEAD for a in args) or any(dead[c] for c in self._controls[index])
-                    or any(vals[c] is DEAD for c in self._control_slots[index])
-                ):
-                    dead[index] = True
-                    for slot in out if multi else (out,):
-                        vals[slot] = DEAD
-                    index += 1
-                    continue
-                result = fn(*args)
-                if multi:
-                    for slot, value in zip(out, result or ()):
-                        vals[slot] = value
-                else:
-                    vals[out] = result
-                index += 1
-        except Exception as err:
-            if state is not None:
-                state.rollback()
-            raise self._op_error(index, err) from err
-        if journal is not None and state is not None:
-            for name, old in state.journal.items():
-                journal.setdefault(name, old)
-        return [vals[i] for i in self._fetch_slots]
-
-    def run_traced(self, feed_values, clock=time.perf_counter_ns) -> tuple[list, list]:
-        """Like `run`, also returning (op name, op type, start us, duration us) per step."""
-        vals = self._template.copy()
-        for slot, value in zip(self._feed_slots, feed_values):
-            vals[slot] = value
-        state = None
-        if self._stateful:
-            state = StepState(self.store)
-            vals[STATE_SLOT] = state
-        trace = []
-        index = 0
-        try:
-            for fn, ins, out, multi, free in self._steps:
-                start = clock()
-                result = fn(*[vals[i] for i in ins])
-                end = clock()
-                trace.append((self._names[index], self._types[index], start // 1000,
-                              max((end - start) // 1000, 0)))
-                if multi:
-                    for slot, value in zip(out, result or ()):
-                        vals[slot] = value
-                else:
-                    vals[out] = result
-                for slot in free:
-                    vals[slot] = None
-                index += 1
-        except Exception as err:
-            if state is not None:
-                state.rollback()
-            raise self._op_error(index, err) from err
-        return [vals[i] for i in self._fetch_slots], trace
+    def _skips(self, index: int, args, vals, dead: list) -> bool:
+        """Whether step `index` of a cond plan is on an untaken branch (see `_run`)."""
+        if self._merges[index]:
+            return False
+        return (any(a is DEAD for a in args) or any(dead[c] for c in self._controls[index])
+                or any(vals[c] is DEAD for c in self._control_slots[index]))
 
     def _op_error(self, index: int, err: Exception) -> OpError:
         name = self._names[index] if index < len(self._names) else None
