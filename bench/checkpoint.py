@@ -47,15 +47,17 @@ def main(repeats: int = 3) -> None:
                 a.tofile(os.path.join(raw_dir, f"w{i}.bin"))
             times["raw_write"].append(time.perf_counter() - start)
             start = time.perf_counter()
-            loaded = [np.fromfile(os.path.join(raw_dir, f"w{i}.bin"), np.float32)
-                      for i in range(NUM_VARS)]
+            loaded = [
+                np.fromfile(os.path.join(raw_dir, f"w{i}.bin"), np.float32) for i in range(NUM_VARS)
+            ]
             times["raw_read"].append(time.perf_counter() - start)
             del loaded
             shutil.rmtree(raw_dir)
 
             start = time.perf_counter()
-            path = saver.save(sess, os.path.join(root, "model.ckpt"), global_step=r,
-                              write_meta_graph=False)
+            path = saver.save(
+                sess, os.path.join(root, "model.ckpt"), global_step=r, write_meta_graph=False
+            )
             times["save"].append(time.perf_counter() - start)
             sess.run([tf.assign(v, tf.zeros([per_var])) for v in variables[:1]])
             start = time.perf_counter()

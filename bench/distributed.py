@@ -53,8 +53,7 @@ def mlp_graph(tf, batch):
     with tf.device("/job:worker/task:0"):
         x = tf.placeholder(tf.float32, [batch, SIZES[0]])
         y = tf.placeholder(tf.int64, [batch])
-    with tf.device(tf.train.replica_device_setter(ps_tasks=1,
-                                                  worker_device="/job:worker/task:0")):
+    with tf.device(tf.train.replica_device_setter(ps_tasks=1, worker_device="/job:worker/task:0")):
         train, params = mlp_train_op(tf, x, y)
     xv, yv = data(batch)
     return train, {x: xv, y: yv}, params
@@ -85,8 +84,8 @@ def build(tf, target):
             s = tf.Session(target, graph=graph)
             s.run(tf.global_variables_initializer())
             s.run(train, feed)
-            out[f"mlp_b{batch}"] = (lambda s=s, train=train, feed=feed: s.run(train, feed))
-            out[f"weights_b{batch}"] = (lambda s=s, params=params: s.run(params))
+            out[f"mlp_b{batch}"] = lambda s=s, train=train, feed=feed: s.run(train, feed)
+            out[f"weights_b{batch}"] = lambda s=s, params=params: s.run(params)
     graph = tf.Graph()
     with graph.as_default():
         total = big_graph(tf)
@@ -153,9 +152,12 @@ def ray_anchors():
 
         return step
 
-    fns = {"tiny": lambda: ray.get(worker.add.remote(ps.read.remote())),
-           "mlp_b64": mlp(64), "mlp_b512": mlp(512),
-           "transfer": lambda: ray.get(worker.total.remote(ps.read_big.remote()))}
+    fns = {
+        "tiny": lambda: ray.get(worker.add.remote(ps.read.remote())),
+        "mlp_b64": mlp(64),
+        "mlp_b512": mlp(512),
+        "transfer": lambda: ray.get(worker.total.remote(ps.read_big.remote())),
+    }
     return fns, (ps, worker)
 
 
@@ -170,10 +172,13 @@ def tf1_grpc():
     import tensorflow.compat.v1 as tf1
 
     tf1.disable_eager_execution()
-    spec = tf1.train.ClusterSpec({"ps": [f"localhost:{_free_port()}"],
-                                  "worker": [f"localhost:{_free_port()}"]})
-    servers = [tf1.train.Server(spec, job_name="ps", task_index=0),
-               tf1.train.Server(spec, job_name="worker", task_index=0)]
+    spec = tf1.train.ClusterSpec(
+        {"ps": [f"localhost:{_free_port()}"], "worker": [f"localhost:{_free_port()}"]}
+    )
+    servers = [
+        tf1.train.Server(spec, job_name="ps", task_index=0),
+        tf1.train.Server(spec, job_name="worker", task_index=0),
+    ]
     return build(tf1, servers[1].target), servers
 
 
@@ -223,8 +228,7 @@ def build_one(tf, target, key):
             fetch, feed, _ = mlp_graph(tf, int(key.split("_b")[1]))
         sess = tf.Session(target, graph=graph)
         sess.run(tf.global_variables_initializer())
-    return {"step": lambda: sess.run(fetch, feed), "close": sess.close,
-            "runtime": sess._runtime}
+    return {"step": lambda: sess.run(fetch, feed), "close": sess.close, "runtime": sess._runtime}
 
 
 def main() -> None:
@@ -238,9 +242,12 @@ def main() -> None:
         tf_fns, _servers = tf1_grpc()
         # Equal work: after one more step everywhere, the MLP weights agree.
         for batch in (64, 512):
-            np.testing.assert_allclose(ps_fns[f"weights_b{batch}"]()[0],
-                                       tf_fns[f"weights_b{batch}"]()[0], rtol=1e-4,
-                                       atol=1e-6)
+            np.testing.assert_allclose(
+                ps_fns[f"weights_b{batch}"]()[0],
+                tf_fns[f"weights_b{batch}"]()[0],
+                rtol=1e-4,
+                atol=1e-6,
+            )
         buf = np.ones(BIG, np.float32)
         dst = np.empty_like(buf)
         contestants = {"memcpy.transfer": lambda: np.copyto(dst, buf)}
@@ -253,23 +260,47 @@ def main() -> None:
     for name, seconds in medians.items():
         print(f"{name:22s} {seconds * 1e3:9.3f} ms")
     for key in ("tiny", "mlp_b64", "mlp_b512"):
-        print(harness.ratio_line(f"dist.{key}_vs_ray",
-                                 medians[f"psflow.{key}"] / medians[f"ray.{key}"], "<=1.1"))
-    print(harness.ratio_line("dist.transfer_vs_memcpy",
-                             medians["memcpy.transfer"] / medians["psflow.transfer"], ">=0.25"))
-    print(harness.ratio_line("dist.transfer_vs_tf1grpc",
-                             medians["psflow.transfer"] / medians["tf1grpc.transfer"], "<=0.5"))
+        print(
+            harness.ratio_line(
+                f"dist.{key}_vs_ray", medians[f"psflow.{key}"] / medians[f"ray.{key}"], "<=1.1"
+            )
+        )
+    print(
+        harness.ratio_line(
+            "dist.transfer_vs_memcpy",
+            medians["memcpy.transfer"] / medians["psflow.transfer"],
+            ">=0.25",
+        )
+    )
+    print(
+        harness.ratio_line(
+            "dist.transfer_vs_tf1grpc",
+            medians["psflow.transfer"] / medians["tf1grpc.transfer"],
+            "<=0.5",
+        )
+    )
     for key in ("tiny", "mlp_b64", "mlp_b512", "transfer"):
-        print(f"tf1grpc.{key} {medians[f'tf1grpc.{key}'] * 1e3:.3f} ms/step "
-              f"(psflow {medians[f'psflow.{key}'] * 1e3:.3f} ms/step)")
+        print(
+            f"tf1grpc.{key} {medians[f'tf1grpc.{key}'] * 1e3:.3f} ms/step "
+            f"(psflow {medians[f'psflow.{key}'] * 1e3:.3f} ms/step)"
+        )
     for name, seconds in fast.items():
         print(f"{name:22s} {seconds * 1e3:9.3f} ms (fast-path phase)")
-    print(harness.ratio_line("fast.tiny_vs_tf1grpc",
-                             fast["fast.tiny"] / fast["tf1grpc.tiny"], "<=0.5"))
-    print(harness.ratio_line("fast.mlp_b64_vs_tf1grpc",
-                             fast["fast.mlp_b64"] / fast["tf1grpc.mlp_b64"], "<=0.7"))
-    print(harness.ratio_line("fast.tiny_vs_ray_compiled",
-                             fast["fast.tiny"] / fast["raycompiled.tiny"], "<=1.5"))
+    print(
+        harness.ratio_line(
+            "fast.tiny_vs_tf1grpc", fast["fast.tiny"] / fast["tf1grpc.tiny"], "<=0.5"
+        )
+    )
+    print(
+        harness.ratio_line(
+            "fast.mlp_b64_vs_tf1grpc", fast["fast.mlp_b64"] / fast["tf1grpc.mlp_b64"], "<=0.7"
+        )
+    )
+    print(
+        harness.ratio_line(
+            "fast.tiny_vs_ray_compiled", fast["fast.tiny"] / fast["raycompiled.tiny"], "<=1.5"
+        )
+    )
 
 
 if __name__ == "__main__":

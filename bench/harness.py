@@ -54,5 +54,11 @@ def blas_kernels() -> str:
         from threadpoolctl import threadpool_info
     except ImportError:
         return "unknown (threadpoolctl not installed)"
-    return ", ".join(f"{i.get('internal_api')} {i.get('architecture')} x{i.get('num_threads')}"
-                     for i in threadpool_info() if i.get("user_api") == "blas") or "none"
+    return (
+        ", ".join(
+            f"{i.get('internal_api')} {i.get('architecture')} x{i.get('num_threads')}"
+            for i in threadpool_info()
+            if i.get("user_api") == "blas"
+        )
+        or "none"
+    )

@@ -38,8 +38,10 @@ def initial_weights(seed=0):
 
 def data(batch, seed=1):
     rng = np.random.RandomState(seed)
-    return (rng.rand(batch, SIZES[0]).astype(np.float32),
-            rng.randint(0, SIZES[-1], batch).astype(np.int64))
+    return (
+        rng.rand(batch, SIZES[0]).astype(np.float32),
+        rng.randint(0, SIZES[-1], batch).astype(np.int64),
+    )
 
 
 def mlp_train_op(tf, x, y):
@@ -111,9 +113,11 @@ def main() -> None:
     for batch in (64, 512):
         contestants = {}
         values = {}
-        for name, (step, weights) in (("psflow", framework_step(psflow, batch)),
-                                       ("tf1", framework_step(tf1, batch)),
-                                       ("numpy", numpy_step(batch))):
+        for name, (step, weights) in (
+            ("psflow", framework_step(psflow, batch)),
+            ("tf1", framework_step(tf1, batch)),
+            ("numpy", numpy_step(batch)),
+        ):
             step()
             values[name] = weights()
             contestants[f"{name}.b{batch}"] = step
@@ -125,12 +129,14 @@ def main() -> None:
         print(f"{name:12s} {1 / seconds:9.1f} steps/s  ({seconds * 1e3:.3f} ms/step)")
     for batch, goal_tf in ((64, ">=0.9"), (512, ">=0.8")):
         ps = medians[f"psflow.b{batch}"]
-        print(harness.ratio_line(f"train.b{batch}_vs_tf1", medians[f"tf1.b{batch}"] / ps,
-                                 goal_tf))
+        print(harness.ratio_line(f"train.b{batch}_vs_tf1", medians[f"tf1.b{batch}"] / ps, goal_tf))
     for batch in (64, 512):
         ps = medians[f"psflow.b{batch}"]
-        print(harness.ratio_line(f"train.b{batch}_vs_numpy",
-                                 medians[f"numpy.b{batch}"] / ps, ">=0.85"))
+        print(
+            harness.ratio_line(
+                f"train.b{batch}_vs_numpy", medians[f"numpy.b{batch}"] / ps, ">=0.85"
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -31,8 +31,7 @@ class _RayTransport:
         return cache
 
     def send(self, value):
-        if not isinstance(value, np.ndarray) or value.nbytes < SHARE_BYTES \
-                or value.flags.writeable:
+        if not isinstance(value, np.ndarray) or value.nbytes < SHARE_BYTES or value.flags.writeable:
             return value
         cache = self._shared()
         hit = cache.get(id(value))

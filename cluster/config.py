@@ -55,9 +55,20 @@ class ClusterConfig:
         return self.address == "local"
 
 
-_TOP_KEYS = {"address", "namespace", "num_ps", "num_workers", "ps", "worker",
-             "placement_strategy", "variable_placement", "max_restarts", "checkpoint_dir",
-             "connect_timeout_s", "fast_path"}
+_TOP_KEYS = {
+    "address",
+    "namespace",
+    "num_ps",
+    "num_workers",
+    "ps",
+    "worker",
+    "placement_strategy",
+    "variable_placement",
+    "max_restarts",
+    "checkpoint_dir",
+    "connect_timeout_s",
+    "fast_path",
+}
 _ROLE_KEYS = {"num_cpus", "memory", "resources"}
 
 
@@ -86,10 +97,12 @@ def _role(key: str, raw) -> RoleResources:
     if raw.get("resources") is not None:
         res = raw["resources"]
         if not isinstance(res, dict) or not all(
-                isinstance(k, str) and isinstance(v, (int, float)) and not isinstance(v, bool)
-                for k, v in res.items()):
-            raise ConfigError(f"config key '{key}.resources' must map names to numbers, "
-                              f"got {res!r}")
+            isinstance(k, str) and isinstance(v, (int, float)) and not isinstance(v, bool)
+            for k, v in res.items()
+        ):
+            raise ConfigError(
+                f"config key '{key}.resources' must map names to numbers, got {res!r}"
+            )
         role.resources = dict(res)
     return role
 
@@ -107,10 +120,15 @@ def parse_config(raw: dict | None, **overrides) -> ClusterConfig:
         address = raw["address"].strip()
         if not address:
             raise ConfigError("config key 'address' must not be empty")
-        if address not in ("local", "auto") and not address.startswith("ray://") \
-                and ":" not in address:
-            raise ConfigError(f"config key 'address' must be local, auto, HOST:PORT or "
-                              f"ray://HOST:PORT, got {address!r}")
+        if (
+            address not in ("local", "auto")
+            and not address.startswith("ray://")
+            and ":" not in address
+        ):
+            raise ConfigError(
+                f"config key 'address' must be local, auto, HOST:PORT or "
+                f"ray://HOST:PORT, got {address!r}"
+            )
         cfg.address = address
     if "namespace" in raw:
         _check_type("namespace", raw["namespace"], (str,), "a string")
@@ -126,13 +144,17 @@ def parse_config(raw: dict | None, **overrides) -> ClusterConfig:
     if raw.get("placement_strategy") is not None:
         value = str(raw["placement_strategy"]).upper()
         if value not in _STRATEGIES:
-            raise ConfigError(f"config key 'placement_strategy' must be one of {_STRATEGIES}, "
-                              f"got {raw['placement_strategy']!r}")
+            raise ConfigError(
+                f"config key 'placement_strategy' must be one of {_STRATEGIES}, "
+                f"got {raw['placement_strategy']!r}"
+            )
         cfg.placement_strategy = value
     if "variable_placement" in raw:
         if raw["variable_placement"] not in ("round_robin", "greedy_bytes"):
-            raise ConfigError("config key 'variable_placement' must be round_robin or "
-                              f"greedy_bytes, got {raw['variable_placement']!r}")
+            raise ConfigError(
+                "config key 'variable_placement' must be round_robin or "
+                f"greedy_bytes, got {raw['variable_placement']!r}"
+            )
         cfg.variable_placement = raw["variable_placement"]
     if raw.get("checkpoint_dir") is not None:
         _check_type("checkpoint_dir", raw["checkpoint_dir"], (str,), "a path")
@@ -140,8 +162,9 @@ def parse_config(raw: dict | None, **overrides) -> ClusterConfig:
     if "connect_timeout_s" in raw:
         _check_type("connect_timeout_s", raw["connect_timeout_s"], (int, float), "seconds")
         if raw["connect_timeout_s"] <= 0:
-            raise ConfigError("config key 'connect_timeout_s' must be > 0, got "
-                              f"{raw['connect_timeout_s']}")
+            raise ConfigError(
+                f"config key 'connect_timeout_s' must be > 0, got {raw['connect_timeout_s']}"
+            )
         cfg.connect_timeout_s = float(raw["connect_timeout_s"])
     if "fast_path" in raw:
         _check_type("fast_path", raw["fast_path"], (bool,), "true or false")

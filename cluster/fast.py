@@ -61,11 +61,17 @@ class FastPath:
                 handle = cluster.handle(call.task)
                 # Only stages with feeds, writes to journal, or nothing upstream read the
                 # step input: every reader of a channel costs.
-                reads_input = call.writes or not deps or any(isinstance(src, FromFeed)
-                                                             for src in route.args)
-                nodes.append(handle.run_dag_node.bind(call.plan_id, deps,
-                                                      inp if reads_input else NO_STEP_INPUT,
-                                                      *[nodes[d] for d in deps]))
+                reads_input = (
+                    call.writes or not deps or any(isinstance(src, FromFeed) for src in route.args)
+                )
+                nodes.append(
+                    handle.run_dag_node.bind(
+                        call.plan_id,
+                        deps,
+                        inp if reads_input else NO_STEP_INPUT,
+                        *[nodes[d] for d in deps],
+                    )
+                )
             self.outputs = [s for s in range(len(nodes)) if s not in consumed or s in fetched]
             dag = MultiOutputNode([nodes[s] for s in self.outputs])
         self.graph = dag.experimental_compile()

@@ -82,8 +82,7 @@ class ClusterRuntime:
         self._fast_failed = False
 
     def devices(self) -> list[str]:
-        return [f"{t.replace('/task', '/replica:0/task')}/device:CPU:0" for t in
-                self.cluster.tasks]
+        return [f"{t.replace('/task', '/replica:0/task')}/device:CPU:0" for t in self.cluster.tasks]
 
     def compile(self, fetches, feeds, targets) -> CompiledStep:
         fed = {t.name for t in feeds}
@@ -95,35 +94,52 @@ class ClusterRuntime:
         for stage, route in zip(dplan.stages, routes):
             plan_id = uuid.uuid4().hex
             handle = self.cluster.handle(stage.task)
-            registrations.append(handle.register_plan.remote(
-                plan_id, wire.pack(plan_to_wire(stage.plan)), route.to_wire()))
+            registrations.append(
+                handle.register_plan.remote(
+                    plan_id, wire.pack(plan_to_wire(stage.plan)), route.to_wire()
+                )
+            )
             plan_ids.append(plan_id)
             handles.append(handle)
             with self._lock:
                 self._plans.append((handle, plan_id))
         calls = []
         slots = _get(registrations, self.cluster.config.connect_timeout_s)
-        for stage, handle, plan_id, route, (slot, writes) in zip(dplan.stages, handles, plan_ids,
-                                                                routes, slots):
+        for stage, handle, plan_id, route, (slot, writes) in zip(
+            dplan.stages, handles, plan_ids, routes, slots
+        ):
             n = route.num_returns
             # A call slot saves the header argument (see workers/task.py).
-            slot_method = getattr(handle, slot_method_name(slot)).options(num_returns=n) \
-                if slot >= 0 else None
-            calls.append(StageCall(stage.task, plan_id, route, slot_method, writes,
-                                   handle.run_stage.options(num_returns=n),
-                                   handle.run_stage.options(num_returns=n + 1)))
+            slot_method = (
+                getattr(handle, slot_method_name(slot)).options(num_returns=n)
+                if slot >= 0
+                else None
+            )
+            calls.append(
+                StageCall(
+                    stage.task,
+                    plan_id,
+                    route,
+                    slot_method,
+                    writes,
+                    handle.run_stage.options(num_returns=n),
+                    handle.run_stage.options(num_returns=n + 1),
+                )
+            )
         # The client waits on what it fetches and on the tokens nobody else waits on.
         awaited = {a for stage in dplan.stages for a in stage.after}
-        waits = [(s, len(r.groups)) for s, r in enumerate(routes)
-                 if r.token and s not in awaited]
+        waits = [(s, len(r.groups)) for s, r in enumerate(routes) if r.token and s not in awaited]
         return CompiledStep(calls, fetch_sources, waits)
 
     def execute(self, compiled: CompiledStep, feed_values, options=None, run_metadata=None):
         traced = run_metadata is not None and getattr(options, "trace_level", 0) not in (0, None)
         if not traced and self.cluster.config.fast_path:
             current = self.fast_path
-            if current is not None and current.compiled is not compiled \
-                    and fast_module.EVERY_SIGNATURE:
+            if (
+                current is not None
+                and current.compiled is not compiled
+                and fast_module.EVERY_SIGNATURE
+            ):
                 self.give_up_fast(retry=True)
             if self.fast_path is None:
                 self._maybe_compile(compiled)
@@ -133,7 +149,8 @@ class ClusterRuntime:
             # call to an actor while a graph execution is in flight can stall both.
             if not fast.lock.acquire(timeout=STEP_TIMEOUT_S):
                 raise tf_errors.DeadlineExceededError(
-                    None, None, f"No step slot within {STEP_TIMEOUT_S} s")
+                    None, None, f"No step slot within {STEP_TIMEOUT_S} s"
+                )
             try:
                 if fast.compiled is compiled and not traced and self.fast_path is fast:
                     return self._execute_fast(fast, compiled, feed_values)
@@ -184,10 +201,10 @@ class ClusterRuntime:
                 finished = self._finished.setdefault(task, [])
                 finished.append(step_id)
                 del finished[:-64]
-        groups = dict(zip(compiled.fetch_groups, got[:len(wanted)]))
+        groups = dict(zip(compiled.fetch_groups, got[: len(wanted)]))
         values = _fetch_shared(resolve_fetches(compiled.fetches, feed_values, groups))
         if traced:
-            _trace(run_metadata, compiled.calls, got[len(wanted) + len(compiled.waits):])
+            _trace(run_metadata, compiled.calls, got[len(wanted) + len(compiled.waits) :])
         return check_fetched(values)
 
     def _maybe_compile(self, compiled: CompiledStep) -> None:
@@ -206,7 +223,9 @@ class ClusterRuntime:
         except Exception as err:  # noqa: BLE001 - an optimization: stay on plain calls
             logging.getLogger("psflow").warning(
                 "psflow: compiling the fast path failed, staying on plain calls: %s: %s",
-                type(err).__name__, err)
+                type(err).__name__,
+                err,
+            )
             self._fast_failed = True
             self._release_fast()
 
@@ -225,7 +244,8 @@ class ClusterRuntime:
             self._rollback(compiled, step_id)
             self._drop_fast()
             raise tf_errors.DeadlineExceededError(
-                None, None, f"The step did not finish within {STEP_TIMEOUT_S} s") from None
+                None, None, f"The step did not finish within {STEP_TIMEOUT_S} s"
+            ) from None
         except ray.exceptions.RayActorError as err:
             self._drop_fast()
             raise tf_errors.UnavailableError(None, None, f"A psflow task died: {err}") from None
@@ -265,8 +285,10 @@ class ClusterRuntime:
         """A failed step leaves variables as they were: undo its writes on every task."""
         handles = {call.task: self.cluster.handle(call.task) for call in compiled.calls}
         try:
-            ray.get([h.rollback.remote(step_id) for h in handles.values()],
-                    timeout=self.cluster.config.connect_timeout_s)
+            ray.get(
+                [h.rollback.remote(step_id) for h in handles.values()],
+                timeout=self.cluster.config.connect_timeout_s,
+            )
         except Exception:  # noqa: BLE001, S110 - a dead task has nothing left to undo
             pass
 
@@ -310,7 +332,8 @@ def _get(refs, timeout):
         raise _task_error(err) from None
     except ray.exceptions.GetTimeoutError:
         raise tf_errors.DeadlineExceededError(
-            None, None, f"The step did not finish within {timeout} s") from None
+            None, None, f"The step did not finish within {timeout} s"
+        ) from None
     except ray.exceptions.RayActorError as err:
         raise tf_errors.UnavailableError(None, None, f"A psflow task died: {err}") from None
 

@@ -61,8 +61,9 @@ def build(kind, num_towers, learning_rate, hidden, device_setter=None):
         with tf.device(worker), tf.device(setter), tf.name_scope(f"tower_{i}"):
             with tf.variable_scope(kind, reuse=tf.AUTO_REUSE):
                 logits = _model(kind, xs[i], hidden)
-            loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
-                labels=ys[i], logits=logits))
+            loss = tf.reduce_mean(
+                tf.nn.sparse_softmax_cross_entropy_with_logits(labels=ys[i], logits=logits)
+            )
             tower_losses.append(loss)
             tower_grads.append(opt.compute_gradients(loss))
     with tf.name_scope("average"):
@@ -82,8 +83,15 @@ def build(kind, num_towers, learning_rate, hidden, device_setter=None):
     accuracy = tf.reduce_mean(tf.cast(tf.equal(tf.argmax(eval_logits, 1), y), tf.float32))
     tf.summary.scalar(f"{kind}/loss", loss)
     tf.summary.scalar(f"{kind}/accuracy", accuracy)
-    return {"x": x, "y": y, "train": train, "loss": loss, "accuracy": accuracy,
-            "global_step": global_step, "summary": tf.summary.merge_all()}
+    return {
+        "x": x,
+        "y": y,
+        "train": train,
+        "loss": loss,
+        "accuracy": accuracy,
+        "global_step": global_step,
+        "summary": tf.summary.merge_all(),
+    }
 
 
 def train(kind, data, args, target=None, device_setter=None, num_towers=1) -> float:
@@ -107,18 +115,22 @@ def train(kind, data, args, target=None, device_setter=None, num_towers=1) -> fl
             order = rng.permutation(len(x_train))
             losses = []
             for s in range(steps_per_epoch):
-                idx = order[s * batch:(s + 1) * batch]
+                idx = order[s * batch : (s + 1) * batch]
                 _, loss, summary, step = sess.run(
                     [m["train"], m["loss"], m["summary"], m["global_step"]],
-                    {m["x"]: x_train[idx], m["y"]: y_train[idx]})
+                    {m["x"]: x_train[idx], m["y"]: y_train[idx]},
+                )
                 losses.append(loss)
                 if s % 10 == 0:
                     writer.add_summary(summary, step)
             elapsed = time.time() - start
             test_acc = sess.run(m["accuracy"], {m["x"]: x_test, m["y"]: y_test})
-            print(f"{kind} epoch {epoch:3d} step {step:5d} loss {np.mean(losses):.4f} "
-                  f"{steps_per_epoch / max(elapsed, 1e-9):7.1f} steps/s "
-                  f"test_acc {test_acc:.4f}", flush=True)
+            print(
+                f"{kind} epoch {epoch:3d} step {step:5d} loss {np.mean(losses):.4f} "
+                f"{steps_per_epoch / max(elapsed, 1e-9):7.1f} steps/s "
+                f"test_acc {test_acc:.4f}",
+                flush=True,
+            )
             start = time.time()
             saver.save(sess, os.path.join(logdir, "model.ckpt"), global_step=step)
         writer.close()
@@ -127,10 +139,16 @@ def train(kind, data, args, target=None, device_setter=None, num_towers=1) -> fl
 
 def main(argv=None) -> float:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--in-process", action="store_true",
-                        help="run in this process (no Ray), even when a cluster is configured")
-    parser.add_argument("--config", default=os.path.join(HERE, "..", "configs", "local.yaml"),
-                        help="cluster config (YAML) used unless --in-process")
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="run in this process (no Ray), even when a cluster is configured",
+    )
+    parser.add_argument(
+        "--config",
+        default=os.path.join(HERE, "..", "configs", "local.yaml"),
+        help="cluster config (YAML) used unless --in-process",
+    )
     parser.add_argument("--model", choices=["softmax", "mlp", "both"], default="both")
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--batch-size", type=int, default=64)
@@ -153,8 +171,7 @@ def main(argv=None) -> float:
             cluster = stack.enter_context(pscluster.launch(args.config))
             target, setter = cluster, cluster.device_setter()
             towers = cluster.spec.num_tasks("worker")
-            print(f"running on {cluster.spec.num_tasks('ps')} PS + {towers} workers",
-                  flush=True)
+            print(f"running on {cluster.spec.num_tasks('ps')} PS + {towers} workers", flush=True)
         for kind in kinds:
             if target is not None:
                 tf.Session.reset(target)

@@ -1,6 +1,6 @@
 """The classic TF1 walkthrough, run with psflow: graphs, sessions, variables, feeds.
 
-    python examples/walkthrough.py            # in-process
+python examples/walkthrough.py            # in-process
 """
 
 import psflow as tf

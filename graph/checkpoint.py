@@ -40,8 +40,9 @@ def atomic_write(path: str, write) -> None:
 
 def _payload(value: np.ndarray) -> memoryview | bytes:
     if value.dtype == object:
-        return msgpack.packb([x if isinstance(x, bytes) else str(x).encode()
-                              for x in value.ravel()])
+        return msgpack.packb(
+            [x if isinstance(x, bytes) else str(x).encode() for x in value.ravel()]
+        )
     arr = value if value.flags.c_contiguous else value.copy(order="C")
     if arr.dtype.byteorder == ">":
         arr = arr.astype(arr.dtype.newbyteorder("<"))
@@ -57,8 +58,13 @@ def write_data_file(path: str, tensors: list[tuple[str, np.ndarray]]) -> list[di
         for name, value in tensors:
             payload = _payload(value)
             dtype = _dt.as_dtype(value.dtype).name
-            record = {"name": name, "dtype": dtype, "shape": list(value.shape),
-                      "nbytes": len(payload), "crc32": zlib.crc32(payload)}
+            record = {
+                "name": name,
+                "dtype": dtype,
+                "shape": list(value.shape),
+                "nbytes": len(payload),
+                "crc32": zlib.crc32(payload),
+            }
             f.write(msgpack.packb(record))
             entries.append({**record, "file": os.path.basename(path), "offset": f.tell()})
             f.write(payload)
@@ -68,8 +74,12 @@ def write_data_file(path: str, tensors: list[tuple[str, np.ndarray]]) -> list[di
 
 
 def write_index(prefix: str, entries: list[dict], shards: list[str]) -> None:
-    index = {"format": "psflow-checkpoint-index", "version": FORMAT_VERSION,
-             "shards": shards, "tensors": {e["name"]: e for e in entries}}
+    index = {
+        "format": "psflow-checkpoint-index",
+        "version": FORMAT_VERSION,
+        "shards": shards,
+        "tensors": {e["name"]: e for e in entries},
+    }
     atomic_write(f"{prefix}.index", lambda f: f.write(msgpack.packb(index)))
 
 
@@ -79,8 +89,12 @@ def read_index(prefix: str) -> dict:
         with open(path, "rb") as f:
             raw = f.read()
     except FileNotFoundError:
-        raise NotFoundError(None, None, f"Unsuccessful TensorSliceReader constructor: Failed to "
-                            f"find any matching files for {prefix}") from None
+        raise NotFoundError(
+            None,
+            None,
+            f"Unsuccessful TensorSliceReader constructor: Failed to "
+            f"find any matching files for {prefix}",
+        ) from None
     try:
         index = msgpack.unpackb(raw, strict_map_key=False)
     except Exception as e:
@@ -108,16 +122,25 @@ def read_tensor(prefix: str, entry: dict, out: np.ndarray | None = None) -> np.n
                 buf = memoryview(out).cast("B") if out.size else bytearray()
                 got = f.readinto(buf) if out.size else 0
                 if got != nbytes:
-                    raise DataLossError(None, None, f"Truncated checkpoint data for tensor {name}: "
-                                        f"read {got} of {nbytes} bytes from {path}")
+                    raise DataLossError(
+                        None,
+                        None,
+                        f"Truncated checkpoint data for tensor {name}: "
+                        f"read {got} of {nbytes} bytes from {path}",
+                    )
                 data = buf
     except FileNotFoundError:
-        raise DataLossError(None, None, f"Missing checkpoint data file {path} for tensor "
-                            f"{name}") from None
+        raise DataLossError(
+            None, None, f"Missing checkpoint data file {path} for tensor {name}"
+        ) from None
     crc = zlib.crc32(data)
     if crc != entry["crc32"]:
-        raise DataLossError(None, None, f"Checksum does not match: stored {entry['crc32']} vs. "
-                            f"calculated on the restored bytes {crc} for tensor {name}")
+        raise DataLossError(
+            None,
+            None,
+            f"Checksum does not match: stored {entry['crc32']} vs. "
+            f"calculated on the restored bytes {crc} for tensor {name}",
+        )
     if entry["dtype"] == _STRING:
         items = msgpack.unpackb(data)
         return np.array(items, dtype=object).reshape(entry["shape"])
@@ -159,8 +182,13 @@ def _unlink(path: str) -> None:
 
 
 # The `checkpoint` state file (TF's text format) -----------------------------------------------
-def write_state(directory: str, model_path: str, all_paths: list[str], latest_filename: str,
-                timestamps: list[float] | None = None) -> None:
+def write_state(
+    directory: str,
+    model_path: str,
+    all_paths: list[str],
+    latest_filename: str,
+    timestamps: list[float] | None = None,
+) -> None:
     lines = [f'model_checkpoint_path: "{model_path}"']
     lines += [f'all_model_checkpoint_paths: "{p}"' for p in all_paths]
     for t in timestamps or []:
@@ -181,8 +209,9 @@ def read_state(directory: str, latest_filename: str = "checkpoint") -> dict | No
         return None
     return {
         "model_checkpoint_path": model.group(1),
-        "all_model_checkpoint_paths": re.findall(r'^all_model_checkpoint_paths:\s*"(.*)"', text,
-                                                 re.M),
+        "all_model_checkpoint_paths": re.findall(
+            r'^all_model_checkpoint_paths:\s*"(.*)"', text, re.M
+        ),
         "all_model_checkpoint_timestamps": [
             float(x) for x in re.findall(r"^all_model_checkpoint_timestamps:\s*(\S+)", text, re.M)
         ],

@@ -135,4 +135,3 @@ def exception_type_from_error_code(code: int) -> type:
 
 def error_code_from_exception_type(cls: type) -> int:
     return getattr(cls, "error_code", UNKNOWN)
-

@@ -54,16 +54,19 @@ def check_fetched(values: list) -> list:
     """Fetched values of a step: a dead tensor (untaken cond branch) cannot be fetched."""
     for value in values:
         if value is DEAD:
-            raise InvalidArgumentError(None, None, "Retval does not have value: a fetched "
-                                       "tensor is on a cond branch that was not taken")
+            raise InvalidArgumentError(
+                None,
+                None,
+                "Retval does not have value: a fetched "
+                "tensor is on a cond branch that was not taken",
+            )
     return values
 
 
 class Executor:
     """A PlanSpec bound to kernels and to the VariableStore its stateful ops use."""
 
-    def __init__(self, plan: PlanSpec, store: VariableStore | None = None,
-                 scope: str = ""):
+    def __init__(self, plan: PlanSpec, store: VariableStore | None = None, scope: str = ""):
         """`scope` prefixes the keys of per-op state (random generators): a cluster task
         serves many sessions, and each session's ops start from their own seeds, as TF1's
         per-session kernels do."""
@@ -96,8 +99,10 @@ class Executor:
             multi = opdef.multi_output or len(spec.outputs) != 1
             out = tuple(spec.outputs) if multi else spec.outputs[0]
             steps.append((fn, ins, out, multi, tuple(free)))
-        self._steps = [(fn, _gather(ins), out, multi, () if plan.conditional else free)
-                       for fn, ins, out, multi, free in steps]
+        self._steps = [
+            (fn, _gather(ins), out, multi, () if plan.conditional else free)
+            for fn, ins, out, multi, free in steps
+        ]
         if plan.conditional:
             self._controls = [tuple(s.controls) for s in plan.steps]
             self._control_slots = [tuple(s.control_slots) for s in plan.steps]
@@ -143,8 +148,14 @@ class Executor:
                     start = clock()
                     result = fn(*args)
                     end = clock()
-                    trace.append((self._names[index], self._types[index], start // 1000,
-                                  max((end - start) // 1000, 0)))
+                    trace.append(
+                        (
+                            self._names[index],
+                            self._types[index],
+                            start // 1000,
+                            max((end - start) // 1000, 0),
+                        )
+                    )
                 if multi:
                     if out:
                         for slot, value in zip(out, result):
@@ -168,8 +179,11 @@ class Executor:
         """Whether step `index` of a cond plan is on an untaken branch (see `_run`)."""
         if self._merges[index]:
             return False
-        return (any(a is DEAD for a in args) or any(dead[c] for c in self._controls[index])
-                or any(vals[c] is DEAD for c in self._control_slots[index]))
+        return (
+            any(a is DEAD for a in args)
+            or any(dead[c] for c in self._controls[index])
+            or any(vals[c] is DEAD for c in self._control_slots[index])
+        )
 
     def _op_error(self, index: int, err: Exception) -> OpError:
         name = self._names[index] if index < len(self._names) else None

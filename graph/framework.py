@@ -157,9 +157,7 @@ class Operation:
         self._device = ""
         self._colocation: list[str] = []
         self._id = graph._next_id()
-        self._outputs = [
-            Tensor(self, i, s.dtype, s.shape) for i, s in enumerate(output_specs)
-        ]
+        self._outputs = [Tensor(self, i, s.dtype, s.shape) for i, s in enumerate(output_specs)]
         self._const_values = [s.value for s in output_specs]
         self._gradient_override: str | None = None
 
@@ -512,7 +510,7 @@ class Graph:
                 except ValueError:
                     raise ValueError(
                         f"The name '{obj}' looks a like a Tensor name, but is not a valid one. "
-                        "Tensor names must be of the form \"<op_name>:<output_index>\"."
+                        'Tensor names must be of the form "<op_name>:<output_index>".'
                     ) from None
                 op = self._by_name.get(op_name)
                 if op is None:
@@ -532,7 +530,7 @@ class Graph:
             if not allow_operation:
                 raise ValueError(
                     f"The name '{obj}' refers to an Operation, not a Tensor. Tensor names must "
-                    "be of the form \"<op_name>:<output_index>\"."
+                    'be of the form "<op_name>:<output_index>".'
                 )
             return op
         if isinstance(obj, Tensor):
@@ -641,11 +639,16 @@ class FuncGraph(Graph):
         if outer_t.op.op_def.produces_ref:
             raise NotImplementedError(
                 f"a while_loop body cannot use the variable reference {t.name} itself (read "
-                "it with .value() outside the loop, or pass it in as a loop variable)")
+                "it with .value() outside the loop, or pass it in as a loop variable)"
+            )
         shape = None if outer_t.shape.ndims is None else list(outer_t.shape.as_tuple())
         with self.as_default(), self.control_dependencies(None), self.name_scope(""):
-            ph = apply_op("Placeholder", [], {"dtype": outer_t.dtype.name, "shape": shape},
-                          name=f"capture_{len(self.captures)}").outputs[0]
+            ph = apply_op(
+                "Placeholder",
+                [],
+                {"dtype": outer_t.dtype.name, "shape": shape},
+                name=f"capture_{len(self.captures)}",
+            ).outputs[0]
         self._captured[key] = ph
         self.captures.append((outer_t, ph))
         return ph
@@ -805,11 +808,15 @@ def constant_array(value, dtype: _dt.DType | None) -> np.ndarray:
     try:
         arr = np.asarray(value)
     except ValueError as e:
-        raise ValueError(f"Argument must be a dense tensor: {value} - got shape error {e}.") from None
+        raise ValueError(
+            f"Argument must be a dense tensor: {value} - got shape error {e}."
+        ) from None
     if arr.dtype == object:
         raise ValueError(f"Argument must be a dense tensor: {value} - got shape mismatch.")
     if arr.dtype.kind == "f" and dtype.is_integer and not np.all(arr == np.round(arr)):
-        raise TypeError(f"Expected {dtype.name}, got {value!r} of type '{type(value).__name__}' instead.")
+        raise TypeError(
+            f"Expected {dtype.name}, got {value!r} of type '{type(value).__name__}' instead."
+        )
     if arr.dtype.kind in "SU":
         raise TypeError(f"Expected {dtype.name}, got {value!r} of type 'str' instead.")
     return arr.astype(dtype.np, copy=False)
@@ -847,9 +854,7 @@ def make_constant(value, dtype, name="Const", shape=None) -> Tensor:
         elif arr.size == int(np.prod(shape)):
             arr = arr.reshape(shape)
         else:
-            raise TypeError(
-                f"Expected Tensor's shape: {tuple(shape)}, got {arr.shape}."
-            )
+            raise TypeError(f"Expected Tensor's shape: {tuple(shape)}, got {arr.shape}.")
     attrs = {"value": arr, "dtype": _dt.as_dtype(arr.dtype).name}
     return apply_op("Const", [], attrs, name=name).outputs[0]
 
@@ -881,8 +886,12 @@ def apply_op(op_type: str, inputs: list, attrs: dict | None = None, name=None, g
     for arg, value in zip(args, inputs):
         if arg.is_list:
             if not isinstance(value, (list, tuple)):
-                raise TypeError(f"Expected list for '{arg.name}' argument to '{op_type}' Op, not {value}.")
-            converted.append([_convert_arg(op_type, opdef, arg, v, resolved, first_arg) for v in value])
+                raise TypeError(
+                    f"Expected list for '{arg.name}' argument to '{op_type}' Op, not {value}."
+                )
+            converted.append(
+                [_convert_arg(op_type, opdef, arg, v, resolved, first_arg) for v in value]
+            )
         else:
             converted.append(_convert_arg(op_type, opdef, arg, value, resolved, first_arg))
     for tv, dt in resolved.items():
@@ -892,8 +901,10 @@ def apply_op(op_type: str, inputs: list, attrs: dict | None = None, name=None, g
         graph = default
     if isinstance(graph, FuncGraph):
         # A loop body reading a tensor of an enclosing graph gets it as an input.
-        converted = [[graph.capture(t) for t in c] if isinstance(c, list) else graph.capture(c)
-                     for c in converted]
+        converted = [
+            [graph.capture(t) for t in c] if isinstance(c, list) else graph.capture(c)
+            for c in converted
+        ]
     flat = [t for c in converted for t in (c if isinstance(c, list) else [c])]
     graph = graph or (flat[0].graph if flat else get_default_graph())
     for t in flat:
@@ -972,8 +983,7 @@ def _convert_arg(op_type, opdef, arg, value, resolved, first_arg) -> Tensor:
         t = make_constant(value, dtype)
     except TypeError as e:
         raise TypeError(
-            f"{e} Input '{arg.name}' of '{op_type}' Op has type "
-            f"{dtype.name if dtype else '?'}."
+            f"{e} Input '{arg.name}' of '{op_type}' Op has type {dtype.name if dtype else '?'}."
         ) from None
     _bind_type(op_type, opdef, arg, t.dtype, resolved, first_arg)
     return t
@@ -992,5 +1002,3 @@ def constant_value(t: Tensor):
     if not isinstance(t, Tensor):
         return None
     return t.op._const_values[t.value_index]
-
-

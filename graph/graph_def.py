@@ -8,8 +8,23 @@ import numpy as np
 
 from . import dtypes as _dt
 
-_TYPE_ATTRS = ("T", "dtype", "DstT", "SrcT", "out_type", "Tidx", "Tshape", "Index",
-               "Tparams", "Tindices", "Taxis", "Tdim", "index_type", "Tlen", "Tnumsegments")
+_TYPE_ATTRS = (
+    "T",
+    "dtype",
+    "DstT",
+    "SrcT",
+    "out_type",
+    "Tidx",
+    "Tshape",
+    "Index",
+    "Tparams",
+    "Tindices",
+    "Taxis",
+    "Tdim",
+    "index_type",
+    "Tlen",
+    "Tnumsegments",
+)
 _MAX_CONST_BYTES = 1 << 16
 
 
@@ -20,11 +35,15 @@ def make_tensor_proto(value: np.ndarray):
     value = np.asarray(value)
     dtype = _dt.as_dtype(value.dtype)
     proto = tensor_pb2.TensorProto(dtype=dtype.enum)
-    proto.tensor_shape.CopyFrom(tensor_shape_pb2.TensorShapeProto(
-        dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=d) for d in value.shape]))
+    proto.tensor_shape.CopyFrom(
+        tensor_shape_pb2.TensorShapeProto(
+            dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=d) for d in value.shape]
+        )
+    )
     if dtype is _dt.string:
-        proto.string_val.extend(x if isinstance(x, bytes) else str(x).encode()
-                                for x in value.ravel())
+        proto.string_val.extend(
+            x if isinstance(x, bytes) else str(x).encode() for x in value.ravel()
+        )
     else:
         proto.tensor_content = np.ascontiguousarray(value).tobytes()
     return proto
@@ -89,7 +108,7 @@ def graph_to_graph_def(graph, add_shapes: bool = False):
             shapes = attr_value_pb2.AttrValue()
             for t in op.outputs:
                 s = shapes.list.shape.add(unknown_rank=t.shape.ndims is None)
-                for d in (t.shape.as_list() if t.shape.ndims is not None else []):
+                for d in t.shape.as_list() if t.shape.ndims is not None else []:
                     s.dim.add(size=-1 if d is None else d)
             node.attr["_output_shapes"].CopyFrom(shapes)
     return gd

@@ -70,14 +70,16 @@ class RandomNormal(Initializer):
         self.mean, self.stddev, self.seed, self.dtype = mean, stddev, seed, _dt.as_dtype(dtype)
 
     def __call__(self, shape, dtype=None, partition_info=None):
-        return _random.random_normal(list(shape), self.mean, self.stddev, self._dtype(dtype),
-                                     seed=self.seed)
+        return _random.random_normal(
+            list(shape), self.mean, self.stddev, self._dtype(dtype), seed=self.seed
+        )
 
 
 class TruncatedNormal(RandomNormal):
     def __call__(self, shape, dtype=None, partition_info=None):
-        return _random.truncated_normal(list(shape), self.mean, self.stddev,
-                                        self._dtype(dtype), seed=self.seed)
+        return _random.truncated_normal(
+            list(shape), self.mean, self.stddev, self._dtype(dtype), seed=self.seed
+        )
 
 
 class RandomUniform(Initializer):
@@ -86,8 +88,9 @@ class RandomUniform(Initializer):
         self.dtype = _dt.as_dtype(dtype)
 
     def __call__(self, shape, dtype=None, partition_info=None):
-        return _random.random_uniform(list(shape), self.minval, self.maxval,
-                                      self._dtype(dtype), seed=self.seed)
+        return _random.random_uniform(
+            list(shape), self.minval, self.maxval, self._dtype(dtype), seed=self.seed
+        )
 
 
 def _fans(shape):
@@ -105,8 +108,14 @@ def _fans(shape):
 class VarianceScaling(Initializer):
     """Values with variance scale / n, n the fan-in, fan-out or their average."""
 
-    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None,
-                 dtype=_dt.float32):
+    def __init__(
+        self,
+        scale=1.0,
+        mode="fan_in",
+        distribution="truncated_normal",
+        seed=None,
+        dtype=_dt.float32,
+    ):
         if scale <= 0.0:
             raise ValueError("`scale` must be positive float.")
         if mode not in ("fan_in", "fan_out", "fan_avg"):
@@ -123,8 +132,7 @@ class VarianceScaling(Initializer):
         dtype = self._dtype(dtype)
         full = partition_info.full_shape if partition_info is not None else shape
         fan_in, fan_out = _fans(full)
-        n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2.0}[
-            self.mode]
+        n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2.0}[self.mode]
         scale = self.scale / max(1.0, n)
         shape = list(shape)
         if self.distribution == "truncated_normal":
@@ -159,8 +167,7 @@ class Orthogonal(Initializer):
         if len(shape) < 2:
             raise ValueError("The tensor to initialize must be at least two-dimensional")
         attrs = {"dtype": dtype.name, "gain": float(self.gain), **_random._seed_attrs(self.seed)}
-        return apply_op("RandomOrthogonal", [np.asarray(shape, np.int32)],
-                                attrs).outputs[0]
+        return apply_op("RandomOrthogonal", [np.asarray(shape, np.int32)], attrs).outputs[0]
 
 
 def default_initializer(dtype) -> Initializer:

@@ -10,29 +10,56 @@ from .ops.control_flow import cond
 from .variable_scope import get_variable, variable_scope
 
 
-def dense(inputs, units, activation=None, use_bias=True, kernel_initializer=None,
-          bias_initializer=None, kernel_regularizer=None, bias_regularizer=None,
-          activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
-          trainable=True, name=None, reuse=None):
+def dense(
+    inputs,
+    units,
+    activation=None,
+    use_bias=True,
+    kernel_initializer=None,
+    bias_initializer=None,
+    kernel_regularizer=None,
+    bias_regularizer=None,
+    activity_regularizer=None,
+    kernel_constraint=None,
+    bias_constraint=None,
+    trainable=True,
+    name=None,
+    reuse=None,
+):
     """activation(inputs @ kernel + bias), with `kernel` [in, units] and `bias` [units]
     created (or reused) as `NAME/kernel` and `NAME/bias`."""
     inputs = convert_to_tensor(inputs)
     if inputs.shape.ndims is None or inputs.shape.as_list()[-1] is None:
-        raise ValueError("The last dimension of the inputs to `Dense` should be defined. "
-                         "Found `None`.")
+        raise ValueError(
+            "The last dimension of the inputs to `Dense` should be defined. Found `None`."
+        )
     if not isinstance(units, int) or units <= 0:
         raise ValueError(f"units must be a positive integer, got {units!r}")
     in_dim = inputs.shape.as_list()[-1]
     dtype = inputs.dtype if inputs.dtype.is_floating else _dt.float32
     with variable_scope(name, default_name="dense", reuse=reuse):
-        kernel = get_variable("kernel", [in_dim, units], dtype=dtype,
-                              initializer=kernel_initializer or init_ops.GlorotUniform(),
-                              regularizer=kernel_regularizer, trainable=trainable,
-                              constraint=kernel_constraint)
-        bias = get_variable("bias", [units], dtype=dtype,
-                            initializer=bias_initializer or init_ops.Zeros(),
-                            regularizer=bias_regularizer, trainable=trainable,
-                            constraint=bias_constraint) if use_bias else None
+        kernel = get_variable(
+            "kernel",
+            [in_dim, units],
+            dtype=dtype,
+            initializer=kernel_initializer or init_ops.GlorotUniform(),
+            regularizer=kernel_regularizer,
+            trainable=trainable,
+            constraint=kernel_constraint,
+        )
+        bias = (
+            get_variable(
+                "bias",
+                [units],
+                dtype=dtype,
+                initializer=bias_initializer or init_ops.Zeros(),
+                regularizer=bias_regularizer,
+                trainable=trainable,
+                constraint=bias_constraint,
+            )
+            if use_bias
+            else None
+        )
         x = inputs if inputs.dtype is dtype else _math.cast(inputs, dtype)
         if x.shape.ndims > 2:
             out = _linalg.tensordot(x, kernel, [[x.shape.ndims - 1], [0]])
@@ -43,8 +70,9 @@ def dense(inputs, units, activation=None, use_bias=True, kernel_initializer=None
         if activation is not None:
             out = activation(out)
         if activity_regularizer is not None:
-            get_default_graph().add_to_collection(GraphKeys.REGULARIZATION_LOSSES,
-                                                  activity_regularizer(out))
+            get_default_graph().add_to_collection(
+                GraphKeys.REGULARIZATION_LOSSES, activity_regularizer(out)
+            )
         return out
 
 
@@ -66,6 +94,9 @@ def dropout(inputs, rate=0.5, noise_shape=None, seed=None, training=False, name=
         return _array.identity(inputs, name=name)
     if training is True:
         return _nn.dropout(inputs, rate=rate, noise_shape=noise_shape, seed=seed, name=name)
-    return cond(training,
-                lambda: _nn.dropout(inputs, rate=rate, noise_shape=noise_shape, seed=seed),
-                lambda: _array.identity(inputs), name=name)
+    return cond(
+        training,
+        lambda: _nn.dropout(inputs, rate=rate, noise_shape=noise_shape, seed=seed),
+        lambda: _array.identity(inputs),
+        name=name,
+    )

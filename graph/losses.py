@@ -18,8 +18,7 @@ class Reduction:
 
     @classmethod
     def all(cls):
-        return (cls.NONE, cls.SUM, cls.MEAN, cls.SUM_OVER_BATCH_SIZE,
-                cls.SUM_OVER_NONZERO_WEIGHTS)
+        return (cls.NONE, cls.SUM, cls.MEAN, cls.SUM_OVER_BATCH_SIZE, cls.SUM_OVER_NONZERO_WEIGHTS)
 
     @classmethod
     def validate(cls, key):
@@ -30,12 +29,20 @@ class Reduction:
 def _safe_div(num, den):
     zero = _array.zeros_like(den)
     positive = _math.greater(den, zero)
-    return _math._select(positive, _math.real_div(num, _math._select(
-        positive, den, _array.ones_like(den))), _array.zeros_like(num))
+    return _math._select(
+        positive,
+        _math.real_div(num, _math._select(positive, den, _array.ones_like(den))),
+        _array.zeros_like(num),
+    )
 
 
-def compute_weighted_loss(losses, weights=1.0, scope=None, loss_collection=GraphKeys.LOSSES,
-                          reduction=Reduction.SUM_BY_NONZERO_WEIGHTS):
+def compute_weighted_loss(
+    losses,
+    weights=1.0,
+    scope=None,
+    loss_collection=GraphKeys.LOSSES,
+    reduction=Reduction.SUM_BY_NONZERO_WEIGHTS,
+):
     """losses * weights, reduced as `reduction` says; added to `loss_collection`."""
     Reduction.validate(reduction)
     with name_scope(scope, "weighted_loss"):
@@ -50,13 +57,15 @@ def compute_weighted_loss(losses, weights=1.0, scope=None, loss_collection=Graph
         else:
             loss = _math.reduce_sum(weighted)
             if reduction == Reduction.MEAN:
-                loss = _safe_div(loss, _math.reduce_sum(_math.multiply(
-                    _array.ones_like(losses), weights)))
+                loss = _safe_div(
+                    loss, _math.reduce_sum(_math.multiply(_array.ones_like(losses), weights))
+                )
             elif reduction == Reduction.SUM_OVER_BATCH_SIZE:
                 loss = _safe_div(loss, _math.cast(_array.size(losses), losses.dtype))
             elif reduction == Reduction.SUM_BY_NONZERO_WEIGHTS:
-                nonzero = _math.cast(_math.not_equal(weights, _array.zeros_like(weights)),
-                                     losses.dtype)
+                nonzero = _math.cast(
+                    _math.not_equal(weights, _array.zeros_like(weights)), losses.dtype
+                )
                 count = _math.reduce_sum(_math.multiply(_array.ones_like(losses), nonzero))
                 loss = _safe_div(loss, count)
         if loss.dtype is not dtype and dtype.is_floating:
@@ -66,9 +75,14 @@ def compute_weighted_loss(losses, weights=1.0, scope=None, loss_collection=Graph
         return loss
 
 
-def mean_squared_error(labels, predictions, weights=1.0, scope=None,
-                       loss_collection=GraphKeys.LOSSES,
-                       reduction=Reduction.SUM_BY_NONZERO_WEIGHTS):
+def mean_squared_error(
+    labels,
+    predictions,
+    weights=1.0,
+    scope=None,
+    loss_collection=GraphKeys.LOSSES,
+    reduction=Reduction.SUM_BY_NONZERO_WEIGHTS,
+):
     """Weighted mean of (labels - predictions)^2."""
     if labels is None or predictions is None:
         raise ValueError("labels and predictions must not be None.")
@@ -81,9 +95,14 @@ def mean_squared_error(labels, predictions, weights=1.0, scope=None,
         return compute_weighted_loss(losses, weights, None, loss_collection, reduction)
 
 
-def absolute_difference(labels, predictions, weights=1.0, scope=None,
-                        loss_collection=GraphKeys.LOSSES,
-                        reduction=Reduction.SUM_BY_NONZERO_WEIGHTS):
+def absolute_difference(
+    labels,
+    predictions,
+    weights=1.0,
+    scope=None,
+    loss_collection=GraphKeys.LOSSES,
+    reduction=Reduction.SUM_BY_NONZERO_WEIGHTS,
+):
     """Weighted mean of |labels - predictions|."""
     with name_scope(scope, "absolute_difference"):
         predictions = convert_to_tensor(predictions)
@@ -92,9 +111,15 @@ def absolute_difference(labels, predictions, weights=1.0, scope=None,
         return compute_weighted_loss(losses, weights, None, loss_collection, reduction)
 
 
-def softmax_cross_entropy(onehot_labels, logits, weights=1.0, label_smoothing=0, scope=None,
-                          loss_collection=GraphKeys.LOSSES,
-                          reduction=Reduction.SUM_BY_NONZERO_WEIGHTS):
+def softmax_cross_entropy(
+    onehot_labels,
+    logits,
+    weights=1.0,
+    label_smoothing=0,
+    scope=None,
+    loss_collection=GraphKeys.LOSSES,
+    reduction=Reduction.SUM_BY_NONZERO_WEIGHTS,
+):
     """Weighted softmax cross entropy of one-hot labels (optionally smoothed)."""
     if onehot_labels is None or logits is None:
         raise ValueError("onehot_labels and logits must not be None.")
@@ -106,37 +131,52 @@ def softmax_cross_entropy(onehot_labels, logits, weights=1.0, label_smoothing=0,
         if label_smoothing > 0:
             classes = _math.cast(_array.shape(labels)[-1], logits.dtype)
             smooth = _math._scalar(label_smoothing, logits.dtype)
-            labels = _math.add(_math.multiply(labels, _math._scalar(1 - label_smoothing,
-                                                                    logits.dtype)),
-                               _math.real_div(smooth, classes))
+            labels = _math.add(
+                _math.multiply(labels, _math._scalar(1 - label_smoothing, logits.dtype)),
+                _math.real_div(smooth, classes),
+            )
         losses = _nn.softmax_cross_entropy_with_logits_v2(
-            labels=_array.stop_gradient(labels), logits=logits, name="xentropy")
+            labels=_array.stop_gradient(labels), logits=logits, name="xentropy"
+        )
         return compute_weighted_loss(losses, weights, None, loss_collection, reduction)
 
 
-def sparse_softmax_cross_entropy(labels, logits, weights=1.0, scope=None,
-                                 loss_collection=GraphKeys.LOSSES,
-                                 reduction=Reduction.SUM_BY_NONZERO_WEIGHTS):
+def sparse_softmax_cross_entropy(
+    labels,
+    logits,
+    weights=1.0,
+    scope=None,
+    loss_collection=GraphKeys.LOSSES,
+    reduction=Reduction.SUM_BY_NONZERO_WEIGHTS,
+):
     """Weighted softmax cross entropy of class-index labels."""
     if labels is None or logits is None:
         raise ValueError("labels and logits must not be None.")
     with name_scope(scope, "sparse_softmax_cross_entropy_loss"):
-        losses = _nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits,
-                                                              name="xentropy")
+        losses = _nn.sparse_softmax_cross_entropy_with_logits(
+            labels=labels, logits=logits, name="xentropy"
+        )
         return compute_weighted_loss(losses, weights, None, loss_collection, reduction)
 
 
-def sigmoid_cross_entropy(multi_class_labels, logits, weights=1.0, label_smoothing=0,
-                          scope=None, loss_collection=GraphKeys.LOSSES,
-                          reduction=Reduction.SUM_BY_NONZERO_WEIGHTS):
+def sigmoid_cross_entropy(
+    multi_class_labels,
+    logits,
+    weights=1.0,
+    label_smoothing=0,
+    scope=None,
+    loss_collection=GraphKeys.LOSSES,
+    reduction=Reduction.SUM_BY_NONZERO_WEIGHTS,
+):
     """Weighted logistic loss of 0/1 labels."""
     with name_scope(scope, "sigmoid_cross_entropy_loss"):
         logits = convert_to_tensor(logits)
         labels = _math.cast(convert_to_tensor(multi_class_labels), logits.dtype)
         if label_smoothing > 0:
-            labels = _math.add(_math.multiply(labels, _math._scalar(1 - label_smoothing,
-                                                                    logits.dtype)),
-                               _math._scalar(0.5 * label_smoothing, logits.dtype))
+            labels = _math.add(
+                _math.multiply(labels, _math._scalar(1 - label_smoothing, logits.dtype)),
+                _math._scalar(0.5 * label_smoothing, logits.dtype),
+            )
         losses = _nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=logits)
         return compute_weighted_loss(losses, weights, None, loss_collection, reduction)
 

@@ -27,13 +27,17 @@ def _describe(item):
 def graph_to_meta(graph, collection_list=None, saver_info=None, clear_devices=False) -> dict:
     ops = []
     for op in graph.get_operations():
-        ops.append({
-            "name": op.name, "type": op.type,
-            "inputs": [t.name for t in op.inputs],
-            "controls": [c.name for c in op.control_inputs],
-            "attrs": op._attrs, "device": "" if clear_devices else op.device,
-            "colocation": op._colocation,
-        })
+        ops.append(
+            {
+                "name": op.name,
+                "type": op.type,
+                "inputs": [t.name for t in op.inputs],
+                "controls": [c.name for c in op.control_inputs],
+                "attrs": op._attrs,
+                "device": "" if clear_devices else op.device,
+                "colocation": op._colocation,
+            }
+        )
     keys = collection_list if collection_list is not None else graph.get_all_collection_keys()
     collections = {}
     for key in keys:
@@ -41,12 +45,18 @@ def graph_to_meta(graph, collection_list=None, saver_info=None, clear_devices=Fa
         items = [i for i in items if i is not None]
         if items:
             collections[key] = items
-    return {"format": "psflow-meta-graph", "version": META_VERSION, "ops": ops,
-            "collections": collections, "saver": saver_info}
+    return {
+        "format": "psflow-meta-graph",
+        "version": META_VERSION,
+        "ops": ops,
+        "collections": collections,
+        "saver": saver_info,
+    }
 
 
-def export_meta_graph(filename=None, collection_list=None, graph=None, saver=None,
-                      clear_devices=False, **_ignored) -> dict:
+def export_meta_graph(
+    filename=None, collection_list=None, graph=None, saver=None, clear_devices=False, **_ignored
+) -> dict:
     """Writes the default graph (or `graph`) and its collections to `filename` (msgpack)."""
     graph = graph or get_default_graph()
     saver_info = saver._to_meta() if saver is not None else None
@@ -80,8 +90,14 @@ def import_graph(meta_graph_or_file, clear_devices=False, import_scope=None):
         out = [out] if isinstance(out, TensorSpec) else list(out or [])
         controls = [graph.get_operation_by_name(prefix + c) for c in spec["controls"]]
         with graph.control_dependencies(None), graph.device(None):
-            op = graph.create_op(spec["type"], inputs, out, attrs, name=prefix + spec["name"] + "/",
-                                 control_inputs=controls)
+            op = graph.create_op(
+                spec["type"],
+                inputs,
+                out,
+                attrs,
+                name=prefix + spec["name"] + "/",
+                control_inputs=controls,
+            )
         op._device = "" if clear_devices else spec["device"]
         op._colocation = [prefix + c for c in spec.get("colocation") or []]
     variables = {}
@@ -91,9 +107,12 @@ def import_graph(meta_graph_or_file, clear_devices=False, import_scope=None):
             if kind == "variable":
                 name = item["variable_name"]
                 if name not in variables:
-                    variables[name] = Variable(variable_def={
-                        k: (prefix + v if isinstance(v, str) and k.endswith("_name") else v)
-                        for k, v in item.items()})
+                    variables[name] = Variable(
+                        variable_def={
+                            k: (prefix + v if isinstance(v, str) and k.endswith("_name") else v)
+                            for k, v in item.items()
+                        }
+                    )
                 value = variables[name]
             elif kind == "tensor":
                 value = graph.get_tensor_by_name(prefix + item["name"])
@@ -116,7 +135,7 @@ def _input_specs(opdef, inputs):
     for arg in opdef.input_args:
         if arg.is_list:
             n = len(inputs) - (len(opdef.input_args) - 1)
-            specs.append([_spec_of(t) for t in inputs[i:i + n]])
+            specs.append([_spec_of(t) for t in inputs[i : i + n]])
             i += n
         else:
             specs.append(_spec_of(inputs[i]))

@@ -61,32 +61,53 @@ class Optimizer:
         return self._name
 
     # The public API ---------------------------------------------------------------------
-    def minimize(self, loss, global_step=None, var_list=None, gate_gradients=GATE_OP,
-                 aggregation_method=None, colocate_gradients_with_ops=False, name=None,
-                 grad_loss=None):
+    def minimize(
+        self,
+        loss,
+        global_step=None,
+        var_list=None,
+        gate_gradients=GATE_OP,
+        aggregation_method=None,
+        colocate_gradients_with_ops=False,
+        name=None,
+        grad_loss=None,
+    ):
         """Adds ops computing the gradients of `loss` and applying them; returns the op
         that applies them (and increments `global_step` if given)."""
         grads_and_vars = self.compute_gradients(
-            loss, var_list=var_list, gate_gradients=gate_gradients,
+            loss,
+            var_list=var_list,
+            gate_gradients=gate_gradients,
             aggregation_method=aggregation_method,
-            colocate_gradients_with_ops=colocate_gradients_with_ops, grad_loss=grad_loss)
+            colocate_gradients_with_ops=colocate_gradients_with_ops,
+            grad_loss=grad_loss,
+        )
         if not any(g is not None for g, _ in grads_and_vars):
             raise ValueError(
                 "No gradients provided for any variable, check your graph for ops that do not "
                 "support gradients, between variables "
-                f"{[v.name for _, v in grads_and_vars]} and loss {loss}.")
+                f"{[v.name for _, v in grads_and_vars]} and loss {loss}."
+            )
         return self.apply_gradients(grads_and_vars, global_step=global_step, name=name)
 
-    def compute_gradients(self, loss, var_list=None, gate_gradients=GATE_OP,
-                          aggregation_method=None, colocate_gradients_with_ops=False,
-                          grad_loss=None):
+    def compute_gradients(
+        self,
+        loss,
+        var_list=None,
+        gate_gradients=GATE_OP,
+        aggregation_method=None,
+        colocate_gradients_with_ops=False,
+        grad_loss=None,
+    ):
         """[(gradient or None, variable)] for the trainable variables (or `var_list`)."""
         if callable(loss):
             raise NotImplementedError("callable losses are for eager execution")
         loss = convert_to_tensor(loss)
         if not loss.dtype.is_floating:
-            raise ValueError(f"Invalid type {loss.dtype!r} for {loss.name}, expected: "
-                             f"[float16, float32, float64].")
+            raise ValueError(
+                f"Invalid type {loss.dtype!r} for {loss.name}, expected: "
+                f"[float16, float32, float64]."
+            )
         if var_list is None:
             var_list = trainable_variables()
         var_list = _flatten_vars(var_list)
@@ -94,10 +115,12 @@ class Optimizer:
             raise ValueError("No variables to optimize.")
         for v in var_list:
             if not v.dtype.is_floating:
-                raise ValueError(f"Invalid type {v.dtype!r} for {v.name}, expected: "
-                                 f"[float16, float32, float64].")
-        grads = gradients(loss, [v._ref() for v in var_list],
-                          grad_ys=None if grad_loss is None else [grad_loss])
+                raise ValueError(
+                    f"Invalid type {v.dtype!r} for {v.name}, expected: [float16, float32, float64]."
+                )
+        grads = gradients(
+            loss, [v._ref() for v in var_list], grad_ys=None if grad_loss is None else [grad_loss]
+        )
         return list(zip(grads, var_list))
 
     def apply_gradients(self, grads_and_vars, global_step=None, name=None):
@@ -115,8 +138,10 @@ class Optimizer:
             converted.append((g, v))
         with_grad = [v for g, v in converted if g is not None]
         if not with_grad:
-            raise ValueError(f"No gradients provided for any variable: "
-                             f"{[(str(g), v.name) for g, v in converted]}.")
+            raise ValueError(
+                f"No gradients provided for any variable: "
+                f"{[(str(g), v.name) for g, v in converted]}."
+            )
         with control_dependencies(None):
             self._create_slots(with_grad)
         update_ops = []
@@ -159,8 +184,9 @@ class Optimizer:
         return out
 
     def _zeros_slot(self, var, slot_name, op_name):
-        return self._slot(var, slot_name, op_name,
-                          lambda: _array.zeros(var.shape.as_list(), var.dtype))
+        return self._slot(
+            var, slot_name, op_name, lambda: _array.zeros(var.shape.as_list(), var.dtype)
+        )
 
     def _slot(self, var, slot_name, op_name, initial):
         slots = self._slots.setdefault(slot_name, {})
@@ -169,8 +195,7 @@ class Optimizer:
             graph = var.graph
             name = graph.unique_name(f"{var.op.name}/{op_name}", mark_as_used=False)
             with colocate_with(var.op):
-                slots[key] = Variable(initial, trainable=False, name=name + "/",
-                                      dtype=var.dtype)
+                slots[key] = Variable(initial, trainable=False, name=name + "/", dtype=var.dtype)
         return slots[key]
 
     def _non_slot_variable(self, initial_value, name, colocate_with_var):
@@ -178,8 +203,7 @@ class Optimizer:
             graph = colocate_with_var.graph
             unique = graph.unique_name(name, mark_as_used=False)
             with colocate_with(colocate_with_var.op):
-                self._non_slot[name] = Variable(initial_value, trainable=False,
-                                                name=unique + "/")
+                self._non_slot[name] = Variable(initial_value, trainable=False, name=unique + "/")
         return self._non_slot[name]
 
     # To override ------------------------------------------------------------------------------
@@ -202,13 +226,18 @@ class Optimizer:
 
     def _apply_dense(self, grad, var):
         hyper = [_math.cast(t, var.dtype) for t in self._t]
-        return apply_update("Apply" + self._update_op, self._refs(var), hyper + [grad],
-                            self._update_attrs())
+        return apply_update(
+            "Apply" + self._update_op, self._refs(var), hyper + [grad], self._update_attrs()
+        )
 
     def _apply_sparse(self, grad, var):
         hyper = [_math.cast(t, var.dtype) for t in self._t]
-        return apply_update("SparseApply" + self._update_op, self._refs(var),
-                            hyper + [grad.values, grad.indices], self._update_attrs())
+        return apply_update(
+            "SparseApply" + self._update_op,
+            self._refs(var),
+            hyper + [grad.values, grad.indices],
+            self._update_attrs(),
+        )
 
     def _apply_sparse_duplicate_indices(self, grad, var):
         return self._apply_sparse(grad, var)
@@ -217,8 +246,11 @@ class Optimizer:
         return _control_flow.group(*update_ops, name=name_scope_name)
 
     def _hyper(self, value, var, name):
-        return _math.cast(value, var.dtype) if isinstance(value, Tensor) else \
-            convert_to_tensor(value, dtype=var.dtype, name=name)
+        return (
+            _math.cast(value, var.dtype)
+            if isinstance(value, Tensor)
+            else convert_to_tensor(value, dtype=var.dtype, name=name)
+        )
 
 
 def _call(value):
@@ -237,21 +269,24 @@ class GradientDescentOptimizer(Optimizer):
 
     def _apply_dense(self, grad, var):
         lr = _math.cast(self._lr, var.dtype)
-        return apply_update("ApplyGradientDescent", [var._ref()], [lr, grad],
-                            {"use_locking": self._use_locking})
+        return apply_update(
+            "ApplyGradientDescent", [var._ref()], [lr, grad], {"use_locking": self._use_locking}
+        )
 
     def _apply_sparse_duplicate_indices(self, grad, var):
         lr = _math.cast(self._lr, var.dtype)
-        return scatter_sub(var, grad.indices, _math.multiply(grad.values, lr),
-                           use_locking=self._use_locking)
+        return scatter_sub(
+            var, grad.indices, _math.multiply(grad.values, lr), use_locking=self._use_locking
+        )
 
 
 class MomentumOptimizer(Optimizer):
     """accum = momentum * accum + grad; var -= lr * accum (Nesterov: lr * (grad + momentum *
     accum))."""
 
-    def __init__(self, learning_rate, momentum, use_locking=False, name="Momentum",
-                 use_nesterov=False):
+    def __init__(
+        self, learning_rate, momentum, use_locking=False, name="Momentum", use_nesterov=False
+    ):
         super().__init__(use_locking, name)
         self._learning_rate, self._momentum = learning_rate, momentum
         self._use_nesterov = use_nesterov
@@ -263,8 +298,10 @@ class MomentumOptimizer(Optimizer):
     _update_op = "Momentum"
 
     def _prepare(self):
-        self._t = [convert_to_tensor(_call(self._learning_rate), name="learning_rate"),
-                   convert_to_tensor(_call(self._momentum), name="momentum")]
+        self._t = [
+            convert_to_tensor(_call(self._learning_rate), name="learning_rate"),
+            convert_to_tensor(_call(self._momentum), name="momentum"),
+        ]
 
     def _update_attrs(self):
         return {"use_locking": self._use_locking, "use_nesterov": self._use_nesterov}
@@ -276,19 +313,25 @@ class MomentumOptimizer(Optimizer):
 class AdagradOptimizer(Optimizer):
     """accum += grad^2; var -= lr * grad / sqrt(accum)."""
 
-    def __init__(self, learning_rate, initial_accumulator_value=0.1, use_locking=False,
-                 name="Adagrad"):
+    def __init__(
+        self, learning_rate, initial_accumulator_value=0.1, use_locking=False, name="Adagrad"
+    ):
         if initial_accumulator_value <= 0.0:
-            raise ValueError(f"initial_accumulator_value must be positive: "
-                             f"{initial_accumulator_value}")
+            raise ValueError(
+                f"initial_accumulator_value must be positive: {initial_accumulator_value}"
+            )
         super().__init__(use_locking, name)
         self._learning_rate = learning_rate
         self._initial = initial_accumulator_value
 
     def _create_slots(self, var_list):
         for v in var_list:
-            self._slot(v, "accumulator", self._name, lambda v=v: _array.fill(
-                v.shape.as_list(), np.asarray(self._initial, v.dtype.np)))
+            self._slot(
+                v,
+                "accumulator",
+                self._name,
+                lambda v=v: _array.fill(v.shape.as_list(), np.asarray(self._initial, v.dtype.np)),
+            )
 
     _update_op = "Adagrad"
 
@@ -303,11 +346,17 @@ class AdamOptimizer(Optimizer):
     """Adam (Kingma & Ba) with TF1's epsilon-hat form; beta powers are non-slot variables
     colocated with the first variable."""
 
-    def __init__(self, learning_rate=0.001, beta1=0.9, beta2=0.999, epsilon=1e-8,
-                 use_locking=False, name="Adam"):
+    def __init__(
+        self,
+        learning_rate=0.001,
+        beta1=0.9,
+        beta2=0.999,
+        epsilon=1e-8,
+        use_locking=False,
+        name="Adam",
+    ):
         super().__init__(use_locking, name)
-        self._lr, self._beta1, self._beta2, self._epsilon = (learning_rate, beta1, beta2,
-                                                             epsilon)
+        self._lr, self._beta1, self._beta2, self._epsilon = (learning_rate, beta1, beta2, epsilon)
 
     def _create_slots(self, var_list):
         first = min(var_list, key=lambda v: v.op.name)
@@ -330,28 +379,38 @@ class AdamOptimizer(Optimizer):
     def _inputs(self, var):
         b1p, b2p = self._get_beta_accumulators()
         return [_math.cast(b1p.value(), var.dtype), _math.cast(b2p.value(), var.dtype)] + [
-            _math.cast(t, var.dtype) for t in (self._lr_t, self._beta1_t, self._beta2_t,
-                                                self._epsilon_t)]
+            _math.cast(t, var.dtype)
+            for t in (self._lr_t, self._beta1_t, self._beta2_t, self._epsilon_t)
+        ]
 
     def _refs(self, var):
         return [var._ref(), self.get_slot(var, "m")._ref(), self.get_slot(var, "v")._ref()]
 
     def _apply_dense(self, grad, var):
-        return apply_update("ApplyAdam", self._refs(var), self._inputs(var) + [grad],
-                            {"use_locking": self._use_locking})
+        return apply_update(
+            "ApplyAdam",
+            self._refs(var),
+            self._inputs(var) + [grad],
+            {"use_locking": self._use_locking},
+        )
 
     def _apply_sparse(self, grad, var):
-        return apply_update("SparseApplyAdam", self._refs(var),
-                            self._inputs(var) + [grad.values, grad.indices],
-                            {"use_locking": self._use_locking})
+        return apply_update(
+            "SparseApplyAdam",
+            self._refs(var),
+            self._inputs(var) + [grad.values, grad.indices],
+            {"use_locking": self._use_locking},
+        )
 
     def _finish(self, update_ops, name_scope_name):
         b1p, b2p = self._get_beta_accumulators()
         with control_dependencies(update_ops), colocate_with(b1p.op):
-            u1 = _state.assign(b1p, _math.multiply(b1p.value(), _math.cast(
-                self._beta1_t, b1p.dtype)))
-            u2 = _state.assign(b2p, _math.multiply(b2p.value(), _math.cast(
-                self._beta2_t, b2p.dtype)))
+            u1 = _state.assign(
+                b1p, _math.multiply(b1p.value(), _math.cast(self._beta1_t, b1p.dtype))
+            )
+            u2 = _state.assign(
+                b2p, _math.multiply(b2p.value(), _math.cast(self._beta2_t, b2p.dtype))
+            )
         return _control_flow.group(*update_ops, u1, u2, name=name_scope_name)
 
 
@@ -359,24 +418,37 @@ class RMSPropOptimizer(Optimizer):
     """ms = rho * ms + (1 - rho) * grad^2; mom = momentum * mom + lr * grad / sqrt(ms + eps);
     var -= mom. Centered: the variance estimate subtracts the mean gradient squared."""
 
-    def __init__(self, learning_rate, decay=0.9, momentum=0.0, epsilon=1e-10,
-                 use_locking=False, centered=False, name="RMSProp"):
+    def __init__(
+        self,
+        learning_rate,
+        decay=0.9,
+        momentum=0.0,
+        epsilon=1e-10,
+        use_locking=False,
+        centered=False,
+        name="RMSProp",
+    ):
         super().__init__(use_locking, name)
         self._learning_rate, self._decay, self._momentum = learning_rate, decay, momentum
         self._epsilon, self._centered = epsilon, centered
 
     def _create_slots(self, var_list):
         for v in var_list:
-            self._slot(v, "rms", self._name, lambda v=v: _array.ones(v.shape.as_list(),
-                                                                    v.dtype))
+            self._slot(v, "rms", self._name, lambda v=v: _array.ones(v.shape.as_list(), v.dtype))
             if self._centered:
                 self._zeros_slot(v, "mg", self._name + "_2")
             self._zeros_slot(v, "momentum", self._name + "_1")
 
     def _prepare(self):
-        self._t = [convert_to_tensor(_call(x), name=n) for x, n in (
-            (self._learning_rate, "learning_rate"), (self._decay, "decay"),
-            (self._momentum, "momentum"), (self._epsilon, "epsilon"))]
+        self._t = [
+            convert_to_tensor(_call(x), name=n)
+            for x, n in (
+                (self._learning_rate, "learning_rate"),
+                (self._decay, "decay"),
+                (self._momentum, "momentum"),
+                (self._epsilon, "epsilon"),
+            )
+        ]
 
     def _refs(self, var):
         refs = [var._ref()]
@@ -394,8 +466,9 @@ class AdadeltaOptimizer(Optimizer):
     sqrt(accum + eps) * g; accum_update = rho * accum_update + (1 - rho) * update^2;
     var -= lr * update."""
 
-    def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-8, use_locking=False,
-                 name="Adadelta"):
+    def __init__(
+        self, learning_rate=0.001, rho=0.95, epsilon=1e-8, use_locking=False, name="Adadelta"
+    ):
         super().__init__(use_locking, name)
         self._lr, self._rho, self._epsilon = learning_rate, rho, epsilon
 
@@ -405,34 +478,52 @@ class AdadeltaOptimizer(Optimizer):
             self._zeros_slot(v, "accum_update", self._name + "_1")
 
     def _prepare(self):
-        self._t = [convert_to_tensor(_call(x), name=n) for x, n in (
-            (self._lr, "lr"), (self._rho, "rho"), (self._epsilon, "epsilon"))]
+        self._t = [
+            convert_to_tensor(_call(x), name=n)
+            for x, n in ((self._lr, "lr"), (self._rho, "rho"), (self._epsilon, "epsilon"))
+        ]
 
     _update_op = "Adadelta"
 
     def _refs(self, var):
-        return [var._ref(), self.get_slot(var, "accum")._ref(),
-                self.get_slot(var, "accum_update")._ref()]
+        return [
+            var._ref(),
+            self.get_slot(var, "accum")._ref(),
+            self.get_slot(var, "accum_update")._ref(),
+        ]
 
 
 class FtrlOptimizer(Optimizer):
     """FTRL-Proximal (McMahan et al.), with l1/l2 and optional l2 shrinkage."""
 
-    def __init__(self, learning_rate, learning_rate_power=-0.5, initial_accumulator_value=0.1,
-                 l1_regularization_strength=0.0, l2_regularization_strength=0.0,
-                 use_locking=False, name="Ftrl", accum_name=None, linear_name=None,
-                 l2_shrinkage_regularization_strength=0.0):
+    def __init__(
+        self,
+        learning_rate,
+        learning_rate_power=-0.5,
+        initial_accumulator_value=0.1,
+        l1_regularization_strength=0.0,
+        l2_regularization_strength=0.0,
+        use_locking=False,
+        name="Ftrl",
+        accum_name=None,
+        linear_name=None,
+        l2_shrinkage_regularization_strength=0.0,
+    ):
         super().__init__(use_locking, name)
         if initial_accumulator_value < 0.0:
-            raise ValueError(f"initial_accumulator_value {initial_accumulator_value} needs to "
-                             f"be positive or zero")
+            raise ValueError(
+                f"initial_accumulator_value {initial_accumulator_value} needs to "
+                f"be positive or zero"
+            )
         if learning_rate_power > 0.0:
-            raise ValueError(f"learning_rate_power {learning_rate_power} needs to be negative "
-                             f"or zero")
-        for what, value in (("l1_regularization_strength", l1_regularization_strength),
-                            ("l2_regularization_strength", l2_regularization_strength),
-                            ("l2_shrinkage_regularization_strength",
-                             l2_shrinkage_regularization_strength)):
+            raise ValueError(
+                f"learning_rate_power {learning_rate_power} needs to be negative or zero"
+            )
+        for what, value in (
+            ("l1_regularization_strength", l1_regularization_strength),
+            ("l2_regularization_strength", l2_regularization_strength),
+            ("l2_shrinkage_regularization_strength", l2_shrinkage_regularization_strength),
+        ):
             if value < 0.0:
                 raise ValueError(f"{what} {value} needs to be positive or zero")
         self._lr, self._lr_power = learning_rate, learning_rate_power
@@ -443,22 +534,30 @@ class FtrlOptimizer(Optimizer):
 
     def _create_slots(self, var_list):
         for v in var_list:
-            self._slot(v, "accum", self._accum_name or self._name, lambda v=v: _array.fill(
-                v.shape.as_list(), np.asarray(self._initial, v.dtype.np)))
+            self._slot(
+                v,
+                "accum",
+                self._accum_name or self._name,
+                lambda v=v: _array.fill(v.shape.as_list(), np.asarray(self._initial, v.dtype.np)),
+            )
             self._zeros_slot(v, "linear", self._linear_name or self._name + "_1")
 
     def _prepare(self):
-        self._t = [convert_to_tensor(_call(x), name=n) for x, n in (
-            (self._lr, "learning_rate"), (self._l1, "l1_regularization_strength"),
-            (self._l2, "l2_regularization_strength"),
-            (self._l2_shrinkage, "l2_shrinkage_regularization_strength"),
-            (self._lr_power, "learning_rate_power"))]
+        self._t = [
+            convert_to_tensor(_call(x), name=n)
+            for x, n in (
+                (self._lr, "learning_rate"),
+                (self._l1, "l1_regularization_strength"),
+                (self._l2, "l2_regularization_strength"),
+                (self._l2_shrinkage, "l2_shrinkage_regularization_strength"),
+                (self._lr_power, "learning_rate_power"),
+            )
+        ]
 
     _update_op = "Ftrl"
 
     def _refs(self, var):
-        return [var._ref(), self.get_slot(var, "accum")._ref(),
-                self.get_slot(var, "linear")._ref()]
+        return [var._ref(), self.get_slot(var, "accum")._ref(), self.get_slot(var, "linear")._ref()]
 
 
 # Global step ------------------------------------------------------------------------------------
@@ -468,8 +567,9 @@ def get_global_step(graph=None):
     graph = graph or get_default_graph()
     found = graph.get_collection(GraphKeys.GLOBAL_STEP)
     if len(found) > 1:
-        raise TypeError("There are multiple items in collection global_step. There should "
-                        "be only one.")
+        raise TypeError(
+            "There are multiple items in collection global_step. There should be only one."
+        )
     if found:
         return found[0]
     try:
@@ -485,8 +585,13 @@ def create_global_step(graph=None):
     if get_global_step(graph) is not None:
         raise ValueError('"global_step" already exists.')
     with graph.as_default(), name_scope(None), control_dependencies(None):
-        return Variable(np.int64(0), trainable=False, name="global_step/", dtype=_dt.int64,
-                        collections=[GraphKeys.GLOBAL_VARIABLES, GraphKeys.GLOBAL_STEP])
+        return Variable(
+            np.int64(0),
+            trainable=False,
+            name="global_step/",
+            dtype=_dt.int64,
+            collections=[GraphKeys.GLOBAL_VARIABLES, GraphKeys.GLOBAL_STEP],
+        )
 
 
 def get_or_create_global_step(graph=None):
@@ -503,13 +608,13 @@ def global_step(sess, global_step_tensor) -> int:
 def _step_float(global_step, dtype):
     if global_step is None:
         raise ValueError("global_step is required for a learning-rate schedule.")
-    step = global_step.value() if hasattr(global_step, "_ref") else convert_to_tensor(
-        global_step)
+    step = global_step.value() if hasattr(global_step, "_ref") else convert_to_tensor(global_step)
     return _math.cast(step, dtype)
 
 
-def exponential_decay(learning_rate, global_step, decay_steps, decay_rate, staircase=False,
-                      name=None):
+def exponential_decay(
+    learning_rate, global_step, decay_steps, decay_rate, staircase=False, name=None
+):
     """lr * decay_rate ^ (global_step / decay_steps) (the exponent floored if staircase)."""
     with name_scope(name, "ExponentialDecay"):
         lr = convert_to_tensor(learning_rate, name="learning_rate")
@@ -527,8 +632,7 @@ def piecewise_constant(x, boundaries, values, name=None):
     """values[0] while x <= boundaries[0], values[i] for boundaries[i-1] < x <= boundaries[i],
     values[-1] after the last boundary."""
     if len(values) != len(boundaries) + 1:
-        raise ValueError("The length of boundaries should be 1 less than the length of "
-                         "values")
+        raise ValueError("The length of boundaries should be 1 less than the length of values")
     with name_scope(name, "PiecewiseConstant"):
         x = x.value() if hasattr(x, "_ref") else convert_to_tensor(x)
         vals = [convert_to_tensor(v) for v in values]
@@ -540,8 +644,15 @@ def piecewise_constant(x, boundaries, values, name=None):
         return result
 
 
-def polynomial_decay(learning_rate, global_step, decay_steps, end_learning_rate=0.0001,
-                     power=1.0, cycle=False, name=None):
+def polynomial_decay(
+    learning_rate,
+    global_step,
+    decay_steps,
+    end_learning_rate=0.0001,
+    power=1.0,
+    cycle=False,
+    name=None,
+):
     """(lr - end) * (1 - step / decay_steps) ^ power + end, the step capped at decay_steps
     (or decay_steps stretched to the next multiple if cycle)."""
     with name_scope(name, "PolynomialDecay"):
@@ -553,26 +664,35 @@ def polynomial_decay(learning_rate, global_step, decay_steps, end_learning_rate=
         end = _math.cast(convert_to_tensor(end_learning_rate), lr.dtype)
         if cycle:
             mult = _math.ceil(_math.real_div(step, steps))
-            mult = _math._select(_math.equal(step, _array.zeros_like(step)),
-                                 _array.ones_like(mult), mult)
+            mult = _math._select(
+                _math.equal(step, _array.zeros_like(step)), _array.ones_like(mult), mult
+            )
             steps = _math.multiply(steps, mult)
         else:
             step = _math.minimum(step, steps)
         frac = _math.subtract(_math._scalar(1, lr.dtype), _math.real_div(step, steps))
-        return _math.add(_math.multiply(_math.subtract(lr, end), _math.pow(
-            frac, _math.cast(convert_to_tensor(power), lr.dtype))), end)
+        return _math.add(
+            _math.multiply(
+                _math.subtract(lr, end),
+                _math.pow(frac, _math.cast(convert_to_tensor(power), lr.dtype)),
+            ),
+            end,
+        )
 
 
-def inverse_time_decay(learning_rate, global_step, decay_steps, decay_rate, staircase=False,
-                       name=None):
+def inverse_time_decay(
+    learning_rate, global_step, decay_steps, decay_rate, staircase=False, name=None
+):
     """lr / (1 + decay_rate * global_step / decay_steps)."""
     with name_scope(name, "InverseTimeDecay"):
-        lr = _math.cast(convert_to_tensor(learning_rate), _dt.float32) if not isinstance(
-            learning_rate, Tensor) else learning_rate
+        lr = (
+            _math.cast(convert_to_tensor(learning_rate), _dt.float32)
+            if not isinstance(learning_rate, Tensor)
+            else learning_rate
+        )
         step = _step_float(global_step, lr.dtype)
         p = _math.real_div(step, _math.cast(convert_to_tensor(decay_steps), lr.dtype))
         if staircase:
             p = _math.floor(p)
         rate = _math.cast(convert_to_tensor(decay_rate), lr.dtype)
-        return _math.real_div(lr, _math.add(_math._scalar(1, lr.dtype),
-                                            _math.multiply(rate, p)))
+        return _math.real_div(lr, _math.add(_math._scalar(1, lr.dtype), _math.multiply(rate, p)))

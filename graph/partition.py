@@ -49,8 +49,9 @@ def _is_free(op: Operation) -> bool:
     return (op.type == "Const" or op.op_def.produces_ref) and not op.control_inputs
 
 
-def partition(ops: list[Operation], fetches: list[Tensor], feeds: list[Tensor],
-              task_for) -> DistributedPlan:
+def partition(
+    ops: list[Operation], fetches: list[Tensor], feeds: list[Tensor], task_for
+) -> DistributedPlan:
     """Splits pruned, ordered `ops` into stages by `task_for(op)` and compiles each."""
     fed = {t.name: i for i, t in enumerate(feeds)}
     task: dict[int, str] = {}
@@ -105,8 +106,11 @@ def partition(ops: list[Operation], fetches: list[Tensor], feeds: list[Tensor],
     for op in ops:
         if op._id in task:
             members[stage_index[(level[op._id], task[op._id])]].append(op)
-    stage_of = {op._id: stage_index[(level[op._id], task[op._id])]
-                for ops_ in members.values() for op in ops_}
+    stage_of = {
+        op._id: stage_index[(level[op._id], task[op._id])]
+        for ops_ in members.values()
+        for op in ops_
+    }
     # Tensors each stage consumes from elsewhere, and what it must output.
     needs: dict[int, list[Tensor]] = {n: [] for n in members}
     after: dict[int, list[int]] = {n: [] for n in members}
@@ -150,8 +154,9 @@ def partition(ops: list[Operation], fetches: list[Tensor], feeds: list[Tensor],
                 s = stage_of[t.op._id]
                 inputs.append(FromStage(s, [o.name for o in outputs[s]].index(t.name)))
         level_, task_ = keys[n]
-        stages.append(StagePlan(task_, level_, plan, inputs, [t.name for t in outputs[n]],
-                                after[n]))
+        stages.append(
+            StagePlan(task_, level_, plan, inputs, [t.name for t in outputs[n]], after[n])
+        )
     fetch_sources = []
     for t in fetches:
         if t.name in fed:
@@ -177,8 +182,7 @@ def _free_inputs(stage_ops: list[Operation]) -> list[Operation]:
     return list(found.values())
 
 
-def route_stages(dplan: DistributedPlan, scope: str = "") -> tuple[list[StageRoute],
-                                                                    list[Source]]:
+def route_stages(dplan: DistributedPlan, scope: str = "") -> tuple[list[StageRoute], list[Source]]:
     """Per stage, its route; and per fetch a FromFeed or a FromGroup. A tensor crosses from
     one stage to another once, in one object per (source, destination) pair, as TF1
     deduplicates transfers by source and destination. `scope` names the client session."""
@@ -197,18 +201,18 @@ def route_stages(dplan: DistributedPlan, scope: str = "") -> tuple[list[StageRou
             members.append(src.output)
         return FromGroup(src.stage, g, members.index(src.output))
 
-    placed = [[src if isinstance(src, FromFeed) else place(src, c) for src in stage.inputs]
-              for c, stage in enumerate(stages)]
-    fetches = [src if isinstance(src, FromFeed) else place(src, "client")
-               for src in dplan.fetches]
+    placed = [
+        [src if isinstance(src, FromFeed) else place(src, c) for src in stage.inputs]
+        for c, stage in enumerate(stages)
+    ]
+    fetches = [src if isinstance(src, FromFeed) else place(src, "client") for src in dplan.fetches]
 
     def bare(src: FromGroup) -> bool:
         # A group of one tensor travels bare (no tuple around it): Ray moves a lone array
         # on its fast path, a tuple through the generic pickler.
         return len(groups[src.stage][src.group]) == 1
 
-    fetches = [f if isinstance(f, FromFeed) or not bare(f) else f._replace(pos=-1)
-               for f in fetches]
+    fetches = [f if isinstance(f, FromFeed) or not bare(f) else f._replace(pos=-1) for f in fetches]
     waited = {a for stage in stages for a in stage.after}
     routes = []
     for c, stage in enumerate(stages):
@@ -224,6 +228,13 @@ def route_stages(dplan: DistributedPlan, scope: str = "") -> tuple[list[StageRou
             whole = isinstance(p, FromFeed) or bare(p)
             arg_map.append((position[key], -1 if whole else p.pos))
         args += [FromToken(a) for a in stage.after]
-        routes.append(StageRoute(groups[c], token=not groups[c] or c in waited, args=args,
-                                 arg_map=arg_map, scope=scope))
+        routes.append(
+            StageRoute(
+                groups[c],
+                token=not groups[c] or c in waited,
+                args=args,
+                arg_map=arg_map,
+                scope=scope,
+            )
+        )
     return routes, fetches

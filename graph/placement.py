@@ -114,15 +114,23 @@ class _ReplicaDeviceChooser:
         if self._ps_tasks and self._ps_device and self._is_ps_op(op):
             ps = DeviceSpec.from_string(self._ps_device)
             if ps.job and (not current.job or current.job == ps.job):
-                ps = DeviceSpec(ps.job, ps.replica, self._ps_strategy(op), ps.device_type,
-                                ps.device_index)
+                ps = DeviceSpec(
+                    ps.job, ps.replica, self._ps_strategy(op), ps.device_type, ps.device_index
+                )
             return ps.merge(current).to_string()
         worker = DeviceSpec.from_string(self._worker_device or "")
         return worker.merge(current).to_string()
 
 
-def replica_device_setter(ps_tasks=0, ps_device="/job:ps", worker_device="/job:worker",
-                          merge_devices=True, cluster=None, ps_ops=None, ps_strategy=None):
+def replica_device_setter(
+    ps_tasks=0,
+    ps_device="/job:ps",
+    worker_device="/job:worker",
+    merge_devices=True,
+    cluster=None,
+    ps_ops=None,
+    ps_strategy=None,
+):
     """A device function for `tf.device`: variables on PS tasks (round-robin by default, or
     `ps_strategy`), every other op on `worker_device`."""
     if cluster is not None:
@@ -138,8 +146,7 @@ def replica_device_setter(ps_tasks=0, ps_device="/job:ps", worker_device="/job:w
     if not callable(ps_strategy):
         raise TypeError("ps_strategy must be callable")
     # merge_devices is accepted as TF1 does (deprecated there, always merging).
-    chooser = _ReplicaDeviceChooser(ps_tasks, ps_device, worker_device, ps_ops,
-                                    ps_strategy)
+    chooser = _ReplicaDeviceChooser(ps_tasks, ps_device, worker_device, ps_ops, ps_strategy)
     return chooser.device_function
 
 
@@ -154,12 +161,19 @@ def task_of(device: str, spec: ClusterSpec | None = None, op_name: str = "") -> 
     if spec is not None:
         if d.job not in spec.jobs or task not in spec.task_indices(d.job):
             raise InvalidArgumentError(
-                op_name, None,
+                op_name,
+                None,
                 f"Cannot assign a device for operation {op_name}: {device} names a task that "
                 f"does not exist in the cluster {spec.as_dict()}",
             )
     return f"/job:{d.job}/task:{task}"
 
 
-__all__ = ["ClusterSpec", "GreedyLoadBalancingStrategy", "replica_device_setter", "task_of",
-           "byte_size_load_fn", "InvalidArgumentError"]
+__all__ = [
+    "ClusterSpec",
+    "GreedyLoadBalancingStrategy",
+    "replica_device_setter",
+    "task_of",
+    "byte_size_load_fn",
+    "InvalidArgumentError",
+]

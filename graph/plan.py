@@ -110,8 +110,12 @@ def variable_name(ref: Tensor) -> str:
     return ref._op._attrs.get("shared_name") or ref._op._name
 
 
-def compile_plan(ops: list[Operation], fetches: list[Tensor], feeds: list[Tensor],
-                 conditional: bool | None = None) -> PlanSpec:
+def compile_plan(
+    ops: list[Operation],
+    fetches: list[Tensor],
+    feeds: list[Tensor],
+    conditional: bool | None = None,
+) -> PlanSpec:
     """A PlanSpec running `ops` (pruned, ordered) with `feeds` given and `fetches` returned."""
     slots: dict[str, int] = {}
     constants: list[tuple[int, object]] = []
@@ -176,24 +180,31 @@ def compile_plan(ops: list[Operation], fetches: list[Tensor], feeds: list[Tensor
         controls, control_slots = [], []
         if conditional:
             controls = [step_of[c._id] for c in op._control_inputs if c._id in step_of]
-            control_slots = [slots[c._outputs[0]._name] for c in op._control_inputs
-                             if c._id not in step_of and c._outputs
-                             and c._outputs[0]._name in slots]
+            control_slots = [
+                slots[c._outputs[0]._name]
+                for c in op._control_inputs
+                if c._id not in step_of and c._outputs and c._outputs[0]._name in slots
+            ]
         step_of[op._id] = len(steps)
-        steps.append(StepSpec(op._name, op._type, _plain_attrs(op), ins, outs, controls, reads,
-                              control_slots))
+        steps.append(
+            StepSpec(
+                op._name, op._type, _plain_attrs(op), ins, outs, controls, reads, control_slots
+            )
+        )
     for t in fetches:
         if _is_variable(t._op) and t._name not in slots:
             # Fetching a variable reads it, as a step of its own at the end.
             name_slot = new_slot()
             constants.append((name_slot, variable_name(t)))
             slots[t._name] = new_slot()
-            steps.append(StepSpec(t._op._name, "Identity", {}, [name_slot], [slots[t._name]],
-                                  [], [0]))
+            steps.append(
+                StepSpec(t._op._name, "Identity", {}, [name_slot], [slots[t._name]], [], [0])
+            )
             stateful = True
     fetch_slots = [slots[t._name] for t in fetches]
-    return PlanSpec(next_slot, constants, feed_slots, steps, fetch_slots, stateful,
-                    conditional=conditional)
+    return PlanSpec(
+        next_slot, constants, feed_slots, steps, fetch_slots, stateful, conditional=conditional
+    )
 
 
 _FOLD_LIMIT = 1 << 16  # bytes: larger results stay steps (plans travel to actors)
@@ -206,10 +217,16 @@ def _fold(op: Operation, opdef, slots: dict, folded: dict, conditional: bool):
     Shape/Size/Rank of a fully known static shape), computed once at compile time. None
     when the op must run as a step (including when computing it fails: the error then
     surfaces at run time, naming the op, as before)."""
-    if (opdef.stateful or opdef.keeps_op_state or opdef.ref_input_indices or op._control_inputs
-            or op._type in _NEVER_FOLD or opdef.kernel is None
-            or any(t._name in slots for t in op._outputs)
-            or sum(a.is_list for a in opdef.input_args) > 1):
+    if (
+        opdef.stateful
+        or opdef.keeps_op_state
+        or opdef.ref_input_indices
+        or op._control_inputs
+        or op._type in _NEVER_FOLD
+        or opdef.kernel is None
+        or any(t._name in slots for t in op._outputs)
+        or sum(a.is_list for a in opdef.input_args) > 1
+    ):
         return None
     if op._type in _SHAPE_TYPES and op._inputs[0].shape.is_fully_defined():
         dims = op._inputs[0].shape.as_list()
@@ -253,7 +270,7 @@ def _group_inputs(opdef, values: list) -> list:
     grouped, i = [], 0
     for a in args:
         if a.is_list:
-            grouped.append(values[i:i + n_list])
+            grouped.append(values[i : i + n_list])
             i += n_list
         else:
             grouped.append(values[i])
@@ -268,10 +285,14 @@ def _plain_attrs(op: Operation) -> dict:
 
 def _unfed_placeholder(op: Operation) -> InvalidArgumentError:
     shape = op._attrs.get("shape")
-    dims = "<unknown>" if shape is None else "[" + ",".join(
-        "?" if d is None else str(d) for d in shape) + "]"
+    dims = (
+        "<unknown>"
+        if shape is None
+        else "[" + ",".join("?" if d is None else str(d) for d in shape) + "]"
+    )
     return InvalidArgumentError(
-        op._name, op,
+        op._name,
+        op,
         f"You must feed a value for placeholder tensor '{op._name}' with dtype "
         f"{_dt.tf_type_name(op._attrs['dtype'])} and shape {dims}",
     )
@@ -296,12 +317,17 @@ def slot_lifetimes(plan: PlanSpec) -> list[list[int]]:
 def plan_to_wire(plan: PlanSpec) -> dict:
     """A PlanSpec as plain data (msgpack-safe with graph/wire.py)."""
     return {
-        "version": plan.version, "num_slots": plan.num_slots,
+        "version": plan.version,
+        "num_slots": plan.num_slots,
         "constants": [[slot, value] for slot, value in plan.constants],
-        "feeds": plan.feeds, "fetches": plan.fetches, "stateful": plan.stateful,
+        "feeds": plan.feeds,
+        "fetches": plan.fetches,
+        "stateful": plan.stateful,
         "conditional": plan.conditional,
-        "steps": [[s.name, s.type, s.attrs, s.inputs, s.outputs, s.controls, s.reads,
-                   s.control_slots] for s in plan.steps],
+        "steps": [
+            [s.name, s.type, s.attrs, s.inputs, s.outputs, s.controls, s.reads, s.control_slots]
+            for s in plan.steps
+        ],
     }
 
 
@@ -309,5 +335,12 @@ def plan_from_wire(data: dict) -> PlanSpec:
     if data.get("version") != PLAN_VERSION:
         raise ValueError(f"Unsupported plan version {data.get('version')}")
     steps = [StepSpec(*row) for row in data["steps"]]
-    return PlanSpec(data["num_slots"], [tuple(c) for c in data["constants"]], data["feeds"],
-                    steps, data["fetches"], data["stateful"], data["conditional"])
+    return PlanSpec(
+        data["num_slots"],
+        [tuple(c) for c in data["constants"]],
+        data["feeds"],
+        steps,
+        data["fetches"],
+        data["stateful"],
+        data["conditional"],
+    )

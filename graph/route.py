@@ -91,17 +91,26 @@ class StageRoute:
         return tuple(sorted({src.stage for src in self.args if not isinstance(src, FromFeed)}))
 
     def to_wire(self) -> dict:
-        return {"version": ROUTE_VERSION, "groups": self.groups, "token": self.token,
-                "args": [source_to_wire(a) for a in self.args],
-                "arg_map": [list(m) for m in self.arg_map], "scope": self.scope}
+        return {
+            "version": ROUTE_VERSION,
+            "groups": self.groups,
+            "token": self.token,
+            "args": [source_to_wire(a) for a in self.args],
+            "arg_map": [list(m) for m in self.arg_map],
+            "scope": self.scope,
+        }
 
     @classmethod
     def from_wire(cls, data: dict) -> StageRoute:
         if data.get("version") != ROUTE_VERSION:
             raise ValueError(f"Unsupported stage route version {data.get('version')}")
-        return cls([list(g) for g in data["groups"]], bool(data["token"]),
-                   [source_from_wire(a) for a in data["args"]],
-                   [tuple(m) for m in data["arg_map"]], data.get("scope", ""))
+        return cls(
+            [list(g) for g in data["groups"]],
+            bool(data["token"]),
+            [source_from_wire(a) for a in data["args"]],
+            [tuple(m) for m in data["arg_map"]],
+            data.get("scope", ""),
+        )
 
 
 @dataclass(frozen=True)

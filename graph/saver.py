@@ -26,11 +26,24 @@ from .variables import global_variables
 class Saver:
     """Saves and restores variables to and from checkpoints."""
 
-    def __init__(self, var_list=None, reshape=False, sharded=False, max_to_keep=5,
-                 keep_checkpoint_every_n_hours=10000.0, name=None, restore_sequentially=False,
-                 saver_def=None, builder=None, defer_build=False, allow_empty=False,
-                 write_version=2, pad_step_number=False, save_relative_paths=False,
-                 filename=None):
+    def __init__(
+        self,
+        var_list=None,
+        reshape=False,
+        sharded=False,
+        max_to_keep=5,
+        keep_checkpoint_every_n_hours=10000.0,
+        name=None,
+        restore_sequentially=False,
+        saver_def=None,
+        builder=None,
+        defer_build=False,
+        allow_empty=False,
+        write_version=2,
+        pad_step_number=False,
+        save_relative_paths=False,
+        filename=None,
+    ):
         if var_list is None:
             var_list = global_variables()
         self._items = _named_variables(var_list)
@@ -64,18 +77,35 @@ class Saver:
                 var_names = [v.op.name for _, v in items]
                 with colocate_with(items[0][1].op):
                     self._save_ops.append(_io.save_shard(feed, keys, var_names))
-                    self._restore_ops.append(_io.restore_shard(
-                        self._prefix_feed, self._token_feed, keys, var_names,
-                        [v.dtype.name for _, v in items],
-                        [v.shape.as_list() if v.shape.ndims is not None else None
-                         for _, v in items]))
+                    self._restore_ops.append(
+                        _io.restore_shard(
+                            self._prefix_feed,
+                            self._token_feed,
+                            keys,
+                            var_names,
+                            [v.dtype.name for _, v in items],
+                            [
+                                v.shape.as_list() if v.shape.ndims is not None else None
+                                for _, v in items
+                            ],
+                        )
+                    )
                     self._commit_ops.append(_io.commit_restore(self._token_feed))
                     self._discard_ops.append(_io.commit_restore(self._token_feed, discard=True))
 
     # Saving ---------------------------------------------------------------------------------
-    def save(self, sess, save_path, global_step=None, latest_filename=None,
-             meta_graph_suffix="meta", write_meta_graph=True, write_state=True,
-             strip_default_attrs=False, save_debug_info=False):
+    def save(
+        self,
+        sess,
+        save_path,
+        global_step=None,
+        latest_filename=None,
+        meta_graph_suffix="meta",
+        write_meta_graph=True,
+        write_state=True,
+        strip_default_attrs=False,
+        save_debug_info=False,
+    ):
         """Writes a checkpoint; returns its prefix (`save_path` or `save_path-STEP`)."""
         if global_step is not None:
             if isinstance(global_step, (int, np.integer)):
@@ -116,8 +146,13 @@ class Saver:
                     continue
                 _ckpt.remove_checkpoint(old)
         paths = [self._state_path(p, directory) for p, _ in self._last_checkpoints]
-        _ckpt.write_state(directory, self._state_path(prefix, directory), paths, latest_filename,
-                          [t for _, t in self._last_checkpoints])
+        _ckpt.write_state(
+            directory,
+            self._state_path(prefix, directory),
+            paths,
+            latest_filename,
+            [t for _, t in self._last_checkpoints],
+        )
 
     def _state_path(self, prefix, directory) -> str:
         if self._save_relative_paths:
@@ -132,18 +167,24 @@ class Saver:
         save_path = str(save_path)
         if not checkpoint_exists(save_path):
             raise CheckpointNotFoundError(
-                None, None, f"The passed save_path is not a valid checkpoint: {save_path}")
+                None, None, f"The passed save_path is not a valid checkpoint: {save_path}"
+            )
         index = _ckpt.read_index(save_path)["tensors"]
         for key, var in self._items:
             entry = index.get(key)
             if entry is None:
-                raise NotFoundError(None, None, f"Key {key} not found in checkpoint "
-                                    f"{save_path} (variable {var.op.name})")
+                raise NotFoundError(
+                    None,
+                    None,
+                    f"Key {key} not found in checkpoint {save_path} (variable {var.op.name})",
+                )
             shape = var.shape.as_list() if var.shape.is_fully_defined() else None
             if entry["dtype"] != var.dtype.name or (
-                    shape is not None and list(entry["shape"]) != shape):
+                shape is not None and list(entry["shape"]) != shape
+            ):
                 raise InvalidArgumentError(
-                    None, None,
+                    None,
+                    None,
                     f"Restoring variable {var.op.name} from {save_path}: the checkpoint holds "
                     f"{key} with dtype {entry['dtype']} and shape {entry['shape']}, the variable "
                     f"has dtype {var.dtype.name} and shape {var.shape}",
@@ -171,14 +212,24 @@ class Saver:
     def recover_last_checkpoints(self, checkpoint_paths) -> None:
         self.set_last_checkpoints([p for p in checkpoint_paths if checkpoint_exists(p)])
 
-    def export_meta_graph(self, filename=None, collection_list=None, as_text=False,
-                          export_scope=None, clear_devices=False, **_ignored):
-        return _meta.export_meta_graph(filename, collection_list, graph=self._graph, saver=self,
-                                 clear_devices=clear_devices)
+    def export_meta_graph(
+        self,
+        filename=None,
+        collection_list=None,
+        as_text=False,
+        export_scope=None,
+        clear_devices=False,
+        **_ignored,
+    ):
+        return _meta.export_meta_graph(
+            filename, collection_list, graph=self._graph, saver=self, clear_devices=clear_devices
+        )
 
     def _to_meta(self) -> dict:
-        return {"var_names": {k: v.op.name for k, v in self._items},
-                "max_to_keep": self._max_to_keep}
+        return {
+            "var_names": {k: v.op.name for k, v in self._items},
+            "max_to_keep": self._max_to_keep,
+        }
 
     def as_saver_def(self) -> dict:
         return self._to_meta()
@@ -223,9 +274,11 @@ def get_checkpoint_state(checkpoint_dir, latest_filename=None):
     def absolute(p):
         return p if os.path.isabs(p) else os.path.join(str(checkpoint_dir), p)
 
-    return CheckpointState(absolute(state["model_checkpoint_path"]),
-                           [absolute(p) for p in state["all_model_checkpoint_paths"]],
-                           state["all_model_checkpoint_timestamps"])
+    return CheckpointState(
+        absolute(state["model_checkpoint_path"]),
+        [absolute(p) for p in state["all_model_checkpoint_paths"]],
+        state["all_model_checkpoint_timestamps"],
+    )
 
 
 def latest_checkpoint(checkpoint_dir, latest_filename=None):
@@ -245,8 +298,11 @@ def _prefix_of(ckpt_dir_or_file) -> str:
     if os.path.isdir(path):
         found = latest_checkpoint(path)
         if found is None:
-            raise CheckpointNotFoundError(None, None, f"Couldn't find 'checkpoint' file or "
-                                          f"checkpoints in given directory {path}")
+            raise CheckpointNotFoundError(
+                None,
+                None,
+                f"Couldn't find 'checkpoint' file or checkpoints in given directory {path}",
+            )
         return found
     return path
 

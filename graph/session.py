@@ -92,8 +92,10 @@ class _ListMapper(_FetchMapper):
         return self._unique
 
     def build_results(self, values):
-        out = [m.build_results([values[j] for j in path])
-               for m, path in zip(self._mappers, self._paths)]
+        out = [
+            m.build_results([values[j] for j in path])
+            for m, path in zip(self._mappers, self._paths)
+        ]
         if self._rebuild is not None:
             return self._rebuild(out)
         return out if self._type is list else self._type(out)
@@ -166,8 +168,9 @@ class _FeedChecker:
             try:
                 arr = np.asarray(value, dtype=self.np_dtype)
             except (ValueError, TypeError) as e:
-                raise ValueError(f"Cannot feed value {value!r} for Tensor '{self.name}': {e}") \
-                    from None
+                raise ValueError(
+                    f"Cannot feed value {value!r} for Tensor '{self.name}': {e}"
+                ) from None
         dims = self.dims
         if dims is not None:
             shape = arr.shape
@@ -305,15 +308,20 @@ class BaseSession:
         return self._runtime
 
     def list_devices(self) -> list:
-        return getattr(self._runtime, "devices", lambda: ["/job:localhost/replica:0/task:0/device:CPU:0"])()
+        return getattr(
+            self._runtime, "devices", lambda: ["/job:localhost/replica:0/task:0/device:CPU:0"]
+        )()
 
     def run(self, fetches, feed_dict=None, options=None, run_metadata=None):
         """Runs the ops and evaluates the tensors in `fetches`, with `feed_dict` values
         substituted for the keyed tensors. Returns values in the structure of `fetches`."""
         if self._closed:
             raise RuntimeError("Attempted to use a closed Session.")
-        key = (_structure_key(fetches), tuple(feed_dict) if feed_dict else (),
-               self._graph._mutations)
+        key = (
+            _structure_key(fetches),
+            tuple(feed_dict) if feed_dict else (),
+            self._graph._mutations,
+        )
         entry = self._cache.get(key)
         if entry is None:
             entry = self._prepare(fetches, feed_dict, key)
@@ -354,8 +362,9 @@ class BaseSession:
         tensor_index = {id(t): i for i, t in enumerate(fetch_tensors)}
         for e in elements:
             order.append(tensor_index.get(id(e)))
-        entry = _Entry(_Reorder(mapper, order), feed_keys, [_FeedChecker(t) for t in feeds],
-                       compiled)
+        entry = _Entry(
+            _Reorder(mapper, order), feed_keys, [_FeedChecker(t) for t in feeds], compiled
+        )
         self._cache.put(key, entry)
         return entry
 
@@ -405,9 +414,7 @@ class _Reorder:
         self.order = order
 
     def build_results(self, values):
-        return self.mapper.build_results(
-            [None if i is None else values[i] for i in self.order]
-        )
+        return self.mapper.build_results([None if i is None else values[i] for i in self.order])
 
 
 class Session(BaseSession):

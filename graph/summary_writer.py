@@ -32,8 +32,16 @@ def _use_tensorboard_file_io() -> None:
 class FileWriter:
     """Writes Summary protos, the graph, session logs and run metadata to an event file."""
 
-    def __init__(self, logdir, graph=None, max_queue=10, flush_secs=120, graph_def=None,
-                 filename_suffix=None, session=None):
+    def __init__(
+        self,
+        logdir,
+        graph=None,
+        max_queue=10,
+        flush_secs=120,
+        graph_def=None,
+        filename_suffix=None,
+        session=None,
+    ):
         self._logdir = str(logdir)
         self._max_queue = max_queue
         self._flush_secs = flush_secs
@@ -55,8 +63,9 @@ class FileWriter:
 
         with self._lock:
             if self._closed:
-                self._writer = EventFileWriter(self._logdir, self._max_queue, self._flush_secs,
-                                               self._suffix)
+                self._writer = EventFileWriter(
+                    self._logdir, self._max_queue, self._flush_secs, self._suffix
+                )
                 self._closed = False
 
     def add_event(self, event) -> None:

@@ -14,24 +14,42 @@ class Timeline:
         self._step_stats = step_stats
         self._graph = graph
 
-    def generate_chrome_trace_format(self, show_dataflow: bool = True,
-                                     show_memory: bool = False) -> str:
+    def generate_chrome_trace_format(
+        self, show_dataflow: bool = True, show_memory: bool = False
+    ) -> str:
         events: list[dict] = []
         where: dict[str, tuple[int, int, int]] = {}  # node -> (pid, start, end)
         for pid, dev in enumerate(self._step_stats.dev_stats):
-            events.append({"name": "process_name", "ph": "M", "pid": pid,
-                           "args": {"name": f"{dev.device} Compute"}})
-            events.append({"name": "process_sort_index", "ph": "M", "pid": pid,
-                           "args": {"sort_index": pid}})
+            events.append(
+                {
+                    "name": "process_name",
+                    "ph": "M",
+                    "pid": pid,
+                    "args": {"name": f"{dev.device} Compute"},
+                }
+            )
+            events.append(
+                {"name": "process_sort_index", "ph": "M", "pid": pid, "args": {"sort_index": pid}}
+            )
             for node in dev.node_stats:
                 label = node.timeline_label or node.node_name
-                op_type = label.split("= ", 1)[-1].split("(", 1)[0] if "= " in label \
-                    else node.node_name
+                op_type = (
+                    label.split("= ", 1)[-1].split("(", 1)[0] if "= " in label else node.node_name
+                )
                 start = node.all_start_micros + node.op_start_rel_micros
                 dur = max(node.op_end_rel_micros - node.op_start_rel_micros, 0)
-                events.append({"name": op_type, "ph": "X", "cat": "Op", "pid": pid, "tid": 0,
-                               "ts": start, "dur": dur,
-                               "args": {"name": node.node_name, "op": op_type}})
+                events.append(
+                    {
+                        "name": op_type,
+                        "ph": "X",
+                        "cat": "Op",
+                        "pid": pid,
+                        "tid": 0,
+                        "ts": start,
+                        "dur": dur,
+                        "args": {"name": node.node_name, "op": op_type},
+                    }
+                )
                 where[node.node_name] = (pid, start, start + dur)
         if show_dataflow and self._graph is not None:
             flow = 0
@@ -44,8 +62,26 @@ class Timeline:
                     if src is None or src[0] == dst_pid:
                         continue
                     flow += 1
-                    events.append({"name": t.name, "ph": "s", "cat": "DataFlow", "id": flow,
-                                   "pid": src[0], "tid": 0, "ts": src[2]})
-                    events.append({"name": t.name, "ph": "t", "cat": "DataFlow", "id": flow,
-                                   "pid": dst_pid, "tid": 0, "ts": dst_start})
+                    events.append(
+                        {
+                            "name": t.name,
+                            "ph": "s",
+                            "cat": "DataFlow",
+                            "id": flow,
+                            "pid": src[0],
+                            "tid": 0,
+                            "ts": src[2],
+                        }
+                    )
+                    events.append(
+                        {
+                            "name": t.name,
+                            "ph": "t",
+                            "cat": "DataFlow",
+                            "id": flow,
+                            "pid": dst_pid,
+                            "tid": 0,
+                            "ts": dst_start,
+                        }
+                    )
         return json.dumps({"traceEvents": events}, indent=None)

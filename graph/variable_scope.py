@@ -27,9 +27,20 @@ AUTO_REUSE = "AUTO_REUSE"
 class VariableScope:
     """The defaults and reuse mode for `get_variable` calls under one scope name."""
 
-    def __init__(self, reuse, name="", initializer=None, regularizer=None,
-                 caching_device=None, partitioner=None, custom_getter=None,
-                 name_scope="", dtype=_dt.float32, use_resource=None, constraint=None):
+    def __init__(
+        self,
+        reuse,
+        name="",
+        initializer=None,
+        regularizer=None,
+        caching_device=None,
+        partitioner=None,
+        custom_getter=None,
+        name_scope="",
+        dtype=_dt.float32,
+        use_resource=None,
+        constraint=None,
+    ):
         self._name = name
         self._reuse = reuse
         self._initializer = initializer
@@ -167,8 +178,10 @@ class PartitionedVariable:
         return self.as_tensor()
 
     def __repr__(self) -> str:
-        return (f"<PartitionedVariable '{self._name}' shape={self._shape} "
-                f"shards={len(self._variable_list)}>")
+        return (
+            f"<PartitionedVariable '{self._name}' shape={self._shape} "
+            f"shards={len(self._variable_list)}>"
+        )
 
 
 def fixed_size_partitioner(num_shards, axis=0):
@@ -188,8 +201,9 @@ def _shape_and_element_bytes(shape, dtype, bytes_per_string_element):
     return TensorShape(shape).as_list(), elem
 
 
-def min_max_variable_partitioner(max_partitions=1, axis=0, min_slice_size=256 << 10,
-                                 bytes_per_string_element=16):
+def min_max_variable_partitioner(
+    max_partitions=1, axis=0, min_slice_size=256 << 10, bytes_per_string_element=16
+):
     """A partitioner giving shards of at least `min_slice_size` bytes, at most
     `max_partitions` of them."""
     if axis < 0:
@@ -206,8 +220,9 @@ def min_max_variable_partitioner(max_partitions=1, axis=0, min_slice_size=256 <<
     return partitioner
 
 
-def variable_axis_size_partitioner(max_shard_bytes, axis=0, bytes_per_string_element=16,
-                                   max_shards=None):
+def variable_axis_size_partitioner(
+    max_shard_bytes, axis=0, bytes_per_string_element=16, max_shards=None
+):
     """A partitioner keeping each shard under `max_shard_bytes`."""
     if max_shard_bytes < 1:
         raise ValueError(f"max_shard_bytes must be positive, got: {max_shard_bytes}")
@@ -233,47 +248,87 @@ def _shard_sizes(dim, n):
 
 def _check_existing(name, found, shape, dtype):
     if shape is not None and not TensorShape(shape).is_compatible_with(found.shape):
-        raise ValueError(f"Trying to share variable {name}, but specified shape "
-                         f"{TensorShape(shape)} and found shape {found.shape}.")
+        raise ValueError(
+            f"Trying to share variable {name}, but specified shape "
+            f"{TensorShape(shape)} and found shape {found.shape}."
+        )
     if dtype is not None and _dt.as_dtype(dtype) is not found.dtype:
-        raise ValueError(f"Trying to share variable {name}, but specified dtype "
-                         f"{_dt.as_dtype(dtype).name} and found dtype {found.dtype.name}.")
+        raise ValueError(
+            f"Trying to share variable {name}, but specified dtype "
+            f"{_dt.as_dtype(dtype).name} and found dtype {found.dtype.name}."
+        )
 
 
-def get_variable(name, shape=None, dtype=None, initializer=None, regularizer=None,
-                 trainable=None, collections=None, caching_device=None, partitioner=None,
-                 validate_shape=True, use_resource=None, custom_getter=None, constraint=None,
-                 synchronization=None, aggregation=None):
+def get_variable(
+    name,
+    shape=None,
+    dtype=None,
+    initializer=None,
+    regularizer=None,
+    trainable=None,
+    collections=None,
+    caching_device=None,
+    partitioner=None,
+    validate_shape=True,
+    use_resource=None,
+    custom_getter=None,
+    constraint=None,
+    synchronization=None,
+    aggregation=None,
+):
     """Gets the variable `scope/name`, creating it when the scope's reuse mode allows."""
     scope = get_variable_scope()
     full_name = f"{scope.name}/{name}" if scope.name else name
     getter = custom_getter or scope.custom_getter
-    kwargs = dict(shape=shape, dtype=dtype, initializer=initializer, regularizer=regularizer,
-                  trainable=trainable, collections=collections, caching_device=caching_device,
-                  partitioner=partitioner, validate_shape=validate_shape,
-                  constraint=constraint)
+    kwargs = dict(
+        shape=shape,
+        dtype=dtype,
+        initializer=initializer,
+        regularizer=regularizer,
+        trainable=trainable,
+        collections=collections,
+        caching_device=caching_device,
+        partitioner=partitioner,
+        validate_shape=validate_shape,
+        constraint=constraint,
+    )
     if getter is not None:
         return getter(_true_getter, full_name, **kwargs)
     return _true_getter(full_name, **kwargs)
 
 
-def _true_getter(full_name, shape=None, dtype=None, initializer=None, regularizer=None,
-                 trainable=None, collections=None, caching_device=None, partitioner=None,
-                 validate_shape=True, constraint=None, **_):
+def _true_getter(
+    full_name,
+    shape=None,
+    dtype=None,
+    initializer=None,
+    regularizer=None,
+    trainable=None,
+    collections=None,
+    caching_device=None,
+    partitioner=None,
+    validate_shape=True,
+    constraint=None,
+    **_,
+):
     scope = get_variable_scope()
     store = _graph_vars()
     reuse = scope.reuse
     found = store.variables.get(full_name)
     if found is not None:
         if reuse is False or reuse is None:
-            raise ValueError(f"Variable {full_name} already exists, disallowed. Did you mean "
-                             f"to set reuse=True or reuse=tf.AUTO_REUSE in VarScope?")
+            raise ValueError(
+                f"Variable {full_name} already exists, disallowed. Did you mean "
+                f"to set reuse=True or reuse=tf.AUTO_REUSE in VarScope?"
+            )
         _check_existing(full_name, found, shape, dtype)
         return found
     if reuse is True:
-        raise ValueError(f"Variable {full_name} does not exist, or was not created with "
-                         f"tf.get_variable(). Did you mean to set reuse=tf.AUTO_REUSE in "
-                         f"VarScope?")
+        raise ValueError(
+            f"Variable {full_name} does not exist, or was not created with "
+            f"tf.get_variable(). Did you mean to set reuse=tf.AUTO_REUSE in "
+            f"VarScope?"
+        )
     dtype = _dt.as_dtype(dtype or scope.dtype)
     initializer = initializer if initializer is not None else scope.initializer
     if initializer is None:
@@ -282,20 +337,42 @@ def _true_getter(full_name, shape=None, dtype=None, initializer=None, regularize
     partitioner = partitioner if partitioner is not None else scope.partitioner
     trainable = True if trainable is None else trainable
     if shape is None and callable(initializer):
-        raise ValueError(f"Shape of a new variable ({full_name}) must be fully defined, but "
-                         f"instead was {TensorShape(None)}.")
+        raise ValueError(
+            f"Shape of a new variable ({full_name}) must be fully defined, but "
+            f"instead was {TensorShape(None)}."
+        )
     if shape is not None:
         shape = TensorShape(shape)
         if not shape.is_fully_defined() and callable(initializer):
-            raise ValueError(f"Shape of a new variable ({full_name}) must be fully defined, "
-                             f"but instead was {shape}.")
+            raise ValueError(
+                f"Shape of a new variable ({full_name}) must be fully defined, "
+                f"but instead was {shape}."
+            )
         shape = shape.as_list()
     if partitioner is not None and shape is not None:
-        var = _partitioned(full_name, shape, dtype, initializer, trainable, collections,
-                           partitioner, validate_shape, constraint)
+        var = _partitioned(
+            full_name,
+            shape,
+            dtype,
+            initializer,
+            trainable,
+            collections,
+            partitioner,
+            validate_shape,
+            constraint,
+        )
     else:
-        var = _single(full_name, shape, dtype, initializer, trainable, collections,
-                      validate_shape, constraint, None)
+        var = _single(
+            full_name,
+            shape,
+            dtype,
+            initializer,
+            trainable,
+            collections,
+            validate_shape,
+            constraint,
+            None,
+        )
     store.variables[full_name] = var
     if regularizer is not None:
         shards = var._get_variable_list() if isinstance(var, PartitionedVariable) else [var]
@@ -307,29 +384,57 @@ def _true_getter(full_name, shape=None, dtype=None, initializer=None, regularize
     return var
 
 
-def _single(name, shape, dtype, initializer, trainable, collections, validate_shape,
-            constraint, partition_info):
+def _single(
+    name,
+    shape,
+    dtype,
+    initializer,
+    trainable,
+    collections,
+    validate_shape,
+    constraint,
+    partition_info,
+):
     def initial_value():
         return init_ops.as_initial_value(initializer, shape, dtype, partition_info)
 
-    return Variable(initial_value, trainable=trainable, collections=collections,
-                    validate_shape=validate_shape, name=name + "/", dtype=dtype,
-                    constraint=constraint)
+    return Variable(
+        initial_value,
+        trainable=trainable,
+        collections=collections,
+        validate_shape=validate_shape,
+        name=name + "/",
+        dtype=dtype,
+        constraint=constraint,
+    )
 
 
-def _partitioned(name, shape, dtype, initializer, trainable, collections, partitioner,
-                 validate_shape, constraint):
+def _partitioned(
+    name, shape, dtype, initializer, trainable, collections, partitioner, validate_shape, constraint
+):
     parts = list(partitioner(shape=TensorShape(shape), dtype=dtype))
     if len(parts) != len(shape) or any(p < 1 for p in parts):
-        raise ValueError(f"Partitioner returned an invalid partition list {parts} for the "
-                         f"shape {shape} of {name}")
+        raise ValueError(
+            f"Partitioner returned an invalid partition list {parts} for the "
+            f"shape {shape} of {name}"
+        )
     split_axes = [i for i, p in enumerate(parts) if p > 1]
     if len(split_axes) > 1:
-        raise ValueError(f"Can only slice a variable along one dimension: shape: {shape}, "
-                         f"partitioning: {parts}")
+        raise ValueError(
+            f"Can only slice a variable along one dimension: shape: {shape}, partitioning: {parts}"
+        )
     if not split_axes:
-        return _single(name, shape, dtype, initializer, trainable, collections,
-                       validate_shape, constraint, None)
+        return _single(
+            name,
+            shape,
+            dtype,
+            initializer,
+            trainable,
+            collections,
+            validate_shape,
+            constraint,
+            None,
+        )
     axis = split_axes[0]
     n = min(parts[axis], shape[axis])
     shards, offset = [], 0
@@ -339,8 +444,17 @@ def _partitioned(name, shape, dtype, initializer, trainable, collections, partit
         offsets = [0] * len(shape)
         offsets[axis] = offset
         info = _PartitionInfo(shape, offsets)
-        shard = _single(f"{name}/part_{k}", shard_shape, dtype, initializer, trainable,
-                        collections, validate_shape, constraint, info)
+        shard = _single(
+            f"{name}/part_{k}",
+            shard_shape,
+            dtype,
+            initializer,
+            trainable,
+            collections,
+            validate_shape,
+            constraint,
+            info,
+        )
         shard._save_slice_info = (name, list(shape), offsets, shard_shape)
         shards.append(shard)
         offset += size
@@ -350,10 +464,21 @@ def _partitioned(name, shape, dtype, initializer, trainable, collections, partit
 
 
 @contextlib.contextmanager
-def variable_scope(name_or_scope=None, default_name=None, values=None, initializer=None,
-                   regularizer=None, caching_device=None, partitioner=None, custom_getter=None,
-                   reuse=None, dtype=None, use_resource=None, constraint=None,
-                   auxiliary_name_scope=True):
+def variable_scope(
+    name_or_scope=None,
+    default_name=None,
+    values=None,
+    initializer=None,
+    regularizer=None,
+    caching_device=None,
+    partitioner=None,
+    custom_getter=None,
+    reuse=None,
+    dtype=None,
+    use_resource=None,
+    constraint=None,
+    auxiliary_name_scope=True,
+):
     """Opens a variable scope (and the matching name scope). `reuse=True` inherits into
     nested scopes; re-entering a scope object reuses its original name scope."""
     if name_or_scope is None and default_name is None:
@@ -387,12 +512,19 @@ def variable_scope(name_or_scope=None, default_name=None, values=None, initializ
     else:
         new_reuse = parent.reuse
     short_name = new_name.rsplit("/", 1)[-1]
-    ns_cm = (name_scope(scope_for_names or None) if scope_for_names is not None
-             else name_scope(short_name)) if auxiliary_name_scope else contextlib.nullcontext(
-        scope_for_names or "")
+    ns_cm = (
+        (
+            name_scope(scope_for_names or None)
+            if scope_for_names is not None
+            else name_scope(short_name)
+        )
+        if auxiliary_name_scope
+        else contextlib.nullcontext(scope_for_names or "")
+    )
     with ns_cm as ns:
         scope = VariableScope(
-            new_reuse, name=new_name,
+            new_reuse,
+            name=new_name,
             initializer=initializer if initializer is not None else base.initializer,
             regularizer=regularizer if regularizer is not None else base.regularizer,
             caching_device=caching_device or base.caching_device,

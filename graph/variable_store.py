@@ -96,7 +96,9 @@ class StepState:
     def read(self, name: str) -> np.ndarray:
         value = self.store._values.get(name)
         if value is None:
-            raise FailedPreconditionError(None, None, f"Attempting to use uninitialized value {name}")
+            raise FailedPreconditionError(
+                None, None, f"Attempting to use uninitialized value {name}"
+            )
         return value
 
     def is_initialized(self, name: str) -> bool:
@@ -111,7 +113,8 @@ class StepState:
         value = np.asarray(value)
         if validate_shape and old is not None and old.shape != value.shape:
             raise InvalidArgumentError(
-                None, None,
+                None,
+                None,
                 f"Assign requires shapes of both tensors to match. lhs shape= {list(old.shape)} "
                 f"rhs shape= {list(value.shape)}",
             )
@@ -126,7 +129,8 @@ class StepState:
         value = np.asarray(value)
         if value.shape != old.shape and value.size != 1:
             raise InvalidArgumentError(
-                None, None,
+                None,
+                None,
                 f"Update of {name} requires shapes to match: {list(old.shape)} vs "
                 f"{list(value.shape)}",
             )

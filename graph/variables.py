@@ -26,10 +26,24 @@ from .shapes import TensorShape
 class Variable:
     """A mutable tensor that persists across `sess.run` calls."""
 
-    def __init__(self, initial_value=None, trainable=True, collections=None,
-                 validate_shape=True, caching_device=None, name=None, variable_def=None,
-                 dtype=None, expected_shape=None, import_scope=None, constraint=None,
-                 use_resource=None, synchronization=None, aggregation=None, shape=None):
+    def __init__(
+        self,
+        initial_value=None,
+        trainable=True,
+        collections=None,
+        validate_shape=True,
+        caching_device=None,
+        name=None,
+        variable_def=None,
+        dtype=None,
+        expected_shape=None,
+        import_scope=None,
+        constraint=None,
+        use_resource=None,
+        synchronization=None,
+        aggregation=None,
+        shape=None,
+    ):
         if variable_def is not None:
             self._init_from_graph(variable_def)
             return
@@ -54,8 +68,9 @@ class Variable:
             if callable(initial_value):
                 with name_scope("Initializer"):
                     initial_value = initial_value()
-            self._initial_value = convert_to_tensor(initial_value, dtype=dtype,
-                                                    name="initial_value")
+            self._initial_value = convert_to_tensor(
+                initial_value, dtype=dtype, name="initial_value"
+            )
             var_shape = self._initial_value.shape if validate_shape else TensorShape(None)
             if shape is not None:
                 var_shape = TensorShape(shape)
@@ -63,7 +78,9 @@ class Variable:
             self._variable = _state.variable_op(dims, self._initial_value.dtype, scope, true_name)
             with colocate_with(self._variable.op):
                 self._initializer_op = _state.assign(
-                    self._variable, self._initial_value, validate_shape=validate_shape,
+                    self._variable,
+                    self._initial_value,
+                    validate_shape=validate_shape,
                     name="Assign",
                 ).op
                 self._snapshot = _array.identity(self._variable, name="read")
@@ -91,7 +108,8 @@ class Variable:
             "variable_name": self._variable.name,
             "initializer_name": self._initializer_op.name,
             "snapshot_name": self._snapshot.name,
-            "initial_value_name": self._initial_value.name if self._initial_value is not None
+            "initial_value_name": self._initial_value.name
+            if self._initial_value is not None
             else None,
             "trainable": self._trainable,
         }
@@ -185,8 +203,10 @@ class Variable:
         self._snapshot.set_shape(shape)
 
     def __repr__(self) -> str:
-        return (f"<tf.Variable '{self._variable.op.name}:0' shape={self.shape} "
-                f"dtype={self.dtype.name}_ref>")
+        return (
+            f"<tf.Variable '{self._variable.op.name}:0' shape={self.shape} "
+            f"dtype={self.dtype.name}_ref>"
+        )
 
     __hash__ = object.__hash__
 
@@ -208,8 +228,19 @@ def _forward(name):
     return method
 
 
-for _name in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "and", "or",
-              "xor"):
+for _name in (
+    "add",
+    "sub",
+    "mul",
+    "truediv",
+    "floordiv",
+    "mod",
+    "pow",
+    "matmul",
+    "and",
+    "or",
+    "xor",
+):
     for _fmt in ("__{}__", "__r{}__"):
         setattr(Variable, _fmt.format(_name), _forward(_fmt.format(_name)))
 for _name in ("__lt__", "__le__", "__gt__", "__ge__", "__neg__", "__abs__", "__invert__"):

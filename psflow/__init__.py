@@ -265,8 +265,11 @@ def _proto_names():
 
 def __getattr__(name):
     # Protos load lazily: importing psflow stays fast.
-    protos = _proto_names() if name in ("RunOptions", "RunMetadata", "ConfigProto",
-                                        "GPUOptions", "GraphOptions") else {}
+    protos = (
+        _proto_names()
+        if name in ("RunOptions", "RunMetadata", "ConfigProto", "GPUOptions", "GraphOptions")
+        else {}
+    )
     if name in protos:
         return protos[name]
     raise AttributeError(f"module 'psflow' has no attribute '{name}'")

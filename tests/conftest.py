@@ -39,8 +39,13 @@ def local_cluster():
         yield c
 
 
-@pytest.fixture(params=["in_process", pytest.param("cluster", marks=pytest.mark.ray),
-                        pytest.param("cluster_fast", marks=pytest.mark.ray)])
+@pytest.fixture(
+    params=[
+        "in_process",
+        pytest.param("cluster", marks=pytest.mark.ray),
+        pytest.param("cluster_fast", marks=pytest.mark.ray),
+    ]
+)
 def target(request):
     """The session target behaviour tests run against. On the cluster, the test's graph is
     built under the cluster's replica_device_setter (variables on PS tasks, the rest on

@@ -42,5 +42,6 @@ def assert_gradients_match(build, inputs, rtol=1e-4, atol=1e-6):
     inputs = [np.asarray(x, np.float64) for x in inputs]
     numeric, symbolic = numeric_and_symbolic(build, inputs)
     for i, (n, s) in enumerate(zip(numeric, symbolic)):
-        np.testing.assert_allclose(s, n, rtol=rtol, atol=atol,
-                                   err_msg=f"gradient of input {i} does not match")
+        np.testing.assert_allclose(
+            s, n, rtol=rtol, atol=atol, err_msg=f"gradient of input {i} does not match"
+        )

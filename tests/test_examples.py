@@ -13,7 +13,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def _example():
     spec = importlib.util.spec_from_file_location(
-        "train_digits", os.path.join(ROOT, "examples", "train_digits.py"))
+        "train_digits", os.path.join(ROOT, "examples", "train_digits.py")
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -31,8 +32,9 @@ def test_digits_mlp_reaches_95_percent(tmp_path, capsys):
 
 def test_digits_softmax_regression_learns(tmp_path, capsys):
     pytest.importorskip("sklearn")
-    acc = _example().main(["--in-process", "--model", "softmax", "--epochs", "10",
-                           "--logdir", str(tmp_path)])
+    acc = _example().main(
+        ["--in-process", "--model", "softmax", "--epochs", "10", "--logdir", str(tmp_path)]
+    )
     assert acc >= 0.9
 
 
@@ -45,10 +47,22 @@ def test_digits_on_a_local_cluster_from_the_config(tmp_path):
 
     pytest.importorskip("sklearn")
     proc = subprocess.run(
-        [sys.executable, os.path.join(ROOT, "examples", "train_digits.py"), "--model", "mlp",
-         "--epochs", "3", "--logdir", str(tmp_path),
-         "--config", os.path.join(ROOT, "configs", "local.yaml")],
-        capture_output=True, text=True, timeout=600)
+        [
+            sys.executable,
+            os.path.join(ROOT, "examples", "train_digits.py"),
+            "--model",
+            "mlp",
+            "--epochs",
+            "3",
+            "--logdir",
+            str(tmp_path),
+            "--config",
+            os.path.join(ROOT, "configs", "local.yaml"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     lines = proc.stdout.strip().splitlines()
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
     assert "running on 2 PS + 2 workers" in lines[0]

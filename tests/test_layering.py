@@ -47,7 +47,7 @@ def _imports(path: pathlib.Path):
             if node.level == 0:
                 base = node.module.split(".")
             else:
-                base = package[:len(package) - node.level + 1]
+                base = package[: len(package) - node.level + 1]
                 base += node.module.split(".") if node.module else []
             if node.module is None:  # `from . import a, b`: each name is a module
                 for alias in node.names:
@@ -100,8 +100,10 @@ def layering_problems() -> list[str]:
                     if other not in GRAPH_TIER or unit not in GRAPH_TIER:
                         problems.append(f"{path}: {unit} or {other} has no tier in GRAPH_TIERS")
                     elif GRAPH_TIER[other] >= GRAPH_TIER[unit]:
-                        problems.append(f"{path}: imports {module} (tier "
-                                        f"{GRAPH_TIER[other]} from tier {GRAPH_TIER[unit]})")
+                        problems.append(
+                            f"{path}: imports {module} (tier "
+                            f"{GRAPH_TIER[other]} from tier {GRAPH_TIER[unit]})"
+                        )
     return problems
 
 
@@ -117,17 +119,21 @@ def test_every_graph_module_has_a_tier():
 
 def test_import_psflow_does_not_import_ray():
     code = "import sys, psflow; print('ray' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
 
 def test_import_psflow_is_fast():
     """A TF1 script and every task process pay for `import psflow` (0.25 s measured)."""
-    code = ("import time; t = time.perf_counter(); import psflow; "
-            "print(time.perf_counter() - t)")
-    best = min(float(subprocess.run([sys.executable, "-c", code], capture_output=True,
-                                    text=True, check=True).stdout) for _ in range(3))
+    code = "import time; t = time.perf_counter(); import psflow; print(time.perf_counter() - t)"
+    best = min(
+        float(
+            subprocess.run(
+                [sys.executable, "-c", code], capture_output=True, text=True, check=True
+            ).stdout
+        )
+        for _ in range(3)
+    )
     assert best < 0.9, f"import psflow took {best:.2f} s"
 
 
@@ -144,6 +150,5 @@ def test_writing_summaries_does_not_load_tensorflow(tmp_path):
         writer.close()
         print("tensorflow" in sys.modules)
     """)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=120)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == "False", out.stderr[-2000:]

@@ -113,9 +113,14 @@ class TaskRunner:
         the stage's returns as one tuple (a graph node has one output)."""
         route = self._plans[plan_id].route
         by_stage = dict(zip(deps, upstream))
-        args = [step.feeds[src.index] if isinstance(src, FromFeed) else
-                by_stage[src.stage][src.group] if isinstance(src, FromGroup) else None
-                for src in route.args]
+        args = [
+            step.feeds[src.index]
+            if isinstance(src, FromFeed)
+            else by_stage[src.stage][src.group]
+            if isinstance(src, FromGroup)
+            else None
+            for src in route.args
+        ]
         out = self._run(plan_id, step.step_id, (step.done,) if step.done else (), args)
         return (out,) if route.num_returns == 1 else out
 
@@ -128,7 +133,7 @@ class TaskRunner:
         executor, route = entry.executor, entry.route
         receive = self.receive
         if route is None:
-            feeds = [receive(v) for v in args[:len(executor.plan.feeds)]]
+            feeds = [receive(v) for v in args[: len(executor.plan.feeds)]]
         else:
             feeds = [receive(args[a] if pos < 0 else args[a][pos]) for a, pos in route.arg_map]
         trace = None
@@ -142,8 +147,9 @@ class TaskRunner:
             return plain[0] if len(plain) == 1 else plain
         send, out, sent = self.send, [], 0
         for group in route.groups:
-            out.append(send(values[group[0]]) if len(group) == 1
-                       else tuple(send(values[k]) for k in group))
+            out.append(
+                send(values[group[0]]) if len(group) == 1 else tuple(send(values[k]) for k in group)
+            )
             sent += sum(values[k].nbytes for k in group if isinstance(values[k], np.ndarray))
         self.bytes_out += sent
         if route.token:

@@ -17,6 +17,8 @@ from ._common import normalize_axis, np_dtype, shape_str
 
 newaxis = None
 _INDEX = (_dt.int32, _dt.int64)
+
+
 # Const ----------------------------------------------------------------------------------
 def _const_infer(*, value, dtype):
     value.flags.writeable = False
@@ -27,9 +29,17 @@ def _const_kernel(*, value, dtype):
     return value
 
 
-register_op(OpDef("Const", inputs=[], outputs=["output: dtype"],
-                  attrs={"value": None, "dtype": None},
-                  infer=_const_infer, kernel=_const_kernel, grad=NOT_DIFFERENTIABLE))
+register_op(
+    OpDef(
+        "Const",
+        inputs=[],
+        outputs=["output: dtype"],
+        attrs={"value": None, "dtype": None},
+        infer=_const_infer,
+        kernel=_const_kernel,
+        grad=NOT_DIFFERENTIABLE,
+    )
+)
 
 
 def constant(value, dtype=None, shape=None, name="Const", verify_shape=False) -> Tensor:
@@ -47,13 +57,23 @@ def _placeholder_infer(*, dtype, shape):
 
 def _placeholder_kernel(*, dtype, shape):
     raise InvalidArgumentError(
-        None, None, f"You must feed a value for placeholder tensor with dtype {_dt.tf_type_name(dtype)}"
+        None,
+        None,
+        f"You must feed a value for placeholder tensor with dtype {_dt.tf_type_name(dtype)}",
     )
 
 
-register_op(OpDef("Placeholder", inputs=[], outputs=["output: dtype"],
-                  attrs={"dtype": None, "shape": None},
-                  infer=_placeholder_infer, kernel=_placeholder_kernel, grad=NOT_DIFFERENTIABLE))
+register_op(
+    OpDef(
+        "Placeholder",
+        inputs=[],
+        outputs=["output: dtype"],
+        attrs={"dtype": None, "shape": None},
+        infer=_placeholder_infer,
+        kernel=_placeholder_kernel,
+        grad=NOT_DIFFERENTIABLE,
+    )
+)
 
 
 def placeholder(dtype, shape=None, name=None) -> Tensor:
@@ -82,11 +102,20 @@ def _pass_through_grad(op, grad):
     return [grad]
 
 
-register_op(OpDef("PlaceholderWithDefault", inputs=["input: dtype"], outputs=["output: dtype"],
-                  types={"dtype": ()}, attrs={"shape": None},
-                  infer=lambda x, *, shape: _placeholder_with_default_infer(
-                      x, dtype=x.dtype.name, shape=shape),
-                  kernel=_identity_like_kernel, grad=_pass_through_grad))
+register_op(
+    OpDef(
+        "PlaceholderWithDefault",
+        inputs=["input: dtype"],
+        outputs=["output: dtype"],
+        types={"dtype": ()},
+        attrs={"shape": None},
+        infer=lambda x, *, shape: _placeholder_with_default_infer(
+            x, dtype=x.dtype.name, shape=shape
+        ),
+        kernel=_identity_like_kernel,
+        grad=_pass_through_grad,
+    )
+)
 
 
 def placeholder_with_default(input, shape, name=None) -> Tensor:
@@ -100,8 +129,17 @@ def _identity_infer(x):
     return TensorSpec(x.dtype, x.shape, x.value)
 
 
-register_op(OpDef("Identity", inputs=["input: T"], outputs=["output: T"], types={"T": ()},
-                  infer=_identity_infer, kernel=_identity_like_kernel, grad=_pass_through_grad))
+register_op(
+    OpDef(
+        "Identity",
+        inputs=["input: T"],
+        outputs=["output: T"],
+        types={"T": ()},
+        infer=_identity_infer,
+        kernel=_identity_like_kernel,
+        grad=_pass_through_grad,
+    )
+)
 
 
 def identity(input, name=None) -> Tensor:
@@ -113,9 +151,17 @@ def _stop_gradient_infer(x):
     return TensorSpec(x.dtype, x.shape)
 
 
-register_op(OpDef("StopGradient", inputs=["input: T"], outputs=["output: T"], types={"T": ()},
-                  infer=_stop_gradient_infer, kernel=_identity_like_kernel,
-                  grad=NOT_DIFFERENTIABLE))
+register_op(
+    OpDef(
+        "StopGradient",
+        inputs=["input: T"],
+        outputs=["output: T"],
+        types={"T": ()},
+        infer=_stop_gradient_infer,
+        kernel=_identity_like_kernel,
+        grad=NOT_DIFFERENTIABLE,
+    )
+)
 
 
 def stop_gradient(input, name=None) -> Tensor:
@@ -138,9 +184,19 @@ def _np_out_type(kw):
     return {"out_type": np_dtype(kw["out_type"])}
 
 
-register_op(OpDef("Shape", inputs=["input: T"], outputs=["output: out_type"], types={"T": ()},
-                  attrs={"out_type": "int32"}, infer=_shape_infer, kernel=_shape_kernel,
-                  grad=NOT_DIFFERENTIABLE, prepare=_np_out_type))
+register_op(
+    OpDef(
+        "Shape",
+        inputs=["input: T"],
+        outputs=["output: out_type"],
+        types={"T": ()},
+        attrs={"out_type": "int32"},
+        infer=_shape_infer,
+        kernel=_shape_kernel,
+        grad=NOT_DIFFERENTIABLE,
+        prepare=_np_out_type,
+    )
+)
 
 
 def shape(input, name=None, out_type=_dt.int32) -> Tensor:
@@ -157,9 +213,19 @@ def _shape_n_kernel(*xs, out_type):
     return tuple(np.array(np.shape(x), dtype=out_type) for x in xs)
 
 
-register_op(OpDef("ShapeN", inputs=["input: N*T"], outputs=["output: N*out_type"],
-                  types={"T": ()}, attrs={"out_type": "int32"}, infer=_shape_n_infer,
-                  kernel=_shape_n_kernel, grad=NOT_DIFFERENTIABLE, prepare=_np_out_type))
+register_op(
+    OpDef(
+        "ShapeN",
+        inputs=["input: N*T"],
+        outputs=["output: N*out_type"],
+        types={"T": ()},
+        attrs={"out_type": "int32"},
+        infer=_shape_n_infer,
+        kernel=_shape_n_kernel,
+        grad=NOT_DIFFERENTIABLE,
+        prepare=_np_out_type,
+    )
+)
 
 
 def shape_n(input, out_type=_dt.int32, name=None) -> list[Tensor]:
@@ -177,14 +243,26 @@ def _size_kernel(x, *, out_type):
     return np.array(np.size(x), dtype=out_type)
 
 
-register_op(OpDef("Size", inputs=["input: T"], outputs=["output: out_type"], types={"T": ()},
-                  attrs={"out_type": "int32"}, infer=_size_infer, kernel=_size_kernel,
-                  grad=NOT_DIFFERENTIABLE, prepare=_np_out_type))
+register_op(
+    OpDef(
+        "Size",
+        inputs=["input: T"],
+        outputs=["output: out_type"],
+        types={"T": ()},
+        attrs={"out_type": "int32"},
+        infer=_size_infer,
+        kernel=_size_kernel,
+        grad=NOT_DIFFERENTIABLE,
+        prepare=_np_out_type,
+    )
+)
 
 
 def size(input, name=None, out_type=_dt.int32) -> Tensor:
     """The number of elements of `input`."""
-    return apply_op("Size", [input], {"out_type": _dt.as_dtype(out_type).name}, name=name).outputs[0]
+    return apply_op("Size", [input], {"out_type": _dt.as_dtype(out_type).name}, name=name).outputs[
+        0
+    ]
 
 
 def _rank_infer(x):
@@ -196,8 +274,17 @@ def _rank_kernel(x):
     return np.array(np.ndim(x), dtype=np.int32)
 
 
-register_op(OpDef("Rank", inputs=["input: T"], outputs=["output: int32"], types={"T": ()},
-                  infer=_rank_infer, kernel=_rank_kernel, grad=NOT_DIFFERENTIABLE))
+register_op(
+    OpDef(
+        "Rank",
+        inputs=["input: T"],
+        outputs=["output: int32"],
+        types={"T": ()},
+        infer=_rank_infer,
+        kernel=_rank_kernel,
+        grad=NOT_DIFFERENTIABLE,
+    )
+)
 
 
 def rank(input, name=None) -> Tensor:
@@ -227,8 +314,7 @@ def _reshape_infer(x, shape):
             dims = [total // known if d == -1 else d for d in dims]
         elif known != total:
             raise ValueError(
-                f"Cannot reshape a tensor with {total} elements to shape {dims} "
-                f"({known} elements)"
+                f"Cannot reshape a tensor with {total} elements to shape {dims} ({known} elements)"
             )
     value = None if x.value is None else x.value.reshape(dims)
     return TensorSpec(x.dtype, TensorShape([None if d == -1 else d for d in dims]), value)
@@ -239,7 +325,8 @@ def _reshape_kernel(x, shape):
         return np.reshape(x, shape)
     except ValueError:
         raise InvalidArgumentError(
-            None, None,
+            None,
+            None,
             f"Input to reshape is a tensor with {np.size(x)} values, but the requested shape "
             f"has {int(np.prod(shape))}",
         ) from None
@@ -250,9 +337,17 @@ def _reshape_grad(op, grad):
     return [reshape(grad, shape(op.inputs[0])), None]
 
 
-register_op(OpDef("Reshape", inputs=["tensor: T", "shape: Tshape"], outputs=["output: T"],
-                  types={"T": (), "Tshape": _INDEX}, infer=_reshape_infer,
-                  kernel=_reshape_kernel, grad=_reshape_grad))
+register_op(
+    OpDef(
+        "Reshape",
+        inputs=["tensor: T", "shape: Tshape"],
+        outputs=["output: T"],
+        types={"T": (), "Tshape": _INDEX},
+        infer=_reshape_infer,
+        kernel=_reshape_kernel,
+        grad=_reshape_grad,
+    )
+)
 
 
 def reshape(tensor, shape, name=None) -> Tensor:
@@ -284,9 +379,17 @@ def _fill_grad(op, grad):
     return [None, reduce_sum(grad)]
 
 
-register_op(OpDef("Fill", inputs=["dims: index_type", "value: T"], outputs=["output: T"],
-                  types={"T": (), "index_type": _INDEX}, infer=_fill_infer, kernel=_fill_kernel,
-                  grad=_fill_grad))
+register_op(
+    OpDef(
+        "Fill",
+        inputs=["dims: index_type", "value: T"],
+        outputs=["output: T"],
+        types={"T": (), "index_type": _INDEX},
+        infer=_fill_infer,
+        kernel=_fill_kernel,
+        grad=_fill_grad,
+    )
+)
 
 
 def fill(dims, value, name=None) -> Tensor:
@@ -320,10 +423,28 @@ def _like_infer(x):
     return TensorSpec(x.dtype, x.shape)
 
 
-register_op(OpDef("ZerosLike", inputs=["x: T"], outputs=["y: T"], types={"T": ()},
-                  infer=_like_infer, kernel=np.zeros_like, grad=NOT_DIFFERENTIABLE))
-register_op(OpDef("OnesLike", inputs=["x: T"], outputs=["y: T"], types={"T": ()},
-                  infer=_like_infer, kernel=np.ones_like, grad=NOT_DIFFERENTIABLE))
+register_op(
+    OpDef(
+        "ZerosLike",
+        inputs=["x: T"],
+        outputs=["y: T"],
+        types={"T": ()},
+        infer=_like_infer,
+        kernel=np.zeros_like,
+        grad=NOT_DIFFERENTIABLE,
+    )
+)
+register_op(
+    OpDef(
+        "OnesLike",
+        inputs=["x: T"],
+        outputs=["y: T"],
+        types={"T": ()},
+        infer=_like_infer,
+        kernel=np.ones_like,
+        grad=NOT_DIFFERENTIABLE,
+    )
+)
 
 
 def zeros_like(tensor, dtype=None, name=None, optimize=True) -> Tensor:
@@ -346,8 +467,11 @@ def ones_like(tensor, dtype=None, name=None, optimize=True) -> Tensor:
 def _pack_infer(values, *, axis):
     base = TensorShape(None)
     for v in values:
-        base = base.merge_with(v.shape) if base.ndims is None or v.shape.ndims is None \
+        base = (
+            base.merge_with(v.shape)
+            if base.ndims is None or v.shape.ndims is None
             else _merge_or_raise(base, v.shape, "Pack")
+        )
     if not values:
         raise ValueError("Pack requires at least one value")
     if base.ndims is None:
@@ -366,8 +490,7 @@ def _merge_or_raise(a, b, op_type):
         return a.merge_with(b)
     except ValueError:
         raise ValueError(
-            f"Shapes must be equal rank, but are {shape_str(a)} and {shape_str(b)}"
-            f" for '{op_type}'"
+            f"Shapes must be equal rank, but are {shape_str(a)} and {shape_str(b)} for '{op_type}'"
         ) from None
 
 
@@ -380,8 +503,18 @@ def _pack_grad(op, grad):
     return unstack(grad, num=len(op.inputs), axis=op.get_attr("axis"))
 
 
-register_op(OpDef("Pack", inputs=["values: N*T"], outputs=["output: T"], types={"T": ()},
-                  attrs={"axis": 0}, infer=_pack_infer, kernel=_pack_kernel, grad=_pack_grad))
+register_op(
+    OpDef(
+        "Pack",
+        inputs=["values: N*T"],
+        outputs=["output: T"],
+        types={"T": ()},
+        attrs={"axis": 0},
+        infer=_pack_infer,
+        kernel=_pack_kernel,
+        grad=_pack_grad,
+    )
+)
 
 
 def stack(values, axis=0, name="stack") -> Tensor:
@@ -399,7 +532,7 @@ def _unpack_infer(value, *, num, axis):
     axis = normalize_axis(axis, len(dims), "Unpack")
     if dims[axis] is not None and dims[axis] != num:
         raise ValueError(f"Dimension {axis} of Unpack input has size {dims[axis]}, not {num}")
-    out = dims[:axis] + dims[axis + 1:]
+    out = dims[:axis] + dims[axis + 1 :]
     return [TensorSpec(value.dtype, TensorShape(out))] * num
 
 
@@ -417,9 +550,18 @@ def _unpack_grad(op, *grads):
     return [stack(filled, axis=op.get_attr("axis"))]
 
 
-register_op(OpDef("Unpack", inputs=["value: T"], outputs=["output: num*T"], types={"T": ()},
-                  attrs={"num": None, "axis": 0}, infer=_unpack_infer, kernel=_unpack_kernel,
-                  grad=_unpack_grad))
+register_op(
+    OpDef(
+        "Unpack",
+        inputs=["value: T"],
+        outputs=["output: num*T"],
+        types={"T": ()},
+        attrs={"num": None, "axis": 0},
+        infer=_unpack_infer,
+        kernel=_unpack_kernel,
+        grad=_unpack_grad,
+    )
+)
 
 
 def unstack(value, num=None, axis=0, name="unstack") -> list[Tensor]:
@@ -451,9 +593,17 @@ def _bga_kernel(s0, s1):
     return np.array(r0, np.int32), np.array(r1, np.int32)
 
 
-register_op(OpDef("BroadcastGradientArgs", inputs=["s0: T", "s1: T"], outputs=["r0: T", "r1: T"],
-                  types={"T": _INDEX}, infer=_bga_infer, kernel=_bga_kernel,
-                  grad=NOT_DIFFERENTIABLE))
+register_op(
+    OpDef(
+        "BroadcastGradientArgs",
+        inputs=["s0: T", "s1: T"],
+        outputs=["r0: T", "r1: T"],
+        types={"T": _INDEX},
+        infer=_bga_infer,
+        kernel=_bga_kernel,
+        grad=NOT_DIFFERENTIABLE,
+    )
+)
 
 
 def broadcast_gradient_args(s0, s1, name=None):
@@ -465,8 +615,9 @@ def broadcast_gradient_args(s0, s1, name=None):
 _MASKS = ("begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask", "shrink_axis_mask")
 
 
-def _slice_index(begin, end, strides, begin_mask, end_mask, ellipsis_mask, new_axis_mask,
-                 shrink_axis_mask) -> tuple:
+def _slice_index(
+    begin, end, strides, begin_mask, end_mask, ellipsis_mask, new_axis_mask, shrink_axis_mask
+) -> tuple:
     """The numpy index tuple equal to a StridedSlice's (begin, end, strides, masks)."""
     index = []
     for i in range(len(begin)):
@@ -496,7 +647,7 @@ def _strided_slice_infer(x, begin, end, strides, **masks):
     for s in index:
         if s is Ellipsis:
             span = len(dims) - consumed
-            out.extend(dims[d:d + span])
+            out.extend(dims[d : d + span])
             d += span
         elif s is None:
             out.append(1)
@@ -536,11 +687,18 @@ def _strided_slice_grad(op, grad):
     return [out, None, None, None]
 
 
-register_op(OpDef("StridedSlice",
-                  inputs=["input: T", "begin: Index", "end: Index", "strides: Index"],
-                  outputs=["output: T"], types={"T": (), "Index": _INDEX},
-                  attrs={k: 0 for k in _MASKS}, infer=_strided_slice_infer,
-                  kernel=_strided_slice_kernel, grad=_strided_slice_grad))
+register_op(
+    OpDef(
+        "StridedSlice",
+        inputs=["input: T", "begin: Index", "end: Index", "strides: Index"],
+        outputs=["output: T"],
+        types={"T": (), "Index": _INDEX},
+        attrs={k: 0 for k in _MASKS},
+        infer=_strided_slice_infer,
+        kernel=_strided_slice_kernel,
+        grad=_strided_slice_grad,
+    )
+)
 
 
 def _strided_slice_grad_infer(shape_, begin, end, strides, dy, **masks):
@@ -562,21 +720,42 @@ def _strided_slice_grad_grad(op, grad):
     return [None, None, None, None, sliced]
 
 
-register_op(OpDef("StridedSliceGrad",
-                  inputs=["shape: Index", "begin: Index", "end: Index", "strides: Index",
-                          "dy: T"],
-                  outputs=["output: T"], types={"T": (), "Index": _INDEX},
-                  attrs={k: 0 for k in _MASKS}, infer=_strided_slice_grad_infer,
-                  kernel=_strided_slice_grad_kernel, grad=_strided_slice_grad_grad))
+register_op(
+    OpDef(
+        "StridedSliceGrad",
+        inputs=["shape: Index", "begin: Index", "end: Index", "strides: Index", "dy: T"],
+        outputs=["output: T"],
+        types={"T": (), "Index": _INDEX},
+        attrs={k: 0 for k in _MASKS},
+        infer=_strided_slice_grad_infer,
+        kernel=_strided_slice_grad_kernel,
+        grad=_strided_slice_grad_grad,
+    )
+)
 
 
-def strided_slice(input_, begin, end, strides=None, begin_mask=0, end_mask=0, ellipsis_mask=0,
-                  new_axis_mask=0, shrink_axis_mask=0, name=None) -> Tensor:
+def strided_slice(
+    input_,
+    begin,
+    end,
+    strides=None,
+    begin_mask=0,
+    end_mask=0,
+    ellipsis_mask=0,
+    new_axis_mask=0,
+    shrink_axis_mask=0,
+    name=None,
+) -> Tensor:
     """`input_[begin:end:strides]` per dimension, with TF's masks."""
     if strides is None:
         strides = [1] * len(begin)
-    attrs = dict(begin_mask=begin_mask, end_mask=end_mask, ellipsis_mask=ellipsis_mask,
-                 new_axis_mask=new_axis_mask, shrink_axis_mask=shrink_axis_mask)
+    attrs = dict(
+        begin_mask=begin_mask,
+        end_mask=end_mask,
+        ellipsis_mask=ellipsis_mask,
+        new_axis_mask=new_axis_mask,
+        shrink_axis_mask=shrink_axis_mask,
+    )
     return apply_op("StridedSlice", [input_, begin, end, strides], attrs, name=name).outputs[0]
 
 
@@ -632,8 +811,9 @@ def slice_helper(tensor, key) -> Tensor:
     with_tensors = any(isinstance(v, Tensor) for v in begin + end + strides)
     if with_tensors:
         begin, end, strides = stack(begin), stack(end), stack(strides)
-    return apply_op("StridedSlice", [tensor, begin, end, strides], masks,
-                    name="strided_slice").outputs[0]
+    return apply_op(
+        "StridedSlice", [tensor, begin, end, strides], masks, name="strided_slice"
+    ).outputs[0]
 
 
 # ExpandDims, Squeeze --------------------------------------------------------------------------
@@ -657,9 +837,17 @@ def _expand_dims_grad(op, grad):
     return [reshape(grad, shape(op.inputs[0])), None]
 
 
-register_op(OpDef("ExpandDims", inputs=["input: T", "dim: Tdim"], outputs=["output: T"],
-                  types={"T": (), "Tdim": _INDEX}, infer=_expand_dims_infer,
-                  kernel=_expand_dims_kernel, grad=_expand_dims_grad))
+register_op(
+    OpDef(
+        "ExpandDims",
+        inputs=["input: T", "dim: Tdim"],
+        outputs=["output: T"],
+        types={"T": (), "Tdim": _INDEX},
+        infer=_expand_dims_infer,
+        kernel=_expand_dims_kernel,
+        grad=_expand_dims_grad,
+    )
+)
 
 
 def expand_dims(input, axis=None, name=None, dim=None) -> Tensor:
@@ -701,9 +889,18 @@ def _squeeze_grad(op, grad):
     return [reshape(grad, shape(op.inputs[0]))]
 
 
-register_op(OpDef("Squeeze", inputs=["input: T"], outputs=["output: T"], types={"T": ()},
-                  attrs={"squeeze_dims": []}, infer=_squeeze_infer, kernel=_squeeze_kernel,
-                  grad=_squeeze_grad))
+register_op(
+    OpDef(
+        "Squeeze",
+        inputs=["input: T"],
+        outputs=["output: T"],
+        types={"T": ()},
+        attrs={"squeeze_dims": []},
+        infer=_squeeze_infer,
+        kernel=_squeeze_kernel,
+        grad=_squeeze_grad,
+    )
+)
 
 
 def squeeze(input, axis=None, name=None, squeeze_dims=None) -> Tensor:
@@ -724,9 +921,17 @@ def _where_kernel(x):
     return np.argwhere(x).astype(np.int64)
 
 
-register_op(OpDef("Where", inputs=["input: T"], outputs=["index: int64"],
-                  types={"T": _dt.REAL_AND_BOOL}, infer=_where_infer, kernel=_where_kernel,
-                  grad=NOT_DIFFERENTIABLE))
+register_op(
+    OpDef(
+        "Where",
+        inputs=["input: T"],
+        outputs=["index: int64"],
+        types={"T": _dt.REAL_AND_BOOL},
+        infer=_where_infer,
+        kernel=_where_kernel,
+        grad=NOT_DIFFERENTIABLE,
+    )
+)
 
 
 def _gather_infer(params, indices, axis):
@@ -734,7 +939,7 @@ def _gather_infer(params, indices, axis):
         return TensorSpec(params.dtype, TensorShape(None))
     a = normalize_axis(int(axis.value), params.shape.ndims, "GatherV2")
     dims = params.shape.as_list()
-    out = dims[:a] + indices.shape.as_list() + dims[a + 1:]
+    out = dims[:a] + indices.shape.as_list() + dims[a + 1 :]
     return TensorSpec(params.dtype, TensorShape(out))
 
 
@@ -784,8 +989,10 @@ class IndexedSlices:
         return unsorted_segment_sum(self.values, self.indices, rows)
 
     def __repr__(self) -> str:
-        return (f"IndexedSlices(indices={self.indices}, values={self.values}, "
-                f"dense_shape={self.dense_shape})")
+        return (
+            f"IndexedSlices(indices={self.indices}, values={self.values}, "
+            f"dense_shape={self.dense_shape})"
+        )
 
 
 def _gather_grad(op, grad):
@@ -804,10 +1011,17 @@ def _gather_grad(op, grad):
     )
 
 
-register_op(OpDef("GatherV2", inputs=["params: Tparams", "indices: Tindices", "axis: Taxis"],
-                  outputs=["output: Tparams"],
-                  types={"Tparams": (), "Tindices": _INDEX, "Taxis": _INDEX},
-                  infer=_gather_infer, kernel=_gather_kernel, grad=_gather_grad))
+register_op(
+    OpDef(
+        "GatherV2",
+        inputs=["params: Tparams", "indices: Tindices", "axis: Taxis"],
+        outputs=["output: Tparams"],
+        types={"Tparams": (), "Tindices": _INDEX, "Taxis": _INDEX},
+        infer=_gather_infer,
+        kernel=_gather_kernel,
+        grad=_gather_grad,
+    )
+)
 
 
 def gather(params, indices, validate_indices=None, name=None, axis=0) -> Tensor:
@@ -822,8 +1036,9 @@ def boolean_mask(tensor, mask, name="boolean_mask", axis=None) -> Tensor:
         mask = convert_to_tensor(mask)
         k = mask.shape.ndims
         if k is None:
-            raise ValueError("Number of mask dimensions must be specified, even if some "
-                             "dimensions are None.")
+            raise ValueError(
+                "Number of mask dimensions must be specified, even if some dimensions are None."
+            )
         if k == 0:
             raise ValueError("mask cannot be scalar.")
         axis = 0 if axis is None else axis
@@ -832,8 +1047,10 @@ def boolean_mask(tensor, mask, name="boolean_mask", axis=None) -> Tensor:
         if k > 1:
             rest = tensor.shape.as_list()[k:] if tensor.shape.ndims is not None else None
             if rest is None or any(d is None for d in rest):
-                raise ValueError("boolean_mask with a multi-dimensional mask needs the "
-                                 "trailing dimensions of tensor known")
+                raise ValueError(
+                    "boolean_mask with a multi-dimensional mask needs the "
+                    "trailing dimensions of tensor known"
+                )
             tensor = reshape(tensor, [-1] + rest)
             mask = reshape(mask, [-1])
         indices = squeeze(apply_op("Where", [mask]).outputs[0], axis=[1])
@@ -886,8 +1103,9 @@ def _concat_grad(op, grad):
     """d_values[i] = the slice of grad at values[i]'s offset along axis."""
     *values, axis = op.inputs
     sizes = [shape(v) for v in values]
-    parts = apply_op("SplitV", [grad, _concat_sizes(sizes, axis), axis],
-                     {"num_split": len(values)}).outputs
+    parts = apply_op(
+        "SplitV", [grad, _concat_sizes(sizes, axis), axis], {"num_split": len(values)}
+    ).outputs
     return list(parts) + [None]
 
 
@@ -898,9 +1116,17 @@ def _concat_sizes(sizes, axis):
     return stack([sz[int(axis_value)] for sz in sizes])
 
 
-register_op(OpDef("ConcatV2", inputs=["values: N*T", "axis: Tidx"], outputs=["output: T"],
-                  types={"T": (), "Tidx": _INDEX}, infer=_concat_infer, kernel=_concat_kernel,
-                  grad=_concat_grad))
+register_op(
+    OpDef(
+        "ConcatV2",
+        inputs=["values: N*T", "axis: Tidx"],
+        outputs=["output: T"],
+        types={"T": (), "Tidx": _INDEX},
+        infer=_concat_infer,
+        kernel=_concat_kernel,
+        grad=_concat_grad,
+    )
+)
 
 
 def concat(values, axis, name="concat") -> Tensor:
@@ -934,9 +1160,11 @@ def _split_v_kernel(value, size_splits, axis, *, num_split):
         sizes[sizes.index(-1)] = value.shape[int(axis)] - known
     if sum(sizes) != value.shape[int(axis)]:
         raise InvalidArgumentError(
-            None, None, f"Determined shape must either match input shape along split_dim "
+            None,
+            None,
+            f"Determined shape must either match input shape along split_dim "
             f"exactly if fully specified, or be less than the size of the input along split_dim "
-            f"if not fully specified.  Got: {sum(sizes)}"
+            f"if not fully specified.  Got: {sum(sizes)}",
         )
     return tuple(np.split(value, np.cumsum(sizes)[:-1], axis=int(axis)))
 
@@ -947,7 +1175,15 @@ def _split_v_grad(op, *grads):
     return [concat(filled, op.inputs[2]), None, None]
 
 
-register_op(OpDef("SplitV", inputs=["value: T", "size_splits: Tlen", "split_dim: int32"],
-                  outputs=["output: num_split*T"], types={"T": (), "Tlen": _INDEX},
-                  attrs={"num_split": None}, infer=_split_v_infer, kernel=_split_v_kernel,
-                  grad=_split_v_grad))
+register_op(
+    OpDef(
+        "SplitV",
+        inputs=["value: T", "size_splits: Tlen", "split_dim: int32"],
+        outputs=["output: num_split*T"],
+        types={"T": (), "Tlen": _INDEX},
+        attrs={"num_split": None},
+        infer=_split_v_infer,
+        kernel=_split_v_kernel,
+        grad=_split_v_grad,
+    )
+)

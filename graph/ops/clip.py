@@ -33,8 +33,9 @@ def clip_by_norm(t, clip_norm, axes=None, name=None) -> Tensor:
 def global_norm(t_list, name=None) -> Tensor:
     """sqrt(sum of squared l2 norms) of the (non-None) tensors in `t_list`."""
     with name_scope(name, "global_norm"):
-        parts = [_math.reduce_sum(_math.square(convert_to_tensor(t))) for t in t_list
-                 if t is not None]
+        parts = [
+            _math.reduce_sum(_math.square(convert_to_tensor(t))) for t in t_list if t is not None
+        ]
         if not parts:
             raise ValueError("global_norm needs at least one tensor")
         return _math.sqrt(_math.add_n(parts))
@@ -56,8 +57,13 @@ def clip_by_global_norm(t_list, clip_norm, use_norm=None, name=None):
             if t is None:
                 out.append(None)
             elif isinstance(t, IndexedSlices):
-                out.append(IndexedSlices(_math.multiply(t.values, _math.cast(scale, t.dtype)),
-                                         t.indices, t.dense_shape))
+                out.append(
+                    IndexedSlices(
+                        _math.multiply(t.values, _math.cast(scale, t.dtype)),
+                        t.indices,
+                        t.dense_shape,
+                    )
+                )
             else:
                 t = convert_to_tensor(t)
                 out.append(_math.multiply(t, _math.cast(scale, t.dtype)))

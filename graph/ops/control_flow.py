@@ -37,8 +37,16 @@ def _no_op_kernel():
     return None
 
 
-register_op(OpDef("NoOp", inputs=[], outputs=[], infer=_no_op_infer, kernel=_no_op_kernel,
-                  grad=NOT_DIFFERENTIABLE))
+register_op(
+    OpDef(
+        "NoOp",
+        inputs=[],
+        outputs=[],
+        infer=_no_op_infer,
+        kernel=_no_op_kernel,
+        grad=NOT_DIFFERENTIABLE,
+    )
+)
 
 
 def no_op(name=None) -> Operation:
@@ -72,8 +80,9 @@ def _op_of(item) -> Operation:
 
 def tuple_(tensors, name=None, control_inputs=None) -> list:
     """The same tensors, each available only after all of them (and `control_inputs`) ran."""
-    gate = group(*[t for t in tensors if t is not None], *(control_inputs or []),
-                 name=name or "tuple")
+    gate = group(
+        *[t for t in tensors if t is not None], *(control_inputs or []), name=name or "tuple"
+    )
     out = []
     for t in tensors:
         if t is None:
@@ -101,9 +110,17 @@ def _switch_grad(op, grad_false, grad_true):
     return [merge([gf, gt])[0], None]
 
 
-register_op(OpDef("Switch", inputs=["data: T", "pred: bool"],
-                  outputs=["output_false: T", "output_true: T"], types={"T": ()},
-                  infer=_switch_infer, kernel=_switch_kernel, grad=_switch_grad))
+register_op(
+    OpDef(
+        "Switch",
+        inputs=["data: T", "pred: bool"],
+        outputs=["output_false: T", "output_true: T"],
+        types={"T": ()},
+        infer=_switch_infer,
+        kernel=_switch_kernel,
+        grad=_switch_grad,
+    )
+)
 
 
 def switch(data, pred, name=None):
@@ -114,8 +131,11 @@ def switch(data, pred, name=None):
 def _merge_infer(inputs):
     shape = inputs[0].shape
     for s in inputs[1:]:
-        shape = shape if shape.is_compatible_with(s.shape) and shape == s.shape else \
-            _loosen(shape, s.shape)
+        shape = (
+            shape
+            if shape.is_compatible_with(s.shape) and shape == s.shape
+            else _loosen(shape, s.shape)
+        )
     return [TensorSpec(inputs[0].dtype, shape), TensorSpec(_dt.int32, TensorShape([]))]
 
 
@@ -141,8 +161,17 @@ def _merge_grad(op, grad, _grad_index):
     return [gf, gt]
 
 
-register_op(OpDef("Merge", inputs=["inputs: N*T"], outputs=["output: T", "value_index: int32"],
-                  types={"T": ()}, infer=_merge_infer, kernel=_merge_kernel, grad=_merge_grad))
+register_op(
+    OpDef(
+        "Merge",
+        inputs=["inputs: N*T"],
+        outputs=["output: T", "value_index: int32"],
+        types={"T": ()},
+        infer=_merge_infer,
+        kernel=_merge_kernel,
+        grad=_merge_grad,
+    )
+)
 
 
 def merge(inputs, name=None):
@@ -272,8 +301,11 @@ class _in_context:
 
     def __enter__(self):
         self.saved = self.state.cond_stack
-        self.state.cond_stack = self.saved + [self.ctx] if (
-            not self.saved or self.saved[-1] is not self.ctx) else self.saved
+        self.state.cond_stack = (
+            self.saved + [self.ctx]
+            if (not self.saved or self.saved[-1] is not self.ctx)
+            else self.saved
+        )
 
     def __exit__(self, *exc):
         self.state.cond_stack = self.saved

@@ -36,23 +36,36 @@ def _geometry(size, k, stride, dilation, padding):
 
 def _check_attrs(op_type, strides, padding, data_format, dilations=(1, 1, 1, 1)):
     if data_format != "NHWC":
-        raise InvalidArgumentError(None, None, f"{op_type} currently only supports the NHWC "
-                                   f"tensor format on the CPU, got {data_format}")
+        raise InvalidArgumentError(
+            None,
+            None,
+            f"{op_type} currently only supports the NHWC "
+            f"tensor format on the CPU, got {data_format}",
+        )
     if len(strides) != 4 or strides[0] != 1 or strides[3] != 1:
-        raise ValueError(f"{op_type}: strides must have 4 elements with strides[0] = "
-                         f"strides[3] = 1, got {list(strides)}")
+        raise ValueError(
+            f"{op_type}: strides must have 4 elements with strides[0] = "
+            f"strides[3] = 1, got {list(strides)}"
+        )
     if len(dilations) != 4 or dilations[0] != 1 or dilations[3] != 1:
-        raise ValueError(f"{op_type}: dilations must have 4 elements with dilations[0] = "
-                         f"dilations[3] = 1, got {list(dilations)}")
+        raise ValueError(
+            f"{op_type}: dilations must have 4 elements with dilations[0] = "
+            f"dilations[3] = 1, got {list(dilations)}"
+        )
     if padding not in ("SAME", "VALID"):
         raise ValueError(f"{op_type}: padding must be SAME or VALID, got {padding}")
 
 
 def _taps(kh, kw, dh, dw, sh, sw, oh, ow):
     """The (row slice, column slice) into the padded input for each filter tap."""
-    return [(slice(i * dh, i * dh + sh * (oh - 1) + 1, sh),
-             slice(j * dw, j * dw + sw * (ow - 1) + 1, sw))
-            for i in range(kh) for j in range(kw)]
+    return [
+        (
+            slice(i * dh, i * dh + sh * (oh - 1) + 1, sh),
+            slice(j * dw, j * dw + sw * (ow - 1) + 1, sw),
+        )
+        for i in range(kh)
+        for j in range(kw)
+    ]
 
 
 class _Window:
@@ -79,17 +92,23 @@ class _Window:
 
     def crop(self, xp):
         n, h, w, _ = self.in_shape
-        return xp[:, self.top:self.top + h, self.left:self.left + w, :]
+        return xp[:, self.top : self.top + h, self.left : self.left + w, :]
 
 
 def _conv_out_spec(x, f_dims, strides, padding, dilations, dtype):
     if x.ndims is None:
         return TensorSpec(dtype, TensorShape([None, None, None, f_dims[3]]))
     n, h, w, c = x.as_list()
-    oh = None if h is None or f_dims[0] is None else _geometry(
-        h, f_dims[0], strides[1], dilations[1], padding)[0]
-    ow = None if w is None or f_dims[1] is None else _geometry(
-        w, f_dims[1], strides[2], dilations[2], padding)[0]
+    oh = (
+        None
+        if h is None or f_dims[0] is None
+        else _geometry(h, f_dims[0], strides[1], dilations[1], padding)[0]
+    )
+    ow = (
+        None
+        if w is None or f_dims[1] is None
+        else _geometry(w, f_dims[1], strides[2], dilations[2], padding)[0]
+    )
     return TensorSpec(dtype, TensorShape([n, oh, ow, f_dims[3]]))
 
 
@@ -98,13 +117,13 @@ def _conv2d_infer(input, filter, *, strides, padding, data_format, dilations):
     _check_attrs("Conv2D", strides, padding, data_format, dilations)
     for s, what in ((input.shape, "input"), (filter.shape, "filter")):
         if s.ndims is not None and s.ndims != 4:
-            raise ValueError(f"Shape must be rank 4 but is rank {s.ndims} for 'Conv2D' "
-                             f"({what})")
+            raise ValueError(f"Shape must be rank 4 but is rank {s.ndims} for 'Conv2D' ({what})")
     f = filter.shape.as_list() if filter.shape.ndims else [None] * 4
     c = input.shape.as_list()[3] if input.shape.ndims else None
     if c is not None and f[2] is not None and c != f[2]:
-        raise ValueError(f"Depth of input ({c}) is not a multiple of input depth of filter "
-                         f"({f[2]}) for 'Conv2D'")
+        raise ValueError(
+            f"Depth of input ({c}) is not a multiple of input depth of filter ({f[2]}) for 'Conv2D'"
+        )
     return _conv_out_spec(input.shape, f, strides, padding, dilations, input.dtype)
 
 
@@ -113,15 +132,18 @@ def _columns(xp, win, c):
     n = xp.shape[0]
     cols = np.empty((n, win.oh, win.ow, len(win.taps) * c), xp.dtype)
     for t, (rs, cs) in enumerate(win.taps):
-        cols[..., t * c:(t + 1) * c] = xp[:, rs, cs, :]
+        cols[..., t * c : (t + 1) * c] = xp[:, rs, cs, :]
     return cols.reshape(-1, len(win.taps) * c)
 
 
 def _conv2d_kernel(input, filter, *, strides, padding, data_format, dilations):
     kh, kw, c, o = filter.shape
     if input.shape[3] != c:
-        raise InvalidArgumentError(None, None, f"input depth must be evenly divisible by "
-                                   f"filter depth: {input.shape[3]} vs {c}")
+        raise InvalidArgumentError(
+            None,
+            None,
+            f"input depth must be evenly divisible by filter depth: {input.shape[3]} vs {c}",
+        )
     win = _Window(input.shape, kh, kw, strides, dilations, padding)
     cols = _columns(win.pad(input), win, c)
     out = cols @ filter.reshape(-1, o)
@@ -136,17 +158,27 @@ def _conv2d_grad(op, grad):
     """d_input = Conv2DBackpropInput, d_filter = Conv2DBackpropFilter."""
     x, f = op.inputs
     attrs = _conv_attrs(op)
-    return [apply_op("Conv2DBackpropInput", [_array.shape(x), f, grad], attrs).outputs[0],
-            apply_op("Conv2DBackpropFilter", [x, _array.shape(f), grad], attrs).outputs[0]]
+    return [
+        apply_op("Conv2DBackpropInput", [_array.shape(x), f, grad], attrs).outputs[0],
+        apply_op("Conv2DBackpropFilter", [x, _array.shape(f), grad], attrs).outputs[0],
+    ]
 
 
-_CONV_ATTRS = {"strides": None, "padding": None, "data_format": "NHWC",
-               "dilations": [1, 1, 1, 1]}
+_CONV_ATTRS = {"strides": None, "padding": None, "data_format": "NHWC", "dilations": [1, 1, 1, 1]}
 
 
-register_op(OpDef("Conv2D", inputs=["input: T", "filter: T"], outputs=["output: T"],
-                  types={"T": _FLOAT}, attrs=dict(_CONV_ATTRS), infer=_conv2d_infer,
-                  kernel=_conv2d_kernel, grad=_conv2d_grad))
+register_op(
+    OpDef(
+        "Conv2D",
+        inputs=["input: T", "filter: T"],
+        outputs=["output: T"],
+        types={"T": _FLOAT},
+        attrs=dict(_CONV_ATTRS),
+        infer=_conv2d_infer,
+        kernel=_conv2d_kernel,
+        grad=_conv2d_grad,
+    )
+)
 
 
 def _backprop_input_infer(input_sizes, filter, out_backprop, **attrs):
@@ -154,14 +186,19 @@ def _backprop_input_infer(input_sizes, filter, out_backprop, **attrs):
     return TensorSpec(filter.dtype, TensorShape(None if value is None else value.tolist()))
 
 
-def _backprop_input_kernel(input_sizes, filter, out_backprop, *, strides, padding,
-                           data_format, dilations):
+def _backprop_input_kernel(
+    input_sizes, filter, out_backprop, *, strides, padding, data_format, dilations
+):
     kh, kw, c, o = filter.shape
     win = _Window(tuple(int(d) for d in input_sizes), kh, kw, strides, dilations, padding)
     if out_backprop.shape[1:3] != (win.oh, win.ow):
-        raise InvalidArgumentError(None, None, f"Conv2DBackpropInput: out_backprop shape "
-                                   f"{list(out_backprop.shape)} does not match the computed "
-                                   f"output size {[win.oh, win.ow]}")
+        raise InvalidArgumentError(
+            None,
+            None,
+            f"Conv2DBackpropInput: out_backprop shape "
+            f"{list(out_backprop.shape)} does not match the computed "
+            f"output size {[win.oh, win.ow]}",
+        )
     dcols = out_backprop.reshape(-1, o) @ filter.reshape(-1, o).T
     dcols = dcols.reshape(out_backprop.shape[0], win.oh, win.ow, len(win.taps), c)
     dxp = win.padded_zeros(c, filter.dtype)
@@ -174,16 +211,25 @@ def _backprop_input_grad(op, grad):
     """d_filter = Conv2DBackpropFilter(grad, out_backprop), d_out_backprop = Conv2D(grad)."""
     _, f, dy = op.inputs
     attrs = _conv_attrs(op)
-    return [None,
-            apply_op("Conv2DBackpropFilter", [grad, _array.shape(f), dy], attrs).outputs[0],
-            apply_op("Conv2D", [grad, f], attrs).outputs[0]]
+    return [
+        None,
+        apply_op("Conv2DBackpropFilter", [grad, _array.shape(f), dy], attrs).outputs[0],
+        apply_op("Conv2D", [grad, f], attrs).outputs[0],
+    ]
 
 
-register_op(OpDef("Conv2DBackpropInput",
-                  inputs=["input_sizes: int32", "filter: T", "out_backprop: T"],
-                  outputs=["output: T"], types={"T": _FLOAT}, attrs=dict(_CONV_ATTRS),
-                  infer=_backprop_input_infer, kernel=_backprop_input_kernel,
-                  grad=_backprop_input_grad))
+register_op(
+    OpDef(
+        "Conv2DBackpropInput",
+        inputs=["input_sizes: int32", "filter: T", "out_backprop: T"],
+        outputs=["output: T"],
+        types={"T": _FLOAT},
+        attrs=dict(_CONV_ATTRS),
+        infer=_backprop_input_infer,
+        kernel=_backprop_input_kernel,
+        grad=_backprop_input_grad,
+    )
+)
 
 
 def _backprop_filter_infer(input, filter_sizes, out_backprop, **attrs):
@@ -191,8 +237,9 @@ def _backprop_filter_infer(input, filter_sizes, out_backprop, **attrs):
     return TensorSpec(input.dtype, TensorShape(None if value is None else value.tolist()))
 
 
-def _backprop_filter_kernel(input, filter_sizes, out_backprop, *, strides, padding,
-                            data_format, dilations):
+def _backprop_filter_kernel(
+    input, filter_sizes, out_backprop, *, strides, padding, data_format, dilations
+):
     kh, kw, c, o = (int(d) for d in filter_sizes)
     win = _Window(input.shape, kh, kw, strides, dilations, padding)
     cols = _columns(win.pad(input), win, c)
@@ -204,16 +251,25 @@ def _backprop_filter_grad(op, grad):
     grad)."""
     x, _, dy = op.inputs
     attrs = _conv_attrs(op)
-    return [apply_op("Conv2DBackpropInput", [_array.shape(x), grad, dy], attrs).outputs[0],
-            None,
-            apply_op("Conv2D", [x, grad], attrs).outputs[0]]
+    return [
+        apply_op("Conv2DBackpropInput", [_array.shape(x), grad, dy], attrs).outputs[0],
+        None,
+        apply_op("Conv2D", [x, grad], attrs).outputs[0],
+    ]
 
 
-register_op(OpDef("Conv2DBackpropFilter",
-                  inputs=["input: T", "filter_sizes: int32", "out_backprop: T"],
-                  outputs=["output: T"], types={"T": _FLOAT}, attrs=dict(_CONV_ATTRS),
-                  infer=_backprop_filter_infer, kernel=_backprop_filter_kernel,
-                  grad=_backprop_filter_grad))
+register_op(
+    OpDef(
+        "Conv2DBackpropFilter",
+        inputs=["input: T", "filter_sizes: int32", "out_backprop: T"],
+        outputs=["output: T"],
+        types={"T": _FLOAT},
+        attrs=dict(_CONV_ATTRS),
+        infer=_backprop_filter_infer,
+        kernel=_backprop_filter_kernel,
+        grad=_backprop_filter_grad,
+    )
+)
 
 
 def _list4(v, what):
@@ -225,33 +281,72 @@ def _list4(v, what):
     return [int(i) for i in v]
 
 
-def conv2d(input, filter=None, strides=None, padding=None, use_cudnn_on_gpu=True,
-           data_format="NHWC", dilations=(1, 1, 1, 1), name=None, filters=None) -> Tensor:
+def conv2d(
+    input,
+    filter=None,
+    strides=None,
+    padding=None,
+    use_cudnn_on_gpu=True,
+    data_format="NHWC",
+    dilations=(1, 1, 1, 1),
+    name=None,
+    filters=None,
+) -> Tensor:
     """2-D convolution of an NHWC `input` with a [KH, KW, C, O] `filter`."""
     filter = filters if filter is None else filter
     if filter is None or strides is None or padding is None:
         raise TypeError("conv2d() needs input, filter, strides and padding")
-    attrs = {"strides": _list4(strides, "strides"), "padding": str(padding).upper(),
-             "data_format": data_format, "dilations": _list4(dilations, "dilations")}
+    attrs = {
+        "strides": _list4(strides, "strides"),
+        "padding": str(padding).upper(),
+        "data_format": data_format,
+        "dilations": _list4(dilations, "dilations"),
+    }
     return apply_op("Conv2D", [input, filter], attrs, name=name).outputs[0]
 
 
-def conv2d_backprop_input(input_sizes, filter, out_backprop, strides, padding,
-                          use_cudnn_on_gpu=True, data_format="NHWC", dilations=(1, 1, 1, 1),
-                          name=None) -> Tensor:
-    attrs = {"strides": _list4(strides, "strides"), "padding": padding,
-             "data_format": data_format, "dilations": _list4(dilations, "dilations")}
-    return apply_op("Conv2DBackpropInput", [input_sizes, filter, out_backprop], attrs,
-                    name=name).outputs[0]
+def conv2d_backprop_input(
+    input_sizes,
+    filter,
+    out_backprop,
+    strides,
+    padding,
+    use_cudnn_on_gpu=True,
+    data_format="NHWC",
+    dilations=(1, 1, 1, 1),
+    name=None,
+) -> Tensor:
+    attrs = {
+        "strides": _list4(strides, "strides"),
+        "padding": padding,
+        "data_format": data_format,
+        "dilations": _list4(dilations, "dilations"),
+    }
+    return apply_op(
+        "Conv2DBackpropInput", [input_sizes, filter, out_backprop], attrs, name=name
+    ).outputs[0]
 
 
-def conv2d_backprop_filter(input, filter_sizes, out_backprop, strides, padding,
-                           use_cudnn_on_gpu=True, data_format="NHWC", dilations=(1, 1, 1, 1),
-                           name=None) -> Tensor:
-    attrs = {"strides": _list4(strides, "strides"), "padding": padding,
-             "data_format": data_format, "dilations": _list4(dilations, "dilations")}
-    return apply_op("Conv2DBackpropFilter", [input, filter_sizes, out_backprop], attrs,
-                    name=name).outputs[0]
+def conv2d_backprop_filter(
+    input,
+    filter_sizes,
+    out_backprop,
+    strides,
+    padding,
+    use_cudnn_on_gpu=True,
+    data_format="NHWC",
+    dilations=(1, 1, 1, 1),
+    name=None,
+) -> Tensor:
+    attrs = {
+        "strides": _list4(strides, "strides"),
+        "padding": padding,
+        "data_format": data_format,
+        "dilations": _list4(dilations, "dilations"),
+    }
+    return apply_op(
+        "Conv2DBackpropFilter", [input, filter_sizes, out_backprop], attrs, name=name
+    ).outputs[0]
 
 
 # Pooling -------------------------------------------------------------------------------------
@@ -263,14 +358,18 @@ def _pool_infer(op_type):
     def infer(value, *, ksize, strides, padding, data_format):
         _check_attrs(op_type, strides, padding, data_format)
         if len(ksize) != 4 or ksize[0] != 1 or ksize[3] != 1:
-            raise ValueError(f"{op_type}: ksize must have 4 elements with ksize[0] = "
-                             f"ksize[3] = 1, got {list(ksize)}")
+            raise ValueError(
+                f"{op_type}: ksize must have 4 elements with ksize[0] = "
+                f"ksize[3] = 1, got {list(ksize)}"
+            )
         if value.shape.ndims is not None and value.shape.ndims != 4:
-            raise ValueError(f"Shape must be rank 4 but is rank {value.shape.ndims} for "
-                             f"'{op_type}'")
+            raise ValueError(
+                f"Shape must be rank 4 but is rank {value.shape.ndims} for '{op_type}'"
+            )
         c = value.shape.as_list()[3] if value.shape.ndims else None
-        return _conv_out_spec(value.shape, [ksize[1], ksize[2], None, c], strides, padding,
-                              _ONES, value.dtype)
+        return _conv_out_spec(
+            value.shape, [ksize[1], ksize[2], None, c], strides, padding, _ONES, value.dtype
+        )
 
     return infer
 
@@ -299,13 +398,23 @@ def _pool_attrs(op):
 
 def _max_pool_grad(op, grad):
     """d_value: each window's gradient goes to its (first) maximum."""
-    return [apply_op("MaxPoolGrad", [op.inputs[0], op.outputs[0], grad],
-                     _pool_attrs(op)).outputs[0]]
+    return [
+        apply_op("MaxPoolGrad", [op.inputs[0], op.outputs[0], grad], _pool_attrs(op)).outputs[0]
+    ]
 
 
-register_op(OpDef("MaxPool", inputs=["input: T"], outputs=["output: T"], types={"T": _FLOAT},
-                  attrs=dict(_POOL_ATTRS), infer=_pool_infer("MaxPool"),
-                  kernel=_max_pool_kernel, grad=_max_pool_grad))
+register_op(
+    OpDef(
+        "MaxPool",
+        inputs=["input: T"],
+        outputs=["output: T"],
+        types={"T": _FLOAT},
+        attrs=dict(_POOL_ATTRS),
+        infer=_pool_infer("MaxPool"),
+        kernel=_max_pool_kernel,
+        grad=_max_pool_grad,
+    )
+)
 
 
 def _argmax_taps(orig_input, win):
@@ -313,8 +422,7 @@ def _argmax_taps(orig_input, win):
     return np.argmax(_stacked_taps(win.pad(orig_input, -np.inf), win), axis=0)
 
 
-def _max_pool_grad_kernel(orig_input, orig_output, grad, *, ksize, strides, padding,
-                          data_format):
+def _max_pool_grad_kernel(orig_input, orig_output, grad, *, ksize, strides, padding, data_format):
     win = _pool_window(orig_input.shape, ksize, strides, padding)
     arg = _argmax_taps(orig_input, win)
     dxp = win.padded_zeros(orig_input.shape[3], grad.dtype)
@@ -329,8 +437,11 @@ def _adjoint_grad(adjoint_type):
 
     def grad_fn(op, grad):
         x, y, _ = op.inputs
-        return [_array.zeros_like(x), _array.zeros_like(y),
-                apply_op(adjoint_type, [x, y, grad], _pool_attrs(op)).outputs[0]]
+        return [
+            _array.zeros_like(x),
+            _array.zeros_like(y),
+            apply_op(adjoint_type, [x, y, grad], _pool_attrs(op)).outputs[0],
+        ]
 
     return grad_fn
 
@@ -338,15 +449,23 @@ def _adjoint_grad(adjoint_type):
 _max_pool_grad_grad = _adjoint_grad("MaxPoolGradGrad")
 
 
-register_op(OpDef("MaxPoolGrad", inputs=["orig_input: T", "orig_output: T", "grad: T"],
-                  outputs=["output: T"], types={"T": _FLOAT}, attrs=dict(_POOL_ATTRS),
-                  infer=lambda orig_input, orig_output, grad, **_: TensorSpec(
-                      grad.dtype, orig_input.shape),
-                  kernel=_max_pool_grad_kernel, grad=_max_pool_grad_grad))
+register_op(
+    OpDef(
+        "MaxPoolGrad",
+        inputs=["orig_input: T", "orig_output: T", "grad: T"],
+        outputs=["output: T"],
+        types={"T": _FLOAT},
+        attrs=dict(_POOL_ATTRS),
+        infer=lambda orig_input, orig_output, grad, **_: TensorSpec(grad.dtype, orig_input.shape),
+        kernel=_max_pool_grad_kernel,
+        grad=_max_pool_grad_grad,
+    )
+)
 
 
-def _max_pool_grad_grad_kernel(orig_input, orig_output, grad, *, ksize, strides, padding,
-                               data_format):
+def _max_pool_grad_grad_kernel(
+    orig_input, orig_output, grad, *, ksize, strides, padding, data_format
+):
     win = _pool_window(orig_input.shape, ksize, strides, padding)
     arg = _argmax_taps(orig_input, win)
     picked = np.take_along_axis(_stacked_taps(win.pad(grad), win), arg[None], axis=0)
@@ -356,11 +475,18 @@ def _max_pool_grad_grad_kernel(orig_input, orig_output, grad, *, ksize, strides,
 _max_pool_grad_grad_grad = _adjoint_grad("MaxPoolGrad")
 
 
-register_op(OpDef("MaxPoolGradGrad", inputs=["orig_input: T", "orig_output: T", "grad: T"],
-                  outputs=["output: T"], types={"T": _FLOAT}, attrs=dict(_POOL_ATTRS),
-                  infer=lambda orig_input, orig_output, grad, **_: TensorSpec(
-                      grad.dtype, orig_output.shape),
-                  kernel=_max_pool_grad_grad_kernel, grad=_max_pool_grad_grad_grad))
+register_op(
+    OpDef(
+        "MaxPoolGradGrad",
+        inputs=["orig_input: T", "orig_output: T", "grad: T"],
+        outputs=["output: T"],
+        types={"T": _FLOAT},
+        attrs=dict(_POOL_ATTRS),
+        infer=lambda orig_input, orig_output, grad, **_: TensorSpec(grad.dtype, orig_output.shape),
+        kernel=_max_pool_grad_grad_kernel,
+        grad=_max_pool_grad_grad_grad,
+    )
+)
 
 
 def _window_counts(win, dtype):
@@ -383,9 +509,18 @@ def _avg_pool_grad(op, grad):
     return [apply_op("AvgPoolGrad", [_array.shape(x), grad], _pool_attrs(op)).outputs[0]]
 
 
-register_op(OpDef("AvgPool", inputs=["value: T"], outputs=["output: T"], types={"T": _FLOAT},
-                  attrs=dict(_POOL_ATTRS), infer=_pool_infer("AvgPool"),
-                  kernel=_avg_pool_kernel, grad=_avg_pool_grad))
+register_op(
+    OpDef(
+        "AvgPool",
+        inputs=["value: T"],
+        outputs=["output: T"],
+        types={"T": _FLOAT},
+        attrs=dict(_POOL_ATTRS),
+        infer=_pool_infer("AvgPool"),
+        kernel=_avg_pool_kernel,
+        grad=_avg_pool_grad,
+    )
+)
 
 
 def _avg_pool_grad_kernel(orig_input_shape, grad, *, ksize, strides, padding, data_format):
@@ -403,29 +538,44 @@ def _avg_pool_grad_grad(op, grad):
     return [None, apply_op("AvgPool", [grad], _pool_attrs(op)).outputs[0]]
 
 
-register_op(OpDef("AvgPoolGrad", inputs=["orig_input_shape: int32", "grad: T"],
-                  outputs=["output: T"], types={"T": _FLOAT}, attrs=dict(_POOL_ATTRS),
-                  infer=lambda orig_input_shape, grad, **_: TensorSpec(grad.dtype, TensorShape(
-                      None if orig_input_shape.value is None
-                      else orig_input_shape.value.tolist())),
-                  kernel=_avg_pool_grad_kernel, grad=_avg_pool_grad_grad))
+register_op(
+    OpDef(
+        "AvgPoolGrad",
+        inputs=["orig_input_shape: int32", "grad: T"],
+        outputs=["output: T"],
+        types={"T": _FLOAT},
+        attrs=dict(_POOL_ATTRS),
+        infer=lambda orig_input_shape, grad, **_: TensorSpec(
+            grad.dtype,
+            TensorShape(
+                None if orig_input_shape.value is None else orig_input_shape.value.tolist()
+            ),
+        ),
+        kernel=_avg_pool_grad_kernel,
+        grad=_avg_pool_grad_grad,
+    )
+)
 
 
 def _pool(op_type, value, ksize, strides, padding, data_format, name):
-    attrs = {"ksize": _list4(ksize, "ksize"), "strides": _list4(strides, "strides"),
-             "padding": str(padding).upper(), "data_format": data_format}
+    attrs = {
+        "ksize": _list4(ksize, "ksize"),
+        "strides": _list4(strides, "strides"),
+        "padding": str(padding).upper(),
+        "data_format": data_format,
+    }
     return apply_op(op_type, [convert_to_tensor(value)], attrs, name=name).outputs[0]
 
 
-def max_pool(value, ksize, strides, padding, data_format="NHWC", name=None,
-             input=None) -> Tensor:
+def max_pool(value, ksize, strides, padding, data_format="NHWC", name=None, input=None) -> Tensor:
     """The maximum of each ksize window of an NHWC tensor."""
-    return _pool("MaxPool", value if input is None else input, ksize, strides, padding,
-                 data_format, name)
+    return _pool(
+        "MaxPool", value if input is None else input, ksize, strides, padding, data_format, name
+    )
 
 
-def avg_pool(value, ksize, strides, padding, data_format="NHWC", name=None,
-             input=None) -> Tensor:
+def avg_pool(value, ksize, strides, padding, data_format="NHWC", name=None, input=None) -> Tensor:
     """The mean of each ksize window of an NHWC tensor (padding cells not counted)."""
-    return _pool("AvgPool", value if input is None else input, ksize, strides, padding,
-                 data_format, name)
+    return _pool(
+        "AvgPool", value if input is None else input, ksize, strides, padding, data_format, name
+    )

@@ -26,9 +26,17 @@ def _as_x(x) -> Tensor:
     return convert_to_tensor(x)
 
 
-def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_ops=False,
-              gate_gradients=False, aggregation_method=None, stop_gradients=None,
-              unconnected_gradients="none"):
+def gradients(
+    ys,
+    xs,
+    grad_ys=None,
+    name="gradients",
+    colocate_gradients_with_ops=False,
+    gate_gradients=False,
+    aggregation_method=None,
+    stop_gradients=None,
+    unconnected_gradients="none",
+):
     """The symbolic derivatives of sum(ys) with respect to each x in xs (None where x does
     not affect ys)."""
     ys = list(ys) if isinstance(ys, (list, tuple)) else [ys]
@@ -72,14 +80,19 @@ def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_op
         grads: dict[str, list] = {}
         for y, gy in zip(ys, grad_ys):
             if gy is None:
-                gy = (_array.constant(np.ones(y.shape.as_list(), y.dtype.np))
-                      if y.shape.is_fully_defined() and y.shape.num_elements() <= 4096
-                      else _array.ones_like(y, name=None))
+                gy = (
+                    _array.constant(np.ones(y.shape.as_list(), y.dtype.np))
+                    if y.shape.is_fully_defined() and y.shape.num_elements() <= 4096
+                    else _array.ones_like(y, name=None)
+                )
                 if not _is_trainable(y):
                     continue
             else:
-                gy = convert_to_tensor(gy, dtype=y.dtype) if not isinstance(gy, IndexedSlices) \
+                gy = (
+                    convert_to_tensor(gy, dtype=y.dtype)
+                    if not isinstance(gy, IndexedSlices)
                     else gy
+                )
             grads.setdefault(y.name, []).append(gy)
         x_names = {x.name for x in xs_t}
         for op_id in sorted(from_x, reverse=True):
@@ -90,11 +103,15 @@ def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_op
                     grads[t.name] = [g]
             if all(g is None for g in out_grads):
                 continue
-            if not any(t.op._id in from_x and _is_trainable(t) and t.name not in stops
-                       for t in op._inputs):
+            if not any(
+                t.op._id in from_x and _is_trainable(t) and t.name not in stops for t in op._inputs
+            ):
                 continue
-            if op.name in {x.op.name for x in xs_t} and all(
-                    t.name in x_names for t in op._outputs) and not op._inputs:
+            if (
+                op.name in {x.op.name for x in xs_t}
+                and all(t.name in x_names for t in op._outputs)
+                and not op._inputs
+            ):
                 continue
             fn = gradient_function(op.type, op._gradient_override)
             if fn is NOT_DIFFERENTIABLE:
@@ -148,4 +165,3 @@ def hessians(ys, xs, name="hessians"):
         rows = [gradients(_array.reshape(g, [-1])[i], x)[0] for i in range(n)]
         out.append(_array.stack(rows))
     return out
-

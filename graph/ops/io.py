@@ -33,9 +33,18 @@ def _save_shard_kernel(state, filename, *, tensor_names, var_names):
     return np.array(msgpack.packb(entries), dtype=object)
 
 
-register_op(OpDef("SaveShard", inputs=["filename: string"], outputs=["entries: string"],
-                  attrs={"tensor_names": [], "var_names": []}, infer=_string_scalar,
-                  kernel=_save_shard_kernel, grad=NOT_DIFFERENTIABLE, stateful=True))
+register_op(
+    OpDef(
+        "SaveShard",
+        inputs=["filename: string"],
+        outputs=["entries: string"],
+        attrs={"tensor_names": [], "var_names": []},
+        infer=_string_scalar,
+        kernel=_save_shard_kernel,
+        grad=NOT_DIFFERENTIABLE,
+        stateful=True,
+    )
+)
 
 
 def save_shard(filename, tensor_names, var_names, name=None):
@@ -53,23 +62,37 @@ def _restore_shard_kernel(state, prefix, token, *, tensor_names, var_names, dtyp
             raise NotFoundError(None, None, f"Key {key} not found in checkpoint")
         if entry["dtype"] != dtype or (shape is not None and list(entry["shape"]) != list(shape)):
             raise InvalidArgumentError(
-                None, None, f"tensor {key} in the checkpoint has dtype {entry['dtype']} and shape "
-                f"{entry['shape']}; variable {var} expects {dtype} and shape {shape}"
+                None,
+                None,
+                f"tensor {key} in the checkpoint has dtype {entry['dtype']} and shape "
+                f"{entry['shape']}; variable {var} expects {dtype} and shape {shape}",
             )
         staged[var] = _ckpt.read_tensor(prefix, entry)
     state.store.stage(_text(token), staged)
     return None
 
 
-register_op(OpDef("RestoreShard", inputs=["prefix: string", "token: string"], outputs=[],
-                  attrs={"tensor_names": [], "var_names": [], "dtypes": [], "shapes": []},
-                  infer=lambda *a, **k: [], kernel=_restore_shard_kernel,
-                  grad=NOT_DIFFERENTIABLE, stateful=True))
+register_op(
+    OpDef(
+        "RestoreShard",
+        inputs=["prefix: string", "token: string"],
+        outputs=[],
+        attrs={"tensor_names": [], "var_names": [], "dtypes": [], "shapes": []},
+        infer=lambda *a, **k: [],
+        kernel=_restore_shard_kernel,
+        grad=NOT_DIFFERENTIABLE,
+        stateful=True,
+    )
+)
 
 
 def restore_shard(prefix, token, tensor_names, var_names, dtypes, shapes, name=None):
-    attrs = {"tensor_names": list(tensor_names), "var_names": list(var_names),
-             "dtypes": list(dtypes), "shapes": list(shapes)}
+    attrs = {
+        "tensor_names": list(tensor_names),
+        "var_names": list(var_names),
+        "dtypes": list(dtypes),
+        "shapes": list(shapes),
+    }
     return apply_op("RestoreShard", [prefix, token], attrs, name=name or "RestoreShard")
 
 
@@ -81,11 +104,21 @@ def _commit_restore_kernel(state, token, *, discard):
     return None
 
 
-register_op(OpDef("CommitRestore", inputs=["token: string"], outputs=[],
-                  attrs={"discard": False}, infer=lambda *a, **k: [],
-                  kernel=_commit_restore_kernel, grad=NOT_DIFFERENTIABLE, stateful=True))
+register_op(
+    OpDef(
+        "CommitRestore",
+        inputs=["token: string"],
+        outputs=[],
+        attrs={"discard": False},
+        infer=lambda *a, **k: [],
+        kernel=_commit_restore_kernel,
+        grad=NOT_DIFFERENTIABLE,
+        stateful=True,
+    )
+)
 
 
 def commit_restore(token, discard=False, name=None):
-    return apply_op("CommitRestore", [token], {"discard": bool(discard)},
-                    name=name or "CommitRestore")
+    return apply_op(
+        "CommitRestore", [token], {"discard": bool(discard)}, name=name or "CommitRestore"
+    )

@@ -23,14 +23,18 @@ def _batch_matmul_infer(x, y, *, adj_x, adj_y):
     if x.shape.ndims is None or y.shape.ndims is None:
         return TensorSpec(x.dtype, TensorShape(None))
     if x.shape.ndims < 2 or y.shape.ndims < 2:
-        raise ValueError(f"Shape must be at least rank 2 for 'BatchMatMulV2' with input "
-                         f"shapes: {shape_str(x.shape)}, {shape_str(y.shape)}.")
+        raise ValueError(
+            f"Shape must be at least rank 2 for 'BatchMatMulV2' with input "
+            f"shapes: {shape_str(x.shape)}, {shape_str(y.shape)}."
+        )
     xd, yd = x.shape.as_list(), y.shape.as_list()
     m, k1 = (xd[-1], xd[-2]) if adj_x else (xd[-2], xd[-1])
     k2, n = (yd[-1], yd[-2]) if adj_y else (yd[-2], yd[-1])
     if k1 is not None and k2 is not None and k1 != k2:
-        raise ValueError(f"Dimensions must be equal, but are {k1} and {k2} for 'BatchMatMulV2' "
-                         f"with input shapes: {shape_str(x.shape)}, {shape_str(y.shape)}.")
+        raise ValueError(
+            f"Dimensions must be equal, but are {k1} and {k2} for 'BatchMatMulV2' "
+            f"with input shapes: {shape_str(x.shape)}, {shape_str(y.shape)}."
+        )
     batch = broadcast_shape(TensorShape(xd[:-2]), TensorShape(yd[:-2]), "BatchMatMulV2")
     return TensorSpec(x.dtype, TensorShape(batch.as_list() + [m, n]))
 
@@ -44,8 +48,11 @@ def _batch_matmul_kernel(x, y, *, adj_x, adj_y):
         return np.matmul(x, y)
     except ValueError:
         raise InvalidArgumentError(
-            None, None, f"In[0] and In[1] must have compatible batch dimensions and inner "
-            f"dimensions: {list(x.shape)} vs. {list(y.shape)}") from None
+            None,
+            None,
+            f"In[0] and In[1] must have compatible batch dimensions and inner "
+            f"dimensions: {list(x.shape)} vs. {list(y.shape)}",
+        ) from None
 
 
 def _batch_matmul_grad(op, grad):
@@ -63,15 +70,24 @@ def _batch_matmul_grad(op, grad):
     return [reduce_to_shape(dx, x), reduce_to_shape(dy, y)]
 
 
-register_op(OpDef("BatchMatMulV2", inputs=["x: T", "y: T"], outputs=["output: T"],
-                  types={"T": _NUM}, attrs={"adj_x": False, "adj_y": False},
-                  infer=_batch_matmul_infer, kernel=_batch_matmul_kernel,
-                  grad=_batch_matmul_grad))
+register_op(
+    OpDef(
+        "BatchMatMulV2",
+        inputs=["x: T", "y: T"],
+        outputs=["output: T"],
+        types={"T": _NUM},
+        attrs={"adj_x": False, "adj_y": False},
+        infer=_batch_matmul_infer,
+        kernel=_batch_matmul_kernel,
+        grad=_batch_matmul_grad,
+    )
+)
 
 
 def batch_matmul(x, y, adj_x=False, adj_y=False, name=None) -> Tensor:
-    return apply_op("BatchMatMulV2", [x, y], {"adj_x": bool(adj_x), "adj_y": bool(adj_y)},
-                    name=name).outputs[0]
+    return apply_op(
+        "BatchMatMulV2", [x, y], {"adj_x": bool(adj_x), "adj_y": bool(adj_y)}, name=name
+    ).outputs[0]
 
 
 def tensordot(a, b, axes, name=None) -> Tensor:
@@ -93,8 +109,10 @@ def tensordot(a, b, axes, name=None) -> Tensor:
         a_axes = [normalize_axis(i, len(ad), "Tensordot") for i in a_axes]
         b_axes = [normalize_axis(i, len(bd), "Tensordot") for i in b_axes]
         if [ad[i] for i in a_axes] != [bd[i] for i in b_axes]:
-            raise ValueError(f"Dimensions of contracted axes do not match: {ad} axes {a_axes} "
-                             f"vs {bd} axes {b_axes}")
+            raise ValueError(
+                f"Dimensions of contracted axes do not match: {ad} axes {a_axes} "
+                f"vs {bd} axes {b_axes}"
+            )
         a_free = [i for i in range(len(ad)) if i not in a_axes]
         b_free = [i for i in range(len(bd)) if i not in b_axes]
         k = int(np.prod([ad[i] for i in a_axes]))

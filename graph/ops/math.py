@@ -30,8 +30,17 @@ def _binary_infer(op_type, out_dtype=None):
 
 
 def _register_binary(op_type, kernel, grad, types=_NUM, out_dtype=None):
-    register_op(OpDef(op_type, inputs=["x: T", "y: T"], outputs=["z: T"], types={"T": types},
-                      infer=_binary_infer(op_type, out_dtype), kernel=kernel, grad=grad))
+    register_op(
+        OpDef(
+            op_type,
+            inputs=["x: T", "y: T"],
+            outputs=["z: T"],
+            types={"T": types},
+            infer=_binary_infer(op_type, out_dtype),
+            kernel=kernel,
+            grad=grad,
+        )
+    )
 
 
 def _binary(op_type, x, y, name):
@@ -82,8 +91,11 @@ def _pow_grad(op, grad):
 
 def _int_checked(np_fn, op_type):
     def kernel(x, y):
-        if isinstance(y, np.ndarray | np.generic) and np.asarray(y).dtype.kind in "iu" \
-                and np.any(np.asarray(y) == 0):
+        if (
+            isinstance(y, np.ndarray | np.generic)
+            and np.asarray(y).dtype.kind in "iu"
+            and np.any(np.asarray(y) == 0)
+        ):
             raise InvalidArgumentError(None, None, "Integer division by zero")
         return np_fn(x, y)
 
@@ -96,8 +108,10 @@ def _maximum_grad(op, grad):
     x, y = op.inputs
     mask = greater_equal(x, y)
     zeros = _array.zeros_like(grad)
-    return [reduce_to_shape(_select(mask, grad, zeros), x),
-            reduce_to_shape(_select(mask, zeros, grad), y)]
+    return [
+        reduce_to_shape(_select(mask, grad, zeros), x),
+        reduce_to_shape(_select(mask, zeros, grad), y),
+    ]
 
 
 def _minimum_grad(op, grad):
@@ -105,8 +119,10 @@ def _minimum_grad(op, grad):
     x, y = op.inputs
     mask = less_equal(x, y)
     zeros = _array.zeros_like(grad)
-    return [reduce_to_shape(_select(mask, grad, zeros), x),
-            reduce_to_shape(_select(mask, zeros, grad), y)]
+    return [
+        reduce_to_shape(_select(mask, grad, zeros), x),
+        reduce_to_shape(_select(mask, zeros, grad), y),
+    ]
 
 
 def _squared_difference_grad(op, grad):
@@ -126,8 +142,9 @@ _register_binary("FloorMod", _int_checked(np.mod, "FloorMod"), _floor_mod_grad)
 _register_binary("Pow", np.power, _pow_grad)
 _register_binary("Maximum", np.maximum, _maximum_grad)
 _register_binary("Minimum", np.minimum, _minimum_grad)
-_register_binary("SquaredDifference", lambda x, y: np.square(np.subtract(x, y)),
-                 _squared_difference_grad)
+_register_binary(
+    "SquaredDifference", lambda x, y: np.square(np.subtract(x, y)), _squared_difference_grad
+)
 
 
 def add(x, y, name=None) -> Tensor:
@@ -179,8 +196,11 @@ def squared_difference(x, y, name=None) -> Tensor:
 
 
 _TRUEDIV_TARGET = {
-    "int8": _dt.float32, "uint8": _dt.float32, "int16": _dt.float32,
-    "int32": _dt.float64, "int64": _dt.float64,
+    "int8": _dt.float32,
+    "uint8": _dt.float32,
+    "int16": _dt.float32,
+    "int32": _dt.float64,
+    "int64": _dt.float64,
 }
 
 
@@ -188,8 +208,11 @@ def _pair(x, y):
     """Converts (x, y) with the dtype of whichever is already a tensor."""
     if is_tensor_like(x):
         x = convert_to_tensor(x)
-        y = convert_to_tensor(y, preferred_dtype=x.dtype) if not is_tensor_like(y) else \
-            convert_to_tensor(y)
+        y = (
+            convert_to_tensor(y, preferred_dtype=x.dtype)
+            if not is_tensor_like(y)
+            else convert_to_tensor(y)
+        )
     elif is_tensor_like(y):
         y = convert_to_tensor(y)
         x = convert_to_tensor(x, preferred_dtype=y.dtype)
@@ -240,8 +263,17 @@ def _unary_infer(x):
 
 
 def _register_unary(op_type, kernel, grad, types=_NUM):
-    register_op(OpDef(op_type, inputs=["x: T"], outputs=["y: T"], types={"T": types},
-                      infer=_unary_infer, kernel=kernel, grad=grad))
+    register_op(
+        OpDef(
+            op_type,
+            inputs=["x: T"],
+            outputs=["y: T"],
+            types={"T": types},
+            infer=_unary_infer,
+            kernel=kernel,
+            grad=grad,
+        )
+    )
 
 
 def _unary(op_type, x, name):
@@ -437,9 +469,17 @@ def round(x, name=None) -> Tensor:  # noqa: A001 - TF's name
 
 # Comparisons and logic -----------------------------------------------------------------------
 def _register_compare(op_type, kernel, types=_NUM):
-    register_op(OpDef(op_type, inputs=["x: T", "y: T"], outputs=["z: bool"], types={"T": types},
-                      infer=_binary_infer(op_type, _dt.bool_), kernel=kernel,
-                      grad=NOT_DIFFERENTIABLE))
+    register_op(
+        OpDef(
+            op_type,
+            inputs=["x: T", "y: T"],
+            outputs=["z: bool"],
+            types={"T": types},
+            infer=_binary_infer(op_type, _dt.bool_),
+            kernel=kernel,
+            grad=NOT_DIFFERENTIABLE,
+        )
+    )
 
 
 _register_compare("Less", np.less)
@@ -450,8 +490,16 @@ _register_compare("Equal", np.equal, types=_dt.ALL)
 _register_compare("NotEqual", np.not_equal, types=_dt.ALL)
 _register_compare("LogicalAnd", np.logical_and, types=(_dt.bool_,))
 _register_compare("LogicalOr", np.logical_or, types=(_dt.bool_,))
-register_op(OpDef("LogicalNot", inputs=["x: bool"], outputs=["y: bool"], infer=_unary_infer,
-                  kernel=np.logical_not, grad=NOT_DIFFERENTIABLE))
+register_op(
+    OpDef(
+        "LogicalNot",
+        inputs=["x: bool"],
+        outputs=["y: bool"],
+        infer=_unary_infer,
+        kernel=np.logical_not,
+        grad=NOT_DIFFERENTIABLE,
+    )
+)
 
 
 def less(x, y, name=None) -> Tensor:
@@ -515,9 +563,17 @@ def _select_grad(op, grad):
     return [None, _select(c, grad, zeros), _select(c, zeros, grad)]
 
 
-register_op(OpDef("Select", inputs=["condition: bool", "t: T", "e: T"], outputs=["output: T"],
-                  types={"T": ()}, infer=_select_infer, kernel=_select_kernel,
-                  grad=_select_grad))
+register_op(
+    OpDef(
+        "Select",
+        inputs=["condition: bool", "t: T", "e: T"],
+        outputs=["output: T"],
+        types={"T": ()},
+        infer=_select_infer,
+        kernel=_select_kernel,
+        grad=_select_grad,
+    )
+)
 
 
 def _select(condition, x, y, name=None) -> Tensor:
@@ -527,11 +583,15 @@ def _select(condition, x, y, name=None) -> Tensor:
 # MatMul ---------------------------------------------------------------------------------------
 def _matmul_infer(a, b, *, transpose_a, transpose_b):
     if a.shape.ndims is not None and a.shape.ndims != 2:
-        raise ValueError(f"Shape must be rank 2 but is rank {a.shape.ndims} for 'MatMul' "
-                         f"with input shapes: {shape_str(a.shape)}, {shape_str(b.shape)}.")
+        raise ValueError(
+            f"Shape must be rank 2 but is rank {a.shape.ndims} for 'MatMul' "
+            f"with input shapes: {shape_str(a.shape)}, {shape_str(b.shape)}."
+        )
     if b.shape.ndims is not None and b.shape.ndims != 2:
-        raise ValueError(f"Shape must be rank 2 but is rank {b.shape.ndims} for 'MatMul' "
-                         f"with input shapes: {shape_str(a.shape)}, {shape_str(b.shape)}.")
+        raise ValueError(
+            f"Shape must be rank 2 but is rank {b.shape.ndims} for 'MatMul' "
+            f"with input shapes: {shape_str(a.shape)}, {shape_str(b.shape)}."
+        )
     ad = a.shape.as_list() if a.shape.ndims else [None, None]
     bd = b.shape.as_list() if b.shape.ndims else [None, None]
     m, k1 = (ad[1], ad[0]) if transpose_a else (ad[0], ad[1])
@@ -566,21 +626,43 @@ def _matmul_grad(op, grad):
         return [matmul(grad, b), matmul(grad, a, transpose_a=True)]
     if ta and not tb:
         return [matmul(b, grad, transpose_b=True), matmul(a, grad)]
-    return [matmul(b, grad, transpose_a=True, transpose_b=True),
-            matmul(grad, a, transpose_a=True, transpose_b=True)]
+    return [
+        matmul(b, grad, transpose_a=True, transpose_b=True),
+        matmul(grad, a, transpose_a=True, transpose_b=True),
+    ]
 
 
-register_op(OpDef("MatMul", inputs=["a: T", "b: T"], outputs=["product: T"],
-                  types={"T": _NUM}, attrs={"transpose_a": False, "transpose_b": False},
-                  infer=_matmul_infer, kernel=_matmul_kernel, grad=_matmul_grad))
+register_op(
+    OpDef(
+        "MatMul",
+        inputs=["a: T", "b: T"],
+        outputs=["product: T"],
+        types={"T": _NUM},
+        attrs={"transpose_a": False, "transpose_b": False},
+        infer=_matmul_infer,
+        kernel=_matmul_kernel,
+        grad=_matmul_grad,
+    )
+)
 
 
-def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_b=False,
-           a_is_sparse=False, b_is_sparse=False, name=None) -> Tensor:
+def matmul(
+    a,
+    b,
+    transpose_a=False,
+    transpose_b=False,
+    adjoint_a=False,
+    adjoint_b=False,
+    a_is_sparse=False,
+    b_is_sparse=False,
+    name=None,
+) -> Tensor:
     """The matrix product of `a` and `b` (batched when either has rank > 2)."""
     a, b = _pair(a, b)
-    attrs = {"transpose_a": bool(transpose_a or adjoint_a),
-             "transpose_b": bool(transpose_b or adjoint_b)}
+    attrs = {
+        "transpose_a": bool(transpose_a or adjoint_a),
+        "transpose_b": bool(transpose_b or adjoint_b),
+    }
     rank_a, rank_b = a.shape.ndims, b.shape.ndims
     if (rank_a or 2) > 2 or (rank_b or 2) > 2:
         return _batch_matmul(a, b, attrs["transpose_a"], attrs["transpose_b"], name)
@@ -612,9 +694,19 @@ def _cast_grad(op, grad):
     return [None]
 
 
-register_op(OpDef("Cast", inputs=["x: SrcT"], outputs=["y: DstT"], types={"SrcT": ()},
-                  attrs={"DstT": None}, infer=_cast_infer, kernel=_cast_kernel, grad=_cast_grad,
-                  prepare=lambda kw: {"DstT": np_dtype(kw["DstT"])}))
+register_op(
+    OpDef(
+        "Cast",
+        inputs=["x: SrcT"],
+        outputs=["y: DstT"],
+        types={"SrcT": ()},
+        attrs={"DstT": None},
+        infer=_cast_infer,
+        kernel=_cast_kernel,
+        grad=_cast_grad,
+        prepare=lambda kw: {"DstT": np_dtype(kw["DstT"])},
+    )
+)
 
 
 def cast(x, dtype, name=None) -> Tensor:
@@ -652,8 +744,11 @@ def _reduce_infer(op_type):
             return TensorSpec(x.dtype, TensorShape([None] * rank if keep_dims else None))
         axes = {normalize_axis(int(a), rank, op_type) for a in np.ravel(axis.value)}
         dims = x.shape.as_list()
-        out = [1 if i in axes else d for i, d in enumerate(dims)] if keep_dims else \
-            [d for i, d in enumerate(dims) if i not in axes]
+        out = (
+            [1 if i in axes else d for i, d in enumerate(dims)]
+            if keep_dims
+            else [d for i, d in enumerate(dims) if i not in axes]
+        )
         return TensorSpec(x.dtype, TensorShape(out))
 
     infer.__name__ = f"_{op_type.lower()}_infer"
@@ -733,8 +828,10 @@ def _mean_grad(op, grad):
     """d_x = grad broadcast back over the reduced axes, divided by their size."""
     x, axis = op.inputs
     y = op.outputs[0]
-    count = cast(real_div(cast(_array.size(x), _dt.float64), cast(
-        maximum(_array.size(y), 1), _dt.float64)), grad.dtype)
+    count = cast(
+        real_div(cast(_array.size(x), _dt.float64), cast(maximum(_array.size(y), 1), _dt.float64)),
+        grad.dtype,
+    )
     return [real_div(_broadcast_back(grad, x, axis), count), None]
 
 
@@ -766,10 +863,18 @@ for _type, _kernel, _grad, _types in (
     ("Any", _any_kernel, NOT_DIFFERENTIABLE, (_dt.bool_,)),
     ("All", _all_kernel, NOT_DIFFERENTIABLE, (_dt.bool_,)),
 ):
-    register_op(OpDef(_type, inputs=["input: T", "reduction_indices: Tidx"],
-                      outputs=["output: T"], types={"T": _types, "Tidx": _INDEX},
-                      attrs={"keep_dims": False}, infer=_reduce_infer(_type), kernel=_kernel,
-                      grad=_grad))
+    register_op(
+        OpDef(
+            _type,
+            inputs=["input: T", "reduction_indices: Tidx"],
+            outputs=["output: T"],
+            types={"T": _types, "Tidx": _INDEX},
+            attrs={"keep_dims": False},
+            infer=_reduce_infer(_type),
+            kernel=_kernel,
+            grad=_grad,
+        )
+    )
 
 
 def _reduce(op_type, x, axis, keepdims, name):
@@ -785,8 +890,9 @@ def _reduce(op_type, x, axis, keepdims, name):
 
 
 def _reduction(op_type, default_name):
-    def reduce_fn(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None,
-                  keep_dims=None):
+    def reduce_fn(
+        input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None, keep_dims=None
+    ):
         if axis is not None and reduction_indices is not None:
             raise ValueError("Cannot specify both 'axis' and 'reduction_indices'.")
         if keepdims is not None and keep_dims is not None:
@@ -832,9 +938,17 @@ def _broadcast_to_grad(op, grad):
     return [reduce_to_shape(grad, op.inputs[0]), None]
 
 
-register_op(OpDef("BroadcastTo", inputs=["input: T", "shape: Tidx"], outputs=["output: T"],
-                  types={"T": (), "Tidx": _INDEX}, infer=_broadcast_to_infer,
-                  kernel=_broadcast_to_kernel, grad=_broadcast_to_grad))
+register_op(
+    OpDef(
+        "BroadcastTo",
+        inputs=["input: T", "shape: Tidx"],
+        outputs=["output: T"],
+        types={"T": (), "Tidx": _INDEX},
+        infer=_broadcast_to_infer,
+        kernel=_broadcast_to_kernel,
+        grad=_broadcast_to_grad,
+    )
+)
 
 
 def broadcast_to(input, shape, name=None) -> Tensor:
@@ -855,10 +969,17 @@ def _range_kernel(start, limit, delta):
     return np.arange(start, limit, delta, dtype=np.asarray(start).dtype)
 
 
-register_op(OpDef("Range", inputs=["start: Tidx", "limit: Tidx", "delta: Tidx"],
-                  outputs=["output: Tidx"],
-                  types={"Tidx": (_dt.int32, _dt.int64, _dt.float32, _dt.float64)},
-                  infer=_range_infer, kernel=_range_kernel, grad=NOT_DIFFERENTIABLE))
+register_op(
+    OpDef(
+        "Range",
+        inputs=["start: Tidx", "limit: Tidx", "delta: Tidx"],
+        outputs=["output: Tidx"],
+        types={"Tidx": (_dt.int32, _dt.int64, _dt.float32, _dt.float64)},
+        infer=_range_infer,
+        kernel=_range_kernel,
+        grad=NOT_DIFFERENTIABLE,
+    )
+)
 
 
 def range_(start, limit=None, delta=1, dtype=None, name="range") -> Tensor:
@@ -866,8 +987,10 @@ def range_(start, limit=None, delta=1, dtype=None, name="range") -> Tensor:
     if limit is None:
         start, limit = 0, start
     if dtype is not None:
-        start, limit, delta = (cast(v, dtype) if isinstance(v, Tensor) else
-                               np.asarray(v, _dt.as_dtype(dtype).np) for v in (start, limit, delta))
+        start, limit, delta = (
+            cast(v, dtype) if isinstance(v, Tensor) else np.asarray(v, _dt.as_dtype(dtype).np)
+            for v in (start, limit, delta)
+        )
     return apply_op("Range", [start, limit, delta], name=name).outputs[0]
 
 
@@ -887,10 +1010,16 @@ def _binary_operator(fn, op_name, reflected=False):
 
 def _install_operators() -> None:
     pairs = {
-        "add": (add, "add"), "sub": (subtract, "sub"), "mul": (multiply, "mul"),
-        "truediv": (truediv, "truediv"), "floordiv": (floordiv, "floordiv"),
-        "mod": (floormod, "mod"), "pow": (pow, "pow"), "matmul": (matmul, "MatMul"),
-        "and": (logical_and, "and"), "or": (logical_or, "or"),
+        "add": (add, "add"),
+        "sub": (subtract, "sub"),
+        "mul": (multiply, "mul"),
+        "truediv": (truediv, "truediv"),
+        "floordiv": (floordiv, "floordiv"),
+        "mod": (floormod, "mod"),
+        "pow": (pow, "pow"),
+        "matmul": (matmul, "MatMul"),
+        "and": (logical_and, "and"),
+        "or": (logical_or, "or"),
         "xor": (logical_xor, "xor"),
     }
     for key, (fn, op_name) in pairs.items():
@@ -927,15 +1056,25 @@ def _add_n_grad(op, grad):
     return [grad] * len(op.inputs)
 
 
-register_op(OpDef("AddN", inputs=["inputs: N*T"], outputs=["sum: T"], types={"T": _NUM},
-                  infer=_add_n_infer, kernel=_add_n_kernel, grad=_add_n_grad))
+register_op(
+    OpDef(
+        "AddN",
+        inputs=["inputs: N*T"],
+        outputs=["sum: T"],
+        types={"T": _NUM},
+        infer=_add_n_infer,
+        kernel=_add_n_kernel,
+        grad=_add_n_grad,
+    )
+)
 
 
 def add_n(inputs, name=None) -> Tensor:
     """The elementwise sum of a list of same-shape tensors."""
     if not inputs or not isinstance(inputs, (list, tuple)):
-        raise ValueError("inputs must be a list of at least one Tensor with the same dtype "
-                         "and shape")
+        raise ValueError(
+            "inputs must be a list of at least one Tensor with the same dtype and shape"
+        )
     if len(inputs) == 1:
         return _array.identity(inputs[0], name=name) if name else convert_to_tensor(inputs[0])
     return apply_op("AddN", [list(inputs)], name=name).outputs[0]
@@ -945,7 +1084,7 @@ def _segment_sum_infer(data, segment_ids, num_segments):
     n = None if num_segments.value is None else int(num_segments.value)
     if data.shape.ndims is None or segment_ids.shape.ndims is None:
         return TensorSpec(data.dtype, TensorShape(None))
-    rest = data.shape.as_list()[segment_ids.shape.ndims:]
+    rest = data.shape.as_list()[segment_ids.shape.ndims :]
     return TensorSpec(data.dtype, TensorShape([n] + rest))
 
 
@@ -953,9 +1092,12 @@ def _segment_sum_kernel(data, segment_ids, num_segments):
     n = int(num_segments)
     ids = np.asarray(segment_ids).ravel()
     if ids.size and ids.max() >= n:
-        raise InvalidArgumentError(None, None, f"segment_ids[{int(np.argmax(ids >= n))}] = "
-                                   f"{int(ids.max())} is out of range [0, {n})")
-    rows = np.asarray(data).reshape((ids.size,) + np.shape(data)[np.ndim(segment_ids):])
+        raise InvalidArgumentError(
+            None,
+            None,
+            f"segment_ids[{int(np.argmax(ids >= n))}] = {int(ids.max())} is out of range [0, {n})",
+        )
+    rows = np.asarray(data).reshape((ids.size,) + np.shape(data)[np.ndim(segment_ids) :])
     out = np.zeros((n,) + rows.shape[1:], dtype=np.asarray(data).dtype)
     keep = ids >= 0
     np.add.at(out, ids[keep], rows[keep])
@@ -978,17 +1120,22 @@ def _segment_sum_grad(op, grad):
     return [gathered, None, None]
 
 
-register_op(OpDef("UnsortedSegmentSum",
-                  inputs=["data: T", "segment_ids: Tindices", "num_segments: Tnumsegments"],
-                  outputs=["output: T"],
-                  types={"T": _NUM, "Tindices": _INDEX, "Tnumsegments": _INDEX},
-                  infer=_segment_sum_infer, kernel=_segment_sum_kernel, grad=_segment_sum_grad))
+register_op(
+    OpDef(
+        "UnsortedSegmentSum",
+        inputs=["data: T", "segment_ids: Tindices", "num_segments: Tnumsegments"],
+        outputs=["output: T"],
+        types={"T": _NUM, "Tindices": _INDEX, "Tnumsegments": _INDEX},
+        infer=_segment_sum_infer,
+        kernel=_segment_sum_kernel,
+        grad=_segment_sum_grad,
+    )
+)
 
 
 def unsorted_segment_sum(data, segment_ids, num_segments, name=None) -> Tensor:
     """Sums the rows of `data` into `num_segments` rows by `segment_ids`."""
-    return apply_op("UnsortedSegmentSum", [data, segment_ids, num_segments],
-                    name=name).outputs[0]
+    return apply_op("UnsortedSegmentSum", [data, segment_ids, num_segments], name=name).outputs[0]
 
 
 # ArgMax, ArgMin ------------------------------------------------------------------------------
@@ -1014,12 +1161,19 @@ def _arg_kernel(np_fn):
 
 
 for _type, _fn in (("ArgMax", np.argmax), ("ArgMin", np.argmin)):
-    register_op(OpDef(_type, inputs=["input: T", "dimension: Tidx"],
-                      outputs=["output: output_type"],
-                      types={"T": _NUM + (_dt.bool_,), "Tidx": _INDEX},
-                      attrs={"output_type": "int64"}, infer=_arg_infer(_type),
-                      kernel=_arg_kernel(_fn), grad=NOT_DIFFERENTIABLE,
-                      prepare=lambda kw: {"output_type": np.dtype(kw["output_type"])}))
+    register_op(
+        OpDef(
+            _type,
+            inputs=["input: T", "dimension: Tidx"],
+            outputs=["output: output_type"],
+            types={"T": _NUM + (_dt.bool_,), "Tidx": _INDEX},
+            attrs={"output_type": "int64"},
+            infer=_arg_infer(_type),
+            kernel=_arg_kernel(_fn),
+            grad=NOT_DIFFERENTIABLE,
+            prepare=lambda kw: {"output_type": np.dtype(kw["output_type"])},
+        )
+    )
 
 
 def _arg(op_type, input, axis, name, dimension, output_type):
@@ -1027,8 +1181,9 @@ def _arg(op_type, input, axis, name, dimension, output_type):
         raise ValueError("Cannot specify both 'axis' and 'dimension'")
     axis = dimension if axis is None else axis
     axis = 0 if axis is None else axis
-    return apply_op(op_type, [input, axis], {"output_type": _dt.as_dtype(output_type).name},
-                    name=name).outputs[0]
+    return apply_op(
+        op_type, [input, axis], {"output_type": _dt.as_dtype(output_type).name}, name=name
+    ).outputs[0]
 
 
 def argmax(input, axis=None, name=None, dimension=None, output_type=_dt.int64) -> Tensor:
@@ -1063,20 +1218,36 @@ def _cumsum_kernel(x, axis, *, exclusive, reverse):
 
 def _cumsum_grad(op, grad):
     """d_x = cumsum of grad in the opposite direction."""
-    return [cumsum(grad, op.inputs[1], exclusive=op.get_attr("exclusive"),
-                   reverse=not op.get_attr("reverse")), None]
+    return [
+        cumsum(
+            grad,
+            op.inputs[1],
+            exclusive=op.get_attr("exclusive"),
+            reverse=not op.get_attr("reverse"),
+        ),
+        None,
+    ]
 
 
-register_op(OpDef("Cumsum", inputs=["x: T", "axis: Tidx"], outputs=["out: T"],
-                  types={"T": _NUM, "Tidx": _INDEX},
-                  attrs={"exclusive": False, "reverse": False},
-                  infer=_cumsum_infer, kernel=_cumsum_kernel, grad=_cumsum_grad))
+register_op(
+    OpDef(
+        "Cumsum",
+        inputs=["x: T", "axis: Tidx"],
+        outputs=["out: T"],
+        types={"T": _NUM, "Tidx": _INDEX},
+        attrs={"exclusive": False, "reverse": False},
+        infer=_cumsum_infer,
+        kernel=_cumsum_kernel,
+        grad=_cumsum_grad,
+    )
+)
 
 
 def cumsum(x, axis=0, exclusive=False, reverse=False, name=None) -> Tensor:
     """Cumulative sum along `axis`."""
-    return apply_op("Cumsum", [x, axis], {"exclusive": bool(exclusive), "reverse": bool(reverse)},
-                    name=name).outputs[0]
+    return apply_op(
+        "Cumsum", [x, axis], {"exclusive": bool(exclusive), "reverse": bool(reverse)}, name=name
+    ).outputs[0]
 
 
 # where (TF 1.x semantics) ---------------------------------------------------------------------
@@ -1090,8 +1261,14 @@ def where(condition, x=None, y=None, name=None) -> Tensor:
         return apply_op("Where", [condition], name=name).outputs[0]
     x, y = _pair(x, y)
     cond = convert_to_tensor(condition)
-    if cond.shape.ndims is not None and x.shape.ndims is not None and \
-            cond.shape.ndims not in (1, x.shape.ndims) and cond.shape.ndims != 0:
-        raise ValueError(f"Shapes must be equal rank, but are {cond.shape.ndims} and "
-                         f"{x.shape.ndims} for 'Select'")
+    if (
+        cond.shape.ndims is not None
+        and x.shape.ndims is not None
+        and cond.shape.ndims not in (1, x.shape.ndims)
+        and cond.shape.ndims != 0
+    ):
+        raise ValueError(
+            f"Shapes must be equal rank, but are {cond.shape.ndims} and "
+            f"{x.shape.ndims} for 'Select'"
+        )
     return apply_op("Select", [cond, x, y], name=name).outputs[0]

@@ -32,8 +32,17 @@ def _relu_grad(op, grad):
     return [apply_op("ReluGrad", [grad, op.outputs[0]]).outputs[0]]
 
 
-register_op(OpDef("Relu", inputs=["features: T"], outputs=["activations: T"], types={"T": _NUM},
-                  infer=_relu_infer, kernel=_relu_kernel, grad=_relu_grad))
+register_op(
+    OpDef(
+        "Relu",
+        inputs=["features: T"],
+        outputs=["activations: T"],
+        types={"T": _NUM},
+        infer=_relu_infer,
+        kernel=_relu_kernel,
+        grad=_relu_grad,
+    )
+)
 
 
 def _relu_grad_infer(gradients, features):
@@ -46,13 +55,20 @@ def _relu_grad_kernel(gradients, features):
 
 def _relu_grad_grad(op, grad):
     """d_gradients = grad where features > 0; features get none."""
-    return [apply_op("ReluGrad", [grad, op.inputs[1]]).outputs[0],
-            _array.zeros_like(op.inputs[1])]
+    return [apply_op("ReluGrad", [grad, op.inputs[1]]).outputs[0], _array.zeros_like(op.inputs[1])]
 
 
-register_op(OpDef("ReluGrad", inputs=["gradients: T", "features: T"], outputs=["backprops: T"],
-                  types={"T": _NUM}, infer=_relu_grad_infer, kernel=_relu_grad_kernel,
-                  grad=_relu_grad_grad))
+register_op(
+    OpDef(
+        "ReluGrad",
+        inputs=["gradients: T", "features: T"],
+        outputs=["backprops: T"],
+        types={"T": _NUM},
+        infer=_relu_grad_infer,
+        kernel=_relu_grad_kernel,
+        grad=_relu_grad_grad,
+    )
+)
 
 
 def relu(features, name=None) -> Tensor:
@@ -74,9 +90,18 @@ def _same(x, **_):
 
 
 def _register_activation(op_type, kernel, grad, attrs=None):
-    register_op(OpDef(op_type, inputs=["features: T"], outputs=["activations: T"],
-                      types={"T": _FLOAT}, attrs=attrs or {}, infer=_same, kernel=kernel,
-                      grad=grad))
+    register_op(
+        OpDef(
+            op_type,
+            inputs=["features: T"],
+            outputs=["activations: T"],
+            types={"T": _FLOAT},
+            attrs=attrs or {},
+            infer=_same,
+            kernel=kernel,
+            grad=grad,
+        )
+    )
 
 
 def _select_grad(mask, on, off):
@@ -100,8 +125,11 @@ def _elu_grad(op, grad):
     """d_x = grad where x > 0, grad * (y + 1) elsewhere."""
     x, y = op.inputs[0], op.outputs[0]
     one = _math._scalar(1, y.dtype)
-    return [_select_grad(_math.greater(x, _array.zeros_like(x)), grad,
-                         _math.multiply(grad, _math.add(y, one)))]
+    return [
+        _select_grad(
+            _math.greater(x, _array.zeros_like(x)), grad, _math.multiply(grad, _math.add(y, one))
+        )
+    ]
 
 
 def _leaky_relu_kernel(features, *, alpha):
@@ -112,13 +140,13 @@ def _leaky_relu_grad(op, grad):
     """d_x = grad where x > 0, alpha * grad elsewhere."""
     x = op.inputs[0]
     alpha = _math._scalar(op.get_attr("alpha"), grad.dtype)
-    return [_select_grad(_math.greater(x, _array.zeros_like(x)), grad,
-                         _math.multiply(grad, alpha))]
+    return [_select_grad(_math.greater(x, _array.zeros_like(x)), grad, _math.multiply(grad, alpha))]
 
 
 def _softplus_kernel(features):
     return (np.log1p(np.exp(-np.abs(features))) + np.maximum(features, 0)).astype(
-        features.dtype, copy=False)
+        features.dtype, copy=False
+    )
 
 
 def _softplus_grad(op, grad):
@@ -184,11 +212,28 @@ def _log_softmax_grad(op, grad):
     return [_math.subtract(grad, _math.multiply(total, _math.exp(y)))]
 
 
-register_op(OpDef("Softmax", inputs=["logits: T"], outputs=["softmax: T"], types={"T": _FLOAT},
-                  infer=_logits_infer, kernel=_softmax_kernel, grad=_softmax_grad))
-register_op(OpDef("LogSoftmax", inputs=["logits: T"], outputs=["logsoftmax: T"],
-                  types={"T": _FLOAT}, infer=_logits_infer, kernel=_log_softmax_kernel,
-                  grad=_log_softmax_grad))
+register_op(
+    OpDef(
+        "Softmax",
+        inputs=["logits: T"],
+        outputs=["softmax: T"],
+        types={"T": _FLOAT},
+        infer=_logits_infer,
+        kernel=_softmax_kernel,
+        grad=_softmax_grad,
+    )
+)
+register_op(
+    OpDef(
+        "LogSoftmax",
+        inputs=["logits: T"],
+        outputs=["logsoftmax: T"],
+        types={"T": _FLOAT},
+        infer=_logits_infer,
+        kernel=_log_softmax_kernel,
+        grad=_log_softmax_grad,
+    )
+)
 
 
 def _along_last(op_type, logits, axis, name):
@@ -220,25 +265,33 @@ def _bias_add_infer(value, bias, *, data_format):
     if data_format != "NHWC":
         raise ValueError(f"BiasAdd supports data_format NHWC on CPU, got {data_format}")
     if value.shape.ndims is not None and value.shape.ndims < 2:
-        raise ValueError(f"Shape must be at least rank 2 but is rank {value.shape.ndims} for "
-                         f"'BiasAdd' with input shapes: {shape_str(value.shape)}, "
-                         f"{shape_str(bias.shape)}.")
+        raise ValueError(
+            f"Shape must be at least rank 2 but is rank {value.shape.ndims} for "
+            f"'BiasAdd' with input shapes: {shape_str(value.shape)}, "
+            f"{shape_str(bias.shape)}."
+        )
     if bias.shape.ndims not in (None, 1):
         raise ValueError(f"Shape must be rank 1 but is rank {bias.shape.ndims} for 'BiasAdd'")
     last = value.shape.as_list()[-1:] if value.shape.ndims else [None]
     b = bias.shape.as_list() if bias.shape.ndims is not None else [None]
     if last[0] is not None and b and b[0] is not None and last[0] != b[0]:
-        raise ValueError(f"Dimensions must be equal, but are {last[0]} and {b[0]} for "
-                         f"'BiasAdd' with input shapes: {shape_str(value.shape)}, "
-                         f"{shape_str(bias.shape)}.")
+        raise ValueError(
+            f"Dimensions must be equal, but are {last[0]} and {b[0]} for "
+            f"'BiasAdd' with input shapes: {shape_str(value.shape)}, "
+            f"{shape_str(bias.shape)}."
+        )
     return TensorSpec(value.dtype, value.shape)
 
 
 def _bias_add_kernel(value, bias, *, data_format):
     if value.shape[-1] != bias.shape[0]:
-        raise InvalidArgumentError(None, None, f"Must provide as many biases as the last "
-                                   f"dimension of the input tensor: {list(bias.shape)} vs. "
-                                   f"{list(value.shape)}")
+        raise InvalidArgumentError(
+            None,
+            None,
+            f"Must provide as many biases as the last "
+            f"dimension of the input tensor: {list(bias.shape)} vs. "
+            f"{list(value.shape)}",
+        )
     return value + bias
 
 
@@ -247,9 +300,18 @@ def _bias_add_grad(op, grad):
     return [grad, apply_op("BiasAddGrad", [grad]).outputs[0]]
 
 
-register_op(OpDef("BiasAdd", inputs=["value: T", "bias: T"], outputs=["output: T"],
-                  types={"T": _NUM}, attrs={"data_format": "NHWC"}, infer=_bias_add_infer,
-                  kernel=_bias_add_kernel, grad=_bias_add_grad))
+register_op(
+    OpDef(
+        "BiasAdd",
+        inputs=["value: T", "bias: T"],
+        outputs=["output: T"],
+        types={"T": _NUM},
+        attrs={"data_format": "NHWC"},
+        infer=_bias_add_infer,
+        kernel=_bias_add_kernel,
+        grad=_bias_add_grad,
+    )
+)
 
 
 def _bias_add_grad_infer(out_backprop):
@@ -266,15 +328,24 @@ def _bias_add_grad_grad(op, grad):
     return [_math.broadcast_to(grad, _array.shape(op.inputs[0]))]
 
 
-register_op(OpDef("BiasAddGrad", inputs=["out_backprop: T"], outputs=["output: T"],
-                  types={"T": _NUM}, infer=_bias_add_grad_infer, kernel=_bias_add_grad_kernel,
-                  grad=_bias_add_grad_grad))
+register_op(
+    OpDef(
+        "BiasAddGrad",
+        inputs=["out_backprop: T"],
+        outputs=["output: T"],
+        types={"T": _NUM},
+        infer=_bias_add_grad_infer,
+        kernel=_bias_add_grad_kernel,
+        grad=_bias_add_grad_grad,
+    )
+)
 
 
 def bias_add(value, bias, data_format=None, name=None) -> Tensor:
     """value + bias, bias a vector over the last dimension."""
-    return apply_op("BiasAdd", [value, bias], {"data_format": data_format or "NHWC"},
-                    name=name).outputs[0]
+    return apply_op(
+        "BiasAdd", [value, bias], {"data_format": data_format or "NHWC"}, name=name
+    ).outputs[0]
 
 
 # L2Loss ------------------------------------------------------------------------------------------
@@ -283,10 +354,17 @@ def _l2_loss_grad(op, grad):
     return [_math.multiply(op.inputs[0], grad)]
 
 
-register_op(OpDef("L2Loss", inputs=["t: T"], outputs=["output: T"], types={"T": _FLOAT},
-                  infer=lambda t: TensorSpec(t.dtype, TensorShape([])),
-                  kernel=lambda t: np.asarray(np.sum(np.square(t)) / 2, dtype=t.dtype),
-                  grad=_l2_loss_grad))
+register_op(
+    OpDef(
+        "L2Loss",
+        inputs=["t: T"],
+        outputs=["output: T"],
+        types={"T": _FLOAT},
+        infer=lambda t: TensorSpec(t.dtype, TensorShape([])),
+        kernel=lambda t: np.asarray(np.sum(np.square(t)) / 2, dtype=t.dtype),
+        grad=_l2_loss_grad,
+    )
+)
 
 
 def l2_loss(t, name=None) -> Tensor:
@@ -298,22 +376,33 @@ def l2_loss(t, name=None) -> Tensor:
 def _xent_infer(features, labels):
     for s, what in ((features.shape, "logits"), (labels.shape, "labels")):
         if s.ndims is not None and s.ndims != 2:
-            raise ValueError(f"{what} must be 2-dimensional, but is rank {s.ndims} for "
-                             f"'SoftmaxCrossEntropyWithLogits'")
-    shape = features.shape.merge_with(labels.shape) if features.shape.is_compatible_with(
-        labels.shape) else None
+            raise ValueError(
+                f"{what} must be 2-dimensional, but is rank {s.ndims} for "
+                f"'SoftmaxCrossEntropyWithLogits'"
+            )
+    shape = (
+        features.shape.merge_with(labels.shape)
+        if features.shape.is_compatible_with(labels.shape)
+        else None
+    )
     if shape is None:
-        raise ValueError(f"logits and labels must be broadcastable: logits_size="
-                         f"{shape_str(features.shape)} labels_size={shape_str(labels.shape)}")
+        raise ValueError(
+            f"logits and labels must be broadcastable: logits_size="
+            f"{shape_str(features.shape)} labels_size={shape_str(labels.shape)}"
+        )
     batch = shape.as_list()[:1] if shape.ndims else [None]
     return [TensorSpec(features.dtype, TensorShape(batch)), TensorSpec(features.dtype, shape)]
 
 
 def _xent_kernel(features, labels):
     if features.shape != labels.shape:
-        raise InvalidArgumentError(None, None, f"logits and labels must be broadcastable: "
-                                   f"logits_size={list(features.shape)} "
-                                   f"labels_size={list(labels.shape)}")
+        raise InvalidArgumentError(
+            None,
+            None,
+            f"logits and labels must be broadcastable: "
+            f"logits_size={list(features.shape)} "
+            f"labels_size={list(labels.shape)}",
+        )
     log_p = _log_softmax_kernel(features)
     loss = -(labels * log_p).sum(axis=-1)
     return loss, np.exp(log_p) * labels.sum(axis=-1, keepdims=True) - labels
@@ -340,35 +429,57 @@ def _xent_grad(op, grad_loss, grad_grad=None):
     return [d_logits, d_labels]
 
 
-register_op(OpDef("SoftmaxCrossEntropyWithLogits", inputs=["features: T", "labels: T"],
-                  outputs=["loss: T", "backprop: T"], types={"T": _FLOAT}, infer=_xent_infer,
-                  kernel=_xent_kernel, grad=_xent_grad))
+register_op(
+    OpDef(
+        "SoftmaxCrossEntropyWithLogits",
+        inputs=["features: T", "labels: T"],
+        outputs=["loss: T", "backprop: T"],
+        types={"T": _FLOAT},
+        infer=_xent_infer,
+        kernel=_xent_kernel,
+        grad=_xent_grad,
+    )
+)
 
 
 def _sparse_xent_infer(features, labels):
     if features.shape.ndims is not None and features.shape.ndims != 2:
-        raise ValueError(f"logits must be 2-D, but got shape {shape_str(features.shape)} for "
-                         f"'SparseSoftmaxCrossEntropyWithLogits'")
+        raise ValueError(
+            f"logits must be 2-D, but got shape {shape_str(features.shape)} for "
+            f"'SparseSoftmaxCrossEntropyWithLogits'"
+        )
     if labels.shape.ndims is not None and labels.shape.ndims != 1:
-        raise ValueError(f"labels must be 1-D, but got shape {shape_str(labels.shape)} for "
-                         f"'SparseSoftmaxCrossEntropyWithLogits'")
-    batch = (features.shape.as_list()[:1] if features.shape.ndims else [None])
-    return [TensorSpec(features.dtype, TensorShape(batch)),
-            TensorSpec(features.dtype, features.shape)]
+        raise ValueError(
+            f"labels must be 1-D, but got shape {shape_str(labels.shape)} for "
+            f"'SparseSoftmaxCrossEntropyWithLogits'"
+        )
+    batch = features.shape.as_list()[:1] if features.shape.ndims else [None]
+    return [
+        TensorSpec(features.dtype, TensorShape(batch)),
+        TensorSpec(features.dtype, features.shape),
+    ]
 
 
 def _sparse_xent_kernel(features, labels):
     n, classes = features.shape
     if labels.shape[0] != n:
-        raise InvalidArgumentError(None, None, f"logits and labels must have the same first "
-                                   f"dimension, got logits shape {list(features.shape)} and "
-                                   f"labels shape {list(labels.shape)}")
+        raise InvalidArgumentError(
+            None,
+            None,
+            f"logits and labels must have the same first "
+            f"dimension, got logits shape {list(features.shape)} and "
+            f"labels shape {list(labels.shape)}",
+        )
     bad = (labels < 0) | (labels >= classes)
     if bad.any():
-        raise InvalidArgumentError(None, None, f"Received a label value of "
-                                   f"{int(labels[bad][0])} which is outside the valid range "
-                                   f"of [0, {classes}).  Label values: "
-                                   f"{' '.join(str(int(v)) for v in labels)}")
+        raise InvalidArgumentError(
+            None,
+            None,
+            f"Received a label value of "
+            f"{int(labels[bad][0])} which is outside the valid range "
+            f"of [0, {classes}).  Label values: "
+            f"{' '.join(str(int(v)) for v in labels)}",
+        )
     shifted = features - features.max(axis=-1, keepdims=True)
     e = np.exp(shifted)
     total = e.sum(axis=-1)
@@ -384,18 +495,24 @@ def _sparse_xent_grad(op, grad_loss, grad_grad=None):
     return [_logits_gradient(op, grad_loss, grad_grad), None]
 
 
-register_op(OpDef("SparseSoftmaxCrossEntropyWithLogits", inputs=["features: T",
-                                                                 "labels: Tlabels"],
-                  outputs=["loss: T", "backprop: T"],
-                  types={"T": _FLOAT, "Tlabels": (_dt.int32, _dt.int64)},
-                  infer=_sparse_xent_infer, kernel=_sparse_xent_kernel,
-                  grad=_sparse_xent_grad))
+register_op(
+    OpDef(
+        "SparseSoftmaxCrossEntropyWithLogits",
+        inputs=["features: T", "labels: Tlabels"],
+        outputs=["loss: T", "backprop: T"],
+        types={"T": _FLOAT, "Tlabels": (_dt.int32, _dt.int64)},
+        infer=_sparse_xent_infer,
+        kernel=_sparse_xent_kernel,
+        grad=_sparse_xent_grad,
+    )
+)
 
 
 def _named_only(fn_name, sentinel):
     if sentinel is not None:
-        raise ValueError(f"Only call `{fn_name}` with named arguments (labels=..., "
-                         f"logits=..., ...)")
+        raise ValueError(
+            f"Only call `{fn_name}` with named arguments (labels=..., logits=..., ...)"
+        )
 
 
 def _to_2d(t, classes_axis_last=True):
@@ -408,8 +525,9 @@ def _to_2d(t, classes_axis_last=True):
     return _array.reshape(t, [-1, dims[-1]]), _array.shape(t)[:-1]
 
 
-def softmax_cross_entropy_with_logits_v2(_sentinel=None, labels=None, logits=None, dim=-1,
-                                         name=None, axis=None) -> Tensor:
+def softmax_cross_entropy_with_logits_v2(
+    _sentinel=None, labels=None, logits=None, dim=-1, name=None, axis=None
+) -> Tensor:
     """-sum(labels * log_softmax(logits)) over the class axis; labels get gradients."""
     _named_only("softmax_cross_entropy_with_logits_v2", _sentinel)
     if labels is None or logits is None:
@@ -430,18 +548,21 @@ def softmax_cross_entropy_with_logits_v2(_sentinel=None, labels=None, logits=Non
         return loss if lead is None else _array.reshape(loss, lead)
 
 
-def softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, dim=-1,
-                                      name=None, axis=None) -> Tensor:
+def softmax_cross_entropy_with_logits(
+    _sentinel=None, labels=None, logits=None, dim=-1, name=None, axis=None
+) -> Tensor:
     """As the v2 op, with no gradient into labels (TF 1.x's deprecated behaviour)."""
     _named_only("softmax_cross_entropy_with_logits", _sentinel)
     if labels is not None:
         labels = _array.stop_gradient(labels)
-    return softmax_cross_entropy_with_logits_v2(labels=labels, logits=logits, dim=dim,
-                                                name=name, axis=axis)
+    return softmax_cross_entropy_with_logits_v2(
+        labels=labels, logits=logits, dim=dim, name=name, axis=axis
+    )
 
 
-def sparse_softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None,
-                                             name=None) -> Tensor:
+def sparse_softmax_cross_entropy_with_logits(
+    _sentinel=None, labels=None, logits=None, name=None
+) -> Tensor:
     """-log_softmax(logits)[label] per example; labels are class indices."""
     _named_only("sparse_softmax_cross_entropy_with_logits", _sentinel)
     if labels is None or logits is None:
@@ -451,33 +572,39 @@ def sparse_softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits
         labels = convert_to_tensor(labels)
         lr, gr = labels.shape.ndims, logits.shape.ndims
         if lr is not None and gr is not None and lr != gr - 1:
-            raise ValueError(f"Rank mismatch: Rank of labels (received {lr}) should equal rank "
-                             f"of logits minus 1 (received {gr}).")
+            raise ValueError(
+                f"Rank mismatch: Rank of labels (received {lr}) should equal rank "
+                f"of logits minus 1 (received {gr})."
+            )
         if gr in (2, None):
             return apply_op("SparseSoftmaxCrossEntropyWithLogits", [logits, labels]).outputs[0]
         flat_logits, lead = _to_2d(logits)
         flat_labels = _array.reshape(labels, [-1])
-        loss = apply_op("SparseSoftmaxCrossEntropyWithLogits",
-                        [flat_logits, flat_labels]).outputs[0]
+        loss = apply_op("SparseSoftmaxCrossEntropyWithLogits", [flat_logits, flat_labels]).outputs[
+            0
+        ]
         return _array.reshape(loss, lead)
 
 
-def sigmoid_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None,
-                                      name=None) -> Tensor:
+def sigmoid_cross_entropy_with_logits(
+    _sentinel=None, labels=None, logits=None, name=None
+) -> Tensor:
     """max(x, 0) - x * z + log(1 + exp(-|x|)), the stable form of the logistic loss."""
     _named_only("sigmoid_cross_entropy_with_logits", _sentinel)
     with name_scope(name, "logistic_loss"):
         logits = convert_to_tensor(logits)
         labels = convert_to_tensor(labels, dtype=logits.dtype)
         if not logits.shape.is_compatible_with(labels.shape):
-            raise ValueError(f"logits and labels must have the same shape "
-                             f"({logits.shape} vs {labels.shape})")
+            raise ValueError(
+                f"logits and labels must have the same shape ({logits.shape} vs {labels.shape})"
+            )
         zeros = _array.zeros_like(logits)
         relu_logits = _math._select(_math.greater_equal(logits, zeros), logits, zeros)
-        neg_abs = _math._select(_math.greater_equal(logits, zeros), _math.negative(logits),
-                                logits)
-        return _math.add(_math.subtract(relu_logits, _math.multiply(logits, labels)),
-                         _math.log1p(_math.exp(neg_abs)))
+        neg_abs = _math._select(_math.greater_equal(logits, zeros), _math.negative(logits), logits)
+        return _math.add(
+            _math.subtract(relu_logits, _math.multiply(logits, labels)),
+            _math.log1p(_math.exp(neg_abs)),
+        )
 
 
 # Composites: moments, batch_normalization, l2_normalize, dropout ---------------------------------
@@ -488,8 +615,11 @@ def moments(x, axes, shift=None, name=None, keep_dims=None, keepdims=None):
         x = convert_to_tensor(x)
         mean = _math.reduce_mean(x, axis=axes, keepdims=True, name="mean")
         variance = _math.reduce_mean(
-            _math.squared_difference(x, _array.stop_gradient(mean)), axis=axes, keepdims=True,
-            name="variance")
+            _math.squared_difference(x, _array.stop_gradient(mean)),
+            axis=axes,
+            keepdims=True,
+            name="variance",
+        )
         if not keep:
             mean = _array.squeeze(mean, list(axes))
             variance = _array.squeeze(variance, list(axes))
@@ -500,8 +630,11 @@ def batch_normalization(x, mean, variance, offset, scale, variance_epsilon, name
     """(x - mean) * scale / sqrt(variance + epsilon) + offset (offset/scale may be None)."""
     with name_scope(name, "batchnorm"):
         x = convert_to_tensor(x)
-        inv = _math.rsqrt(_math.add(convert_to_tensor(variance, dtype=x.dtype),
-                                    _math._scalar(variance_epsilon, x.dtype)))
+        inv = _math.rsqrt(
+            _math.add(
+                convert_to_tensor(variance, dtype=x.dtype), _math._scalar(variance_epsilon, x.dtype)
+            )
+        )
         if scale is not None:
             inv = _math.multiply(inv, scale)
         shift = _math.negative(_math.multiply(mean, inv))
@@ -527,11 +660,13 @@ def dropout(x, keep_prob=None, noise_shape=None, seed=None, name=None, rate=None
     with name_scope(name, "dropout"):
         x = convert_to_tensor(x)
         if rate is not None:
-            keep_prob = _math.subtract(_math._scalar(1, x.dtype),
-                                       convert_to_tensor(rate, dtype=x.dtype))
+            keep_prob = _math.subtract(
+                _math._scalar(1, x.dtype), convert_to_tensor(rate, dtype=x.dtype)
+            )
         elif isinstance(keep_prob, (int, float)) and not 0 < keep_prob <= 1:
-            raise ValueError(f"keep_prob must be a scalar tensor or a float in the range "
-                             f"(0, 1], got {keep_prob}")
+            raise ValueError(
+                f"keep_prob must be a scalar tensor or a float in the range (0, 1], got {keep_prob}"
+            )
         keep_prob = convert_to_tensor(keep_prob, dtype=x.dtype, name="keep_prob")
         shape = _array.shape(x) if noise_shape is None else noise_shape
         draw = _random.random_uniform(shape, seed=seed, dtype=x.dtype)
@@ -540,8 +675,9 @@ def dropout(x, keep_prob=None, noise_shape=None, seed=None, name=None, rate=None
 
 
 # Embeddings ---------------------------------------------------------------------------------------
-def embedding_lookup(params, ids, partition_strategy="mod", name=None, validate_indices=True,
-                     max_norm=None):
+def embedding_lookup(
+    params, ids, partition_strategy="mod", name=None, validate_indices=True, max_norm=None
+):
     """Rows of `params` at `ids`. `params` may be a list of shards (a partitioned variable):
     each id is routed to its shard ('mod': id % n, 'div': contiguous ranges), gathered where
     the shard lives, and the rows are stitched back in order."""
@@ -571,11 +707,14 @@ def embedding_lookup(params, ids, partition_strategy="mod", name=None, validate_
                 raise ValueError("the 'div' strategy needs the first dimension of every shard")
             bounds = np.cumsum(sizes)[:-1].astype(np.int64)
             ids64 = _math.cast(flat_ids, _dt.int64)
-            assignment = _math.reduce_sum(_math.cast(_math.greater_equal(
-                _array.expand_dims(ids64, -1), bounds), _dt.int32), axis=1)
+            assignment = _math.reduce_sum(
+                _math.cast(_math.greater_equal(_array.expand_dims(ids64, -1), bounds), _dt.int32),
+                axis=1,
+            )
             starts = np.concatenate([[0], bounds]).astype(np.int64)
-            new_ids = _math.cast(_math.subtract(ids64, _array.gather(starts, assignment)),
-                                 flat_ids.dtype)
+            new_ids = _math.cast(
+                _math.subtract(ids64, _array.gather(starts, assignment)), flat_ids.dtype
+            )
         assignment = _math.cast(assignment, _dt.int32)
         original = _math.range_(0, _array.size(flat_ids))
         id_parts = _manip.dynamic_partition(new_ids, assignment, n)
@@ -587,8 +726,11 @@ def embedding_lookup(params, ids, partition_strategy="mod", name=None, validate_
                 rows.append(_array.gather(p, part))
         stitched = _manip.dynamic_stitch(index_parts, rows)
         inner = params[0].shape.as_list()[1:]
-        out_shape = _array.concat([_array.shape(ids), np.asarray(inner, np.int32)], 0) \
-            if all(d is not None for d in inner) else None
+        out_shape = (
+            _array.concat([_array.shape(ids), np.asarray(inner, np.int32)], 0)
+            if all(d is not None for d in inner)
+            else None
+        )
         result = stitched if out_shape is None else _array.reshape(stitched, out_shape)
         return _clip_rows(result, max_norm)
 
@@ -604,14 +746,17 @@ def _clip_rows(rows, max_norm):
 def _top_k_infer(input, k, *, sorted):
     kv = None if k.value is None else int(k.value)
     if input.shape.ndims is None:
-        return [TensorSpec(input.dtype, TensorShape(None)), TensorSpec(_dt.int32,
-                                                                       TensorShape(None))]
+        return [
+            TensorSpec(input.dtype, TensorShape(None)),
+            TensorSpec(_dt.int32, TensorShape(None)),
+        ]
     dims = input.shape.as_list()
     if not dims:
         raise ValueError("Shape must be at least rank 1 but is rank 0 for 'TopKV2'")
     if kv is not None and dims[-1] is not None and kv > dims[-1]:
-        raise ValueError(f"input must have at least k columns. Had {dims[-1]}, needed {kv} "
-                         f"for 'TopKV2'")
+        raise ValueError(
+            f"input must have at least k columns. Had {dims[-1]}, needed {kv} for 'TopKV2'"
+        )
     out = TensorShape(dims[:-1] + [kv])
     return [TensorSpec(input.dtype, out), TensorSpec(_dt.int32, out)]
 
@@ -619,8 +764,9 @@ def _top_k_infer(input, k, *, sorted):
 def _top_k_kernel(input, k, *, sorted):
     k = int(k)
     if k < 0 or k > input.shape[-1]:
-        raise InvalidArgumentError(None, None, f"input must have at least k columns. Had "
-                                   f"{input.shape[-1]}, needed {k}")
+        raise InvalidArgumentError(
+            None, None, f"input must have at least k columns. Had {input.shape[-1]}, needed {k}"
+        )
     order = np.argsort(-input, axis=-1, kind="stable")[..., :k]
     return np.take_along_axis(input, order, axis=-1), order.astype(np.int32)
 
@@ -636,23 +782,32 @@ def _top_k_grad(op, grad_values, grad_indices=None):
     k = _array.shape(indices)[-1]
     offsets = _array.expand_dims(_math.multiply(_math.range_(0, rows), n), -1)
     flat = _math.add(_array.reshape(indices, _array.stack([rows, k])), offsets)
-    scattered = _manip.scatter_nd(_array.reshape(flat, [-1, 1]),
-                                        _array.reshape(grad_values, [-1]),
-                                        _array.reshape(_array.size(x), [1]))
+    scattered = _manip.scatter_nd(
+        _array.reshape(flat, [-1, 1]),
+        _array.reshape(grad_values, [-1]),
+        _array.reshape(_array.size(x), [1]),
+    )
     return [_array.reshape(scattered, _array.shape(x)), None]
 
 
-register_op(OpDef("TopKV2", inputs=["input: T", "k: int32"], outputs=["values: T",
-                                                                     "indices: int32"],
-                  types={"T": _NUM}, attrs={"sorted": True}, infer=_top_k_infer,
-                  kernel=_top_k_kernel, grad=_top_k_grad))
+register_op(
+    OpDef(
+        "TopKV2",
+        inputs=["input: T", "k: int32"],
+        outputs=["values: T", "indices: int32"],
+        types={"T": _NUM},
+        attrs={"sorted": True},
+        infer=_top_k_infer,
+        kernel=_top_k_kernel,
+        grad=_top_k_grad,
+    )
+)
 
 
 def top_k(input, k=1, sorted=True, name=None):  # noqa: A002 - TF's name
     """The k largest entries of the last dimension and their indices (ties: lower index
     first)."""
-    values, indices = apply_op("TopKV2", [input, k], {"sorted": bool(sorted)},
-                               name=name).outputs
+    values, indices = apply_op("TopKV2", [input, k], {"sorted": bool(sorted)}, name=name).outputs
     return values, indices
 
 
@@ -664,8 +819,9 @@ def _in_top_k_infer(predictions, targets, k):
 def _in_top_k_kernel(predictions, targets, k):
     n, classes = predictions.shape
     if targets.shape != (n,):
-        raise InvalidArgumentError(None, None, f"targets must be a vector of length {n}, got "
-                                   f"shape {list(targets.shape)}")
+        raise InvalidArgumentError(
+            None, None, f"targets must be a vector of length {n}, got shape {list(targets.shape)}"
+        )
     valid = (targets >= 0) & (targets < classes)
     safe = np.where(valid, targets, 0)
     target_values = predictions[np.arange(n), safe]
@@ -674,9 +830,17 @@ def _in_top_k_kernel(predictions, targets, k):
     return finite & (higher < int(k))
 
 
-register_op(OpDef("InTopKV2", inputs=["predictions: float32", "targets: T", "k: T"],
-                  outputs=["precision: bool"], types={"T": (_dt.int32, _dt.int64)},
-                  infer=_in_top_k_infer, kernel=_in_top_k_kernel, grad=NOT_DIFFERENTIABLE))
+register_op(
+    OpDef(
+        "InTopKV2",
+        inputs=["predictions: float32", "targets: T", "k: T"],
+        outputs=["precision: bool"],
+        types={"T": (_dt.int32, _dt.int64)},
+        infer=_in_top_k_infer,
+        kernel=_in_top_k_kernel,
+        grad=NOT_DIFFERENTIABLE,
+    )
+)
 
 
 def in_top_k(predictions, targets, k, name=None) -> Tensor:

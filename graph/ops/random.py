@@ -95,13 +95,26 @@ def _prepare_dtype(kw):
     return {**kw, "dtype": _dt.as_dtype(kw["dtype"]).np}
 
 
-for _type, _kernel in (("RandomStandardNormal", _normal_kernel),
-                       ("RandomUniform", _uniform_kernel),
-                       ("TruncatedNormal", _truncated_kernel)):
-    register_op(OpDef(_type, inputs=["shape: T"], outputs=["output: dtype"],
-                      types={"T": _INDEX}, attrs={"dtype": None, "seed": 0, "seed2": 0},
-                      infer=_random_infer, kernel=_kernel, grad=NOT_DIFFERENTIABLE,
-                      stateful=True, keeps_op_state=True, prepare=_prepare_dtype))
+for _type, _kernel in (
+    ("RandomStandardNormal", _normal_kernel),
+    ("RandomUniform", _uniform_kernel),
+    ("TruncatedNormal", _truncated_kernel),
+):
+    register_op(
+        OpDef(
+            _type,
+            inputs=["shape: T"],
+            outputs=["output: dtype"],
+            types={"T": _INDEX},
+            attrs={"dtype": None, "seed": 0, "seed2": 0},
+            infer=_random_infer,
+            kernel=_kernel,
+            grad=NOT_DIFFERENTIABLE,
+            stateful=True,
+            keeps_op_state=True,
+            prepare=_prepare_dtype,
+        )
+    )
 
 
 def _seed_attrs(seed):
@@ -113,22 +126,22 @@ def _draw(op_type, shape, dtype, seed, name):
     dtype = _dt.as_dtype(dtype)
     if not dtype.is_floating:
         raise ValueError(f"Invalid dtype {dtype!r} for {op_type}: a float type is needed")
-    shape = convert_to_tensor(shape, dtype=_dt.int32) if not isinstance(shape, Tensor) \
-        else shape
-    return apply_op(op_type, [shape], {"dtype": dtype.name, **_seed_attrs(seed)},
-                    name=name).outputs[0]
+    shape = convert_to_tensor(shape, dtype=_dt.int32) if not isinstance(shape, Tensor) else shape
+    return apply_op(
+        op_type, [shape], {"dtype": dtype.name, **_seed_attrs(seed)}, name=name
+    ).outputs[0]
 
 
-def random_normal(shape, mean=0.0, stddev=1.0, dtype=_dt.float32, seed=None,
-                  name=None) -> Tensor:
+def random_normal(shape, mean=0.0, stddev=1.0, dtype=_dt.float32, seed=None, name=None) -> Tensor:
     """Values from a normal distribution."""
     with name_scope(name, "random_normal") as scope:
         rnd = _draw("RandomStandardNormal", shape, dtype, seed, None)
         return _scale(rnd, mean, stddev, scope)
 
 
-def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=_dt.float32, seed=None,
-                     name=None) -> Tensor:
+def truncated_normal(
+    shape, mean=0.0, stddev=1.0, dtype=_dt.float32, seed=None, name=None
+) -> Tensor:
     """Normal values redrawn beyond two standard deviations."""
     with name_scope(name, "truncated_normal") as scope:
         rnd = _draw("TruncatedNormal", shape, dtype, seed, None)
@@ -137,29 +150,34 @@ def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=_dt.float32, seed=None,
 
 def _scale(rnd, mean, stddev, scope):
     mul = _math.multiply(rnd, convert_to_tensor(stddev, dtype=rnd.dtype, name="stddev"))
-    return _math.add(mul, convert_to_tensor(mean, dtype=rnd.dtype, name="mean"),
-                     name=scope[:-1] + "/" if scope else None)
+    return _math.add(
+        mul,
+        convert_to_tensor(mean, dtype=rnd.dtype, name="mean"),
+        name=scope[:-1] + "/" if scope else None,
+    )
 
 
-def random_uniform(shape, minval=0, maxval=None, dtype=_dt.float32, seed=None,
-                   name=None) -> Tensor:
+def random_uniform(shape, minval=0, maxval=None, dtype=_dt.float32, seed=None, name=None) -> Tensor:
     """Values uniform in [minval, maxval) (maxval defaults to 1 for floats)."""
     dtype = _dt.as_dtype(dtype)
     with name_scope(name, "random_uniform") as scope:
         if dtype.is_integer:
             if maxval is None:
                 raise ValueError(f"Must specify maxval for integer dtype {dtype!r}")
-            shape = convert_to_tensor(shape, dtype=_dt.int32) if not isinstance(
-                shape, Tensor) else shape
+            shape = (
+                convert_to_tensor(shape, dtype=_dt.int32)
+                if not isinstance(shape, Tensor)
+                else shape
+            )
             lo = convert_to_tensor(minval, dtype=dtype, name="min")
             hi = convert_to_tensor(maxval, dtype=dtype, name="max")
-            return apply_op("RandomUniformInt", [shape, lo, hi], _seed_attrs(seed),
-                            name=scope[:-1] + "/").outputs[0]
+            return apply_op(
+                "RandomUniformInt", [shape, lo, hi], _seed_attrs(seed), name=scope[:-1] + "/"
+            ).outputs[0]
         rnd = _draw("RandomUniform", shape, dtype, seed, None)
         lo = convert_to_tensor(minval, dtype=dtype, name="min")
         hi = convert_to_tensor(1 if maxval is None else maxval, dtype=dtype, name="max")
-        return _math.add(_math.multiply(rnd, _math.subtract(hi, lo)), lo,
-                         name=scope[:-1] + "/")
+        return _math.add(_math.multiply(rnd, _math.subtract(hi, lo)), lo, name=scope[:-1] + "/")
 
 
 def _uniform_int_infer(shape, minval, maxval, *, seed, seed2):
@@ -173,11 +191,20 @@ def _uniform_int_kernel(state, shape, minval, maxval, *, seed, seed2, op_name):
     return gen.integers(minval, maxval, _shape_tuple(shape)).astype(np.asarray(minval).dtype)
 
 
-register_op(OpDef("RandomUniformInt", inputs=["shape: T", "minval: Tout", "maxval: Tout"],
-                  outputs=["output: Tout"], types={"T": _INDEX, "Tout": _INDEX},
-                  attrs={"seed": 0, "seed2": 0}, infer=_uniform_int_infer,
-                  kernel=_uniform_int_kernel, grad=NOT_DIFFERENTIABLE, stateful=True,
-                  keeps_op_state=True))
+register_op(
+    OpDef(
+        "RandomUniformInt",
+        inputs=["shape: T", "minval: Tout", "maxval: Tout"],
+        outputs=["output: Tout"],
+        types={"T": _INDEX, "Tout": _INDEX},
+        attrs={"seed": 0, "seed2": 0},
+        infer=_uniform_int_infer,
+        kernel=_uniform_int_kernel,
+        grad=NOT_DIFFERENTIABLE,
+        stateful=True,
+        keeps_op_state=True,
+    )
+)
 
 
 def _shuffle_kernel(state, value, *, seed, seed2, op_name):
@@ -187,10 +214,20 @@ def _shuffle_kernel(state, value, *, seed, seed2, op_name):
     return value[gen.permutation(len(value))]
 
 
-register_op(OpDef("RandomShuffle", inputs=["value: T"], outputs=["output: T"],
-                  types={"T": ()}, attrs={"seed": 0, "seed2": 0},
-                  infer=lambda value, **_: TensorSpec(value.dtype, value.shape),
-                  kernel=_shuffle_kernel, grad=NOT_DIFFERENTIABLE, stateful=True, keeps_op_state=True))
+register_op(
+    OpDef(
+        "RandomShuffle",
+        inputs=["value: T"],
+        outputs=["output: T"],
+        types={"T": ()},
+        attrs={"seed": 0, "seed2": 0},
+        infer=lambda value, **_: TensorSpec(value.dtype, value.shape),
+        kernel=_shuffle_kernel,
+        grad=NOT_DIFFERENTIABLE,
+        stateful=True,
+        keeps_op_state=True,
+    )
+)
 
 
 def random_shuffle(value, seed=None, name=None) -> Tensor:
@@ -208,8 +245,9 @@ def _multinomial_infer(logits, num_samples, *, seed, seed2, output_dtype):
 
 def _multinomial_kernel(state, logits, num_samples, *, seed, seed2, output_dtype, op_name):
     if logits.ndim != 2:
-        raise InvalidArgumentError(None, None, f"logits should be a matrix, got shape "
-                                   f"{list(logits.shape)}")
+        raise InvalidArgumentError(
+            None, None, f"logits should be a matrix, got shape {list(logits.shape)}"
+        )
     gen = generator(state, op_name, seed, seed2)
     shifted = logits.astype(np.float64) - logits.max(axis=1, keepdims=True)
     p = np.exp(shifted)
@@ -217,23 +255,30 @@ def _multinomial_kernel(state, logits, num_samples, *, seed, seed2, output_dtype
     draws = gen.random((logits.shape[0], int(num_samples)))
     out = np.empty(draws.shape, dtype=output_dtype)
     for i in range(logits.shape[0]):
-        out[i] = np.minimum(np.searchsorted(cdf[i], draws[i], side="right"),
-                            logits.shape[1] - 1)
+        out[i] = np.minimum(np.searchsorted(cdf[i], draws[i], side="right"), logits.shape[1] - 1)
     return out
 
 
-register_op(OpDef("Multinomial", inputs=["logits: T", "num_samples: int32"],
-                  outputs=["output: output_dtype"], types={"T": _dt.FLOATS},
-                  attrs={"seed": 0, "seed2": 0, "output_dtype": "int64"},
-                  infer=_multinomial_infer, kernel=_multinomial_kernel,
-                  grad=NOT_DIFFERENTIABLE, stateful=True, keeps_op_state=True,
-                  prepare=lambda kw: {**kw, "output_dtype": np.dtype(kw["output_dtype"])}))
+register_op(
+    OpDef(
+        "Multinomial",
+        inputs=["logits: T", "num_samples: int32"],
+        outputs=["output: output_dtype"],
+        types={"T": _dt.FLOATS},
+        attrs={"seed": 0, "seed2": 0, "output_dtype": "int64"},
+        infer=_multinomial_infer,
+        kernel=_multinomial_kernel,
+        grad=NOT_DIFFERENTIABLE,
+        stateful=True,
+        keeps_op_state=True,
+        prepare=lambda kw: {**kw, "output_dtype": np.dtype(kw["output_dtype"])},
+    )
+)
 
 
 def multinomial(logits, num_samples, seed=None, name=None, output_dtype=None) -> Tensor:
     """`num_samples` class indices per row, drawn with probabilities softmax(logits)."""
-    attrs = {**_seed_attrs(seed),
-             "output_dtype": _dt.as_dtype(output_dtype or _dt.int64).name}
+    attrs = {**_seed_attrs(seed), "output_dtype": _dt.as_dtype(output_dtype or _dt.int64).name}
     return apply_op("Multinomial", [logits, num_samples], attrs, name=name).outputs[0]
 
 
@@ -249,9 +294,17 @@ def _orthogonal_kernel(state, shape, *, dtype, gain, seed, seed2, op_name):
     return (gain * q).reshape(dims).astype(dtype)
 
 
-register_op(OpDef("RandomOrthogonal", inputs=["shape: int32"], outputs=["output: dtype"],
-                  attrs={"dtype": None, "gain": 1.0, "seed": 0, "seed2": 0},
-                  infer=lambda shape, *, dtype, **_: _shape_infer(
-                      shape, _dt.as_dtype(dtype)),
-                  kernel=_orthogonal_kernel, grad=NOT_DIFFERENTIABLE, stateful=True,
-                  keeps_op_state=True, prepare=_prepare_dtype))
+register_op(
+    OpDef(
+        "RandomOrthogonal",
+        inputs=["shape: int32"],
+        outputs=["output: dtype"],
+        attrs={"dtype": None, "gain": 1.0, "seed": 0, "seed2": 0},
+        infer=lambda shape, *, dtype, **_: _shape_infer(shape, _dt.as_dtype(dtype)),
+        kernel=_orthogonal_kernel,
+        grad=NOT_DIFFERENTIABLE,
+        stateful=True,
+        keeps_op_state=True,
+        prepare=_prepare_dtype,
+    )
+)

@@ -24,10 +24,18 @@ def _variable_kernel(state, *, shape, dtype, container, shared_name):
     return state.read(shared_name)
 
 
-register_op(OpDef("VariableV2", inputs=[], outputs=["ref: Ref(dtype)"],
-                  attrs={"shape": None, "dtype": None, "container": "", "shared_name": ""},
-                  infer=_variable_infer, kernel=_variable_kernel, grad=NOT_DIFFERENTIABLE,
-                  stateful=True))
+register_op(
+    OpDef(
+        "VariableV2",
+        inputs=[],
+        outputs=["ref: Ref(dtype)"],
+        attrs={"shape": None, "dtype": None, "container": "", "shared_name": ""},
+        infer=_variable_infer,
+        kernel=_variable_kernel,
+        grad=NOT_DIFFERENTIABLE,
+        stateful=True,
+    )
+)
 
 
 def variable_op(shape, dtype, name, shared_name) -> object:
@@ -38,11 +46,10 @@ def variable_op(shape, dtype, name, shared_name) -> object:
 
 def _assign_infer(ref, value, *, validate_shape, use_locking):
     if validate_shape and not ref.shape.is_compatible_with(value.shape):
-        raise ValueError(
-            f"Shapes {ref.shape} and {value.shape} are incompatible"
-        )
-    return TensorSpec(ref.dtype, value.shape if not validate_shape else ref.shape.merge_with(
-        value.shape))
+        raise ValueError(f"Shapes {ref.shape} and {value.shape} are incompatible")
+    return TensorSpec(
+        ref.dtype, value.shape if not validate_shape else ref.shape.merge_with(value.shape)
+    )
 
 
 def _assign_kernel(state, ref, value, *, validate_shape, use_locking):
@@ -63,18 +70,45 @@ def _assign_sub_kernel(state, ref, value, *, use_locking):
     return state.update(ref, np.subtract, value)
 
 
-register_op(OpDef("Assign", inputs=["ref: Ref(T)", "value: T"], outputs=["output_ref: T"],
-                  types={"T": ()}, attrs={"validate_shape": True, "use_locking": True},
-                  infer=_assign_infer, kernel=_assign_kernel, grad=NOT_DIFFERENTIABLE,
-                  stateful=True))
-register_op(OpDef("AssignAdd", inputs=["ref: Ref(T)", "value: T"], outputs=["output_ref: T"],
-                  types={"T": _dt.NUMERIC}, attrs={"use_locking": False},
-                  infer=_update_infer, kernel=_assign_add_kernel, grad=NOT_DIFFERENTIABLE,
-                  stateful=True))
-register_op(OpDef("AssignSub", inputs=["ref: Ref(T)", "value: T"], outputs=["output_ref: T"],
-                  types={"T": _dt.NUMERIC}, attrs={"use_locking": False},
-                  infer=_update_infer, kernel=_assign_sub_kernel, grad=NOT_DIFFERENTIABLE,
-                  stateful=True))
+register_op(
+    OpDef(
+        "Assign",
+        inputs=["ref: Ref(T)", "value: T"],
+        outputs=["output_ref: T"],
+        types={"T": ()},
+        attrs={"validate_shape": True, "use_locking": True},
+        infer=_assign_infer,
+        kernel=_assign_kernel,
+        grad=NOT_DIFFERENTIABLE,
+        stateful=True,
+    )
+)
+register_op(
+    OpDef(
+        "AssignAdd",
+        inputs=["ref: Ref(T)", "value: T"],
+        outputs=["output_ref: T"],
+        types={"T": _dt.NUMERIC},
+        attrs={"use_locking": False},
+        infer=_update_infer,
+        kernel=_assign_add_kernel,
+        grad=NOT_DIFFERENTIABLE,
+        stateful=True,
+    )
+)
+register_op(
+    OpDef(
+        "AssignSub",
+        inputs=["ref: Ref(T)", "value: T"],
+        outputs=["output_ref: T"],
+        types={"T": _dt.NUMERIC},
+        attrs={"use_locking": False},
+        infer=_update_infer,
+        kernel=_assign_sub_kernel,
+        grad=NOT_DIFFERENTIABLE,
+        stateful=True,
+    )
+)
 
 
 def _is_initialized_infer(ref):
@@ -85,9 +119,18 @@ def _is_initialized_kernel(state, ref):
     return np.array(state.is_initialized(ref))
 
 
-register_op(OpDef("IsVariableInitialized", inputs=["ref: Ref(dtype)"], outputs=["is_initialized: bool"],
-                  types={"dtype": ()}, infer=_is_initialized_infer,
-                  kernel=_is_initialized_kernel, grad=NOT_DIFFERENTIABLE, stateful=True))
+register_op(
+    OpDef(
+        "IsVariableInitialized",
+        inputs=["ref: Ref(dtype)"],
+        outputs=["is_initialized: bool"],
+        types={"dtype": ()},
+        infer=_is_initialized_infer,
+        kernel=_is_initialized_kernel,
+        grad=NOT_DIFFERENTIABLE,
+        stateful=True,
+    )
+)
 
 
 def _colocated(ref):
@@ -101,8 +144,10 @@ def _ref_of(ref):
 def assign(ref, value, validate_shape=None, use_locking=None, name=None):
     """Assigns `value` to the variable `ref`; the result is its new value."""
     ref = _ref_of(ref)
-    attrs = {"validate_shape": True if validate_shape is None else bool(validate_shape),
-             "use_locking": True if use_locking is None else bool(use_locking)}
+    attrs = {
+        "validate_shape": True if validate_shape is None else bool(validate_shape),
+        "use_locking": True if use_locking is None else bool(use_locking),
+    }
     with _colocated(ref):
         return apply_op("Assign", [ref, value], attrs, name=name or "Assign").outputs[0]
 
@@ -111,16 +156,18 @@ def assign_add(ref, value, use_locking=None, name=None):
     """Adds `value` to the variable `ref`; the result is its new value."""
     ref = _ref_of(ref)
     with _colocated(ref):
-        return apply_op("AssignAdd", [ref, value], {"use_locking": bool(use_locking)},
-                        name=name or "AssignAdd").outputs[0]
+        return apply_op(
+            "AssignAdd", [ref, value], {"use_locking": bool(use_locking)}, name=name or "AssignAdd"
+        ).outputs[0]
 
 
 def assign_sub(ref, value, use_locking=None, name=None):
     """Subtracts `value` from the variable `ref`; the result is its new value."""
     ref = _ref_of(ref)
     with _colocated(ref):
-        return apply_op("AssignSub", [ref, value], {"use_locking": bool(use_locking)},
-                        name=name or "AssignSub").outputs[0]
+        return apply_op(
+            "AssignSub", [ref, value], {"use_locking": bool(use_locking)}, name=name or "AssignSub"
+        ).outputs[0]
 
 
 def is_variable_initialized(variable, name=None):

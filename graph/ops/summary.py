@@ -43,8 +43,9 @@ def _scalar_summary_kernel(tags, values):
     values = np.asarray(values)
     if tags.shape != values.shape:
         raise InvalidArgumentError(
-            None, None, f"tags and values not the same shape: {list(tags.shape)} != "
-            f"{list(values.shape)}"
+            None,
+            None,
+            f"tags and values not the same shape: {list(tags.shape)} != {list(values.shape)}",
         )
     summary = _pb().Summary()
     for tag, value in zip(tags.ravel(), values.ravel()):
@@ -52,9 +53,17 @@ def _scalar_summary_kernel(tags, values):
     return _serialized(summary)
 
 
-register_op(OpDef("ScalarSummary", inputs=["tags: string", "values: T"], outputs=["summary: string"],
-                  types={"T": _dt.NUMERIC}, infer=_summary_out, kernel=_scalar_summary_kernel,
-                  grad=NOT_DIFFERENTIABLE))
+register_op(
+    OpDef(
+        "ScalarSummary",
+        inputs=["tags: string", "values: T"],
+        outputs=["summary: string"],
+        types={"T": _dt.NUMERIC},
+        infer=_summary_out,
+        kernel=_scalar_summary_kernel,
+        grad=NOT_DIFFERENTIABLE,
+    )
+)
 
 
 # Histograms ------------------------------------------------------------------------------
@@ -79,8 +88,9 @@ def _histogram_proto(values: np.ndarray):
     histo = _pb().HistogramProto()
     if values.size == 0:
         return histo
-    counts = np.bincount(np.searchsorted(_BUCKETS, values, side="right"),
-                         minlength=len(_BUCKETS))[:len(_BUCKETS)]
+    counts = np.bincount(np.searchsorted(_BUCKETS, values, side="right"), minlength=len(_BUCKETS))[
+        : len(_BUCKETS)
+    ]
     histo.min = float(values.min())
     histo.max = float(values.max())
     histo.num = float(values.size)
@@ -101,9 +111,17 @@ def _histogram_summary_kernel(tag, values):
     return _serialized(summary)
 
 
-register_op(OpDef("HistogramSummary", inputs=["tag: string", "values: T"],
-                  outputs=["summary: string"], types={"T": _dt.NUMERIC + (_dt.bool_,)},
-                  infer=_summary_out, kernel=_histogram_summary_kernel, grad=NOT_DIFFERENTIABLE))
+register_op(
+    OpDef(
+        "HistogramSummary",
+        inputs=["tag: string", "values: T"],
+        outputs=["summary: string"],
+        types={"T": _dt.NUMERIC + (_dt.bool_,)},
+        infer=_summary_out,
+        kernel=_histogram_summary_kernel,
+        grad=NOT_DIFFERENTIABLE,
+    )
+)
 
 
 # Images ----------------------------------------------------------------------------------
@@ -118,8 +136,12 @@ def encode_png(image: np.ndarray) -> bytes:
         return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
 
     header = struct.pack(">IIBBBBB", width, height, 8, color_type, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw))
-            + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
 
 
 def _to_uint8(image: np.ndarray, bad_color: np.ndarray) -> np.ndarray:
@@ -162,10 +184,18 @@ def _image_summary_kernel(tag, tensor, *, max_images, bad_color):
     return _serialized(summary)
 
 
-register_op(OpDef("ImageSummary", inputs=["tag: string", "tensor: T"], outputs=["summary: string"],
-                  types={"T": (_dt.uint8, _dt.float16, _dt.float32, _dt.float64)},
-                  attrs={"max_images": 3, "bad_color": [255, 0, 0, 255]},
-                  infer=_summary_out, kernel=_image_summary_kernel, grad=NOT_DIFFERENTIABLE))
+register_op(
+    OpDef(
+        "ImageSummary",
+        inputs=["tag: string", "tensor: T"],
+        outputs=["summary: string"],
+        types={"T": (_dt.uint8, _dt.float16, _dt.float32, _dt.float64)},
+        attrs={"max_images": 3, "bad_color": [255, 0, 0, 255]},
+        infer=_summary_out,
+        kernel=_image_summary_kernel,
+        grad=NOT_DIFFERENTIABLE,
+    )
+)
 
 
 # Audio -----------------------------------------------------------------------------------
@@ -201,10 +231,17 @@ def _audio_summary_kernel(tag, tensor, sample_rate, *, max_outputs):
     return _serialized(summary)
 
 
-register_op(OpDef("AudioSummaryV2", inputs=["tag: string", "tensor: float32",
-                                            "sample_rate: float32"],
-                  outputs=["summary: string"], attrs={"max_outputs": 3},
-                  infer=_summary_out, kernel=_audio_summary_kernel, grad=NOT_DIFFERENTIABLE))
+register_op(
+    OpDef(
+        "AudioSummaryV2",
+        inputs=["tag: string", "tensor: float32", "sample_rate: float32"],
+        outputs=["summary: string"],
+        attrs={"max_outputs": 3},
+        infer=_summary_out,
+        kernel=_audio_summary_kernel,
+        grad=NOT_DIFFERENTIABLE,
+    )
+)
 
 
 # Tensors and text ------------------------------------------------------------------------
@@ -219,10 +256,17 @@ def _tensor_summary_kernel(tag, tensor, serialized_summary_metadata):
     return _serialized(summary)
 
 
-register_op(OpDef("TensorSummaryV2", inputs=["tag: string", "tensor: T",
-                                             "serialized_summary_metadata: string"],
-                  outputs=["summary: string"], types={"T": ()}, infer=_summary_out,
-                  kernel=_tensor_summary_kernel, grad=NOT_DIFFERENTIABLE))
+register_op(
+    OpDef(
+        "TensorSummaryV2",
+        inputs=["tag: string", "tensor: T", "serialized_summary_metadata: string"],
+        outputs=["summary: string"],
+        types={"T": ()},
+        infer=_summary_out,
+        kernel=_tensor_summary_kernel,
+        grad=NOT_DIFFERENTIABLE,
+    )
+)
 
 
 # Merge -----------------------------------------------------------------------------------
@@ -235,15 +279,24 @@ def _merge_summary_kernel(*inputs):
         part.ParseFromString(np.asarray(raw).item())
         for value in part.value:
             if value.tag in seen:
-                raise InvalidArgumentError(None, None, f"Duplicate tag {value.tag} found in "
-                                           "summary inputs")
+                raise InvalidArgumentError(
+                    None, None, f"Duplicate tag {value.tag} found in summary inputs"
+                )
             seen.add(value.tag)
             merged.value.add().CopyFrom(value)
     return _serialized(merged)
 
 
-register_op(OpDef("MergeSummary", inputs=["inputs: N*string"], outputs=["summary: string"],
-                  infer=_summary_out, kernel=_merge_summary_kernel, grad=NOT_DIFFERENTIABLE))
+register_op(
+    OpDef(
+        "MergeSummary",
+        inputs=["inputs: N*string"],
+        outputs=["summary: string"],
+        infer=_summary_out,
+        kernel=_merge_summary_kernel,
+        grad=NOT_DIFFERENTIABLE,
+    )
+)
 
 
 # tf.summary.* wrappers ---------------------------------------------------------------------
@@ -279,17 +332,21 @@ def histogram(name, values, collections=None, family=None) -> Tensor:
 def image(name, tensor, max_outputs=3, collections=None, family=None) -> Tensor:
     """A Summary with up to `max_outputs` PNG images from a [batch, h, w, c] tensor."""
     tag = _scoped_tag(_clean(name))
-    out = apply_op("ImageSummary", [tag, tensor], {"max_images": int(max_outputs)},
-                   name=_clean(name)).outputs[0]
+    out = apply_op(
+        "ImageSummary", [tag, tensor], {"max_images": int(max_outputs)}, name=_clean(name)
+    ).outputs[0]
     return _collect(out, collections)
 
 
 def audio(name, tensor, sample_rate, max_outputs=3, collections=None, family=None) -> Tensor:
     """A Summary with up to `max_outputs` WAV clips from a [batch, frames(, channels)] tensor."""
     tag = _scoped_tag(_clean(name))
-    out = apply_op("AudioSummaryV2", [tag, tensor, float(sample_rate)
-                                      if not isinstance(sample_rate, Tensor) else sample_rate],
-                   {"max_outputs": int(max_outputs)}, name=_clean(name)).outputs[0]
+    out = apply_op(
+        "AudioSummaryV2",
+        [tag, tensor, float(sample_rate) if not isinstance(sample_rate, Tensor) else sample_rate],
+        {"max_outputs": int(max_outputs)},
+        name=_clean(name),
+    ).outputs[0]
     return _collect(out, collections)
 
 
@@ -303,16 +360,25 @@ def text(name, tensor, collections=None) -> Tensor:
     """A Summary of a string tensor for TensorBoard's Text dashboard."""
     tensor = convert_to_tensor(tensor)
     if tensor.dtype is not _dt.string:
-        raise ValueError(f"Expected tensor {tensor.name} to have dtype string, got "
-                         f"{tensor.dtype.name}")
+        raise ValueError(
+            f"Expected tensor {tensor.name} to have dtype string, got {tensor.dtype.name}"
+        )
     tag = _scoped_tag(_clean(name))
-    out = apply_op("TensorSummaryV2", [tag, tensor, _metadata_bytes("text")],
-                   name=_clean(name)).outputs[0]
+    out = apply_op(
+        "TensorSummaryV2", [tag, tensor, _metadata_bytes("text")], name=_clean(name)
+    ).outputs[0]
     return _collect(out, collections)
 
 
-def tensor_summary(name, tensor, summary_description=None, collections=None,
-                   summary_metadata=None, family=None, display_name=None) -> Tensor:
+def tensor_summary(
+    name,
+    tensor,
+    summary_description=None,
+    collections=None,
+    summary_metadata=None,
+    family=None,
+    display_name=None,
+) -> Tensor:
     """A Summary holding a whole tensor."""
     meta = summary_metadata.SerializeToString() if summary_metadata is not None else b""
     tag = _scoped_tag(_clean(name))
@@ -349,14 +415,19 @@ def histogram_summary(tag, values, collections=None, name=None) -> Tensor:
 
 
 def image_summary(tag, tensor, max_images=3, collections=None, name=None) -> Tensor:
-    out = apply_op("ImageSummary", [tag, tensor], {"max_images": int(max_images)},
-                   name=name or "ImageSummary").outputs[0]
+    out = apply_op(
+        "ImageSummary", [tag, tensor], {"max_images": int(max_images)}, name=name or "ImageSummary"
+    ).outputs[0]
     return _collect(out, collections)
 
 
 def audio_summary(tag, tensor, sample_rate, max_outputs=3, collections=None, name=None):
-    out = apply_op("AudioSummaryV2", [tag, tensor, float(sample_rate)],
-                   {"max_outputs": int(max_outputs)}, name=name or "AudioSummary").outputs[0]
+    out = apply_op(
+        "AudioSummaryV2",
+        [tag, tensor, float(sample_rate)],
+        {"max_outputs": int(max_outputs)},
+        name=name or "AudioSummary",
+    ).outputs[0]
     return _collect(out, collections)
 
 

@@ -41,8 +41,9 @@ def _adagrad(var, accum, lr, grad):
     return var - lr * grad / np.sqrt(accum), accum
 
 
-def _adam(var, m, v, beta1_power, beta2_power, lr, beta1, beta2, epsilon, grad, *,
-          use_nesterov=False):
+def _adam(
+    var, m, v, beta1_power, beta2_power, lr, beta1, beta2, epsilon, grad, *, use_nesterov=False
+):
     lr_t = lr * np.sqrt(1 - beta2_power) / (1 - beta1_power)
     m = m + (grad - m) * (1 - beta1)
     v = v + (grad * grad - v) * (1 - beta2)
@@ -87,8 +88,12 @@ def _dense_kernel(rule, n_refs):
         current = [state.read(n) for n in names]
         grad = rest[-1]
         if grad.shape != current[0].shape:
-            raise InvalidArgumentError(None, None, f"var and grad do not have the same shape"
-                                       f"{list(current[0].shape)} {list(grad.shape)}")
+            raise InvalidArgumentError(
+                None,
+                None,
+                f"var and grad do not have the same shape"
+                f"{list(current[0].shape)} {list(grad.shape)}",
+            )
         new = rule(*current, *rest, **attrs)
         for name, old, value in zip(names, current, new):
             state.write(name, np.asarray(value, dtype=old.dtype))
@@ -101,9 +106,13 @@ def _dedupe(grad, indices, first_dim, var_name):
     indices = np.asarray(indices).ravel()
     if indices.size and (indices.min() < 0 or indices.max() >= first_dim):
         bad = indices[(indices < 0) | (indices >= first_dim)][0]
-        raise InvalidArgumentError(None, None, f"Index {int(bad)} at offset "
-                                   f"{int(np.argmax(indices == bad))} in indices is out of "
-                                   f"range [0, {first_dim}) updating {var_name}")
+        raise InvalidArgumentError(
+            None,
+            None,
+            f"Index {int(bad)} at offset "
+            f"{int(np.argmax(indices == bad))} in indices is out of "
+            f"range [0, {first_dim}) updating {var_name}",
+        )
     unique, inverse = np.unique(indices, return_inverse=True)
     rows = grad.reshape((indices.size,) + grad.shape[1:])
     if unique.size == indices.size:
@@ -121,9 +130,13 @@ def _sparse_kernel(rule, n_refs):
         *hyper, grad, indices = rest
         current = [state.read(n) for n in names]
         if grad.shape[1:] != current[0].shape[1:]:
-            raise InvalidArgumentError(None, None, f"var and grad must match in dimension 1 "
-                                       f"and up: {list(current[0].shape)} vs "
-                                       f"{list(grad.shape)} updating {names[0]}")
+            raise InvalidArgumentError(
+                None,
+                None,
+                f"var and grad must match in dimension 1 "
+                f"and up: {list(current[0].shape)} vs "
+                f"{list(grad.shape)} updating {names[0]}",
+            )
         rows, summed = _dedupe(grad, indices, current[0].shape[0], names[0])
         new_rows = rule(*(c[rows] for c in current), *hyper, summed, **attrs)
         for name, old, value in zip(names, current, new_rows):
@@ -143,36 +156,74 @@ def _register(op_type, rule, refs, hyper, attrs=None, sparse=True):
     ref_args = [f"{r}: Ref(T)" for r in refs]
     hyper_args = [f"{h}: T" for h in hyper]
     attrs = {"use_locking": False, **(attrs or {})}
-    register_op(OpDef(f"Apply{op_type}", inputs=ref_args + hyper_args + ["grad: T"],
-                      outputs=["out: T"], types={"T": _FLOAT}, attrs=dict(attrs),
-                      infer=_update_infer, kernel=_dense_kernel(rule, len(refs)),
-                      grad=NOT_DIFFERENTIABLE, stateful=True))
+    register_op(
+        OpDef(
+            f"Apply{op_type}",
+            inputs=ref_args + hyper_args + ["grad: T"],
+            outputs=["out: T"],
+            types={"T": _FLOAT},
+            attrs=dict(attrs),
+            infer=_update_infer,
+            kernel=_dense_kernel(rule, len(refs)),
+            grad=NOT_DIFFERENTIABLE,
+            stateful=True,
+        )
+    )
     if sparse:
-        register_op(OpDef(f"SparseApply{op_type}",
-                          inputs=ref_args + hyper_args + ["grad: T", "indices: Tindices"],
-                          outputs=["out: T"], types={"T": _FLOAT, "Tindices": _INDEX},
-                          attrs=dict(attrs), infer=_update_infer,
-                          kernel=_sparse_kernel(rule, len(refs)), grad=NOT_DIFFERENTIABLE,
-                          stateful=True))
+        register_op(
+            OpDef(
+                f"SparseApply{op_type}",
+                inputs=ref_args + hyper_args + ["grad: T", "indices: Tindices"],
+                outputs=["out: T"],
+                types={"T": _FLOAT, "Tindices": _INDEX},
+                attrs=dict(attrs),
+                infer=_update_infer,
+                kernel=_sparse_kernel(rule, len(refs)),
+                grad=NOT_DIFFERENTIABLE,
+                stateful=True,
+            )
+        )
 
 
 _register("GradientDescent", _gd, ["var"], ["alpha"], sparse=False)
-_register("Momentum", _momentum, ["var", "accum"], ["lr", "momentum"],
-          {"use_nesterov": False})
+_register("Momentum", _momentum, ["var", "accum"], ["lr", "momentum"], {"use_nesterov": False})
 _register("Adagrad", _adagrad, ["var", "accum"], ["lr"])
-_register("Adam", _adam, ["var", "m", "v"],
-          ["beta1_power", "beta2_power", "lr", "beta1", "beta2", "epsilon"],
-          {"use_nesterov": False}, sparse=False)
+_register(
+    "Adam",
+    _adam,
+    ["var", "m", "v"],
+    ["beta1_power", "beta2_power", "lr", "beta1", "beta2", "epsilon"],
+    {"use_nesterov": False},
+    sparse=False,
+)
 _register("RMSProp", _rms_prop, ["var", "ms", "mom"], ["lr", "rho", "momentum", "epsilon"])
-_register("CenteredRMSProp", _centered_rms_prop, ["var", "mg", "ms", "mom"],
-          ["lr", "rho", "momentum", "epsilon"])
+_register(
+    "CenteredRMSProp",
+    _centered_rms_prop,
+    ["var", "mg", "ms", "mom"],
+    ["lr", "rho", "momentum", "epsilon"],
+)
 _register("Adadelta", _adadelta, ["var", "accum", "accum_update"], ["lr", "rho", "epsilon"])
-_register("Ftrl", _ftrl, ["var", "accum", "linear"],
-          ["lr", "l1", "l2", "l2_shrinkage", "lr_power"])
+_register("Ftrl", _ftrl, ["var", "accum", "linear"], ["lr", "l1", "l2", "l2_shrinkage", "lr_power"])
 
 
-def _sparse_adam_kernel(state, var, m, v, beta1_power, beta2_power, lr, beta1, beta2,
-                        epsilon, grad, indices, *, use_locking=False, use_nesterov=False):
+def _sparse_adam_kernel(
+    state,
+    var,
+    m,
+    v,
+    beta1_power,
+    beta2_power,
+    lr,
+    beta1,
+    beta2,
+    epsilon,
+    grad,
+    indices,
+    *,
+    use_locking=False,
+    use_nesterov=False,
+):
     """TF1's Adam on IndexedSlices: the moments decay everywhere, the gradient rows are added
     at their indices, and every row of the variable moves by its moments."""
     cur_var, cur_m, cur_v = state.read(var), state.read(m), state.read(v)
@@ -188,13 +239,31 @@ def _sparse_adam_kernel(state, var, m, v, beta1_power, beta2_power, lr, beta1, b
     return state.read(var)
 
 
-register_op(OpDef("SparseApplyAdam",
-                  inputs=["var: Ref(T)", "m: Ref(T)", "v: Ref(T)", "beta1_power: T",
-                          "beta2_power: T", "lr: T", "beta1: T", "beta2: T", "epsilon: T",
-                          "grad: T", "indices: Tindices"],
-                  outputs=["out: T"], types={"T": _FLOAT, "Tindices": _INDEX},
-                  attrs={"use_locking": False, "use_nesterov": False}, infer=_update_infer,
-                  kernel=_sparse_adam_kernel, grad=NOT_DIFFERENTIABLE, stateful=True))
+register_op(
+    OpDef(
+        "SparseApplyAdam",
+        inputs=[
+            "var: Ref(T)",
+            "m: Ref(T)",
+            "v: Ref(T)",
+            "beta1_power: T",
+            "beta2_power: T",
+            "lr: T",
+            "beta1: T",
+            "beta2: T",
+            "epsilon: T",
+            "grad: T",
+            "indices: Tindices",
+        ],
+        outputs=["out: T"],
+        types={"T": _FLOAT, "Tindices": _INDEX},
+        attrs={"use_locking": False, "use_nesterov": False},
+        infer=_update_infer,
+        kernel=_sparse_adam_kernel,
+        grad=NOT_DIFFERENTIABLE,
+        stateful=True,
+    )
+)
 
 
 def apply_update(op_type, refs, inputs, attrs=None, name=None):
@@ -209,8 +278,12 @@ def _scatter_kernel(np_update):
         idx = np.asarray(indices)
         if idx.size and (idx.min() < 0 or idx.max() >= old.shape[0]):
             bad = idx[(idx < 0) | (idx >= old.shape[0])].ravel()[0]
-            raise InvalidArgumentError(None, None, f"indices[{int(np.argmax(idx.ravel() == bad))}]"
-                                       f" = {int(bad)} is not in [0, {old.shape[0]})")
+            raise InvalidArgumentError(
+                None,
+                None,
+                f"indices[{int(np.argmax(idx.ravel() == bad))}]"
+                f" = {int(bad)} is not in [0, {old.shape[0]})",
+            )
         rows = np.asarray(updates).reshape(idx.shape + old.shape[1:])
         new = old.copy()
         np_update(new, idx, rows)
@@ -235,20 +308,32 @@ def _scatter_infer(ref, indices, updates, **_):
     return TensorSpec(ref.dtype, ref.shape)
 
 
-for _type, _update in (("ScatterUpdate", _scatter_set), ("ScatterAdd", _scatter_add),
-                       ("ScatterSub", _scatter_sub)):
-    register_op(OpDef(_type, inputs=["ref: Ref(T)", "indices: Tindices", "updates: T"],
-                      outputs=["output_ref: T"],
-                      types={"T": _dt.NUMERIC, "Tindices": _INDEX},
-                      attrs={"use_locking": True}, infer=_scatter_infer,
-                      kernel=_scatter_kernel(_update), grad=NOT_DIFFERENTIABLE, stateful=True))
+for _type, _update in (
+    ("ScatterUpdate", _scatter_set),
+    ("ScatterAdd", _scatter_add),
+    ("ScatterSub", _scatter_sub),
+):
+    register_op(
+        OpDef(
+            _type,
+            inputs=["ref: Ref(T)", "indices: Tindices", "updates: T"],
+            outputs=["output_ref: T"],
+            types={"T": _dt.NUMERIC, "Tindices": _INDEX},
+            attrs={"use_locking": True},
+            infer=_scatter_infer,
+            kernel=_scatter_kernel(_update),
+            grad=NOT_DIFFERENTIABLE,
+            stateful=True,
+        )
+    )
 
 
 def _scatter(op_type, ref, indices, updates, use_locking, name):
     ref = _ref_of(ref)
     with _colocated(ref):
-        return apply_op(op_type, [ref, indices, updates], {"use_locking": bool(use_locking)},
-                        name=name).outputs[0]
+        return apply_op(
+            op_type, [ref, indices, updates], {"use_locking": bool(use_locking)}, name=name
+        ).outputs[0]
 
 
 def scatter_update(ref, indices, updates, use_locking=True, name=None):

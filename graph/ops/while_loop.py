@@ -72,7 +72,7 @@ class _Loop:
 
     def split(self, inputs):
         n, nc = self.n_vars, self.n_cond
-        return list(inputs[:n]), list(inputs[n:n + nc]), list(inputs[n + nc:])
+        return list(inputs[:n]), list(inputs[n : n + nc]), list(inputs[n + nc :])
 
     def run(self, state, values, cond_caps, body_caps, history=None):
         for ex in (self.cond, self.body):
@@ -101,8 +101,9 @@ def _while_kernel(state, *inputs, loop):
 
 
 def _while_infer(inputs, *, output_shapes, output_types, **_):
-    return [TensorSpec(_dt.as_dtype(t), TensorShape(s)) for t, s in
-            zip(output_types, output_shapes)]
+    return [
+        TensorSpec(_dt.as_dtype(t), TensorShape(s)) for t, s in zip(output_types, output_shapes)
+    ]
 
 
 def _while_grad_fn(op, *grads):
@@ -114,40 +115,64 @@ def _while_grad_fn(op, *grads):
     filled = []
     for i, g in enumerate(grads[:n]):
         out = op.outputs[i]
-        filled.append(_array.zeros_like(out) if g is None or not out.dtype.is_floating
-                      else convert_to_tensor(g))
-    attrs = {k: op.get_attr(k) for k in ("cond_plan", "body_plan", "n_vars",
-                                         "n_cond_captures", "maximum_iterations")}
+        filled.append(
+            _array.zeros_like(out)
+            if g is None or not out.dtype.is_floating
+            else convert_to_tensor(g)
+        )
+    attrs = {
+        k: op.get_attr(k)
+        for k in ("cond_plan", "body_plan", "n_vars", "n_cond_captures", "maximum_iterations")
+    }
     attrs["grad_plan"] = grad_plan
     inputs = list(op.inputs)
-    specs = [(t.dtype.name, t.shape.as_list() if t.shape.ndims is not None else None)
-             for t in inputs[:n] + inputs[n + nc:]]
+    specs = [
+        (t.dtype.name, t.shape.as_list() if t.shape.ndims is not None else None)
+        for t in inputs[:n] + inputs[n + nc :]
+    ]
     attrs["output_types"] = [s[0] for s in specs]
     attrs["output_shapes"] = [s[1] for s in specs]
     result = apply_op("WhileGrad", [inputs + filled], attrs, name=None).outputs
     loop_grads = [g if t.dtype.is_floating else None for g, t in zip(result[:n], inputs[:n])]
-    cap_grads = [g if t.dtype.is_floating else None
-                 for g, t in zip(result[n:], inputs[n + nc:])]
+    cap_grads = [g if t.dtype.is_floating else None for g, t in zip(result[n:], inputs[n + nc :])]
     return loop_grads + [None] * nc + cap_grads
 
 
-_WHILE_ATTRS = {"cond_plan": None, "body_plan": None, "n_vars": None, "n_cond_captures": 0,
-                "maximum_iterations": -1, "output_shapes": None, "output_types": None}
+_WHILE_ATTRS = {
+    "cond_plan": None,
+    "body_plan": None,
+    "n_vars": None,
+    "n_cond_captures": 0,
+    "maximum_iterations": -1,
+    "output_shapes": None,
+    "output_types": None,
+}
 
-register_op(OpDef("While", inputs=["input: N*any"], outputs=["output: N*any"],
-                  attrs=dict(_WHILE_ATTRS), infer=_while_infer, kernel=_while_kernel,
-                  grad=_while_grad_fn, stateful=True, prepare=_prepare))
+register_op(
+    OpDef(
+        "While",
+        inputs=["input: N*any"],
+        outputs=["output: N*any"],
+        attrs=dict(_WHILE_ATTRS),
+        infer=_while_infer,
+        kernel=_while_kernel,
+        grad=_while_grad_fn,
+        stateful=True,
+        prepare=_prepare,
+    )
+)
 
 
 def _while_grad_kernel(state, *inputs, loop):
     n = loop.n_vars
     values, cond_caps, rest = loop.split(inputs)
-    body_caps, grads = rest[:len(rest) - n], list(rest[len(rest) - n:])
+    body_caps, grads = rest[: len(rest) - n], list(rest[len(rest) - n :])
     history: list = []
     loop.run(state, values, cond_caps, body_caps, history)
     loop.grad.store = state.store
-    cap_grads = [np.zeros_like(c) if np.asarray(c).dtype.kind == "f" else np.zeros_like(c)
-                 for c in body_caps]
+    cap_grads = [
+        np.zeros_like(c) if np.asarray(c).dtype.kind == "f" else np.zeros_like(c) for c in body_caps
+    ]
     for step_values in reversed(history):
         out = loop.grad.run(step_values + body_caps + grads)
         grads = [np.asarray(g) for g in out[:n]]
@@ -156,10 +181,19 @@ def _while_grad_kernel(state, *inputs, loop):
     return tuple(grads) + tuple(cap_grads)
 
 
-register_op(OpDef("WhileGrad", inputs=["input: N*any"], outputs=["output: M*any"],
-                  attrs={**_WHILE_ATTRS, "grad_plan": None}, infer=_while_infer,
-                  kernel=_while_grad_kernel, grad=NOT_DIFFERENTIABLE, stateful=True,
-                  prepare=_prepare))
+register_op(
+    OpDef(
+        "WhileGrad",
+        inputs=["input: N*any"],
+        outputs=["output: M*any"],
+        attrs={**_WHILE_ATTRS, "grad_plan": None},
+        infer=_while_infer,
+        kernel=_while_grad_kernel,
+        grad=NOT_DIFFERENTIABLE,
+        stateful=True,
+        prepare=_prepare,
+    )
+)
 
 
 # Building ----------------------------------------------------------------------------------
@@ -179,8 +213,10 @@ class _WhileInfo:
         if self._grad_plan is None:
             g = self.body_graph
             with g.as_default():
-                grad_phs = [_array.placeholder(t.dtype, t.shape, name=f"grad_{i}")
-                            for i, t in enumerate(self.outs)]
+                grad_phs = [
+                    _array.placeholder(t.dtype, t.shape, name=f"grad_{i}")
+                    for i, t in enumerate(self.outs)
+                ]
                 ys = [t for t in self.outs if t.dtype.is_floating]
                 gys = [p for p, t in zip(grad_phs, self.outs) if t.dtype.is_floating]
                 xs = self.var_phs + self.cap_phs
@@ -202,10 +238,15 @@ def _trace(outer, name, fn, structure, var_specs):
     outputs)."""
     graph = FuncGraph(outer, name)
     with graph.as_default():
-        phs = [_array.placeholder(dt, shape, name=f"loop_var_{i}")
-               for i, (dt, shape) in enumerate(var_specs)]
-        out = fn(*_pack(structure, phs)) if isinstance(structure, (list, tuple)) \
+        phs = [
+            _array.placeholder(dt, shape, name=f"loop_var_{i}")
+            for i, (dt, shape) in enumerate(var_specs)
+        ]
+        out = (
+            fn(*_pack(structure, phs))
+            if isinstance(structure, (list, tuple))
             else fn(_pack(structure, phs))
+        )
         flat = [convert_to_tensor(t) for t in _flatten(out)]
     return graph, phs, flat, out
 
@@ -217,9 +258,18 @@ def _compile(graph, feeds, fetches) -> dict:
         return plan_to_wire(compile_plan(ops, fetches, feeds))
 
 
-def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations=10,
-               back_prop=True, swap_memory=False, name=None, maximum_iterations=None,
-               return_same_structure=False):
+def while_loop(
+    cond,
+    body,
+    loop_vars,
+    shape_invariants=None,
+    parallel_iterations=10,
+    back_prop=True,
+    swap_memory=False,
+    name=None,
+    maximum_iterations=None,
+    return_same_structure=False,
+):
     """Repeats `body` while `cond` is true, as TF1: `loop_vars` is a (nested) structure of
     tensors; `body` returns one of the same structure; `shape_invariants` loosens the
     shapes a loop variable may take between iterations."""
@@ -240,54 +290,70 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
                 raise ValueError("shape_invariants must have the structure of loop_vars")
             for t, inv in zip(flat_in, invariants):
                 if not inv.is_compatible_with(t.shape):
-                    raise ValueError(f"The shape invariant specified for {t.name} is not "
-                                     f"compatible with the initial shape of the loop "
-                                     f"variable. It enters the loop with shape {t.shape}, "
-                                     f"but the specified shape invariant is {inv}.")
+                    raise ValueError(
+                        f"The shape invariant specified for {t.name} is not "
+                        f"compatible with the initial shape of the loop "
+                        f"variable. It enters the loop with shape {t.shape}, "
+                        f"but the specified shape invariant is {inv}."
+                    )
         else:
             invariants = [t.shape for t in flat_in]
-        specs = [(t.dtype, s.as_list() if s.ndims is not None else None)
-                 for t, s in zip(flat_in, invariants)]
+        specs = [
+            (t.dtype, s.as_list() if s.ndims is not None else None)
+            for t, s in zip(flat_in, invariants)
+        ]
         cond_graph, cond_phs, cond_out, _ = _trace(outer, "cond", cond, structure, specs)
-        if len(cond_out) != 1 or cond_out[0].dtype is not _dt.bool_ or \
-                cond_out[0].shape.ndims not in (None, 0):
+        if (
+            len(cond_out) != 1
+            or cond_out[0].dtype is not _dt.bool_
+            or cond_out[0].shape.ndims not in (None, 0)
+        ):
             raise ValueError("cond must return a boolean scalar tensor")
-        body_graph, body_phs, body_out, body_struct = _trace(outer, "body", body, structure,
-                                                             specs)
+        body_graph, body_phs, body_out, body_struct = _trace(outer, "body", body, structure, specs)
         if len(body_out) != len(flat_in):
-            raise ValueError(f"The two structures don't have the same number of elements: "
-                             f"loop_vars has {len(flat_in)}, body returned {len(body_out)}")
+            raise ValueError(
+                f"The two structures don't have the same number of elements: "
+                f"loop_vars has {len(flat_in)}, body returned {len(body_out)}"
+            )
         for t_in, t_out, inv in zip(flat_in, body_out, invariants):
             if t_out.dtype is not t_in.dtype:
-                raise TypeError(f"Loop variable {t_in.name} enters the loop with type "
-                                f"{t_in.dtype.name}, but has type {t_out.dtype.name} after "
-                                f"one iteration")
+                raise TypeError(
+                    f"Loop variable {t_in.name} enters the loop with type "
+                    f"{t_in.dtype.name}, but has type {t_out.dtype.name} after "
+                    f"one iteration"
+                )
             if not inv.is_compatible_with(t_out.shape) or (
-                    inv.ndims is not None and t_out.shape.ndims is not None
-                    and not _at_least_as_general(inv, t_out.shape)):
+                inv.ndims is not None
+                and t_out.shape.ndims is not None
+                and not _at_least_as_general(inv, t_out.shape)
+            ):
                 raise ValueError(
                     f"Input tensor '{t_in.name}' enters the loop with shape {inv}, but has "
                     f"shape {t_out.shape} after one iteration. To allow the shape to vary "
                     f"across iterations, use the `shape_invariants` argument of "
-                    f"tf.while_loop to specify a less-specific shape.")
+                    f"tf.while_loop to specify a less-specific shape."
+                )
         cond_caps = [outer_t for outer_t, _ in cond_graph.captures]
         body_caps = [outer_t for outer_t, _ in body_graph.captures]
-        cond_plan = _compile(cond_graph, cond_phs + [p for _, p in cond_graph.captures],
-                             cond_out)
-        body_plan = _compile(body_graph, body_phs + [p for _, p in body_graph.captures],
-                             body_out)
+        cond_plan = _compile(cond_graph, cond_phs + [p for _, p in cond_graph.captures], cond_out)
+        body_plan = _compile(body_graph, body_phs + [p for _, p in body_graph.captures], body_out)
         if maximum_iterations is not None:
             maximum_iterations = int(maximum_iterations)
             if maximum_iterations < 0:
                 raise ValueError("maximum_iterations must be non-negative")
-        attrs = {"cond_plan": cond_plan, "body_plan": body_plan, "n_vars": len(flat_in),
-                 "n_cond_captures": len(cond_caps),
-                 "maximum_iterations": -1 if maximum_iterations is None else maximum_iterations,
-                 "output_types": [t.dtype.name for t in flat_in],
-                 "output_shapes": [s for _, s in specs]}
+        attrs = {
+            "cond_plan": cond_plan,
+            "body_plan": body_plan,
+            "n_vars": len(flat_in),
+            "n_cond_captures": len(cond_caps),
+            "maximum_iterations": -1 if maximum_iterations is None else maximum_iterations,
+            "output_types": [t.dtype.name for t in flat_in],
+            "output_shapes": [s for _, s in specs],
+        }
         op = apply_op("While", [flat_in + cond_caps + body_caps], attrs, name=scope)
-        op._while_info = _WhileInfo(body_graph, body_phs, [p for _, p in body_graph.captures],
-                                    body_out)
+        op._while_info = _WhileInfo(
+            body_graph, body_phs, [p for _, p in body_graph.captures], body_out
+        )
         outs = list(op.outputs)
     if single and not return_same_structure:
         return outs[0]
@@ -302,4 +368,3 @@ def _at_least_as_general(inv: TensorShape, shape: TensorShape) -> bool:
     if inv.ndims != shape.ndims:
         return False
     return all(a is None or a == b for a, b in zip(inv.as_list(), shape.as_list()))
-

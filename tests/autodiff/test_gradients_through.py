@@ -29,8 +29,10 @@ def test_broadcast_gradients_are_reduced_to_input_shapes(target):
 
 
 def test_reductions_and_multiple_paths():
-    assert_gradients_match(lambda x: tf.reduce_mean(x * x + x, axis=1, keepdims=True)
-                           * tf.reduce_max(x), [rng.rand(3, 4)])
+    assert_gradients_match(
+        lambda x: tf.reduce_mean(x * x + x, axis=1, keepdims=True) * tf.reduce_max(x),
+        [rng.rand(3, 4)],
+    )
     x = tf.constant([1.0, 3.0, 3.0])
     g = tf.gradients(tf.reduce_max(x), x)[0]
     with tf.Session() as sess:
@@ -75,9 +77,11 @@ def test_cond_gradient_flows_through_the_taken_branch_only(target):
 
 def test_while_loop_gradient_matches_finite_differences():
     def build(x, w):
-        _, out = tf.while_loop(lambda i, a: i < 3,
-                               lambda i, a: (i + 1, tf.tanh(a * w + x)),
-                               [tf.constant(0), tf.zeros_like(x)])
+        _, out = tf.while_loop(
+            lambda i, a: i < 3,
+            lambda i, a: (i + 1, tf.tanh(a * w + x)),
+            [tf.constant(0), tf.zeros_like(x)],
+        )
         return out
 
     assert_gradients_match(build, [rng.rand(4) - 0.5, rng.rand(4)])
@@ -86,8 +90,11 @@ def test_while_loop_gradient_matches_finite_differences():
 def test_while_loop_on_target_with_captured_variable(target):
     w = tf.Variable(np.array([1.0, 2.0, 0.5]))
     x = tf.placeholder(tf.float64, [3])
-    _, acc = tf.while_loop(lambda i, a: i < 4, lambda i, a: (i + 1, a * w + x),
-                           [tf.constant(0), tf.zeros([3], tf.float64)])
+    _, acc = tf.while_loop(
+        lambda i, a: i < 4,
+        lambda i, a: (i + 1, a * w + x),
+        [tf.constant(0), tf.zeros([3], tf.float64)],
+    )
     loss = tf.reduce_sum(acc * acc)
     gx, gw = tf.gradients(loss, [x, w])
     xv = np.array([0.3, -0.2, 0.7])
@@ -110,19 +117,25 @@ def test_while_loop_on_target_with_captured_variable(target):
 
 
 def test_while_loop_shapes_structures_and_errors():
-    out = tf.while_loop(lambda v: tf.shape(v)[0] < 8, lambda v: tf.concat([v, v], 0),
-                        [tf.ones([1])], shape_invariants=[tf.TensorShape([None])])
+    out = tf.while_loop(
+        lambda v: tf.shape(v)[0] < 8,
+        lambda v: tf.concat([v, v], 0),
+        [tf.ones([1])],
+        shape_invariants=[tf.TensorShape([None])],
+    )
     assert out.shape.as_list() == [None]
-    pair = tf.while_loop(lambda p: p["n"] < 5, lambda p: {"n": p["n"] + 1, "s": p["s"] * 2.0},
-                         {"n": tf.constant(0), "s": tf.constant(1.0)})
+    pair = tf.while_loop(
+        lambda p: p["n"] < 5,
+        lambda p: {"n": p["n"] + 1, "s": p["s"] * 2.0},
+        {"n": tf.constant(0), "s": tf.constant(1.0)},
+    )
     capped = tf.while_loop(lambda k: k < 100, lambda k: k + 1, [0], maximum_iterations=7)
     with tf.Session() as sess:
         assert sess.run(out).tolist() == [1.0] * 8
         assert sess.run(pair) == {"n": 5, "s": 32.0}
         assert sess.run(capped) == 7
     with pytest.raises(ValueError, match="shape_invariants"):
-        tf.while_loop(lambda v: tf.shape(v)[0] < 8, lambda v: tf.concat([v, v], 0),
-                      [tf.ones([1])])
+        tf.while_loop(lambda v: tf.shape(v)[0] < 8, lambda v: tf.concat([v, v], 0), [tf.ones([1])])
     with pytest.raises(TypeError, match="type"):
         tf.while_loop(lambda v: v < 3, lambda v: tf.cast(v, tf.float32), [0])
     with pytest.raises(ValueError, match="boolean scalar"):

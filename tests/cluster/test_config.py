@@ -27,19 +27,22 @@ def test_keyword_overrides():
     assert (cfg.num_ps, cfg.num_workers) == (3, 4)
 
 
-@pytest.mark.parametrize("raw, key", [
-    ({"nmu_ps": 2}, "nmu_ps"),
-    ({"num_workers": 0}, "num_workers"),
-    ({"num_ps": "two"}, "num_ps"),
-    ({"num_ps": True}, "num_ps"),
-    ({"address": "nowhere"}, "address"),
-    ({"ps": {"num_cpus": -1}}, "ps.num_cpus"),
-    ({"worker": {"gpus": 1}}, "worker.gpus"),
-    ({"worker": {"resources": {"a": "x"}}}, "worker.resources"),
-    ({"placement_strategy": "scatter"}, "placement_strategy"),
-    ({"variable_placement": "random"}, "variable_placement"),
-    ({"connect_timeout_s": 0}, "connect_timeout_s"),
-])
+@pytest.mark.parametrize(
+    "raw, key",
+    [
+        ({"nmu_ps": 2}, "nmu_ps"),
+        ({"num_workers": 0}, "num_workers"),
+        ({"num_ps": "two"}, "num_ps"),
+        ({"num_ps": True}, "num_ps"),
+        ({"address": "nowhere"}, "address"),
+        ({"ps": {"num_cpus": -1}}, "ps.num_cpus"),
+        ({"worker": {"gpus": 1}}, "worker.gpus"),
+        ({"worker": {"resources": {"a": "x"}}}, "worker.resources"),
+        ({"placement_strategy": "scatter"}, "placement_strategy"),
+        ({"variable_placement": "random"}, "variable_placement"),
+        ({"connect_timeout_s": 0}, "connect_timeout_s"),
+    ],
+)
 def test_bad_configs_name_the_key(raw, key):
     with pytest.raises(ConfigError) as info:
         load_config(raw)

@@ -92,6 +92,7 @@ SCRIPT = textwrap.dedent("""
 
 
 def test_fast_path_matches_plain_path_errors_and_concurrency():
-    proc = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True,
-                          timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=300
+    )
     assert "FAST OK" in proc.stdout, proc.stdout[-3000:] + proc.stderr[-5000:]

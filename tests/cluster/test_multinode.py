@@ -65,7 +65,8 @@ SCRIPT = textwrap.dedent("""
 
 
 def test_actors_run_on_their_configured_nodes_and_training_works():
-    proc = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True,
-                          timeout=240)
+    proc = subprocess.run(
+        [sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=240
+    )
     assert "MULTINODE OK" in proc.stdout, proc.stdout[-2000:] + proc.stderr[-4000:]
     assert proc.stdout.count("on ps-node") == 2 and proc.stdout.count("on worker-node") == 2

@@ -22,18 +22,25 @@ def test_partitioned_embedding_moves_only_gathered_rows(cluster):
     rows, dim = 4000, 16
     table_value = np.arange(rows * dim, dtype=np.float32).reshape(rows, dim)
     with tf.device(cluster.device_setter()):
-        table = tf.get_variable("emb", [rows, dim],
-                                initializer=tf.constant_initializer(table_value),
-                                partitioner=tf.fixed_size_partitioner(4))
+        table = tf.get_variable(
+            "emb",
+            [rows, dim],
+            initializer=tf.constant_initializer(table_value),
+            partitioner=tf.fixed_size_partitioner(4),
+        )
         ids = tf.placeholder(tf.int64, [None])
         looked_up = tf.nn.embedding_lookup(table, ids, partition_strategy="div")
         loss = tf.reduce_sum(looked_up)
         train = tf.train.GradientDescentOptimizer(1.0).minimize(loss)
     shards = list(table)
     assert sorted({s.device for s in shards}) == ["/job:ps/task:0", "/job:ps/task:1"]
-    gather_devices = {op.device for op in tf.get_default_graph().get_operations()
-                      if op.type == "GatherV2" and op.name.startswith("embedding_lookup/")
-                      and op.inputs[0].op.type != "Const"}
+    gather_devices = {
+        op.device
+        for op in tf.get_default_graph().get_operations()
+        if op.type == "GatherV2"
+        and op.name.startswith("embedding_lookup/")
+        and op.inputs[0].op.type != "Const"
+    }
     assert gather_devices == {"/job:ps/task:0", "/job:ps/task:1"}
     wanted = [5, 3999, 1234, 5]
     with tf.Session(cluster) as sess:
@@ -152,8 +159,9 @@ def test_unreachable_address_fails_within_the_timeout():
         except tf.errors.UnavailableError as e:
             print("UnavailableError", round(time.monotonic() - start), e)
     """)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=120).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    ).stdout
     assert out.startswith("UnavailableError") and "'address'" in out
     assert int(out.split()[1]) < 10
 
@@ -169,17 +177,20 @@ def test_full_trace_and_chrome_timeline_show_the_step_across_actors(cluster):
     with tf.Session(cluster) as sess:
         sess.run(w.initializer)
         meta = tf.RunMetadata()
-        sess.run(y, {x: np.ones((2, 3))},
-                 options=tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE),
-                 run_metadata=meta)
+        sess.run(
+            y,
+            {x: np.ones((2, 3))},
+            options=tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE),
+            run_metadata=meta,
+        )
     devices = {d.device for d in meta.step_stats.dev_stats}
     assert "/job:ps/replica:0/task:0/device:CPU:0" in devices
     assert "/job:worker/replica:0/task:1/device:CPU:0" in devices
-    trace = json.loads(tf.timeline.Timeline(meta.step_stats, tf.get_default_graph())
-                       .generate_chrome_trace_format())
+    trace = json.loads(
+        tf.timeline.Timeline(meta.step_stats, tf.get_default_graph()).generate_chrome_trace_format()
+    )
     events = trace["traceEvents"]
-    names = {e["args"]["name"] for e in events if e["ph"] == "M" and
-             e["name"] == "process_name"}
+    names = {e["args"]["name"] for e in events if e["ph"] == "M" and e["name"] == "process_name"}
     assert "/job:worker/replica:0/task:1/device:CPU:0 Compute" in names
     ops = {e["args"]["name"]: e for e in events if e["ph"] == "X"}
     assert "mm" in ops and ops["mm"]["dur"] >= 0

@@ -93,7 +93,8 @@ def test_sharded_save_writes_one_file_per_device_and_restores_elsewhere(tmp_path
     with tf.Session() as sess:
         tf.train.Saver().restore(sess, path)
         assert sess.run([a2, b2]) == [[1.0], [2.0]] or (
-            sess.run(a2)[0] == 1.0 and sess.run(b2)[0] == 2.0)
+            sess.run(a2)[0] == 1.0 and sess.run(b2)[0] == 2.0
+        )
 
 
 def _saved(tmp_path, target=None):
@@ -186,15 +187,16 @@ def test_import_meta_graph_in_a_fresh_process(tmp_path):
             saver.restore(sess, {path!r})
             print(sess.run(total), len(tf.global_variables()))
     """)
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["4.0", "2"]
 
 
 def test_string_and_many_dtypes_round_trip(tmp_path):
     values = {
-        "s": np.array([b"a", b"bc"], dtype=object), "f16": np.array([1.5], np.float16),
-        "i64": np.array([[1, -2]], np.int64), "u8": np.array([255], np.uint8),
+        "s": np.array([b"a", b"bc"], dtype=object),
+        "f16": np.array([1.5], np.float16),
+        "i64": np.array([[1, -2]], np.int64),
+        "u8": np.array([255], np.uint8),
         "b": np.array([True, False]),
     }
     variables = {k: tf.Variable(v, name=k) for k, v in values.items()}

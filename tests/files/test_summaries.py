@@ -13,8 +13,9 @@ def _accumulator(logdir):
     from tensorboard.backend.event_processing import event_accumulator
 
     acc = event_accumulator.EventAccumulator(
-        str(logdir), size_guidance={"scalars": 0, "histograms": 0, "images": 0, "audio": 0,
-                                    "tensors": 0})
+        str(logdir),
+        size_guidance={"scalars": 0, "histograms": 0, "images": 0, "audio": 0, "tensors": 0},
+    )
     acc.Reload()
     return acc
 
@@ -30,8 +31,9 @@ def test_every_kind_of_summary_reads_back(tmp_path, target):
     tf.summary.text("note", tf.constant("hello"))
     tf.summary.tensor_summary("raw", tf.constant([[1, 2], [3, 4]]))
     merged = tf.summary.merge_all()
-    batch = np.array([[[[1.0], [0.0]], [[3.0], [0.0]]],
-                      [[[-1.0], [2.0]], [[0.0], [1.0]]]], np.float32)
+    batch = np.array(
+        [[[[1.0], [0.0]], [[3.0], [0.0]]], [[[-1.0], [2.0]], [[0.0], [1.0]]]], np.float32
+    )
     with tf.Session(target) as sess:
         writer = tf.summary.FileWriter(str(tmp_path), sess.graph)
         for step in range(3):
@@ -60,7 +62,9 @@ def test_every_kind_of_summary_reads_back(tmp_path, target):
     assert clip.sample_rate == 8000 and clip.length_frames == 4
     assert "note" in tags["tensors"] and "raw" in tags["tensors"]
     raw = acc.Tensors("raw")[0]
-    np.testing.assert_array_equal(np.frombuffer(raw.tensor_proto.tensor_content, np.int32), [1, 2, 3, 4])
+    np.testing.assert_array_equal(
+        np.frombuffer(raw.tensor_proto.tensor_content, np.int32), [1, 2, 3, 4]
+    )
     assert acc.Tensors("note")[0].tensor_proto.string_val == [b"hello"]
     assert tags["graph"] is True
 
@@ -71,16 +75,18 @@ def _decode_png(data: bytes) -> np.ndarray:
 
     pos, chunks = 8, {}
     while pos < len(data):
-        (length,) = struct.unpack(">I", data[pos:pos + 4])
-        kind = data[pos + 4:pos + 8]
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        kind = data[pos + 4 : pos + 8]
         chunks.setdefault(kind, b"")
-        chunks[kind] += data[pos + 8:pos + 8 + length]
+        chunks[kind] += data[pos + 8 : pos + 8 + length]
         pos += 12 + length
     width, height, _, color = struct.unpack(">IIBB", chunks[b"IHDR"][:10])
     channels = {0: 1, 2: 3, 4: 2, 6: 4}[color]
     raw = zlib.decompress(chunks[b"IDAT"])
-    rows = [raw[r * (width * channels + 1) + 1:(r + 1) * (width * channels + 1)]
-            for r in range(height)]
+    rows = [
+        raw[r * (width * channels + 1) + 1 : (r + 1) * (width * channels + 1)]
+        for r in range(height)
+    ]
     return np.frombuffer(b"".join(rows), np.uint8).reshape(height, width, channels)
 
 
@@ -143,8 +149,9 @@ def test_writer_lifecycle_session_log_and_run_metadata(tmp_path):
     with pytest.raises(RuntimeError):
         writer.add_session_log(event_pb2.SessionLog(status=event_pb2.SessionLog.STOP), 1)
     writer.reopen()
-    writer.add_summary(tf.summary.Summary(value=[tf.summary.Summary.Value(tag="t",
-                                                                           simple_value=1.0)]), 3)
+    writer.add_summary(
+        tf.summary.Summary(value=[tf.summary.Summary.Value(tag="t", simple_value=1.0)]), 3
+    )
     writer.close()
     files = sorted(glob.glob(os.path.join(str(tmp_path), "events.out.tfevents.*")))
     assert len(files) == 2 and all(f.endswith(".sfx") for f in files)
@@ -177,9 +184,23 @@ def test_tensorboard_server_serves_scalars_and_graph(tmp_path):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     exe = os.path.join(os.path.dirname(sys.executable), "tensorboard")
-    proc = subprocess.Popen([exe, "--logdir", str(tmp_path), "--host", "127.0.0.1", "--port",
-                             str(port), "--load_fast", "false", "--reload_interval", "1"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            exe,
+            "--logdir",
+            str(tmp_path),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--load_fast",
+            "false",
+            "--reload_interval",
+            "1",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 90

@@ -145,15 +145,24 @@ def test_operator_overloads():
     m = tf.constant([[1.0, 2.0], [3.0, 4.0]])
     i = tf.constant([7, -7])
     exprs = {
-        "add": (x + y, [10.0, -1.0]), "radd": (1.0 + x, [7.0, -2.0]),
-        "sub": (x - y, [2.0, -5.0]), "rsub": (1.0 - x, [-5.0, 4.0]),
-        "mul": (x * 2, [12.0, -6.0]), "div": (x / y, [1.5, -1.5]),
-        "floordiv": (x // y, [1.0, -2.0]), "mod": (i % 3, [1, 2]),
-        "pow": (y ** 2, [16.0, 4.0]), "neg": (-x, [-6.0, 3.0]), "abs": (abs(x), [6.0, 3.0]),
-        "matmul": (m @ m, [[7.0, 10.0], [15.0, 22.0]]), "lt": (x < y, [False, True]),
-        "ge": (x >= y, [True, False]), "int_div": (i / 2, [3.5, -3.5]),
+        "add": (x + y, [10.0, -1.0]),
+        "radd": (1.0 + x, [7.0, -2.0]),
+        "sub": (x - y, [2.0, -5.0]),
+        "rsub": (1.0 - x, [-5.0, 4.0]),
+        "mul": (x * 2, [12.0, -6.0]),
+        "div": (x / y, [1.5, -1.5]),
+        "floordiv": (x // y, [1.0, -2.0]),
+        "mod": (i % 3, [1, 2]),
+        "pow": (y**2, [16.0, 4.0]),
+        "neg": (-x, [-6.0, 3.0]),
+        "abs": (abs(x), [6.0, 3.0]),
+        "matmul": (m @ m, [[7.0, 10.0], [15.0, 22.0]]),
+        "lt": (x < y, [False, True]),
+        "ge": (x >= y, [True, False]),
+        "int_div": (i / 2, [3.5, -3.5]),
         "np_left": (np.float32(2.0) * x, [12.0, -6.0]),
-        "getitem": (m[1, ::-1], [4.0, 3.0]), "newaxis": (x[tf.newaxis, ...], [[6.0, -3.0]]),
+        "getitem": (m[1, ::-1], [4.0, 3.0]),
+        "newaxis": (x[tf.newaxis, ...], [[6.0, -3.0]]),
     }
     with tf.Session() as sess:
         for name, (expr, want) in exprs.items():

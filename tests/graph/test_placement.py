@@ -14,8 +14,12 @@ def _variables(setter, sizes):
 def test_round_robin_is_tf_default():
     spec = tf.train.ClusterSpec({"ps": ["a", "b"], "worker": ["w"]})
     vs = _variables(tf.train.replica_device_setter(cluster=spec), [100, 1, 1, 100])
-    assert [v.device for v in vs] == ["/job:ps/task:0", "/job:ps/task:1",
-                                      "/job:ps/task:0", "/job:ps/task:1"]
+    assert [v.device for v in vs] == [
+        "/job:ps/task:0",
+        "/job:ps/task:1",
+        "/job:ps/task:0",
+        "/job:ps/task:1",
+    ]
     assert vs[0].initializer.device == "/job:ps/task:0"  # colocated with the variable
     assert vs[0].initial_value.device == "/job:worker"
 
@@ -25,8 +29,13 @@ def test_greedy_balances_bytes():
     setter = tf.train.replica_device_setter(ps_tasks=2, ps_strategy=strategy)
     vs = _variables(setter, [1000, 10, 10, 10, 900])
     tasks = [v.device for v in vs]
-    assert tasks == ["/job:ps/task:0", "/job:ps/task:1", "/job:ps/task:1",
-                     "/job:ps/task:1", "/job:ps/task:1"]
+    assert tasks == [
+        "/job:ps/task:0",
+        "/job:ps/task:1",
+        "/job:ps/task:1",
+        "/job:ps/task:1",
+        "/job:ps/task:1",
+    ]
 
 
 def test_explicit_device_wins_over_setter():

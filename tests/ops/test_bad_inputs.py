@@ -24,19 +24,30 @@ CONSTRUCTION = [
     ("Pad", lambda: tf.pad(z(2), [[-1, 0]]), "non-negative"),
     ("Slice", lambda: tf.slice(z(3, 3), [2, 0], [2, 1]), "out of bounds"),
     ("GatherNd", lambda: tf.gather_nd(z(3), [[0, 1]]), "indices.shape"),
-    ("Conv2D", lambda: tf.nn.conv2d(z(1, 4, 4, 2), z(3, 3, 3, 1), [1, 1, 1, 1], "SAME"),
-     "Depth of input"),
-    ("Conv2D-strides", lambda: tf.nn.conv2d(z(1, 4, 4, 2), z(3, 3, 2, 1), [2, 1, 1, 1],
-                                            "SAME"), "strides"),
-    ("MaxPool", lambda: tf.nn.max_pool(z(1, 4, 4, 1), [2, 2, 1, 1], [1, 1, 1, 1], "SAME"),
-     "ksize"),
+    (
+        "Conv2D",
+        lambda: tf.nn.conv2d(z(1, 4, 4, 2), z(3, 3, 3, 1), [1, 1, 1, 1], "SAME"),
+        "Depth of input",
+    ),
+    (
+        "Conv2D-strides",
+        lambda: tf.nn.conv2d(z(1, 4, 4, 2), z(3, 3, 2, 1), [2, 1, 1, 1], "SAME"),
+        "strides",
+    ),
+    ("MaxPool", lambda: tf.nn.max_pool(z(1, 4, 4, 1), [2, 2, 1, 1], [1, 1, 1, 1], "SAME"), "ksize"),
     ("BiasAdd", lambda: tf.nn.bias_add(z(2, 3), z(4)), "Dimensions must be equal"),
-    ("SoftmaxCrossEntropyWithLogits",
-     lambda: tf.nn.softmax_cross_entropy_with_logits_v2(labels=z(2, 3), logits=z(2, 4)),
-     "broadcastable"),
-    ("SparseSoftmaxCrossEntropyWithLogits",
-     lambda: tf.nn.sparse_softmax_cross_entropy_with_logits(labels=tf.zeros([2, 1], tf.int32),
-                                                            logits=z(2, 3)), "Rank mismatch"),
+    (
+        "SoftmaxCrossEntropyWithLogits",
+        lambda: tf.nn.softmax_cross_entropy_with_logits_v2(labels=z(2, 3), logits=z(2, 4)),
+        "broadcastable",
+    ),
+    (
+        "SparseSoftmaxCrossEntropyWithLogits",
+        lambda: tf.nn.sparse_softmax_cross_entropy_with_logits(
+            labels=tf.zeros([2, 1], tf.int32), logits=z(2, 3)
+        ),
+        "Rank mismatch",
+    ),
     ("TopKV2", lambda: tf.nn.top_k(z(2, 3), 4), "at least k columns"),
     ("Split", lambda: tf.split(z(5, 2), 2), "evenly divisible"),
     ("OneHot", lambda: tf.one_hot([1, 2], 3, axis=5), "axis"),
@@ -46,13 +57,15 @@ CONSTRUCTION = [
     ("Sum", lambda: tf.reduce_sum(z(2, 3), 4), "out of bounds"),
     ("ConcatV2", lambda: tf.concat([z(2, 3), z(2, 3, 1)], 0), "rank"),
     ("Pack", lambda: tf.stack([z(2), z(3)]), "Shapes must be equal|compatible|Dimension"),
-    ("Select", lambda: tf.where(tf.zeros([2, 3], tf.bool), z(2, 3), z(3, 2)),
-     "Dimensions must be equal"),
+    (
+        "Select",
+        lambda: tf.where(tf.zeros([2, 3], tf.bool), z(2, 3), z(3, 2)),
+        "Dimensions must be equal",
+    ),
 ]
 
 
-@pytest.mark.parametrize("op_type,build,match", CONSTRUCTION,
-                         ids=[c[0] for c in CONSTRUCTION])
+@pytest.mark.parametrize("op_type,build,match", CONSTRUCTION, ids=[c[0] for c in CONSTRUCTION])
 def test_construction_error_is_a_value_error(op_type, build, match):
     with pytest.raises(ValueError, match=match):
         build()
@@ -71,15 +84,25 @@ RUNTIME = [
     ("Transpose", lambda a: tf.transpose(a, [1, 0], name="the_op"), [np.zeros((2, 2, 2))]),
     ("Slice", lambda a: tf.slice(a, [1], [3], name="the_op"), [np.zeros(3)]),
     ("SplitV", lambda a: tf.split(a, [1, 1], name="the_op")[0], [np.zeros(3)]),
-    ("Conv2D", lambda a: tf.nn.conv2d(a, tf.zeros([1, 1, 2, 1]), [1, 1, 1, 1], "SAME",
-                                      name="the_op"), [np.zeros((1, 2, 2, 3))]),
-    ("SparseSoftmaxCrossEntropyWithLogits",
-     lambda a: tf.nn.sparse_softmax_cross_entropy_with_logits(
-         labels=tf.constant([0, 7]), logits=a, name="the_op"), [np.zeros((2, 3))]),
+    (
+        "Conv2D",
+        lambda a: tf.nn.conv2d(a, tf.zeros([1, 1, 2, 1]), [1, 1, 1, 1], "SAME", name="the_op"),
+        [np.zeros((1, 2, 2, 3))],
+    ),
+    (
+        "SparseSoftmaxCrossEntropyWithLogits",
+        lambda a: tf.nn.sparse_softmax_cross_entropy_with_logits(
+            labels=tf.constant([0, 7]), logits=a, name="the_op"
+        ),
+        [np.zeros((2, 3))],
+    ),
     ("BiasAdd", lambda a: tf.nn.bias_add(a, tf.zeros([2]), name="the_op"), [np.zeros((2, 3))]),
     ("TopKV2", lambda a: tf.nn.top_k(a, 3, name="the_op")[0], [np.zeros((2, 2))]),
-    ("DynamicPartition", lambda a: tf.dynamic_partition(a, [0, 4], 2, name="the_op")[0],
-     [np.zeros(2)]),
+    (
+        "DynamicPartition",
+        lambda a: tf.dynamic_partition(a, [0, 4], 2, name="the_op")[0],
+        [np.zeros(2)],
+    ),
     ("ScatterNd", lambda a: tf.scatter_nd([[5]], a, [3], name="the_op"), [np.zeros(1)]),
 ]
 

@@ -25,15 +25,41 @@ ELSEWHERE = {
     "SaveShard": "tests/files/test_saver.py",
     "RestoreShard": "tests/files/test_saver.py",
     "CommitRestore": "tests/files/test_saver.py",
-    **{t: "tests/ops/test_random.py" for t in (
-        "RandomStandardNormal", "RandomUniform", "TruncatedNormal", "RandomUniformInt",
-        "RandomShuffle", "Multinomial", "RandomOrthogonal")},
-    **{t: "tests/train/test_optimizers.py" for t in (
-        "ApplyGradientDescent", "ApplyMomentum", "SparseApplyMomentum", "ApplyAdagrad",
-        "SparseApplyAdagrad", "ApplyAdam", "SparseApplyAdam", "ApplyRMSProp",
-        "SparseApplyRMSProp", "ApplyCenteredRMSProp", "SparseApplyCenteredRMSProp",
-        "ApplyAdadelta", "SparseApplyAdadelta", "ApplyFtrl", "SparseApplyFtrl",
-        "ScatterUpdate", "ScatterAdd", "ScatterSub")},
+    **{
+        t: "tests/ops/test_random.py"
+        for t in (
+            "RandomStandardNormal",
+            "RandomUniform",
+            "TruncatedNormal",
+            "RandomUniformInt",
+            "RandomShuffle",
+            "Multinomial",
+            "RandomOrthogonal",
+        )
+    },
+    **{
+        t: "tests/train/test_optimizers.py"
+        for t in (
+            "ApplyGradientDescent",
+            "ApplyMomentum",
+            "SparseApplyMomentum",
+            "ApplyAdagrad",
+            "SparseApplyAdagrad",
+            "ApplyAdam",
+            "SparseApplyAdam",
+            "ApplyRMSProp",
+            "SparseApplyRMSProp",
+            "ApplyCenteredRMSProp",
+            "SparseApplyCenteredRMSProp",
+            "ApplyAdadelta",
+            "SparseApplyAdadelta",
+            "ApplyFtrl",
+            "SparseApplyFtrl",
+            "ScatterUpdate",
+            "ScatterAdd",
+            "ScatterSub",
+        )
+    },
 }
 
 
@@ -44,8 +70,10 @@ def _types_built(rows):
     for row in rows:
         graph = tf.Graph()
         with graph.as_default():
-            phs = [tf.placeholder(tf.as_dtype(np.asarray(x).dtype), shape=np.shape(x))
-                   for x in row.inputs]
+            phs = [
+                tf.placeholder(tf.as_dtype(np.asarray(x).dtype), shape=np.shape(x))
+                for x in row.inputs
+            ]
             out = row.build(*phs)
             tf.gradients(out, phs) if row in GRAD_ROWS else None
         found |= {op.type for op in graph.get_operations()}
@@ -65,11 +93,17 @@ def test_every_differentiable_op_has_a_gradient_row():
         with graph.as_default():
             import numpy as np
 
-            phs = [tf.placeholder(tf.as_dtype(np.asarray(x).dtype), shape=np.shape(x))
-                   for x in row.inputs]
+            phs = [
+                tf.placeholder(tf.as_dtype(np.asarray(x).dtype), shape=np.shape(x))
+                for x in row.inputs
+            ]
             row.build(*phs)
         forward |= {op.type for op in graph.get_operations()}
-    missing = [t for t in registered_types()
-               if get_op_def(t).grad not in (None, NOT_DIFFERENTIABLE)
-               and t not in forward and t not in ELSEWHERE]
+    missing = [
+        t
+        for t in registered_types()
+        if get_op_def(t).grad not in (None, NOT_DIFFERENTIABLE)
+        and t not in forward
+        and t not in ELSEWHERE
+    ]
     assert not missing, f"differentiable op types without a gradient row: {missing}"

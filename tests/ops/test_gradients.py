@@ -6,15 +6,17 @@ import pytest
 from ..gradcheck import assert_gradients_match
 from .table import ROWS
 
-GRAD_ROWS = [r for r in ROWS if r.grad and any(
-    np.asarray(x).dtype.kind == "f" for x in r.inputs)]
+GRAD_ROWS = [r for r in ROWS if r.grad and any(np.asarray(x).dtype.kind == "f" for x in r.inputs)]
 
 
 @pytest.mark.parametrize("row", GRAD_ROWS, ids=[r.id for r in GRAD_ROWS])
 def test_gradient_matches_finite_differences(row):
     inputs = [np.asarray(x) for x in (row.grad_inputs or row.inputs)]
-    diff = row.diff if row.diff is not None else [
-        i for i, x in enumerate(inputs) if x.dtype.kind == "f"]
+    diff = (
+        row.diff
+        if row.diff is not None
+        else [i for i, x in enumerate(inputs) if x.dtype.kind == "f"]
+    )
     fixed = {i: x for i, x in enumerate(inputs) if i not in diff}
 
     def build(*xs):

@@ -17,16 +17,19 @@ def _values(build, runs=2, graph_seed=None):
             return [sess.run(t) for _ in range(runs)]
 
 
-@pytest.mark.parametrize("build", [
-    lambda: tf.random_normal([3, 2]),
-    lambda: tf.truncated_normal([4]),
-    lambda: tf.random_uniform([2, 2], -1, 1),
-    lambda: tf.random_uniform([5], 0, 10, dtype=tf.int32),
-    lambda: tf.random_shuffle(tf.range(10)),
-    lambda: tf.multinomial(tf.constant([[0.0, 1.0, 2.0]]), 6),
-    lambda: tf.orthogonal_initializer()([3, 3]),
-], ids=["normal", "truncated", "uniform", "uniform-int", "shuffle", "multinomial",
-        "orthogonal"])
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: tf.random_normal([3, 2]),
+        lambda: tf.truncated_normal([4]),
+        lambda: tf.random_uniform([2, 2], -1, 1),
+        lambda: tf.random_uniform([5], 0, 10, dtype=tf.int32),
+        lambda: tf.random_shuffle(tf.range(10)),
+        lambda: tf.multinomial(tf.constant([[0.0, 1.0, 2.0]]), 6),
+        lambda: tf.orthogonal_initializer()([3, 3]),
+    ],
+    ids=["normal", "truncated", "uniform", "uniform-int", "shuffle", "multinomial", "orthogonal"],
+)
 def test_graph_seed_reproduces_the_sequence_in_a_fresh_session(build):
     first = _values(build, graph_seed=7)
     again = _values(build, graph_seed=7)
@@ -86,8 +89,7 @@ def test_distributions():
     assert np.abs(tv).max() <= 4.0 and abs(tv.std() - 2 * 0.8796) < 0.05
     assert uv.min() >= 1 and uv.max() < 3 and abs(uv.mean() - 2) < 0.05
     assert iv.dtype == np.int64 and set(np.unique(iv)) == {-2, -1, 0, 1, 2}
-    np.testing.assert_allclose(np.bincount(mv[0], minlength=3) / 20000, [0.1, 0.6, 0.3],
-                               atol=0.02)
+    np.testing.assert_allclose(np.bincount(mv[0], minlength=3) / 20000, [0.1, 0.6, 0.3], atol=0.02)
 
 
 def test_shuffle_is_a_permutation_of_rows():

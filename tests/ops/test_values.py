@@ -9,8 +9,12 @@ from .table import ROWS
 
 
 def _run(row):
-    phs = [tf.placeholder(tf.as_dtype(np.asarray(x).dtype), shape=np.shape(x))
-           if row.feed else tf.constant(x) for x in row.inputs]
+    phs = [
+        tf.placeholder(tf.as_dtype(np.asarray(x).dtype), shape=np.shape(x))
+        if row.feed
+        else tf.constant(x)
+        for x in row.inputs
+    ]
     out = row.build(*phs)
     with tf.Session() as sess:
         feed = dict(zip(phs, row.inputs)) if row.feed else None

@@ -35,8 +35,11 @@ def test_feeds_convert_and_check_shape(target):
         assert out.dtype == np.float32
         np.testing.assert_array_equal(out, [[2.0, 4.0]])
         np.testing.assert_array_equal(sess.run(y, {"x:0": np.ones((3, 2))}), np.full((3, 2), 2))
-        with pytest.raises(ValueError, match=r"Cannot feed value of shape \(2,\) for Tensor "
-                                             r"'x:0', which has shape '\(\?, 2\)'"):
+        with pytest.raises(
+            ValueError,
+            match=r"Cannot feed value of shape \(2,\) for Tensor "
+            r"'x:0', which has shape '\(\?, 2\)'",
+        ):
             sess.run(y, {x: [1.0, 2.0]})
         with pytest.raises(TypeError, match="cannot be a tf.Tensor"):
             sess.run(y, {x: tf.constant([[1.0, 2.0]])})
@@ -176,6 +179,7 @@ def test_concurrent_runs_on_one_session(target):
     y = x * 3.0
     errors = []
     with tf.Session(target) as sess:
+
         def work(k):
             try:
                 for i in range(50):
@@ -196,9 +200,12 @@ def test_run_metadata_trace(target):
     b = tf.matmul(a, a, transpose_b=True, name="mm")
     with tf.Session(target) as sess:
         meta = tf.RunMetadata()
-        sess.run(b, {a: [[1.0, 2.0]]},
-                 options=tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE),
-                 run_metadata=meta)
+        sess.run(
+            b,
+            {a: [[1.0, 2.0]]},
+            options=tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE),
+            run_metadata=meta,
+        )
     names = [n.node_name for d in meta.step_stats.dev_stats for n in d.node_stats]
     assert "mm" in names
 
@@ -236,6 +243,7 @@ def test_constant_subgraphs_are_folded_at_compile_time():
     assert [s.type for s in plan.steps] == ["Mul"]
     with tf.Session() as sess:
         np.testing.assert_allclose(sess.run(y, {x: np.ones((2, 3))}), np.full((2, 3), 18.0))
+
 
 def test_a_failing_constant_op_still_fails_at_run_time_naming_it():
     bad = tf.gather(tf.constant([1.0, 2.0]), tf.constant([5]), name="bad_gather")

@@ -20,8 +20,9 @@ def test_variable_nodes_and_names():
 def test_uninitialized_read_fails_with_the_variable_name(target):
     v = tf.Variable(3, name="counter")
     with tf.Session(target) as sess:
-        with pytest.raises(tf.errors.FailedPreconditionError,
-                           match="Attempting to use uninitialized value counter"):
+        with pytest.raises(
+            tf.errors.FailedPreconditionError, match="Attempting to use uninitialized value counter"
+        ):
             sess.run(v)
         with pytest.raises(tf.errors.FailedPreconditionError):
             sess.run(v + 1)
@@ -38,7 +39,8 @@ def test_initializers_and_collections(target):
         assert list(sess.run(tf.report_uninitialized_variables())) == [b"a", b"b", b"c"]
         sess.run(tf.variables_initializer([a]))
         assert sess.run(tf.is_variable_initialized(a)) and not sess.run(
-            tf.is_variable_initialized(b))
+            tf.is_variable_initialized(b)
+        )
         assert list(sess.run(tf.report_uninitialized_variables())) == [b"b", b"c"]
         sess.run(tf.global_variables_initializer())
         sess.run(tf.local_variables_initializer())

@@ -19,6 +19,7 @@ def _dense_grad(w):
 def _sgd(lr):
     def step(w, s, g):
         return w - lr * g, s
+
     return step, {}
 
 
@@ -26,6 +27,7 @@ def _momentum(lr, mu, nesterov=False):
     def step(w, s, g):
         a = s["a"] * mu + g
         return (w - lr * (g + mu * a) if nesterov else w - lr * a), {"a": a}
+
     return step, {"a": 0.0}
 
 
@@ -33,6 +35,7 @@ def _adagrad(lr, init=0.1):
     def step(w, s, g):
         acc = s["acc"] + g * g
         return w - lr * g / np.sqrt(acc), {"acc": acc}
+
     return step, {"acc": init}
 
 
@@ -41,8 +44,9 @@ def _adam(lr, b1=0.9, b2=0.999, eps=1e-8):
         t = s["t"] + 1
         m = b1 * s["m"] + (1 - b1) * g
         v = b2 * s["v"] + (1 - b2) * g * g
-        lr_t = lr * np.sqrt(1 - b2 ** t) / (1 - b1 ** t)
+        lr_t = lr * np.sqrt(1 - b2**t) / (1 - b1**t)
         return w - lr_t * m / (np.sqrt(v) + eps), {"m": m, "v": v, "t": t}
+
     return step, {"m": 0.0, "v": 0.0, "t": 0}
 
 
@@ -53,6 +57,7 @@ def _rmsprop(lr, decay=0.9, mu=0.0, eps=1e-10, centered=False):
         denom = ms - mg * mg if centered else ms
         mom = mu * s["mom"] + lr * g / np.sqrt(denom + eps)
         return w - mom, {"ms": ms, "mg": mg, "mom": mom}
+
     return step, {"ms": 1.0, "mg": 0.0, "mom": 0.0}
 
 
@@ -61,35 +66,43 @@ def _adadelta(lr, rho=0.95, eps=1e-8):
         acc = rho * s["acc"] + (1 - rho) * g * g
         upd = np.sqrt(s["upd"] + eps) / np.sqrt(acc + eps) * g
         return w - lr * upd, {"acc": acc, "upd": rho * s["upd"] + (1 - rho) * upd * upd}
+
     return step, {"acc": 0.0, "upd": 0.0}
 
 
 def _ftrl(lr, l1=0.0, l2=0.0, power=-0.5, init=0.1):
     def step(w, s, g):
         n_new = s["n"] + g * g
-        sigma = (n_new ** -power - s["n"] ** -power) / lr
+        sigma = (n_new**-power - s["n"] ** -power) / lr
         z = s["z"] + g - sigma * w
-        quad = n_new ** -power / lr + 2 * l2
+        quad = n_new**-power / lr + 2 * l2
         w_new = np.where(np.abs(z) > l1, (np.sign(z) * l1 - z) / quad, 0.0)
         return w_new, {"n": n_new, "z": z}
+
     return step, {"n": init, "z": 0.0}
 
 
 CASES = {
     "GradientDescent": (lambda: tf.train.GradientDescentOptimizer(0.1), _sgd(0.1)),
     "Momentum": (lambda: tf.train.MomentumOptimizer(0.1, 0.9), _momentum(0.1, 0.9)),
-    "Momentum-nesterov": (lambda: tf.train.MomentumOptimizer(0.1, 0.9, use_nesterov=True),
-                          _momentum(0.1, 0.9, True)),
+    "Momentum-nesterov": (
+        lambda: tf.train.MomentumOptimizer(0.1, 0.9, use_nesterov=True),
+        _momentum(0.1, 0.9, True),
+    ),
     "Adagrad": (lambda: tf.train.AdagradOptimizer(0.3), _adagrad(0.3)),
     "Adam": (lambda: tf.train.AdamOptimizer(0.05), _adam(0.05)),
     "RMSProp": (lambda: tf.train.RMSPropOptimizer(0.01), _rmsprop(0.01)),
     "RMSProp-momentum-centered": (
         lambda: tf.train.RMSPropOptimizer(0.01, momentum=0.5, centered=True),
-        _rmsprop(0.01, mu=0.5, centered=True)),
+        _rmsprop(0.01, mu=0.5, centered=True),
+    ),
     "Adadelta": (lambda: tf.train.AdadeltaOptimizer(1.0), _adadelta(1.0)),
-    "Ftrl": (lambda: tf.train.FtrlOptimizer(0.5, l1_regularization_strength=0.01,
-                                            l2_regularization_strength=0.1),
-             _ftrl(0.5, l1=0.01, l2=0.1)),
+    "Ftrl": (
+        lambda: tf.train.FtrlOptimizer(
+            0.5, l1_regularization_strength=0.01, l2_regularization_strength=0.1
+        ),
+        _ftrl(0.5, l1=0.01, l2=0.1),
+    ),
 }
 # Hyperparameters become float32 tensors cast to the variable dtype (as in TF1), so float64
 # variables agree with the float64 reference to about 1e-6 relative, not to the last bit.
@@ -104,8 +117,9 @@ def _reference(rule, w, grad_fn, rows=None):
         if rows is None:
             w, state = step(w, state, g)
         else:
-            new_w, new_state = step(w[rows], {k: (v[rows] if k != "t" else v)
-                                              for k, v in state.items()}, g[rows])
+            new_w, new_state = step(
+                w[rows], {k: (v[rows] if k != "t" else v) for k, v in state.items()}, g[rows]
+            )
             w = w.copy()
             w[rows] = new_w
             for k, v in new_state.items():
@@ -128,8 +142,7 @@ def test_dense_update_matches_numpy(name, target):
         for _ in range(STEPS):
             sess.run(train)
         got = sess.run(w)
-    np.testing.assert_allclose(got, _reference(rule, W0.copy(), _dense_grad), rtol=2e-5,
-                               atol=1e-9)
+    np.testing.assert_allclose(got, _reference(rule, W0.copy(), _dense_grad), rtol=2e-5, atol=1e-9)
 
 
 TABLE0 = np.arange(10.0).reshape(5, 2) / 10 - 0.2
@@ -205,8 +218,9 @@ def test_minimize_with_global_step_and_var_list(target):
     assert tf.train.get_global_step() is gs and gs.dtype == tf.int64
     with pytest.raises(ValueError, match="already exists"):
         tf.train.create_global_step()
-    train = tf.train.GradientDescentOptimizer(0.5).minimize(a * a + b * b, global_step=gs,
-                                                            var_list=[a])
+    train = tf.train.GradientDescentOptimizer(0.5).minimize(
+        a * a + b * b, global_step=gs, var_list=[a]
+    )
     with tf.Session(target) as sess:
         sess.run(tf.global_variables_initializer())
         sess.run(train)
@@ -273,9 +287,13 @@ def test_learning_rate_schedules(step, target):
         got = sess.run([exp, stair, piece, poly, poly_cycle])
     p = min(step, 20)
     cyc = 20 * max(1, int(np.ceil(step / 20)))
-    want = [0.1 * 0.5 ** (step / 10), 0.1 * 0.5 ** (step // 10),
-            1.0 if step <= 5 else 0.5 if step <= 10 else 0.1,
-            0.09 * (1 - p / 20) ** 2 + 0.01, 0.09 * (1 - step / cyc) + 0.01]
+    want = [
+        0.1 * 0.5 ** (step / 10),
+        0.1 * 0.5 ** (step // 10),
+        1.0 if step <= 5 else 0.5 if step <= 10 else 0.1,
+        0.09 * (1 - p / 20) ** 2 + 0.01,
+        0.09 * (1 - step / cyc) + 0.01,
+    ]
     np.testing.assert_allclose(got, want, rtol=1e-6)
 
 

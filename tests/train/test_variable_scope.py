@@ -77,20 +77,38 @@ def test_scope_initializer_and_default_initializers():
     assert np.abs(gv).max() <= limit and np.abs(gv).max() > 0.8 * limit
 
 
-@pytest.mark.parametrize("init,check", [
-    (tf.zeros_initializer(), lambda v: np.all(v == 0)),
-    (tf.constant_initializer([[1, 2, 3], [4, 5, 6]]),
-     lambda v: np.array_equal(v, [[1, 2, 3], [4, 5, 6]])),
-    (tf.random_normal_initializer(1.0, 0.01, seed=1), lambda v: abs(v.mean() - 1) < 0.02),
-    (tf.truncated_normal_initializer(stddev=0.1, seed=1), lambda v: np.abs(v).max() <= 0.2),
-    (tf.random_uniform_initializer(-0.1, 0.1, seed=1), lambda v: np.abs(v).max() <= 0.1),
-    (tf.glorot_normal_initializer(seed=1), lambda v: np.abs(v).max() <= 2 * np.sqrt(2 / 5)
-     / 0.8796),
-    (tf.variance_scaling_initializer(2.0, "fan_in", "uniform", seed=1),
-     lambda v: np.abs(v).max() <= np.sqrt(3 * 2 / 2)),
-    (tf.orthogonal_initializer(seed=2), lambda v: np.allclose(v @ v.T, np.eye(2), atol=1e-5)),
-], ids=["zeros", "constant", "normal", "truncated", "uniform", "glorot_normal",
-        "variance_scaling", "orthogonal"])
+@pytest.mark.parametrize(
+    "init,check",
+    [
+        (tf.zeros_initializer(), lambda v: np.all(v == 0)),
+        (
+            tf.constant_initializer([[1, 2, 3], [4, 5, 6]]),
+            lambda v: np.array_equal(v, [[1, 2, 3], [4, 5, 6]]),
+        ),
+        (tf.random_normal_initializer(1.0, 0.01, seed=1), lambda v: abs(v.mean() - 1) < 0.02),
+        (tf.truncated_normal_initializer(stddev=0.1, seed=1), lambda v: np.abs(v).max() <= 0.2),
+        (tf.random_uniform_initializer(-0.1, 0.1, seed=1), lambda v: np.abs(v).max() <= 0.1),
+        (
+            tf.glorot_normal_initializer(seed=1),
+            lambda v: np.abs(v).max() <= 2 * np.sqrt(2 / 5) / 0.8796,
+        ),
+        (
+            tf.variance_scaling_initializer(2.0, "fan_in", "uniform", seed=1),
+            lambda v: np.abs(v).max() <= np.sqrt(3 * 2 / 2),
+        ),
+        (tf.orthogonal_initializer(seed=2), lambda v: np.allclose(v @ v.T, np.eye(2), atol=1e-5)),
+    ],
+    ids=[
+        "zeros",
+        "constant",
+        "normal",
+        "truncated",
+        "uniform",
+        "glorot_normal",
+        "variance_scaling",
+        "orthogonal",
+    ],
+)
 def test_initializers(init, check):
     v = tf.get_variable("v", [2, 3], initializer=init)
     with tf.Session() as sess:
@@ -123,8 +141,12 @@ def test_regularizer_adds_loss_and_total_loss():
 
 def test_partitioned_variable_shards_and_lookup():
     value = np.arange(14.0).reshape(7, 2)
-    table = tf.get_variable("emb", [7, 2], initializer=tf.constant_initializer(value),
-                            partitioner=tf.fixed_size_partitioner(3))
+    table = tf.get_variable(
+        "emb",
+        [7, 2],
+        initializer=tf.constant_initializer(value),
+        partitioner=tf.fixed_size_partitioner(3),
+    )
     shards = list(table)
     assert [s.name for s in shards] == ["emb/part_0:0", "emb/part_1:0", "emb/part_2:0"]
     assert [s.shape.as_list() for s in shards] == [[3, 2], [2, 2], [2, 2]]
@@ -133,8 +155,11 @@ def test_partitioned_variable_shards_and_lookup():
         sess.run(tf.global_variables_initializer())
         np.testing.assert_array_equal(sess.run(table.as_tensor()), value)
         np.testing.assert_array_equal(sess.run(rows), value[[6, 0, 3]])
-    small = tf.get_variable("small", [4, 2], partitioner=tf.min_max_variable_partitioner(
-        max_partitions=4, min_slice_size=16))
+    small = tf.get_variable(
+        "small",
+        [4, 2],
+        partitioner=tf.min_max_variable_partitioner(max_partitions=4, min_slice_size=16),
+    )
     assert len(list(small)) == 2
 
 
@@ -166,8 +191,7 @@ def test_losses_against_numpy():
     sparse = tf.losses.sparse_softmax_cross_entropy(labels, logits)
     dense = tf.losses.softmax_cross_entropy(onehot, logits, weights=[1.0, 0.0])
     mse = tf.losses.mean_squared_error([[1.0], [2.0]], [[1.5], [1.0]], weights=[[2.0], [1.0]])
-    none = tf.losses.absolute_difference([1.0, 2.0], [0.0, 4.0],
-                                         reduction=tf.losses.Reduction.NONE)
+    none = tf.losses.absolute_difference([1.0, 2.0], [0.0, 4.0], reduction=tf.losses.Reduction.NONE)
     with tf.Session() as sess:
         got = sess.run([sparse, dense, mse, none])
     assert got[0] == pytest.approx(xent.mean(), rel=1e-5)

@@ -34,13 +34,16 @@ class DirectCluster:
             runner = self.tasks[stage.task]
             plan_id = f"p{self.step}-{n}"
             runner.register_plan(plan_id, wire.pack(plan_to_wire(stage.plan)))
-            args = [feeds[feed_tensors[s.index]] if isinstance(s, FromFeed)
-                    else outs[s.stage][s.output] for s in stage.inputs]
-            result = runner.run_stage(CallHeader(str(self.step), plan_id=plan_id).encode(),
-                                      *args)
+            args = [
+                feeds[feed_tensors[s.index]] if isinstance(s, FromFeed) else outs[s.stage][s.output]
+                for s in stage.inputs
+            ]
+            result = runner.run_stage(CallHeader(str(self.step), plan_id=plan_id).encode(), *args)
             outs.append(list(result) if stage.outputs else [result])
-        return [feeds[feed_tensors[s.index]] if isinstance(s, FromFeed)
-                else outs[s.stage][s.output] for s in dplan.fetches], dplan
+        return [
+            feeds[feed_tensors[s.index]] if isinstance(s, FromFeed) else outs[s.stage][s.output]
+            for s in dplan.fetches
+        ], dplan
 
 
 def test_partitioned_training_step_matches_in_process():
