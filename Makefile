@@ -29,7 +29,7 @@ test-all: $(STAMP_TEST)
 	$(BIN)/python -m pytest -q -m ''
 
 lint: $(STAMP_TEST)
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[lint]'
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy graph

@@ -21,14 +21,15 @@ execute it, compiling costs ~0.3 s, and executions in flight are bounded. So:
 - Errors: an exception in a node comes back from `ray.get` as the same tf.errors class; the
   step is rolled back on every task through plain calls, as on the plain path -- after the
   graph is torn down, since plain calls to actors of a live graph were seen to stall it --
-  and the signature is compiled again once it repeats. A timeout (`STEP_TIMEOUT_S`) raises DeadlineExceededError and tears the
-  graph down; the session goes on on the plain path.
+  and the signature is compiled again once it repeats. A timeout (`STEP_TIMEOUT_S`) raises
+  DeadlineExceededError and tears the graph down; the session goes on on the plain path.
 - Traced runs (`RunOptions(trace_level=FULL_TRACE)`) take the plain path, which has the
   per-stage traces.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 
 import ray
@@ -96,7 +97,5 @@ class FastPath:
         return resolve_fetches(self.compiled.fetches, feed_values, groups)
 
     def teardown(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # the actors may already be gone
             self.graph.teardown()
-        except Exception:  # noqa: BLE001, S110 - the actors may already be gone
-            pass

@@ -4,6 +4,7 @@ namespace. A `Cluster` is the session target and the `replica_device_setter` clu
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import threading
@@ -121,10 +122,8 @@ class Cluster:
         self._closed = True
         if self._owns_actors:
             for h in self._handles.values():
-                try:
+                with contextlib.suppress(Exception):  # already gone
                     ray.kill(h, no_restart=True)
-                except Exception:  # noqa: BLE001, S110 - already gone
-                    pass
             if self._placement_group is not None:
                 ray.util.remove_placement_group(self._placement_group)
         if self._owns_ray and ray.is_initialized():
@@ -168,7 +167,7 @@ def _init_ray(config: ClusterConfig) -> bool:
         _probe(config)
         try:
             ray.init(address=config.address, **kwargs)
-        except Exception as e:  # noqa: BLE001 - any failure to reach Ray is the same to users
+        except Exception as e:  # any failure to reach Ray is the same to users
             raise UnavailableError(
                 None,
                 None,

@@ -15,6 +15,7 @@ A repeated signature may instead run as one Ray compiled graph (cluster/fast.py)
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import threading
@@ -169,7 +170,7 @@ class ClusterRuntime:
             args = []
             for src in call.route.args:
                 if isinstance(src, FromFeed):
-                    args.append(feed_values[src.index])
+                    args.append(feed_values[src.feed_index])
                 elif isinstance(src, FromGroup):
                     args.append(returns[src.stage][src.group])
                 else:  # FromToken: the token follows the stage's groups
@@ -220,7 +221,7 @@ class ClusterRuntime:
             cluster.fast_owner = self
         try:
             self.fast_path = fast_module.FastPath(self.cluster, compiled)
-        except Exception as err:  # noqa: BLE001 - an optimization: stay on plain calls
+        except Exception as err:  # an optimization: stay on plain calls
             logging.getLogger("psflow").warning(
                 "psflow: compiling the fast path failed, staying on plain calls: %s: %s",
                 type(err).__name__,
@@ -284,13 +285,11 @@ class ClusterRuntime:
     def _rollback(self, compiled: CompiledStep, step_id: str) -> None:
         """A failed step leaves variables as they were: undo its writes on every task."""
         handles = {call.task: self.cluster.handle(call.task) for call in compiled.calls}
-        try:
+        with contextlib.suppress(Exception):  # a dead task has nothing left to undo
             ray.get(
                 [h.rollback.remote(step_id) for h in handles.values()],
                 timeout=self.cluster.config.connect_timeout_s,
             )
-        except Exception:  # noqa: BLE001, S110 - a dead task has nothing left to undo
-            pass
 
     def close(self) -> None:
         fast, self.fast_path = self.fast_path, None
@@ -307,7 +306,7 @@ class ClusterRuntime:
             for handle, ids in by_handle.items():
                 handle.forget_plans.remote(ids)
                 handle.forget_session.remote(self._session_id)
-        except Exception:  # noqa: BLE001, S110 - the cluster may already be gone
+        except Exception:  # the cluster may already be gone
             pass
 
     def reset(self, containers=None) -> None:

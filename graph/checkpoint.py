@@ -10,6 +10,7 @@ writes the index only after all data files, and the `checkpoint` state file last
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import zlib
@@ -46,7 +47,7 @@ def _payload(value: np.ndarray) -> memoryview | bytes:
     arr = value if value.flags.c_contiguous else value.copy(order="C")
     if arr.dtype.byteorder == ">":
         arr = arr.astype(arr.dtype.newbyteorder("<"))
-    return memoryview(arr).cast("B") if arr.size else b""
+    return arr.data.cast("B") if arr.size else b""
 
 
 def write_data_file(path: str, tensors: list[tuple[str, np.ndarray]]) -> list[dict]:
@@ -112,6 +113,8 @@ def read_tensor(prefix: str, entry: dict, out: np.ndarray | None = None) -> np.n
     try:
         with open(path, "rb") as f:
             f.seek(entry["offset"])
+            buf: bytes | bytearray | memoryview
+            data: bytes | bytearray | memoryview
             if entry["dtype"] == _STRING:
                 buf = f.read(nbytes)
                 data = buf
@@ -119,7 +122,7 @@ def read_tensor(prefix: str, entry: dict, out: np.ndarray | None = None) -> np.n
                 dtype = _dt.as_dtype(entry["dtype"]).np
                 if out is None:
                     out = np.empty(entry["shape"], dtype=dtype)
-                buf = memoryview(out).cast("B") if out.size else bytearray()
+                buf = out.data.cast("B") if out.size else bytearray()
                 got = f.readinto(buf) if out.size else 0
                 if got != nbytes:
                     raise DataLossError(
@@ -144,6 +147,7 @@ def read_tensor(prefix: str, entry: dict, out: np.ndarray | None = None) -> np.n
     if entry["dtype"] == _STRING:
         items = msgpack.unpackb(data)
         return np.array(items, dtype=object).reshape(entry["shape"])
+    assert out is not None  # filled above for every non-string dtype
     return out
 
 
@@ -155,7 +159,7 @@ def remove_checkpoint(prefix: str) -> None:
     """Deletes a checkpoint's index, data files and meta graph (best effort)."""
     try:
         shards = read_index(prefix).get("shards", [])
-    except Exception:  # noqa: BLE001 - a broken checkpoint is still removed below
+    except Exception:  # a broken checkpoint is still removed below
         shards = []
     directory = os.path.dirname(prefix) or "."
     for name in shards:
@@ -175,10 +179,8 @@ def remove_unreferenced_data(prefix: str, keep: list[str]) -> None:
 
 
 def _unlink(path: str) -> None:
-    try:
+    with contextlib.suppress(FileNotFoundError):
         os.remove(path)
-    except FileNotFoundError:
-        pass
 
 
 # The `checkpoint` state file (TF's text format) -----------------------------------------------

@@ -125,7 +125,7 @@ class DTypeMismatchError(TypeError, ValueError):
     """Mixed dtypes in one op: a ValueError as early TF raised, a TypeError as TF 1.x does."""
 
 
-class CheckpointNotFoundError(NotFoundError, ValueError):
+class CheckpointNotFoundError(NotFoundError, ValueError):  # type: ignore[valid-type, misc]  # made by _subclass
     """A missing checkpoint: NotFoundError for older TF code, ValueError for TF >= 1.9 code."""
 
 

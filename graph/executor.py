@@ -72,7 +72,7 @@ class Executor:
         per-session kernels do."""
         self.plan = plan
         self.store = store if store is not None else VariableStore()
-        self._template = [None] * plan.num_slots
+        self._template: list = [None] * plan.num_slots
         for slot, value in plan.constants:
             self._template[slot] = value
         self._feed_slots = list(plan.feeds)
@@ -81,13 +81,16 @@ class Executor:
         self._names = [s.name for s in plan.steps]
         self._types = [s.type for s in plan.steps]
         frees = slot_lifetimes(plan)
-        steps = []
+        steps: list[tuple] = []
         for spec, free in zip(plan.steps, frees):
             opdef = get_op_def(spec.type)
             kwargs = opdef.kernel_kwargs(spec.attrs)
             if opdef.keeps_op_state:
                 kwargs["op_name"] = scope + spec.name
-            fn = functools.partial(opdef.kernel, **kwargs) if kwargs else opdef.kernel
+            kernel = opdef.kernel
+            if kernel is None:
+                raise InvalidArgumentError(spec.name, None, f"Op type {spec.type} has no kernel")
+            fn = functools.partial(kernel, **kwargs) if kwargs else kernel
             ins = tuple(spec.inputs)
             if spec.reads and spec.type == "Identity" and len(ins) == 1:
                 fn = _read_variable  # a variable's snapshot read: one call, no wrapper

@@ -882,7 +882,7 @@ def apply_op(op_type: str, inputs: list, attrs: dict | None = None, name=None, g
                 t = v if isinstance(v, Tensor) else _ref_or_tensor(v, arg.is_ref)
                 _bind_type(op_type, opdef, arg, t.dtype, resolved, first_arg)
     # Second pass: convert everything.
-    converted = []
+    converted: list = []
     for arg, value in zip(args, inputs):
         if arg.is_list:
             if not isinstance(value, (list, tuple)):

@@ -560,7 +560,7 @@ class FtrlOptimizer(Optimizer):
         return [var._ref(), self.get_slot(var, "accum")._ref(), self.get_slot(var, "linear")._ref()]
 
 
-# Global step ------------------------------------------------------------------------------------
+# Global step --------------------------------------------------------------------------------------
 def get_global_step(graph=None):
     """The global step variable (collection GLOBAL_STEP or the tensor 'global_step:0'), or
     None."""
@@ -604,7 +604,7 @@ def global_step(sess, global_step_tensor) -> int:
     return int(sess.run(global_step_tensor))
 
 
-# Learning-rate schedules ---------------------------------------------------------------------------
+# Learning-rate schedules --------------------------------------------------------------------------
 def _step_float(global_step, dtype):
     if global_step is None:
         raise ValueError("global_step is required for a learning-rate schedule.")

@@ -146,7 +146,7 @@ def partition(
         used_free = _free_inputs(stage_ops)
         plan_ops = sorted(used_free + stage_ops, key=lambda o: o._id)
         plan = compile_plan(plan_ops, outputs[n], needs[n], conditional)
-        inputs = []
+        inputs: list[Source] = []
         for t in needs[n]:
             if t.name in fed:
                 inputs.append(FromFeed(fed[t.name]))
@@ -157,7 +157,7 @@ def partition(
         stages.append(
             StagePlan(task_, level_, plan, inputs, [t.name for t in outputs[n]], after[n])
         )
-    fetch_sources = []
+    fetch_sources: list[Source] = []
     for t in fetches:
         if t.name in fed:
             fetch_sources.append(FromFeed(fed[t.name]))
@@ -190,8 +190,12 @@ def route_stages(dplan: DistributedPlan, scope: str = "") -> tuple[list[StageRou
     groups: list[list[list[int]]] = [[] for _ in stages]
     dest_index: list[dict] = [{} for _ in stages]
 
-    def place(src: FromStage, dest) -> FromGroup:
-        """The group of `src.stage` bound for `dest`, and `src`'s position in it."""
+    def place(src: Source, dest) -> FromFeed | FromGroup:
+        """A feed as it is; a stage output as its place in the group bound for `dest`."""
+        if isinstance(src, FromFeed):
+            return src
+        if not isinstance(src, FromStage):
+            raise TypeError(f"A stage input comes from a feed or a stage, not {src!r}")
         g = dest_index[src.stage].get(dest)
         if g is None:
             g = dest_index[src.stage][dest] = len(groups[src.stage])
@@ -201,18 +205,18 @@ def route_stages(dplan: DistributedPlan, scope: str = "") -> tuple[list[StageRou
             members.append(src.output)
         return FromGroup(src.stage, g, members.index(src.output))
 
-    placed = [
-        [src if isinstance(src, FromFeed) else place(src, c) for src in stage.inputs]
-        for c, stage in enumerate(stages)
-    ]
-    fetches = [src if isinstance(src, FromFeed) else place(src, "client") for src in dplan.fetches]
+    placed = [[place(src, c) for src in stage.inputs] for c, stage in enumerate(stages)]
+    fetched = [place(src, "client") for src in dplan.fetches]
 
     def bare(src: FromGroup) -> bool:
         # A group of one tensor travels bare (no tuple around it): Ray moves a lone array
         # on its fast path, a tuple through the generic pickler.
         return len(groups[src.stage][src.group]) == 1
 
-    fetches = [f if isinstance(f, FromFeed) or not bare(f) else f._replace(pos=-1) for f in fetches]
+    # Only now that every group is complete can a group of one be told apart.
+    fetches: list[Source] = [
+        f if isinstance(f, FromFeed) or not bare(f) else f._replace(pos=-1) for f in fetched
+    ]
     waited = {a for stage in stages for a in stage.after}
     routes = []
     for c, stage in enumerate(stages):
@@ -220,13 +224,16 @@ def route_stages(dplan: DistributedPlan, scope: str = "") -> tuple[list[StageRou
         position: dict[tuple, int] = {}  # by kind and fields: named tuples compare as tuples
         arg_map = []
         for p in placed[c]:
-            arg = p if isinstance(p, FromFeed) else FromGroup(p.stage, p.group)
+            arg: Source
+            if isinstance(p, FromFeed):
+                arg, pos = p, -1
+            else:
+                arg, pos = FromGroup(p.stage, p.group), (-1 if bare(p) else p.pos)
             key = source_to_wire(arg)
             if key not in position:
                 position[key] = len(args)
                 args.append(arg)
-            whole = isinstance(p, FromFeed) or bare(p)
-            arg_map.append((position[key], -1 if whole else p.pos))
+            arg_map.append((position[key], pos))
         args += [FromToken(a) for a in stage.after]
         routes.append(
             StageRoute(

@@ -158,14 +158,13 @@ def task_of(device: str, spec: ClusterSpec | None = None, op_name: str = "") -> 
     if d.job is None or d.job == "localhost":
         return DEFAULT_WORKER
     task = d.task or 0
-    if spec is not None:
-        if d.job not in spec.jobs or task not in spec.task_indices(d.job):
-            raise InvalidArgumentError(
-                op_name,
-                None,
-                f"Cannot assign a device for operation {op_name}: {device} names a task that "
-                f"does not exist in the cluster {spec.as_dict()}",
-            )
+    if spec is not None and (d.job not in spec.jobs or task not in spec.task_indices(d.job)):
+        raise InvalidArgumentError(
+            op_name,
+            None,
+            f"Cannot assign a device for operation {op_name}: {device} names a task that "
+            f"does not exist in the cluster {spec.as_dict()}",
+        )
     return f"/job:{d.job}/task:{task}"
 
 

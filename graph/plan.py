@@ -243,12 +243,12 @@ def _fold(op: Operation, opdef, slots: dict, folded: dict, conditional: bool):
         values.append(folded[slot])
     if not values:
         return None
-    args = []
+    args: list = []
     for arg, value in zip(opdef.input_args, _group_inputs(opdef, values)):
         args.extend(value if arg.is_list else [value])
     try:
         result = opdef.kernel(*args, **opdef.kernel_kwargs(op._attrs))
-    except Exception:  # noqa: BLE001 - any failure: leave the op to fail at run time
+    except Exception:  # any failure: leave the op to fail at run time
         return None
     outs = list(result) if isinstance(result, tuple) else [result]
     if len(outs) != len(op._outputs):

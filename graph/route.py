@@ -18,10 +18,9 @@ ROUTE_VERSION = 1
 
 
 class FromFeed(NamedTuple):
-    """The `index`-th value the client feeds this step."""
+    """The `feed_index`-th value the client feeds this step."""
 
-    index: int
-    TAG = "feed"
+    feed_index: int
 
 
 class FromStage(NamedTuple):
@@ -29,7 +28,6 @@ class FromStage(NamedTuple):
 
     stage: int
     output: int
-    TAG = "stage"
 
 
 class FromGroup(NamedTuple):
@@ -39,22 +37,26 @@ class FromGroup(NamedTuple):
     stage: int
     group: int
     pos: int = -1
-    TAG = "group"
 
 
 class FromToken(NamedTuple):
     """The completion token of stage `stage` (a control edge: only makes the call wait)."""
 
     stage: int
-    TAG = "token"
 
 
 Source = FromFeed | FromStage | FromGroup | FromToken
-_BY_TAG = {cls.TAG: cls for cls in (FromFeed, FromStage, FromGroup, FromToken)}
+_TAGS: dict[type, str] = {
+    FromFeed: "feed",
+    FromStage: "stage",
+    FromGroup: "group",
+    FromToken: "token",
+}
+_BY_TAG = {tag: cls for cls, tag in _TAGS.items()}
 
 
 def source_to_wire(src: Source) -> tuple:
-    return (src.TAG, *src)
+    return (_TAGS[type(src)], *src)
 
 
 def source_from_wire(data) -> Source:
@@ -157,8 +159,10 @@ def resolve_fetches(fetches: list[Source], feed_values, groups: dict) -> list:
     values = []
     for src in fetches:
         if isinstance(src, FromFeed):
-            values.append(feed_values[src.index])
-        else:
+            values.append(feed_values[src.feed_index])
+        elif isinstance(src, FromGroup):
             group = groups[src.stage, src.group]
             values.append(group if src.pos < 0 else group[src.pos])
+        else:
+            raise TypeError(f"A fetch comes from a feed or a group, not {src!r}")
     return values

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
+from typing import Any
 
 import msgpack
 import numpy as np
@@ -60,7 +61,7 @@ class Saver:
         self._build(name)
 
     def _build(self, name) -> None:
-        groups: dict[str, list[tuple[str, object]]] = {}
+        groups: dict[str, list[tuple[str, Any]]] = {}
         for key, var in self._items:
             groups.setdefault(var.device, []).append((key, var))
         self._shards = list(groups.values())

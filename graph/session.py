@@ -344,8 +344,8 @@ class BaseSession:
         for k in feed_keys:
             try:
                 t = graph.as_graph_element(k, allow_tensor=True, allow_operation=False)
-            except (KeyError, ValueError, TypeError) as e:
-                raise TypeError(f"Cannot interpret feed_dict key as Tensor: {e}") from None
+            except (KeyError, ValueError, TypeError) as err:
+                raise TypeError(f"Cannot interpret feed_dict key as Tensor: {err}") from None
             if not isinstance(t, Tensor):
                 raise TypeError(f"Cannot interpret feed_dict key {k!r} as Tensor")
             feeds.append(t)
@@ -391,7 +391,7 @@ class BaseSession:
         try:
             if not self._closed:
                 self._runtime.close()
-        except Exception:  # noqa: S110 - best effort at interpreter exit
+        except Exception:  # best effort at interpreter exit
             pass
 
 

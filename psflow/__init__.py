@@ -11,7 +11,7 @@ from psflow.graph.device import DeviceSpec  # noqa: F401
 from psflow.graph.dtypes import (  # noqa: F401
     DType,
     as_dtype,
-    bool_ as bool,  # noqa: A004 - TF's name
+    bool_ as bool,  # TF's name
     double,
     float16,
     float32,
@@ -96,7 +96,7 @@ from psflow.graph.ops.control_flow import (  # noqa: F401
     cond,
     group,
     no_op,
-    tuple_ as tuple,  # noqa: A004
+    tuple_ as tuple,
 )
 from psflow.graph.ops.gradients import gradients, hessians  # noqa: F401
 from psflow.graph.ops.linalg import tensordot  # noqa: F401
@@ -111,13 +111,13 @@ from psflow.graph.ops.manip import (  # noqa: F401
     reverse,
     scatter_nd,
     sequence_mask,
-    slice_ as slice,  # noqa: A004
+    slice_ as slice,
     split,
     tile,
     transpose,
 )
 from psflow.graph.ops.math import (  # noqa: F401
-    abs,  # noqa: A004
+    abs,
     add,
     add_n,
     argmax,
@@ -152,8 +152,8 @@ from psflow.graph.ops.math import (  # noqa: F401
     multiply,
     negative,
     not_equal,
-    pow,  # noqa: A004
-    range_ as range,  # noqa: A004
+    pow,
+    range_ as range,
     real_div as realdiv,
     reciprocal,
     reduce_all,
@@ -163,7 +163,7 @@ from psflow.graph.ops.math import (  # noqa: F401
     reduce_min,
     reduce_prod,
     reduce_sum,
-    round,  # noqa: A004
+    round,
     rsqrt,
     sigmoid,
     sign,

@@ -114,7 +114,7 @@ class TaskRunner:
         route = self._plans[plan_id].route
         by_stage = dict(zip(deps, upstream))
         args = [
-            step.feeds[src.index]
+            step.feeds[src.feed_index]
             if isinstance(src, FromFeed)
             else by_stage[src.stage][src.group]
             if isinstance(src, FromGroup)

@@ -18,7 +18,7 @@ def broadcast_shape(a: TensorShape, b: TensorShape, op_type: str = "") -> Tensor
     x = [1] * (n - len(x)) + x
     y = [1] * (n - len(y)) + y
     out = []
-    for i, (p, q) in enumerate(zip(x, y)):
+    for p, q in zip(x, y):
         if p == 1:
             out.append(q)
         elif q == 1:

@@ -619,7 +619,7 @@ def _slice_index(
     begin, end, strides, begin_mask, end_mask, ellipsis_mask, new_axis_mask, shrink_axis_mask
 ) -> tuple:
     """The numpy index tuple equal to a StridedSlice's (begin, end, strides, masks)."""
-    index = []
+    index: list = []
     for i in range(len(begin)):
         bit = 1 << i
         if ellipsis_mask & bit:
@@ -809,11 +809,8 @@ def slice_helper(tensor, key) -> Tensor:
                 f"tf.int32/tf.int64 tensors are valid indices, got {item!r}"
             )
     with_tensors = any(isinstance(v, Tensor) for v in begin + end + strides)
-    if with_tensors:
-        begin, end, strides = stack(begin), stack(end), stack(strides)
-    return apply_op(
-        "StridedSlice", [tensor, begin, end, strides], masks, name="strided_slice"
-    ).outputs[0]
+    args = [stack(begin), stack(end), stack(strides)] if with_tensors else [begin, end, strides]
+    return apply_op("StridedSlice", [tensor, *args], masks, name="strided_slice").outputs[0]
 
 
 # ExpandDims, Squeeze --------------------------------------------------------------------------

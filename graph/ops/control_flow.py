@@ -56,7 +56,7 @@ def no_op(name=None) -> Operation:
 
 def group(*inputs, name=None) -> Operation:
     """An op that runs all `inputs` (Tensors or Operations) when run."""
-    flat = []
+    flat: list = []
     for item in inputs:
         if isinstance(item, (list, tuple)):
             flat.extend(item)
@@ -83,7 +83,7 @@ def tuple_(tensors, name=None, control_inputs=None) -> list:
     gate = group(
         *[t for t in tensors if t is not None], *(control_inputs or []), name=name or "tuple"
     )
-    out = []
+    out: list[Tensor | None] = []
     for t in tensors:
         if t is None:
             out.append(None)
@@ -189,10 +189,10 @@ class CondContext:
         self.branch = branch
         self.ops: set[int] = set()
         self._switched: dict[str, Tensor] = {}
-        self.outer = None
+        self.outer: CondContext | None = None
 
     def is_inside(self, t: Tensor) -> bool:
-        ctx = self
+        ctx: CondContext | None = self
         while ctx is not None:
             if t.op._id in ctx.ops:
                 return True
@@ -330,10 +330,7 @@ def _flatten(out):
 
 def case(pred_fn_pairs, default=None, exclusive=False, strict=False, name="case"):
     """The fn of the first pair whose predicate is true, else `default`."""
-    if isinstance(pred_fn_pairs, dict):
-        pairs = list(pred_fn_pairs.items())
-    else:
-        pairs = list(pred_fn_pairs)
+    pairs = list(pred_fn_pairs.items() if isinstance(pred_fn_pairs, dict) else pred_fn_pairs)
     if default is None:
         if not pairs:
             raise ValueError("case needs at least one predicate or a default")

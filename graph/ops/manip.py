@@ -21,7 +21,7 @@ def _const(spec):
     return None if spec.value is None else np.asarray(spec.value)
 
 
-# Transpose, InvertPermutation ------------------------------------------------------------
+# Transpose, InvertPermutation ---------------------------------------------------------------------
 def _transpose_infer(x, perm):
     p = _const(perm)
     if p is None:
@@ -107,7 +107,7 @@ def invert_permutation(x, name=None) -> Tensor:
     return apply_op("InvertPermutation", [x], name=name).outputs[0]
 
 
-# Tile --------------------------------------------------------------------------------------
+# Tile ---------------------------------------------------------------------------------------------
 def _tile_infer(x, multiples):
     m = _const(multiples)
     if x.shape.ndims is None:
@@ -164,7 +164,7 @@ def tile(input, multiples, name=None) -> Tensor:
     return apply_op("Tile", [input, multiples], name=name).outputs[0]
 
 
-# PadV2, MirrorPad ------------------------------------------------------------------------------
+# PadV2, MirrorPad ---------------------------------------------------------------------------------
 def _pad_infer(x, paddings, *rest, **_):
     p = _const(paddings)
     if x.shape.ndims is None:
@@ -319,7 +319,7 @@ def pad(tensor, paddings, mode="CONSTANT", name=None, constant_values=0) -> Tens
     ).outputs[0]
 
 
-# Slice -------------------------------------------------------------------------------------------
+# Slice --------------------------------------------------------------------------------------------
 def _slice_infer(x, begin, size):
     b, s = _const(begin), _const(size)
     if x.shape.ndims is None:
@@ -387,7 +387,7 @@ def slice_(input_, begin, size, name=None) -> Tensor:
     return apply_op("Slice", [input_, begin, size], name=name).outputs[0]
 
 
-# GatherNd, ScatterNd ---------------------------------------------------------------------------
+# GatherNd, ScatterNd ------------------------------------------------------------------------------
 def _gather_nd_infer(params, indices):
     if params.shape.ndims is None or indices.shape.ndims is None:
         return TensorSpec(params.dtype, TensorShape(None))
@@ -489,7 +489,7 @@ def scatter_nd(indices, updates, shape, name=None) -> Tensor:
     return apply_op("ScatterNd", [indices, updates, shape], name=name).outputs[0]
 
 
-# OneHot ------------------------------------------------------------------------------------------
+# OneHot -------------------------------------------------------------------------------------------
 def _one_hot_infer(indices, depth, on_value, off_value, *, axis):
     d = _const(depth)
     if indices.shape.ndims is None:
@@ -549,7 +549,7 @@ def one_hot(
         ).outputs[0]
 
 
-# ReverseV2 -------------------------------------------------------------------------------------
+# ReverseV2 ----------------------------------------------------------------------------------------
 def _reverse_infer(x, axis):
     a = _const(axis)
     if a is not None and x.shape.ndims is not None:
@@ -616,7 +616,7 @@ def linspace(start, stop, num, name=None) -> Tensor:
     return apply_op("LinSpace", [start, stop, num], name=name or "LinSpace").outputs[0]
 
 
-# Split ------------------------------------------------------------------------------------------------
+# Split --------------------------------------------------------------------------------------------
 def _split_infer(axis, value, *, num_split):
     a = _const(axis)
     if value.shape.ndims is None or a is None:
@@ -681,7 +681,7 @@ def split(value, num_or_size_splits, axis=0, num=None, name="split") -> list[Ten
     return apply_op("SplitV", [value, sizes, axis], {"num_split": int(num)}, name=name).outputs
 
 
-# DynamicPartition, DynamicStitch ----------------------------------------------------------------------
+# DynamicPartition, DynamicStitch ------------------------------------------------------------------
 def _dynamic_partition_infer(data, partitions, *, num_partitions):
     if data.shape.ndims is None or partitions.shape.ndims is None:
         return [TensorSpec(data.dtype, TensorShape(None))] * num_partitions
@@ -782,7 +782,7 @@ def dynamic_stitch(indices, data, name=None) -> Tensor:
     return apply_op("DynamicStitch", [list(indices), list(data)], name=name).outputs[0]
 
 
-# sequence_mask -------------------------------------------------------------------------------------------
+# sequence_mask ------------------------------------------------------------------------------------
 def sequence_mask(lengths, maxlen=None, dtype=_dt.bool_, name=None) -> Tensor:
     """mask[i, j] = j < lengths[i], over j in [0, maxlen) (maxlen defaults to max(lengths))."""
     with name_scope(name, "SequenceMask"):

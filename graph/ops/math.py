@@ -19,7 +19,7 @@ _SIGNED = (_dt.float16, _dt.float32, _dt.float64, _dt.int8, _dt.int16, _dt.int32
 _INDEX = (_dt.int32, _dt.int64)
 
 
-# Elementwise binary ops --------------------------------------------------------------------
+# Elementwise binary ops ---------------------------------------------------------------------------
 def _binary_infer(op_type, out_dtype=None):
     def infer(x, y):
         shape = broadcast_shape(x.shape, y.shape, op_type)
@@ -178,7 +178,7 @@ def floormod(x, y, name=None) -> Tensor:
 mod = floormod
 
 
-def pow(x, y, name=None) -> Tensor:  # noqa: A001 - TF's name
+def pow(x, y, name=None) -> Tensor:  # TF's name
     """x ** y elementwise."""
     return _binary("Pow", x, y, name)
 
@@ -257,7 +257,7 @@ def _mismatch(op_name, x, y):
     )
 
 
-# Unary ops ---------------------------------------------------------------------------------
+# Unary ops ----------------------------------------------------------------------------------------
 def _unary_infer(x):
     return TensorSpec(x.dtype, x.shape)
 
@@ -402,7 +402,7 @@ def negative(x, name=None) -> Tensor:
     return _unary("Neg", x, name)
 
 
-def abs(x, name=None) -> Tensor:  # noqa: A001 - TF's name
+def abs(x, name=None) -> Tensor:  # TF's name
     return _unary("Abs", x, name)
 
 
@@ -462,12 +462,12 @@ def ceil(x, name=None) -> Tensor:
     return _unary("Ceil", x, name)
 
 
-def round(x, name=None) -> Tensor:  # noqa: A001 - TF's name
+def round(x, name=None) -> Tensor:  # TF's name
     """Rounds half to even, as TF does."""
     return _unary("Round", x, name)
 
 
-# Comparisons and logic -----------------------------------------------------------------------
+# Comparisons and logic ----------------------------------------------------------------------------
 def _register_compare(op_type, kernel, types=_NUM):
     register_op(
         OpDef(
@@ -542,7 +542,7 @@ def logical_xor(x, y, name="LogicalXor") -> Tensor:
     return logical_and(logical_or(x, y), logical_not(logical_and(x, y)), name=name)
 
 
-# Select (where with x and y) --------------------------------------------------------------------
+# Select (where with x and y) ----------------------------------------------------------------------
 def _select_infer(condition, x, y):
     shape = broadcast_shape(x.shape, y.shape, "Select")
     if condition.shape.ndims not in (None, 1) or shape.ndims is None:
@@ -580,7 +580,7 @@ def _select(condition, x, y, name=None) -> Tensor:
     return apply_op("Select", [condition, x, y], name=name).outputs[0]
 
 
-# MatMul ---------------------------------------------------------------------------------------
+# MatMul -------------------------------------------------------------------------------------------
 def _matmul_infer(a, b, *, transpose_a, transpose_b):
     if a.shape.ndims is not None and a.shape.ndims != 2:
         raise ValueError(
@@ -676,13 +676,13 @@ def _batch_matmul(a, b, adj_x, adj_y, name):
     return linalg.batch_matmul(a, b, adj_x, adj_y, name)
 
 
-# Cast -------------------------------------------------------------------------------------------
-def _cast_infer(x, *, DstT):  # noqa: N803 - TF's attr name
+# Cast ---------------------------------------------------------------------------------------------
+def _cast_infer(x, *, DstT):  # TF's attr name
     value = None if x.value is None else x.value.astype(np_dtype(DstT))
     return TensorSpec(_dt.as_dtype(DstT), x.shape, value)
 
 
-def _cast_kernel(x, *, DstT):  # noqa: N803
+def _cast_kernel(x, *, DstT):
     return np.asarray(x).astype(DstT, copy=False)
 
 
@@ -915,7 +915,7 @@ reduce_any = _reduction("Any", "Any")
 reduce_all = _reduction("All", "All")
 
 
-# BroadcastTo and Range ----------------------------------------------------------------------
+# BroadcastTo and Range ----------------------------------------------------------------------------
 def _broadcast_to_infer(x, shape):
     if shape.value is None:
         return TensorSpec(x.dtype, TensorShape(None))
@@ -994,7 +994,7 @@ def range_(start, limit=None, delta=1, dtype=None, name="range") -> Tensor:
     return apply_op("Range", [start, limit, delta], name=name).outputs[0]
 
 
-# Tensor operator overloads -------------------------------------------------------------------------
+# Tensor operator overloads ------------------------------------------------------------------------
 def _binary_operator(fn, op_name, reflected=False):
     def method(self, other):
         if reflected:
@@ -1027,16 +1027,16 @@ def _install_operators() -> None:
         setattr(Tensor, f"__r{key}__", _binary_operator(fn, op_name, reflected=True))
     for key, fn in (("lt", less), ("le", less_equal), ("gt", greater), ("ge", greater_equal)):
         setattr(Tensor, f"__{key}__", _binary_operator(fn, key.capitalize()))
-    Tensor.__neg__ = lambda self: negative(self, name="Neg")
-    Tensor.__abs__ = lambda self: abs(self, name="Abs")
-    Tensor.__invert__ = lambda self: logical_not(self, name="LogicalNot")
-    Tensor.__getitem__ = _array.slice_helper
+    setattr(Tensor, "__neg__", lambda self: negative(self, name="Neg"))  # noqa: B010
+    setattr(Tensor, "__abs__", lambda self: abs(self, name="Abs"))  # noqa: B010
+    setattr(Tensor, "__invert__", lambda self: logical_not(self, name="LogicalNot"))  # noqa: B010
+    setattr(Tensor, "__getitem__", _array.slice_helper)  # noqa: B010
 
 
 _install_operators()
 
 
-# AddN, UnsortedSegmentSum ---------------------------------------------------------------------
+# AddN, UnsortedSegmentSum -------------------------------------------------------------------------
 def _add_n_infer(inputs):
     shape = TensorShape(None)
     for s in inputs:
@@ -1138,7 +1138,7 @@ def unsorted_segment_sum(data, segment_ids, num_segments, name=None) -> Tensor:
     return apply_op("UnsortedSegmentSum", [data, segment_ids, num_segments], name=name).outputs[0]
 
 
-# ArgMax, ArgMin ------------------------------------------------------------------------------
+# ArgMax, ArgMin -----------------------------------------------------------------------------------
 def _arg_infer(op_type):
     def infer(x, dimension, *, output_type):
         if x.shape.ndims is None or dimension.value is None:
@@ -1196,7 +1196,7 @@ def argmin(input, axis=None, name=None, dimension=None, output_type=_dt.int64) -
     return _arg("ArgMin", input, axis, name, dimension, output_type)
 
 
-# Cumsum -------------------------------------------------------------------------------------
+# Cumsum -------------------------------------------------------------------------------------------
 def _cumsum_infer(x, axis, *, exclusive, reverse):
     if x.shape.ndims is not None and axis.value is not None:
         normalize_axis(int(axis.value), x.shape.ndims, "Cumsum")
@@ -1250,7 +1250,7 @@ def cumsum(x, axis=0, exclusive=False, reverse=False, name=None) -> Tensor:
     ).outputs[0]
 
 
-# where (TF 1.x semantics) ---------------------------------------------------------------------
+# where (TF 1.x semantics) -------------------------------------------------------------------------
 def where(condition, x=None, y=None, name=None) -> Tensor:
     """With only `condition`: the coordinates of its true elements ([N, rank] int64). With
     `x` and `y`: elements of x where condition, else of y; `condition` has x's shape or is

@@ -804,7 +804,7 @@ register_op(
 )
 
 
-def top_k(input, k=1, sorted=True, name=None):  # noqa: A002 - TF's name
+def top_k(input, k=1, sorted=True, name=None):  # TF's name
     """The k largest entries of the last dimension and their indices (ties: lower index
     first)."""
     values, indices = apply_op("TopKV2", [input, k], {"sorted": bool(sorted)}, name=name).outputs

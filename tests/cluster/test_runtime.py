@@ -129,7 +129,7 @@ def test_concurrent_runs_on_one_session(cluster):
                     sess.run(bump)
                     got = sess.run(doubled, {x: [k, i]})
                     assert got.tolist() == [2.0 * k, 2.0 * i]
-            except Exception as e:  # noqa: BLE001 - reported below
+            except Exception as e:  # reported below
                 errors.append(e)
 
         threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]

@@ -78,9 +78,9 @@ def test_var_list_dict_renames(tmp_path):
 
 def test_sharded_save_writes_one_file_per_device_and_restores_elsewhere(tmp_path):
     with tf.device("/job:ps/task:0"):
-        a = tf.Variable([1.0], name="a")
+        tf.Variable([1.0], name="a")
     with tf.device("/job:ps/task:1"):
-        b = tf.Variable([2.0], name="b")
+        tf.Variable([2.0], name="b")
     saver = tf.train.Saver(sharded=True)
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
@@ -215,8 +215,8 @@ def test_string_and_many_dtypes_round_trip(tmp_path):
 def test_cluster_checkpoint_restores_in_process(tmp_path, local_cluster):
     local_cluster.reset()
     with tf.device(local_cluster.device_setter()):
-        a = tf.Variable(np.arange(6.0).reshape(2, 3), name="a")
-        b = tf.Variable([5, 6], name="b")
+        tf.Variable(np.arange(6.0).reshape(2, 3), name="a")
+        tf.Variable([5, 6], name="b")
     saver = tf.train.Saver()
     with tf.Session(local_cluster) as sess:
         sess.run(tf.global_variables_initializer())

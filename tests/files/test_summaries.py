@@ -23,8 +23,8 @@ def _accumulator(logdir):
 def test_every_kind_of_summary_reads_back(tmp_path, target):
     x = tf.placeholder(tf.float32, [None, 2, 2, 1])
     with tf.name_scope("layer"):
-        s_scalar = tf.summary.scalar("mean", tf.reduce_mean(x))
-        s_hist = tf.summary.histogram("values", x)
+        tf.summary.scalar("mean", tf.reduce_mean(x))
+        tf.summary.histogram("values", x)
     tf.summary.image("img", x, max_outputs=2)
     tf.summary.image("img_u8", tf.cast(tf.ones([1, 2, 3, 3]) * 200.0, tf.uint8), max_outputs=1)
     tf.summary.audio("clip", tf.constant([[0.0, 0.5, -0.5, 1.0]]), 8000, max_outputs=1)
@@ -212,7 +212,7 @@ def test_tensorboard_server_serves_scalars_and_graph(tmp_path):
                     scalars = json.loads(r.read())
                 if scalars:
                     break
-            except Exception:  # noqa: BLE001 - the server is still starting
+            except Exception:  # the server is still starting
                 time.sleep(0.5)
         assert scalars is not None, "tensorboard did not serve the scalars"
         assert [(row[1], row[2]) for row in scalars] == [(0, 3.0), (1, 2.0), (2, 1.0)]

@@ -34,16 +34,17 @@ class DirectCluster:
             runner = self.tasks[stage.task]
             plan_id = f"p{self.step}-{n}"
             runner.register_plan(plan_id, wire.pack(plan_to_wire(stage.plan)))
-            args = [
-                feeds[feed_tensors[s.index]] if isinstance(s, FromFeed) else outs[s.stage][s.output]
-                for s in stage.inputs
-            ]
+            args = [self._value(s, feeds, feed_tensors, outs) for s in stage.inputs]
             result = runner.run_stage(CallHeader(str(self.step), plan_id=plan_id).encode(), *args)
             outs.append(list(result) if stage.outputs else [result])
-        return [
-            feeds[feed_tensors[s.index]] if isinstance(s, FromFeed) else outs[s.stage][s.output]
-            for s in dplan.fetches
-        ], dplan
+        return [self._value(s, feeds, feed_tensors, outs) for s in dplan.fetches], dplan
+
+    @staticmethod
+    def _value(src, feeds, feed_tensors, outs):
+        """The value a FromFeed or FromStage source names."""
+        if isinstance(src, FromFeed):
+            return feeds[feed_tensors[src.feed_index]]
+        return outs[src.stage][src.output]
 
 
 def test_partitioned_training_step_matches_in_process():
