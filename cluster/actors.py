@@ -1,5 +1,11 @@
 """The task processes as Ray actors: the PS and worker classes (ps/, workers/) with Ray's
-transport mixed in, and the call-slot methods the client calls per step.
+transport mixed in, the call-slot methods a client calls per step, and the client host of
+worker tasks (`run_client`, in a concurrency group of its own so that the task keeps
+serving stage calls while its client trains).
+
+A task knows its own name and its cluster's config. A session created in a task's process
+(a between-graph client) finds its own task in `LOCAL_TASK` and runs that task's stages
+in-process, on this very runner, without an actor call.
 
 Transport: stored values of 1 MB or more leave a task as ObjectRefs kept in the object
 store. A variable's value is an immutable array, replaced on every write, so the object
@@ -14,15 +20,42 @@ from __future__ import annotations
 import numpy as np
 import ray
 from psflow.ps.server import ParameterServer
+from psflow.workers import client
 from psflow.workers.task import TaskRunner
 from psflow.workers.worker import Worker
 
 SHARE_BYTES = 1 << 20
+# Ray concurrency groups of a task actor: stage calls keep the default group (one at a
+# time); a worker's client and the stop request each get their own thread.
+CONCURRENCY_GROUPS = {"client": 1, "control": 1}
+# (namespace, task name, runner) of the task actor living in this process, if any.
+LOCAL_TASK: tuple[str, str, TaskRunner] | None = None
 
 
 class _RayTransport:
     """Mixed into a TaskRunner subclass: `send`/`receive` by object-store reference for
-    large stored values, and what only a Ray actor can tell (its node)."""
+    large stored values, what only a Ray actor can tell (its node), and the client host."""
+
+    def __init__(self, task: str = "", config: dict | None = None):
+        global LOCAL_TASK
+        super().__init__()
+        self.task = task
+        self._config = dict(config or {})
+        LOCAL_TASK = (self._config.get("namespace", ""), task, self)
+
+    def cluster_config(self) -> dict:
+        """The config of the cluster this task belongs to (plain data)."""
+        return self._config
+
+    @ray.method(concurrency_group="client")
+    def run_client(self, blob: bytes, tf_config: str):
+        """Runs a pickled (fn, args, kwargs) as this task's client (workers/client.py)."""
+        fn, args, kwargs = ray.cloudpickle.loads(blob)
+        return client.run_client(fn, args, kwargs, tf_config)
+
+    @ray.method(concurrency_group="control")
+    def stop_client(self) -> bool:
+        return client.request_stop()
 
     def _shared(self) -> dict:
         cache = getattr(self, "_share_cache", None)

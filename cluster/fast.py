@@ -78,7 +78,8 @@ class FastPath:
         self.graph = dag.experimental_compile()
 
     def execute(self, step_id: str, feed_values, timeout: float) -> list:
-        refs = self.graph.execute(StepInput(step_id, tuple(feed_values), self._previous))
+        step: StepInput = (step_id, tuple(feed_values), self._previous)
+        refs = self.graph.execute(step)
         self._previous = step_id
         # Every output is read, even after an error: an unread result keeps its execution
         # in flight, and the graph admits only a few of those before submitting blocks.

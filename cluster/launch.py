@@ -1,24 +1,42 @@
 """Launching and connecting: `launch()` starts (or joins) Ray and creates the named PS and
 worker actors from a config; `connect()` attaches to actors launched elsewhere in the same
-namespace. A `Cluster` is the session target and the `replica_device_setter` cluster."""
+namespace; `attach(target)` does the same from a cluster's target string, in any process
+that can reach its Ray cluster. A `Cluster` is the session target (or its `target` string
+is), the `replica_device_setter` cluster, and runs between-graph clients (`Cluster.run`).
+
+A target string is `psflow://RAY_GCS_ADDRESS/NAMESPACE`; the cluster spec's task addresses
+extend it with the job and index (`psflow://10.0.0.1:6379/psflow/worker/1`), so a
+`tf.train.Server` built from a TF_CONFIG finds its cluster.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import json
 import os
 import socket
+import sys
+import sysconfig
 import threading
 
 import ray
-from psflow.graph.errors import UnavailableError
+from psflow.graph import errors
+from psflow.graph.errors import InvalidArgumentError, UnavailableError
 from psflow.graph.placement import (
     ClusterSpec,
     GreedyLoadBalancingStrategy,
     replica_device_setter as _replica_device_setter,
 )
 
-from .actors import ROLES, actor_name
-from .config import ClusterConfig, load_config
+from . import actors
+from .actors import CONCURRENCY_GROUPS, ROLES, actor_name
+from .config import ClusterConfig, load_config, parse_config
+
+TARGET_SCHEME = "psflow://"
+# Clusters this process launched or attached to, by target string.
+_BY_TARGET: dict[str, Cluster] = {}
+_BY_TARGET_LOCK = threading.Lock()
 
 
 class Cluster:
@@ -41,15 +59,16 @@ class Cluster:
         # One compiled step graph per actor set at a time (a Ray limit): its owner session.
         self.fast_lock = threading.Lock()
         self.fast_owner = None
-        ns = config.namespace
+        gcs = ray.get_runtime_context().gcs_address
+        self.target = f"{TARGET_SCHEME}{gcs}/{config.namespace}"
         self.spec = ClusterSpec(
             {
-                "ps": [f"ray://{ns}/{actor_name('ps', i)}" for i in range(config.num_ps)],
-                "worker": [
-                    f"ray://{ns}/{actor_name('worker', i)}" for i in range(config.num_workers)
-                ],
+                "ps": [f"{self.target}/ps/{i}" for i in range(config.num_ps)],
+                "worker": [f"{self.target}/worker/{i}" for i in range(config.num_workers)],
             }
         )
+        with _BY_TARGET_LOCK:
+            _BY_TARGET.setdefault(self.target, self)
 
     # Session target ---------------------------------------------------------------------
     def _make_session_runtime(self, graph):
@@ -116,10 +135,55 @@ class Cluster:
         )
         return dict(zip(tasks, sent))
 
+    # Between-graph clients -----------------------------------------------------------
+    def run(self, fn, *args, max_failures=0, **kwargs) -> list:
+        """Runs `fn(*args, **kwargs)` once in every worker task, concurrently, in that task's
+        process, with TF_CONFIG set for the task (`{"type": "worker", "index": i}`; task 0
+        is the chief). Returns the return values in task order. An exception in a task is
+        re-raised here, naming the task, after the other tasks' clients are asked to stop;
+        what each task printed is printed here under its task name. `max_failures` is how
+        often a task's client may be started again after its actor was lost."""
+        if max_failures < 0:
+            raise ValueError(f"max_failures must be >= 0, got {max_failures}")
+        workers = [t for t in self._handles if t.startswith("/job:worker")]
+        blob = _pickle_by_value(fn, args, kwargs)
+        refs = {}
+        for index, task in enumerate(workers):
+            tf_config = json.dumps(
+                {"cluster": self.spec.as_dict(), "task": {"type": "worker", "index": index}}
+            )
+            refs[self._handles[task].run_client.remote(blob, tf_config)] = task
+        results: dict[str, object] = {}
+        pending = list(refs)
+        while pending:
+            done, pending = ray.wait(pending, num_returns=1)
+            task = refs[done[0]]
+            try:
+                value, output = ray.get(done[0])
+            except ray.exceptions.RayTaskError as err:
+                for other in pending:
+                    with contextlib.suppress(Exception):
+                        self._handles[refs[other]].stop_client.remote()
+                raise _client_error(err, task) from None
+            except ray.exceptions.RayActorError as err:
+                for other in pending:
+                    with contextlib.suppress(Exception):
+                        self._handles[refs[other]].stop_client.remote()
+                raise UnavailableError(
+                    None, None, f"The client of {task} was lost with its task: {err}"
+                ) from None
+            for line in output.splitlines():
+                print(f"[{task}] {line}")
+            results[task] = value
+        return [results[t] for t in workers]
+
     def shutdown(self) -> None:
         if self._closed:
             return
         self._closed = True
+        with _BY_TARGET_LOCK:
+            if _BY_TARGET.get(self.target) is self:
+                del _BY_TARGET[self.target]
         if self._owns_actors:
             for h in self._handles.values():
                 with contextlib.suppress(Exception):  # already gone
@@ -242,7 +306,9 @@ def launch(config_path_or_dict=None, *, num_ps=None, num_workers=None, **overrid
                 options["scheduling_strategy"] = PlacementGroupSchedulingStrategy(
                     placement_group=pg, placement_group_bundle_index=n
                 )
-            handles[f"/job:{job}/task:{task}"] = ray.remote(ROLES[job]).options(**options).remote()
+            name = f"/job:{job}/task:{task}"
+            actor_class = ray.remote(concurrency_groups=CONCURRENCY_GROUPS)(ROLES[job])
+            handles[name] = actor_class.options(**options).remote(name, dataclasses.asdict(config))
         ray.get([h.ping.remote() for h in handles.values()], timeout=config.connect_timeout_s)
     except Exception:
         if owns_ray:
@@ -254,7 +320,11 @@ def launch(config_path_or_dict=None, *, num_ps=None, num_workers=None, **overrid
 def connect(config_path_or_dict=None, **overrides) -> Cluster:
     """Attaches to the named actors of a cluster launched elsewhere in the same namespace."""
     config = load_config(config_path_or_dict, **overrides)
-    owns_ray = _init_ray(config)
+    return _connect_handles(config, _init_ray(config))
+
+
+def _connect_handles(config: ClusterConfig, owns_ray: bool) -> Cluster:
+    """A Cluster over the named actors of `config`'s namespace (Ray is initialized)."""
     handles = {}
     for job, count in (("ps", config.num_ps), ("worker", config.num_workers)):
         for task in range(count):
@@ -267,3 +337,79 @@ def connect(config_path_or_dict=None, **overrides) -> Cluster:
                     None, None, f"No psflow {job} task {task} in Ray namespace {config.namespace!r}"
                 ) from None
     return Cluster(config, handles, owns_ray, owns_actors=False)
+
+
+def attach(target: str) -> Cluster:
+    """The cluster of a target string (`Cluster.target`), from this process: the one this
+    process launched or attached to before, or the named actors reached through Ray."""
+    with _BY_TARGET_LOCK:
+        cluster = _BY_TARGET.get(target)
+    if cluster is not None and not cluster._closed:
+        return cluster
+    if not target.startswith(TARGET_SCHEME) or target.count("/") < 3:
+        raise InvalidArgumentError(
+            None, None, f"Not a psflow cluster target: {target!r} (psflow://ADDRESS/NAMESPACE)"
+        )
+    address, _, namespace = target[len(TARGET_SCHEME) :].rpartition("/")
+    owns_ray = False
+    if not ray.is_initialized():
+        try:
+            ray.init(
+                address=address, namespace=namespace, log_to_driver=False, configure_logging=False
+            )
+        except Exception as e:  # any failure to reach Ray is the same to users
+            raise UnavailableError(
+                None, None, f"Cannot reach the Ray cluster of target {target!r}: {e}"
+            ) from None
+        owns_ray = True
+    here = actors.LOCAL_TASK
+    try:
+        if here is not None and here[0] == namespace:  # a task of that cluster: ask no one
+            raw = dict(here[2].cluster_config())
+        else:
+            first = ray.get_actor(actor_name("worker", 0), namespace=namespace)
+            raw = ray.get(first.cluster_config.remote(), timeout=60)
+    except Exception as e:  # no such actor, or it does not answer
+        raise UnavailableError(None, None, f"No psflow cluster at target {target!r}: {e}") from None
+    raw["address"] = "auto"
+    config = parse_config(raw)
+    cluster = _connect_handles(config, owns_ray)
+    with _BY_TARGET_LOCK:
+        return _BY_TARGET.setdefault(target, cluster)
+
+
+def _pickle_by_value(fn, args, kwargs) -> bytes:
+    """(fn, args, kwargs) pickled so that a worker process can load them: a function from a
+    module the workers cannot import (a script, a test module) travels by value."""
+    module = sys.modules.get(getattr(fn, "__module__", None) or "")
+    by_value = module is not None and _is_user_module(module)
+    if by_value:
+        ray.cloudpickle.register_pickle_by_value(module)
+    try:
+        return ray.cloudpickle.dumps((fn, args, kwargs))
+    finally:
+        if by_value:
+            ray.cloudpickle.unregister_pickle_by_value(module)
+
+
+def _is_user_module(module) -> bool:
+    """A module that is neither psflow's, the standard library's nor an installed package's."""
+    name = module.__name__
+    path = getattr(module, "__file__", None)
+    if name == "__main__" or name.split(".")[0] == "psflow" or path is None:
+        return False
+    installed = {sysconfig.get_paths()[k] for k in ("stdlib", "purelib", "platlib")}
+    return not any(os.path.abspath(path).startswith(os.path.abspath(p)) for p in installed)
+
+
+def _client_error(err, task: str) -> BaseException:
+    """The exception a task's client raised, as the caller re-raises it, naming the task."""
+    cause = getattr(err, "cause", None)
+    if not isinstance(cause, BaseException):
+        return errors.InternalError(None, None, f"The client of {task} failed: {err}")
+    note = f"raised by the client of {task}"
+    if hasattr(cause, "add_note"):
+        cause.add_note(note)
+    else:  # Python 3.10
+        cause.args = (f"{cause.args[0] if cause.args else ''} ({note})", *cause.args[1:])
+    return cause

@@ -11,6 +11,11 @@ object store); then a single `ray.get` of the fetched groups and of the completi
 of stages nobody else waits on (an error upstream reaches them through the ObjectRefs).
 Actor errors come back as the same tf.errors class; a lost actor is an UnavailableError.
 A repeated signature may instead run as one Ray compiled graph (cluster/fast.py).
+
+A session created inside a task's own process (a between-graph client hosted by a worker
+task, cluster/actors.py) runs that task's stages in-process on the task's runner: no
+actor call, no copy. It never compiles a graph (the PS tasks it shares with other clients
+must stay callable by all of them), so its step is one call per remote stage.
 """
 
 from __future__ import annotations
@@ -38,8 +43,9 @@ from psflow.graph.route import (
     resolve_fetches,
 )
 from psflow.graph.session import fill_step_stats
+from psflow.workers import client as client_host
 
-from . import fast as fast_module
+from . import actors, fast as fast_module
 from .actors import slot_method_name
 
 STEP_TIMEOUT_S = 300.0
@@ -55,6 +61,7 @@ class StageCall(NamedTuple):
     writes: bool  # the plan can write variables: its calls carry the header (undo journal)
     method: object  # run_stage, for calls without a slot
     traced_method: object  # run_stage with the trace as an extra return
+    local: object = None  # the TaskRunner of this process, when the stage runs here
 
 
 class CompiledStep:
@@ -81,6 +88,9 @@ class ClusterRuntime:
         self._steps = itertools.count()
         self.fast_path = None  # the session's compiled step graph (cluster/fast.py), if any
         self._fast_failed = False
+        # The task whose process this session lives in (a hosted client), if any.
+        here = actors.LOCAL_TASK
+        self._local = here if here is not None and here[0] == cluster.config.namespace else None
 
     def devices(self) -> list[str]:
         return [f"{t.replace('/task', '/replica:0/task')}/device:CPU:0" for t in self.cluster.tasks]
@@ -94,12 +104,13 @@ class ClusterRuntime:
         plan_ids, registrations, handles = [], [], []
         for stage, route in zip(dplan.stages, routes):
             plan_id = uuid.uuid4().hex
-            handle = self.cluster.handle(stage.task)
-            registrations.append(
-                handle.register_plan.remote(
-                    plan_id, wire.pack(plan_to_wire(stage.plan)), route.to_wire()
-                )
-            )
+            blob = wire.pack(plan_to_wire(stage.plan))
+            if self._local is not None and stage.task == self._local[1]:
+                handle = self._local[2]
+                registrations.append(handle.register_plan(plan_id, blob, route.to_wire()))
+            else:
+                handle = self.cluster.handle(stage.task)
+                registrations.append(handle.register_plan.remote(plan_id, blob, route.to_wire()))
             plan_ids.append(plan_id)
             handles.append(handle)
             with self._lock:
@@ -110,6 +121,11 @@ class ClusterRuntime:
             dplan.stages, handles, plan_ids, routes, slots
         ):
             n = route.num_returns
+            if self._local is not None and handle is self._local[2]:
+                calls.append(
+                    StageCall(stage.task, plan_id, route, None, writes, None, None, local=handle)
+                )
+                continue
             # A call slot saves the header argument (see workers/task.py).
             slot_method = (
                 getattr(handle, slot_method_name(slot)).options(num_returns=n)
@@ -134,6 +150,9 @@ class ClusterRuntime:
 
     def execute(self, compiled: CompiledStep, feed_values, options=None, run_metadata=None):
         traced = run_metadata is not None and getattr(options, "trace_level", 0) not in (0, None)
+        if self._local is not None:
+            client_host.check_stop()
+            return self._execute_plain(compiled, feed_values, traced, run_metadata)
         if not traced and self.cluster.config.fast_path:
             current = self.fast_path
             if (
@@ -175,7 +194,13 @@ class ClusterRuntime:
                     args.append(returns[src.stage][src.group])
                 else:  # FromToken: the token follows the stage's groups
                     args.append(returns[src.stage][len(compiled.calls[src.stage].route.groups)])
-            if traced:
+            if call.local is not None:
+                try:
+                    out = self._run_here(call, step_id, args, traced)
+                except tf_errors.OpError:
+                    self._rollback(compiled, step_id)
+                    raise
+            elif traced:
                 header = CallHeader(step_id, self._take_finished(call.task), call.plan_id, True)
                 out = call.traced_method.remote(header.encode(), *args)
             elif call.slot_method is None:
@@ -207,6 +232,16 @@ class ClusterRuntime:
         if traced:
             _trace(run_metadata, compiled.calls, got[len(wanted) + len(compiled.waits) :])
         return check_fetched(values)
+
+    def _run_here(self, call: StageCall, step_id: str, args: list, traced: bool):
+        """Runs a stage of this process's own task on its runner, after its upstream
+        objects arrived."""
+        remote = [i for i, a in enumerate(args) if isinstance(a, ray.ObjectRef)]
+        if remote:
+            for i, value in zip(remote, _get([args[i] for i in remote], STEP_TIMEOUT_S)):
+                args[i] = value
+        header = CallHeader(step_id, self._take_finished(call.task), call.plan_id, traced)
+        return call.local.run_stage(header.encode(), *args)
 
     def _maybe_compile(self, compiled: CompiledStep) -> None:
         """Compiles the first signature run COMPILE_AFTER times, if this session can own the
@@ -284,7 +319,14 @@ class ClusterRuntime:
 
     def _rollback(self, compiled: CompiledStep, step_id: str) -> None:
         """A failed step leaves variables as they were: undo its writes on every task."""
-        handles = {call.task: self.cluster.handle(call.task) for call in compiled.calls}
+        handles = {
+            call.task: self.cluster.handle(call.task)
+            for call in compiled.calls
+            if call.local is None
+        }
+        for call in compiled.calls:
+            if call.local is not None:
+                call.local.rollback(step_id)
         with contextlib.suppress(Exception):  # a dead task has nothing left to undo
             ray.get(
                 [h.rollback.remote(step_id) for h in handles.values()],
@@ -302,12 +344,14 @@ class ClusterRuntime:
         by_handle: dict = {}
         for handle, plan_id in plans:
             by_handle.setdefault(handle, []).append(plan_id)
-        try:
+        with contextlib.suppress(Exception):  # the cluster may already be gone
             for handle, ids in by_handle.items():
-                handle.forget_plans.remote(ids)
-                handle.forget_session.remote(self._session_id)
-        except Exception:  # the cluster may already be gone
-            pass
+                if self._local is not None and handle is self._local[2]:
+                    handle.forget_plans(ids)
+                    handle.forget_session(self._session_id)
+                else:
+                    handle.forget_plans.remote(ids)
+                    handle.forget_session.remote(self._session_id)
 
     def reset(self, containers=None) -> None:
         self.cluster.reset(containers)
@@ -324,7 +368,14 @@ def _fetch_shared(values: list) -> list:
 
 
 def _get(refs, timeout):
-    """One batched ray.get, with actor failures mapped to tf.errors classes."""
+    """One batched ray.get, with actor failures mapped to tf.errors classes. Values that are
+    not ObjectRefs (outputs of stages run in this process) pass through."""
+    if not all(isinstance(r, ray.ObjectRef) for r in refs):
+        values = list(refs)
+        remote = [i for i, r in enumerate(refs) if isinstance(r, ray.ObjectRef)]
+        for i, value in zip(remote, _get([refs[i] for i in remote], timeout) if remote else []):
+            values[i] = value
+        return values
     try:
         return ray.get(refs, timeout=timeout)
     except ray.exceptions.RayTaskError as err:

@@ -13,52 +13,116 @@ DEFAULT_WORKER = "/job:worker/task:0"
 
 
 class ClusterSpec:
-    """Jobs and their tasks: `{"ps": ["host:port", ...], "worker": [...]}`."""
+    """`tf.train.ClusterSpec`: jobs and their task addresses. Accepts a dict of job name to
+    a list of addresses, a dict of job name to {task index: address} (sparse), another
+    ClusterSpec, or an object carrying one as `.spec` (a psflow Cluster)."""
 
     def __init__(self, cluster):
         if isinstance(cluster, ClusterSpec):
-            cluster = cluster.as_dict()
+            cluster = {job: dict(tasks) for job, tasks in cluster._jobs.items()}
         elif hasattr(cluster, "spec") and isinstance(cluster.spec, ClusterSpec):
-            cluster = cluster.spec.as_dict()
+            cluster = {job: dict(tasks) for job, tasks in cluster.spec._jobs.items()}
         if not isinstance(cluster, dict):
-            raise TypeError(f"cluster must be a dict or ClusterSpec, not {type(cluster)}")
+            raise TypeError(
+                "`cluster` must be a dictionary mapping one or more job names to lists of "
+                "network addresses, or a `ClusterDef` protocol buffer"
+            )
         self._jobs: dict[str, dict[int, str]] = {}
         for job, tasks in cluster.items():
             if isinstance(tasks, dict):
-                self._jobs[job] = {int(k): str(v) for k, v in tasks.items()}
-            else:
+                self._jobs[job] = {int(k): str(v) for k, v in sorted(tasks.items())}
+            elif isinstance(tasks, (list, tuple)):
                 self._jobs[job] = {i: str(v) for i, v in enumerate(tasks)}
+            else:
+                raise TypeError(
+                    f"The tasks for job {job!r} must be a list or a dictionary from "
+                    f"integers to strings, not {tasks!r}"
+                )
+
+    def __bool__(self) -> bool:
+        return bool(self._jobs)
 
     @property
     def jobs(self) -> list[str]:
         return list(self._jobs)
 
+    def _tasks(self, job_name: str) -> dict[int, str]:
+        try:
+            return self._jobs[job_name]
+        except KeyError:
+            raise ValueError(f"No such job in cluster: {job_name!r}") from None
+
     def num_tasks(self, job_name: str) -> int:
-        if job_name not in self._jobs:
-            raise ValueError(f"No such job in cluster: {job_name!r}")
-        return len(self._jobs[job_name])
+        return len(self._tasks(job_name))
 
     def task_indices(self, job_name: str) -> list[int]:
-        return sorted(self._jobs[job_name])
+        return sorted(self._tasks(job_name))
 
     def task_address(self, job_name: str, task_index: int) -> str:
-        return self._jobs[job_name][task_index]
+        tasks = self._tasks(job_name)
+        try:
+            return tasks[task_index]
+        except KeyError:
+            raise ValueError(f"No task with index {task_index!r} in job {job_name!r}") from None
 
-    def job_tasks(self, job_name: str) -> list[str]:
-        tasks = self._jobs[job_name]
-        return [tasks[i] for i in sorted(tasks)]
+    def job_tasks(self, job_name: str) -> list:
+        """The addresses of a job's tasks by index (None where a sparse job has no task)."""
+        tasks = self._tasks(job_name)
+        if not tasks:
+            return []
+        return [tasks.get(i) for i in range(max(tasks) + 1)]
 
     def as_dict(self) -> dict:
-        return {job: self.job_tasks(job) for job in self._jobs}
+        """Per job, a list of addresses when its task indices are 0..n-1, else a dict."""
+        out: dict = {}
+        for job, tasks in self._jobs.items():
+            dense = list(tasks) == list(range(len(tasks)))
+            out[job] = [tasks[i] for i in range(len(tasks))] if dense else dict(tasks)
+        return out
 
     def as_cluster_def(self) -> dict:
         return self.as_dict()
 
     def __eq__(self, other) -> bool:
-        return isinstance(other, ClusterSpec) and self.as_dict() == other.as_dict()
+        if isinstance(other, ClusterSpec):
+            return self._jobs == other._jobs
+        if isinstance(other, dict):
+            try:
+                return self._jobs == ClusterSpec(other)._jobs
+            except (TypeError, ValueError):
+                return False
+        return NotImplemented
+
+    def __ne__(self, other) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    __hash__ = None  # type: ignore[assignment]  # mutable-looking, compared by value as TF
 
     def __repr__(self) -> str:
         return f"ClusterSpec({self.as_dict()})"
+
+
+def parse_tf_config(text: str | None = None) -> tuple[ClusterSpec | None, str | None, int | None]:
+    """The standard `TF_CONFIG` JSON (`{"cluster": {...}, "task": {"type": ..., "index":
+    ...}}`; from the environment when `text` is None) as (ClusterSpec, job name, task index);
+    (None, None, None) when it is unset."""
+    import json
+    import os
+
+    text = os.environ.get("TF_CONFIG") if text is None else text
+    if not text:
+        return None, None, None
+    try:
+        config = json.loads(text)
+    except ValueError as e:
+        raise ValueError(f"TF_CONFIG is not valid JSON: {e}") from None
+    if not isinstance(config, dict):
+        raise ValueError(f"TF_CONFIG must be a JSON object, got {text!r}")
+    spec = ClusterSpec(config["cluster"]) if config.get("cluster") else None
+    task = config.get("task") or {}
+    index = task.get("index")
+    return spec, task.get("type"), None if index is None else int(index)
 
 
 class _RoundRobinStrategy:

@@ -136,16 +136,11 @@ class CallHeader:
         return cls(step_id, tuple(done.split(",")) if done else (), plan_id, mode == "T")
 
 
-class StepInput(NamedTuple):
-    """What a stage reads from a compiled graph's input each step: the step id, the fed
-    values, and the previous step's id (finished everywhere: its journals can go)."""
-
-    step_id: str
-    feeds: tuple
-    done: str
-
-
-NO_STEP_INPUT = StepInput("", (), "")
+# What a stage reads from a compiled graph's input each step, as a plain tuple (it crosses
+# a channel every step, and a plain tuple pickles smallest): (step id, the fed values, the
+# previous step's id, which finished everywhere so its journals can go).
+StepInput = tuple[str, tuple, str]
+NO_STEP_INPUT: StepInput = ("", (), "")
 
 
 def fetched_groups(fetches: list[Source]) -> list[tuple[int, int]]:

@@ -262,11 +262,32 @@ def fill_step_stats(run_metadata, traces: dict) -> None:
             node.all_end_rel_micros = int(dur_us)
 
 
+# String targets by scheme ("psflow://..." -> a cluster): graph/ never imports the cluster
+# layer, so the facade registers how a scheme's targets are resolved, lazily.
+_TARGET_SCHEMES: dict[str, object] = {}
+
+
+def register_target_scheme(scheme: str, resolve) -> None:
+    """`resolve(target_string)` returns the cluster object of a `scheme://...` target."""
+    _TARGET_SCHEMES[scheme] = resolve
+
+
+def _resolve_target(target):
+    if isinstance(target, bytes):
+        target = target.decode()
+    if isinstance(target, str):
+        resolve = _TARGET_SCHEMES.get(target.partition("://")[0])
+        if resolve is not None:
+            return resolve(target)
+    return target
+
+
 def _runtime_for(target, graph: Graph):
-    """The runtime of a target: in-process for none; a cluster object (graph/ never imports
-    the cluster layer) provides its own through `_make_session_runtime(graph)`."""
+    """The runtime of a target: in-process for none; a cluster object (or a target string
+    naming one) provides its own through `_make_session_runtime(graph)`."""
     if target is None or target == "" or target == b"":
         return InProcessRuntime(graph)
+    target = _resolve_target(target)
     if hasattr(target, "_make_session_runtime"):
         return target._make_session_runtime(graph)
     raise InvalidArgumentError(None, None, f"Unsupported session target: {target!r}")
@@ -424,6 +445,7 @@ class Session(BaseSession):
     @staticmethod
     def reset(target, containers=None, config=None) -> None:
         """Clears the variables every session of `target` shares (cluster targets)."""
+        target = _resolve_target(target)
         if hasattr(target, "reset"):
             target.reset(containers)
 

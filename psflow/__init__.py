@@ -6,7 +6,7 @@ Importing psflow never imports ray.
 """
 
 from psflow import errors, initializers, layers, losses, nn, summary, timeline, train  # noqa: F401
-from psflow.graph import dtypes as _dtypes
+from psflow.graph import dtypes as _dtypes, session as _session
 from psflow.graph.device import DeviceSpec  # noqa: F401
 from psflow.graph.dtypes import (  # noqa: F401
     DType,
@@ -249,6 +249,15 @@ arg_max = argmax
 arg_min = argmin
 
 __version__ = "0.1.0"
+
+
+def _attach(target: str):
+    from psflow.cluster.launch import attach  # Ray loads only when a cluster is named
+
+    return attach(target)
+
+
+_session.register_target_scheme("psflow", _attach)
 
 
 def _proto_names():

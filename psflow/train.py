@@ -1,6 +1,36 @@
 """`tf.train`: optimizers, global step and learning-rate schedules, Saver and checkpoint
 helpers, the summary writer (old name), and placement helpers."""
 
+from psflow.graph.hooks import (  # noqa: F401
+    CheckpointSaverHook,
+    CheckpointSaverListener,
+    FeedFnHook,
+    FinalOpsHook,
+    GlobalStepWaiterHook,
+    LoggingTensorHook,
+    NanLossDuringTrainingError,
+    NanTensorHook,
+    ProfilerHook,
+    SecondOrStepTimer,
+    SessionRunArgs,
+    SessionRunContext,
+    SessionRunHook,
+    SessionRunValues,
+    StepCounterHook,
+    StopAtStepHook,
+    SummarySaverHook,
+)
+from psflow.graph.monitored_session import (  # noqa: F401
+    ChiefSessionCreator,
+    Coordinator,
+    MonitoredSession,
+    MonitoredTrainingSession,
+    Scaffold,
+    SessionCreator,
+    SingularMonitoredSession,
+    StepContext,
+    WorkerSessionCreator,
+)
 from psflow.graph.optimizers import (  # noqa: F401
     AdadeltaOptimizer,
     AdagradOptimizer,
@@ -37,3 +67,12 @@ from psflow.graph.saver import (  # noqa: F401
     load_variable,
 )
 from psflow.graph.summary_writer import SummaryWriter, summary_iterator  # noqa: F401
+
+
+def __getattr__(name):
+    # tf.train.Server lives with the cluster layer; Ray loads only when it is used.
+    if name == "Server":
+        from psflow.cluster.server import Server
+
+        return Server
+    raise AttributeError(f"module 'psflow.train' has no attribute '{name}'")

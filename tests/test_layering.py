@@ -24,6 +24,8 @@ GRAPH_TIERS = [
     ["variables", "init_ops", "losses"],
     ["variable_scope", "optimizers", "meta_graph"],
     ["layers", "saver"],
+    ["hooks"],  # SessionRunHook and the standard hooks
+    ["monitored_session"],  # MonitoredTrainingSession, Scaffold, session creators
     ["__init__"],
 ]
 GRAPH_TIER = {name: n for n, names in enumerate(GRAPH_TIERS) for name in names}

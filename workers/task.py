@@ -112,16 +112,17 @@ class TaskRunner:
         `upstream` the whole returns of the stages in `deps`, in that order. Returns all of
         the stage's returns as one tuple (a graph node has one output)."""
         route = self._plans[plan_id].route
+        step_id, feeds, done = step
         by_stage = dict(zip(deps, upstream))
         args = [
-            step.feeds[src.feed_index]
+            feeds[src.feed_index]
             if isinstance(src, FromFeed)
             else by_stage[src.stage][src.group]
             if isinstance(src, FromGroup)
             else None
             for src in route.args
         ]
-        out = self._run(plan_id, step.step_id, (step.done,) if step.done else (), args)
+        out = self._run(plan_id, step_id, (done,) if done else (), args)
         return (out,) if route.num_returns == 1 else out
 
     def _run(self, plan_id: str, step_id: str, done, args, traced: bool = False):
