@@ -20,7 +20,7 @@ $(STAMP_TEST): pyproject.toml | $(BIN)/python
 	touch $@
 
 demo: $(STAMP_RUN)
-	$(BIN)/python examples/train_digits.py --config configs/local.yaml
+	$(BIN)/psflow submit configs/local.yaml -- python examples/train_digits_async.py --logdir runs/digits_async
 
 test: $(STAMP_TEST)
 	$(BIN)/python -m pytest -q

@@ -57,6 +57,11 @@ class _RayTransport:
     def stop_client(self) -> bool:
         return client.request_stop()
 
+    @ray.method(concurrency_group="control")
+    def client_output(self) -> str:
+        """The lines this task's client printed since the last call."""
+        return client.drain_output()
+
     def _shared(self) -> dict:
         cache = getattr(self, "_share_cache", None)
         if cache is None:

@@ -34,6 +34,7 @@ from .actors import CONCURRENCY_GROUPS, ROLES, actor_name
 from .config import ClusterConfig, load_config, parse_config
 
 TARGET_SCHEME = "psflow://"
+OUTPUT_POLL_SECS = 0.5  # how often Cluster.run collects what its clients printed
 # Clusters this process launched or attached to, by target string.
 _BY_TARGET: dict[str, Cluster] = {}
 _BY_TARGET_LOCK = threading.Lock()
@@ -156,26 +157,41 @@ class Cluster:
         results: dict[str, object] = {}
         pending = list(refs)
         while pending:
-            done, pending = ray.wait(pending, num_returns=1)
-            task = refs[done[0]]
-            try:
-                value, output = ray.get(done[0])
-            except ray.exceptions.RayTaskError as err:
-                for other in pending:
-                    with contextlib.suppress(Exception):
-                        self._handles[refs[other]].stop_client.remote()
-                raise _client_error(err, task) from None
-            except ray.exceptions.RayActorError as err:
-                for other in pending:
-                    with contextlib.suppress(Exception):
-                        self._handles[refs[other]].stop_client.remote()
-                raise UnavailableError(
-                    None, None, f"The client of {task} was lost with its task: {err}"
-                ) from None
-            for line in output.splitlines():
-                print(f"[{task}] {line}")
-            results[task] = value
+            done, pending = ray.wait(pending, num_returns=1, timeout=OUTPUT_POLL_SECS)
+            self._print_client_output([refs[r] for r in pending])
+            for ref in done:
+                task = refs[ref]
+                try:
+                    value, output = ray.get(ref)
+                except ray.exceptions.RayTaskError as err:
+                    self._stop_clients([refs[r] for r in pending])
+                    self._print_client_output([task])
+                    raise _client_error(err, task) from None
+                except ray.exceptions.RayActorError as err:
+                    self._stop_clients([refs[r] for r in pending])
+                    raise UnavailableError(
+                        None, None, f"The client of {task} was lost with its task: {err}"
+                    ) from None
+                _print_prefixed(task, output)
+                results[task] = value
         return [results[t] for t in workers]
+
+    def _stop_clients(self, tasks: list[str]) -> None:
+        for task in tasks:
+            with contextlib.suppress(Exception):
+                self._handles[task].stop_client.remote()
+
+    def _print_client_output(self, tasks: list[str]) -> None:
+        """Prints, under each task's name, the lines its client printed since last asked."""
+        if not tasks:
+            return
+        with contextlib.suppress(Exception):  # output is best effort; results are not
+            texts = ray.get(
+                [self._handles[t].client_output.remote() for t in tasks],
+                timeout=self.config.connect_timeout_s,
+            )
+            for task, text in zip(tasks, texts):
+                _print_prefixed(task, text)
 
     def shutdown(self) -> None:
         if self._closed:
@@ -324,7 +340,8 @@ def connect(config_path_or_dict=None, **overrides) -> Cluster:
 
 
 def _connect_handles(config: ClusterConfig, owns_ray: bool) -> Cluster:
-    """A Cluster over the named actors of `config`'s namespace (Ray is initialized)."""
+    """A Cluster over the named actors of `config`'s namespace (Ray is initialized; shut
+    down again on failure when this call's caller started it)."""
     handles = {}
     for job, count in (("ps", config.num_ps), ("worker", config.num_workers)):
         for task in range(count):
@@ -333,6 +350,8 @@ def _connect_handles(config: ClusterConfig, owns_ray: bool) -> Cluster:
                     actor_name(job, task), namespace=config.namespace
                 )
             except ValueError:
+                if owns_ray:
+                    ray.shutdown()
                 raise UnavailableError(
                     None, None, f"No psflow {job} task {task} in Ray namespace {config.namespace!r}"
                 ) from None
@@ -376,6 +395,11 @@ def attach(target: str) -> Cluster:
     cluster = _connect_handles(config, owns_ray)
     with _BY_TARGET_LOCK:
         return _BY_TARGET.setdefault(target, cluster)
+
+
+def _print_prefixed(task: str, text: str) -> None:
+    for line in text.splitlines():
+        print(f"[{task}] {line}", flush=True)
 
 
 def _pickle_by_value(fn, args, kwargs) -> bytes:

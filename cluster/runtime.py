@@ -91,6 +91,7 @@ class ClusterRuntime:
         # The task whose process this session lives in (a hosted client), if any.
         here = actors.LOCAL_TASK
         self._local = here if here is not None and here[0] == cluster.config.namespace else None
+        self.local_stage_runs = 0  # stages this session ran in its own task's process
 
     def devices(self) -> list[str]:
         return [f"{t.replace('/task', '/replica:0/task')}/device:CPU:0" for t in self.cluster.tasks]
@@ -241,6 +242,7 @@ class ClusterRuntime:
             for i, value in zip(remote, _get([args[i] for i in remote], STEP_TIMEOUT_S)):
                 args[i] = value
         header = CallHeader(step_id, self._take_finished(call.task), call.plan_id, traced)
+        self.local_stage_runs += 1
         return call.local.run_stage(header.encode(), *args)
 
     def _maybe_compile(self, compiled: CompiledStep) -> None:

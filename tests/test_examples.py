@@ -69,3 +69,39 @@ def test_digits_on_a_local_cluster_from_the_config(tmp_path):
     assert float(lines[-1].split()[1]) > 0.85
     assert any("steps/s" in line for line in lines)
     assert tf.train.latest_checkpoint(str(tmp_path / "mlp")) is not None
+
+
+@pytest.mark.ray
+def test_main_job_trains_between_graph_through_psflow_submit(tmp_path):
+    """`make demo`: the digits MLP trained between-graph and asynchronously by 2 worker
+    clients on configs/local.yaml, started with `psflow submit`; the chief's
+    `test_accuracy VALUE` comes last, with checkpoints and summaries in the logdir."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("sklearn")
+    psflow = os.path.join(os.path.dirname(sys.executable), "psflow")
+    proc = subprocess.run(
+        [
+            psflow,
+            "submit",
+            os.path.join(ROOT, "configs", "local.yaml"),
+            "--",
+            "python",
+            os.path.join(ROOT, "examples", "train_digits_async.py"),
+            "--logdir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    lines = proc.stdout.strip().splitlines()
+    assert lines[-1].startswith("[/job:worker/task:0] test_accuracy ")
+    assert float(lines[-1].split()[-1]) >= 0.95
+    assert any(line.startswith("[/job:worker/task:1] global_step") for line in lines)
+    # Saved at the end, at the global step both clients reached (>= the last step: the other
+    # client's step in flight when the chief stopped counts too).
+    assert int(tf.train.latest_checkpoint(str(tmp_path)).rsplit("-", 1)[1]) >= 1500
+    assert any(f.startswith("events.out.tfevents") for f in os.listdir(tmp_path))

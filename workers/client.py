@@ -3,9 +3,10 @@ between-graph TF1 client runs beside its worker task (`Cluster.run`).
 
 The function gets the task's `TF_CONFIG` in the environment, a fresh default graph (a TF1
 script assumes a new process), and its printed output is kept, line by line, for the
-caller to show under the task's name. A client can be asked to stop: its sessions then
-fail their next step with CancelledError (`check_stop`), so a training loop ends promptly
-when another task's client failed. Plain Python, no ray: cluster/actors.py calls it.
+caller to collect while it runs (`drain_output`) and show under the task's name. A client
+can be asked to stop: its sessions then fail their next step with CancelledError
+(`check_stop`), so a training loop ends promptly when another task's client failed.
+Plain Python, no ray: cluster/actors.py calls it.
 """
 
 from __future__ import annotations
@@ -34,32 +35,52 @@ def check_stop() -> None:
 
 
 class _Lines(io.TextIOBase):
-    """A text stream that keeps what is written, for the caller to print prefixed."""
+    """A text stream that keeps what is written until the caller drains it."""
 
     def __init__(self):
-        self.text: list[str] = []
+        self._text: list[str] = []
+        self._lock = threading.Lock()
 
     def writable(self) -> bool:
         return True
 
     def write(self, s: str) -> int:
-        self.text.append(s)
+        with self._lock:
+            self._text.append(s)
         return len(s)
+
+    def drain(self, complete_lines: bool = True) -> str:
+        """What was written since the last drain (up to the last newline, unless
+        `complete_lines` is False)."""
+        with self._lock:
+            text = "".join(self._text)
+            cut = text.rfind("\n") + 1 if complete_lines else len(text)
+            self._text = [text[cut:]] if text[cut:] else []
+        return text[:cut]
+
+
+_output = _Lines()
+
+
+def drain_output() -> str:
+    """The complete lines the client printed since the last call."""
+    return _output.drain()
 
 
 def run_client(fn, args: tuple, kwargs: dict, tf_config: str) -> tuple[object, str]:
     """Runs `fn(*args, **kwargs)` as this task's client. Returns (its return value, what it
-    printed); an exception propagates after the environment is restored."""
+    printed that was not drained yet); an exception propagates after the environment is
+    restored (its output stays for `drain_output`)."""
     _stop.clear()
+    _output.drain(complete_lines=False)
     previous = os.environ.get("TF_CONFIG")
     os.environ["TF_CONFIG"] = tf_config
-    out = _Lines()
     try:
-        with contextlib.redirect_stdout(out), Graph().as_default():
+        with contextlib.redirect_stdout(_output), Graph().as_default():
             value = fn(*args, **kwargs)
     finally:
         if previous is None:
             os.environ.pop("TF_CONFIG", None)
         else:
             os.environ["TF_CONFIG"] = previous
-    return value, "".join(out.text)
+    return value, _output.drain(complete_lines=False)
