@@ -67,6 +67,7 @@ from psflow.graph.saver import (  # noqa: F401
     load_variable,
 )
 from psflow.graph.summary_writer import SummaryWriter, summary_iterator  # noqa: F401
+from psflow.graph.sync_replicas import SyncReplicasOptimizer  # noqa: F401
 
 
 def __getattr__(name):

@@ -25,7 +25,8 @@ GRAPH_TIERS = [
     ["variable_scope", "optimizers", "meta_graph"],
     ["layers", "saver"],
     ["hooks"],  # SessionRunHook and the standard hooks
-    ["monitored_session"],  # MonitoredTrainingSession, Scaffold, session creators
+    # MonitoredTrainingSession, Scaffold, session creators; SyncReplicasOptimizer
+    ["monitored_session", "sync_replicas"],
     ["__init__"],
 ]
 GRAPH_TIER = {name: n for n, names in enumerate(GRAPH_TIERS) for name in names}

@@ -14,6 +14,7 @@ from . import (  # noqa: F401 - registration on import
     random,
     state,
     summary,
+    sync,
     training,
     while_loop,
 )

@@ -26,6 +26,17 @@ ELSEWHERE = {
     "RestoreShard": "tests/files/test_saver.py",
     "CommitRestore": "tests/files/test_saver.py",
     **{
+        t: "tests/train/test_sync_replicas.py"
+        for t in (
+            "SyncAccumulate",
+            "SyncSparseAccumulate",
+            "SyncAccumulatorSetStep",
+            "SyncAccumulatorCount",
+            "SyncEnqueueTokens",
+            "SyncTryDequeueToken",
+        )
+    },
+    **{
         t: "tests/ops/test_random.py"
         for t in (
             "RandomStandardNormal",
