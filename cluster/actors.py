@@ -17,6 +17,8 @@ travel inline as usual.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import ray
 from psflow.ps.server import ParameterServer
@@ -124,6 +126,55 @@ class WorkerActor(_RayTransport, Worker):
 
 
 ROLES = {"ps": PSActor, "worker": WorkerActor}
+
+# A client process counts as active while it was heard from within this many seconds.
+ACTIVE_SECS = 2.0
+
+
+class ClientRegistry:
+    """Which client processes use a cluster, and which one holds its compiled step graph.
+
+    A Ray compiled graph holds its actors: a plain call from any other process to one of
+    them waits until the graph is torn down. So a graph is granted only to a client that is
+    alone on the cluster, and its owner gives it up as soon as another client shows up:
+    every client process reports itself here (at its first session, then every few tenths
+    of a second, cluster/launch.py), and the owner's reporter tears the graph down when it
+    hears of another active client.
+    """
+
+    def __init__(self):
+        self._seen: dict[str, float] = {}
+        self._owner: str | None = None
+
+    def _others(self, client: str) -> int:
+        now = time.monotonic()
+        return sum(1 for c, t in self._seen.items() if c != client and now - t < ACTIVE_SECS)
+
+    def heartbeat(self, client: str) -> int:
+        """Records `client` as active; returns how many other clients are active."""
+        self._seen[client] = time.monotonic()
+        return self._others(client)
+
+    def acquire(self, client: str) -> bool:
+        """Grants the compiled graph to `client` if it is alone and no one else holds it."""
+        self._seen[client] = time.monotonic()
+        if self._owner not in (None, client) or self._others(client):
+            return False
+        self._owner = client
+        return True
+
+    def release(self, client: str) -> bool:
+        if self._owner == client:
+            self._owner = None
+        return True
+
+    def leave(self, client: str) -> bool:
+        self._seen.pop(client, None)
+        return self.release(client)
+
+
+def registry_name() -> str:
+    return "psflow-registry"
 
 
 def actor_name(job: str, task: int) -> str:

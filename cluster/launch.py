@@ -11,6 +11,7 @@ extend it with the job and index (`psflow://10.0.0.1:6379/psflow/worker/1`), so 
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import dataclasses
 import json
@@ -19,6 +20,7 @@ import socket
 import sys
 import sysconfig
 import threading
+import uuid
 
 import ray
 from psflow.graph import errors
@@ -30,11 +32,12 @@ from psflow.graph.placement import (
 )
 
 from . import actors
-from .actors import CONCURRENCY_GROUPS, ROLES, actor_name
+from .actors import CONCURRENCY_GROUPS, ROLES, ClientRegistry, actor_name, registry_name
 from .config import ClusterConfig, load_config, parse_config
 
 TARGET_SCHEME = "psflow://"
 OUTPUT_POLL_SECS = 0.5  # how often Cluster.run collects what its clients printed
+PRESENCE_SECS = 0.25  # how often a client process reports itself to the cluster's registry
 # Clusters this process launched or attached to, by target string.
 _BY_TARGET: dict[str, Cluster] = {}
 _BY_TARGET_LOCK = threading.Lock()
@@ -50,14 +53,20 @@ class Cluster:
         owns_ray: bool,
         owns_actors: bool,
         placement_group=None,
+        registry=None,
     ):
         self.config = config
         self._handles = handles  # "/job:ps/task:0" -> actor handle
+        self._registry = registry  # the cluster's ClientRegistry actor (cluster/actors.py)
+        self.client_id = uuid.uuid4().hex
+        self._presence: threading.Thread | None = None
+        self._presence_stop = threading.Event()
         self._owns_ray = owns_ray
         self._owns_actors = owns_actors
         self._placement_group = placement_group
         self._closed = False
-        # One compiled step graph per actor set at a time (a Ray limit): its owner session.
+        # One compiled step graph per actor set at a time (a Ray limit): its owner session
+        # in this process; across processes the registry grants it (see `acquire_graph`).
         self.fast_lock = threading.Lock()
         self.fast_owner = None
         gcs = ray.get_runtime_context().gcs_address
@@ -77,7 +86,58 @@ class Cluster:
 
         if self._closed:
             raise UnavailableError(None, None, "The psflow cluster has been shut down")
+        self._report_presence()
         return ClusterRuntime(self, graph)
+
+    # Many clients: presence and the compiled graph ----------------------------------------
+    def _report_presence(self) -> None:
+        """Tells the registry this process uses the cluster (at once, so that an owner of a
+        compiled graph gives it up before this process's first step needs its actors), then
+        keeps telling it every PRESENCE_SECS from a daemon thread, which also gives this
+        process's graph up when another client is active."""
+        if self._registry is None or self._presence is not None:
+            return
+        with contextlib.suppress(Exception):
+            ray.get(
+                self._registry.heartbeat.remote(self.client_id),
+                timeout=self.config.connect_timeout_s,
+            )
+        self._presence = threading.Thread(
+            target=self._presence_loop, daemon=True, name="psflow-presence"
+        )
+        self._presence.start()
+
+    def _presence_loop(self) -> None:
+        while not self._presence_stop.wait(PRESENCE_SECS):
+            try:
+                others = ray.get(
+                    self._registry.heartbeat.remote(self.client_id),
+                    timeout=self.config.connect_timeout_s,
+                )
+            except Exception:  # the cluster or Ray is going away
+                return
+            owner = self.fast_owner
+            if others and owner is not None:
+                owner.give_up_fast()
+
+    def acquire_graph(self) -> bool:
+        """Whether this process may hold the cluster's compiled graph (it is alone)."""
+        if self._registry is None:
+            return False
+        try:
+            return bool(
+                ray.get(
+                    self._registry.acquire.remote(self.client_id),
+                    timeout=self.config.connect_timeout_s,
+                )
+            )
+        except Exception:  # no answer: no graph
+            return False
+
+    def release_graph(self) -> None:
+        if self._registry is not None:
+            with contextlib.suppress(Exception):
+                self._registry.release.remote(self.client_id)
 
     def handle(self, task: str):
         return self._handles[task]
@@ -200,8 +260,12 @@ class Cluster:
         with _BY_TARGET_LOCK:
             if _BY_TARGET.get(self.target) is self:
                 del _BY_TARGET[self.target]
+        self._presence_stop.set()
+        if self._registry is not None:
+            with contextlib.suppress(Exception):
+                self._registry.leave.remote(self.client_id)
         if self._owns_actors:
-            for h in self._handles.values():
+            for h in [*self._handles.values(), self._registry]:
                 with contextlib.suppress(Exception):  # already gone
                     ray.kill(h, no_restart=True)
             if self._placement_group is not None:
@@ -325,12 +389,19 @@ def launch(config_path_or_dict=None, *, num_ps=None, num_workers=None, **overrid
             name = f"/job:{job}/task:{task}"
             actor_class = ray.remote(concurrency_groups=CONCURRENCY_GROUPS)(ROLES[job])
             handles[name] = actor_class.options(**options).remote(name, dataclasses.asdict(config))
+        registry = (
+            ray.remote(num_cpus=0)(ClientRegistry)
+            .options(name=registry_name(), namespace=config.namespace)
+            .remote()
+        )
         ray.get([h.ping.remote() for h in handles.values()], timeout=config.connect_timeout_s)
     except Exception:
         if owns_ray:
             ray.shutdown()
         raise
-    return Cluster(config, handles, owns_ray, owns_actors=True, placement_group=pg)
+    return Cluster(
+        config, handles, owns_ray, owns_actors=True, placement_group=pg, registry=registry
+    )
 
 
 def connect(config_path_or_dict=None, **overrides) -> Cluster:
@@ -355,7 +426,11 @@ def _connect_handles(config: ClusterConfig, owns_ray: bool) -> Cluster:
                 raise UnavailableError(
                     None, None, f"No psflow {job} task {task} in Ray namespace {config.namespace!r}"
                 ) from None
-    return Cluster(config, handles, owns_ray, owns_actors=False)
+    try:
+        registry = ray.get_actor(registry_name(), namespace=config.namespace)
+    except ValueError:  # no registry: this process never compiles a graph
+        registry = None
+    return Cluster(config, handles, owns_ray, owns_actors=False, registry=registry)
 
 
 def attach(target: str) -> Cluster:
@@ -393,6 +468,7 @@ def attach(target: str) -> Cluster:
     raw["address"] = "auto"
     config = parse_config(raw)
     cluster = _connect_handles(config, owns_ray)
+    atexit.register(cluster.shutdown)  # leaves the registry (the owner of a graph need not wait)
     with _BY_TARGET_LOCK:
         return _BY_TARGET.setdefault(target, cluster)
 

@@ -24,6 +24,7 @@ import contextlib
 import itertools
 import logging
 import threading
+import time
 import uuid
 from typing import NamedTuple
 
@@ -49,6 +50,7 @@ from . import actors, fast as fast_module
 from .actors import slot_method_name
 
 STEP_TIMEOUT_S = 300.0
+GRAPH_RETRY_SECS = 2.0  # a session denied the compiled graph asks again after this
 
 
 class StageCall(NamedTuple):
@@ -88,6 +90,7 @@ class ClusterRuntime:
         self._steps = itertools.count()
         self.fast_path = None  # the session's compiled step graph (cluster/fast.py), if any
         self._fast_failed = False
+        self._next_graph_request = 0.0  # when to ask the registry for the graph again
         # The task whose process this session lives in (a hosted client), if any.
         here = actors.LOCAL_TASK
         self._local = here if here is not None and here[0] == cluster.config.namespace else None
@@ -251,11 +254,18 @@ class ClusterRuntime:
         compiled.runs += 1
         if compiled.runs < fast_module.COMPILE_AFTER or self._fast_failed:
             return
+        if time.monotonic() < self._next_graph_request:
+            return
         cluster = self.cluster
         with cluster.fast_lock:
             if cluster.fast_owner is not None:
                 return
             cluster.fast_owner = self
+        if not cluster.acquire_graph():  # another client uses the cluster: stay plain
+            self._next_graph_request = time.monotonic() + GRAPH_RETRY_SECS
+            with cluster.fast_lock:
+                cluster.fast_owner = None
+            return
         try:
             self.fast_path = fast_module.FastPath(self.cluster, compiled)
         except Exception as err:  # an optimization: stay on plain calls
@@ -313,6 +323,7 @@ class ClusterRuntime:
         with self.cluster.fast_lock:
             if self.cluster.fast_owner is self:
                 self.cluster.fast_owner = None
+                self.cluster.release_graph()
 
     def _take_finished(self, task: str) -> list[str]:
         """Finished steps to report to a task, on a call that carries a header."""

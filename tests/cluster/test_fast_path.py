@@ -96,3 +96,72 @@ def test_fast_path_matches_plain_path_errors_and_concurrency():
         [sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=300
     )
     assert "FAST OK" in proc.stdout, proc.stdout[-3000:] + proc.stderr[-5000:]
+
+
+TWO_CLIENTS = textwrap.dedent("""
+    import subprocess, sys, textwrap, threading, time
+    import numpy as np
+    import psflow as tf
+    from psflow import cluster as pscluster
+
+    with pscluster.launch(num_ps=1, num_workers=1, fast_path=True,
+                          namespace="psflow-two-clients") as cluster:
+        with tf.device("/job:ps/task:0"):
+            w = tf.Variable(np.ones(4, np.float32), name="w")
+        with tf.device("/job:worker/task:0"):
+            y = tf.reduce_sum(w * 2.0)
+        sess = tf.Session(cluster)
+        sess.run(w.initializer)
+        for _ in range(10):
+            sess.run(y)
+        assert sess.runtime.fast_path is not None, "the lone client did not compile"
+        steps, stop = [0], threading.Event()
+
+        def loop():
+            while not stop.is_set():
+                sess.run(y)
+                steps[0] += 1
+
+        runner = threading.Thread(target=loop)
+        runner.start()
+        other = textwrap.dedent(f'''
+            import time
+            import numpy as np
+            import psflow as tf
+            with tf.device("/job:ps/task:0"):
+                w = tf.Variable(np.ones(4, np.float32), name="w")
+            with tf.device("/job:worker/task:0"):
+                y = tf.reduce_sum(w * 3.0)
+            with tf.Session({cluster.target!r}) as sess:
+                worst = 0.0
+                for _ in range(100):
+                    start = time.perf_counter()
+                    assert sess.run(y) == 12.0
+                    worst = max(worst, time.perf_counter() - start)
+                print("second client", sess.runtime.fast_path is None, round(worst, 3))
+        ''')
+        out = subprocess.run([sys.executable, "-c", other], capture_output=True, text=True,
+                             timeout=120)
+        stop.set()
+        runner.join(60)
+        assert out.returncode == 0, out.stderr[-3000:]
+        print(out.stdout.strip().splitlines()[-1])
+        print("first client steps", steps[0], "graph given up", sess.runtime.fast_path is None)
+        sess.close()
+""")
+
+
+def test_two_client_processes_on_the_fast_path_do_not_stall_each_other():
+    """A second client process joins while the first runs steps through its compiled graph:
+    the first gives its graph up within a fraction of a second, both go on on plain calls,
+    and the second never compiles while the first is active."""
+    proc = subprocess.run(
+        [sys.executable, "-c", TWO_CLIENTS], capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    lines = proc.stdout.strip().splitlines()
+    _, _, stayed_plain, worst = lines[-2].split()
+    assert stayed_plain == "True"
+    assert float(worst) < 10.0  # bounded: the first client gave its graph up
+    assert lines[-1].endswith("graph given up True")
+    assert int(lines[-1].split()[3]) > 10  # the first client kept training meanwhile
