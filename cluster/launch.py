@@ -344,9 +344,15 @@ def _probe(config: ClusterConfig) -> None:
         ) from None
 
 
-def launch(config_path_or_dict=None, *, num_ps=None, num_workers=None, **overrides) -> Cluster:
-    """Starts Ray as the config says (or joins it) and creates the PS and worker actors."""
+def launch(
+    config_path_or_dict=None, *, num_ps=None, num_workers=None, detached=False, **overrides
+) -> Cluster:
+    """Starts Ray as the config says (or joins it) and creates the PS and worker actors.
+    With `detached`, the actors outlive this process (Ray's detached lifetime) and are
+    reused when they exist already: every process that launches the same config gets the
+    same cluster, and this one's shutdown leaves them running."""
     config = load_config(config_path_or_dict, num_ps=num_ps, num_workers=num_workers, **overrides)
+    lifetime = {"lifetime": "detached", "get_if_exists": True} if detached else {}
     owns_ray = _init_ray(config)
     try:
         pg = None
@@ -375,6 +381,7 @@ def launch(config_path_or_dict=None, *, num_ps=None, num_workers=None, **overrid
                 "num_cpus": res.num_cpus,
                 "max_restarts": config.max_restarts,
                 "max_concurrency": 1,
+                **lifetime,
             }
             if res.memory:
                 options["memory"] = res.memory
@@ -391,7 +398,7 @@ def launch(config_path_or_dict=None, *, num_ps=None, num_workers=None, **overrid
             handles[name] = actor_class.options(**options).remote(name, dataclasses.asdict(config))
         registry = (
             ray.remote(num_cpus=0)(ClientRegistry)
-            .options(name=registry_name(), namespace=config.namespace)
+            .options(name=registry_name(), namespace=config.namespace, **lifetime)
             .remote()
         )
         ray.get([h.ping.remote() for h in handles.values()], timeout=config.connect_timeout_s)
@@ -400,7 +407,7 @@ def launch(config_path_or_dict=None, *, num_ps=None, num_workers=None, **overrid
             ray.shutdown()
         raise
     return Cluster(
-        config, handles, owns_ray, owns_actors=True, placement_group=pg, registry=registry
+        config, handles, owns_ray, owns_actors=not detached, placement_group=pg, registry=registry
     )
 
 

@@ -161,3 +161,35 @@ def test_a_session_in_another_process_reaches_the_cluster_by_target(cluster):
 def test_a_target_string_that_is_not_a_cluster_is_an_error():
     with pytest.raises(tf.errors.InvalidArgumentError, match="Unsupported session target"):
         tf.Session("grpc://localhost:2222")
+
+
+@pytestmark_ray
+def test_a_detached_cluster_outlives_its_launcher_object(local_cluster):
+    """`launch(..., detached=True)`: the actors stay when the launching Cluster shuts down,
+    and a later `connect()` reaches them with their variables."""
+    import ray
+
+    from psflow import cluster as pscluster
+
+    namespace = f"psflow-detached-{os.getpid()}"
+    first = pscluster.launch(
+        num_ps=1,
+        num_workers=1,
+        namespace=namespace,
+        detached=True,
+        ps={"num_cpus": 0},
+        worker={"num_cpus": 0},
+    )
+    with tf.device("/job:ps/task:0"):
+        v = tf.Variable(5.0, name="kept")
+    with tf.Session(first) as sess:
+        sess.run(v.initializer)
+    first.shutdown()
+    second = pscluster.connect(num_ps=1, num_workers=1, namespace=namespace, address="auto")
+    try:
+        with tf.Session(second) as sess:
+            assert sess.run(v) == 5.0
+    finally:
+        for task in second.tasks:
+            ray.kill(second.handle(task), no_restart=True)
+        second.shutdown()

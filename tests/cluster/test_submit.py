@@ -63,7 +63,9 @@ def test_submit_runs_a_tf1_script_once_per_worker_task(tmp_path):
     final = [line for line in lines if "final_step" in line]
     assert len(final) == 1 and final[0].startswith("[/job:worker/task:0] final_step")
     step = int(final[0].split()[2])
-    assert step == sum(ran.values()) and step >= 60
+    # The chief reads the step when its own loop ends; the other client may still be
+    # finishing its last step then.
+    assert 60 <= step <= sum(ran.values())
     assert abs(float(final[0].split()[-1]) - 3.0) < 0.5
 
 

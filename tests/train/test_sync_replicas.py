@@ -118,27 +118,31 @@ def test_a_round_that_cannot_complete_fails_within_the_bound(monkeypatch):
 
 
 def _replica(cluster, is_chief, grad, rounds, out, total=None):
-    graph = tf.Graph()
-    with graph.as_default():
-        step, w, x, opt, train = _model(2, total, cluster.device_setter())
-        # No initial tokens: each replica contributes once, then waits for the round.
-        hooks = [opt.make_session_run_hook(is_chief, num_tokens=0)]
-        with tf.train.MonitoredTrainingSession(
-            master=cluster.target, is_chief=is_chief, hooks=hooks, max_wait_secs=60
-        ) as sess:
-            while sess.run(step) < rounds:
-                sess.run(train, {x: grad})
-            out[is_chief] = sess.run([step, w])
+    try:
+        graph = tf.Graph()
+        with graph.as_default():
+            step, w, x, opt, train = _model(2, total, cluster.device_setter())
+            # No initial tokens: each replica contributes once, then waits for the round.
+            hooks = [opt.make_session_run_hook(is_chief, num_tokens=0)]
+            with tf.train.MonitoredTrainingSession(
+                master=cluster.target, is_chief=is_chief, hooks=hooks, max_wait_secs=60
+            ) as sess:
+                while sess.run(step) < rounds:
+                    sess.run(train, {x: grad})
+                out[is_chief] = sess.run([step, w])
+    except Exception as err:  # reported by the test
+        out[f"error {is_chief}"] = err
 
 
 @pytest.mark.ray
 @pytest.mark.parametrize("total", [None, 3])
-def test_two_replicas_average_their_gradients_on_the_cluster(local_cluster, total):
+def test_two_replicas_average_their_gradients_on_the_cluster(local_cluster, total, monkeypatch):
     """Two replicas (a third, with total=3, is a backup that never comes): every round
     applies the average of two gradients, and the global step counts rounds. Tokens, not
     replicas, are counted (as in TF1): a quick replica may give two gradients to one round,
     so which pair a round averages varies; both gradients' components sum to 3, so an
     averaged update lowers sum(w) by LR * 3 per round (a summed one would by LR * 6)."""
+    monkeypatch.setattr(sync_replicas, "TOKEN_TIMEOUT_SECS", 60.0)
     local_cluster.reset()
     out = {}
     other = threading.Thread(
@@ -147,6 +151,10 @@ def test_two_replicas_average_their_gradients_on_the_cluster(local_cluster, tota
     other.start()
     _replica(local_cluster, True, [1.0, 2.0], 3, out, total)
     other.join(120)
+    assert not other.is_alive()
+    errors = [value for key, value in out.items() if str(key).startswith("error")]
+    if errors:
+        raise errors[0]
     step, w = out[True]
     assert int(step) >= 3
     np.testing.assert_allclose(w.sum(), W0.sum() - LR * 3.0 * int(step), rtol=1e-6)
