@@ -30,7 +30,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import harness  # noqa: E402
-from train_step import LR, SIZES, initial_weights, numpy_grads  # noqa: E402
+from train_step import LR, SIZES, initial_weights, mlp_loss, numpy_grads  # noqa: E402
 
 BATCH = 64
 WINDOW_S = 6.0  # the timed window of each run
@@ -46,20 +46,20 @@ def _batch(rng):
 
 
 def _mlp(tf, x, y, global_step):
-    """The model, an SGD step that increments the global step, and the global step read
-    before the update: (train op returning the new step, step read, params)."""
-    params = [tf.Variable(w) for w in initial_weights()]
-    h = x
-    for i in range(0, len(params), 2):
-        h = tf.nn.bias_add(tf.matmul(h, params[i]), params[i + 1])
-        if i < len(params) - 2:
-            h = tf.nn.relu(h)
-    loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=h))
+    """An SGD step of the MLP that increments the global step, and the global step read
+    before the update: (train op returning the new step, step read)."""
+    loss, _ = mlp_loss(tf, x, y)
     read = tf.identity(global_step)
     apply = tf.train.GradientDescentOptimizer(LR).minimize(loss)
     with tf.control_dependencies([apply]):
         applied = tf.assign_add(global_step, 1)
     return applied, read
+
+
+def _staleness_step(sess, applied, read, feed):
+    """One step; the staleness of its gradient (step applied at minus step read at)."""
+    new, seen = sess.run([applied, read], feed)
+    return int(new) - 1 - int(seen)
 
 
 def _timed_loop(step_fn, start_at: float, window: float):
@@ -98,12 +98,9 @@ def _psflow_client(start_at, window):
         while sess.run(tf.report_uninitialized_variables()).size:
             time.sleep(0.05)
         xv, yv = _batch(rng)
-
-        def step_fn():
-            new, seen = sess.run([applied, read], {x: xv, y: yv})
-            return int(new) - 1 - int(seen)
-
-        return _timed_loop(step_fn, start_at, window)
+        return _timed_loop(
+            lambda: _staleness_step(sess, applied, read, {x: xv, y: yv}), start_at, window
+        )
 
 
 def psflow_run(workers: int) -> tuple[float, list]:
@@ -153,12 +150,11 @@ def _tf1_task(spec, job, index, start_at, window, out):
         while sess.run(ready).size:
             time.sleep(0.05)
         xv, yv = _batch(rng)
-
-        def step_fn():
-            new, seen = sess.run([applied, read], {x: xv, y: yv})
-            return int(new) - 1 - int(seen)
-
-        out.put(_timed_loop(step_fn, start_at, window))
+        out.put(
+            _timed_loop(
+                lambda: _staleness_step(sess, applied, read, {x: xv, y: yv}), start_at, window
+            )
+        )
 
 
 def tf1_run(workers: int) -> tuple[float, list]:

@@ -44,9 +44,9 @@ def data(batch, seed=1):
     )
 
 
-def mlp_train_op(tf, x, y):
-    """The MLP on x, its mean cross-entropy against y, and an SGD step: (train op, params).
-    The same code builds the psflow and the TF1 graph."""
+def mlp_loss(tf, x, y):
+    """The MLP on x and its mean cross-entropy against y: (loss, params). The same code
+    builds the psflow and the TF1 graph."""
     params = [tf.Variable(w) for w in initial_weights()]
     h = x
     for i in range(0, len(params), 2):
@@ -54,6 +54,12 @@ def mlp_train_op(tf, x, y):
         if i < len(params) - 2:
             h = tf.nn.relu(h)
     loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=h))
+    return loss, params
+
+
+def mlp_train_op(tf, x, y):
+    """The MLP's loss and an SGD step: (train op, params)."""
+    loss, params = mlp_loss(tf, x, y)
     return tf.train.GradientDescentOptimizer(LR).minimize(loss), params
 
 
