@@ -302,13 +302,17 @@ def _init_ray(config: ClusterConfig) -> bool:
         for role in (config.ps, config.worker):
             for k, v in role.resources.items():
                 custom[k] = custom.get(k, 0) + v * max(config.num_ps, config.num_workers)
+        # address="local": a new instance even when one runs on this machine (a `ray start`
+        # head, which a bare ray.init() would join, refusing the num_cpus given here).
         ray.init(
+            address="local",
             num_cpus=max(os.cpu_count() or 1, int(needed + 0.999)),
             resources=custom or None,
             **kwargs,
         )
     else:
         _probe(config)
+        _use_ray_token_auth()
         try:
             ray.init(address=config.address, **kwargs)
         except Exception as e:  # any failure to reach Ray is the same to users
@@ -319,6 +323,20 @@ def _init_ray(config: ClusterConfig) -> bool:
                 f"{config.address!r} (config key 'address'): {e}",
             ) from None
     return True
+
+
+def _use_ray_token_auth() -> None:
+    """Ray turns token authentication on by itself only when it finds its cluster through
+    `address="auto"`; for an explicit address (which psflow configs give) it must be asked.
+    Do what `auto` does: use the token when there is one and RAY_AUTH_MODE chose nothing.
+    (Setting RAY_AUTH_MODE here is too late: Ray reads it when imported.)"""
+    try:
+        from ray._private.authentication.authentication_token_setup import (
+            maybe_enable_token_auth_if_token_available,
+        )
+    except ImportError:  # a Ray without token authentication
+        return
+    maybe_enable_token_auth_if_token_available(warn_if_disabled=False)
 
 
 def _probe(config: ClusterConfig) -> None:

@@ -115,12 +115,13 @@ TWO_CLIENTS = textwrap.dedent("""
         for _ in range(10):
             sess.run(y)
         assert sess.runtime.fast_path is not None, "the lone client did not compile"
-        steps, stop = [0], threading.Event()
+        steps, plain, stop = [0], [False], threading.Event()
 
         def loop():
             while not stop.is_set():
                 sess.run(y)
                 steps[0] += 1
+                plain[0] = plain[0] or sess.runtime.fast_path is None
 
         runner = threading.Thread(target=loop)
         runner.start()
@@ -146,7 +147,8 @@ TWO_CLIENTS = textwrap.dedent("""
         runner.join(60)
         assert out.returncode == 0, out.stderr[-3000:]
         print(out.stdout.strip().splitlines()[-1])
-        print("first client steps", steps[0], "graph given up", sess.runtime.fast_path is None)
+        # (Alone again once the second client left, the first may have compiled anew.)
+        print("first client steps", steps[0], "graph given up", plain[0])
         sess.close()
 """)
 
