@@ -108,7 +108,16 @@ def read_index(prefix: str) -> dict:
 def read_tensor(prefix: str, entry: dict, out: np.ndarray | None = None) -> np.ndarray:
     """Reads one tensor of a checkpoint and checks its checksum (DataLossError naming it)."""
     name = entry["name"]
-    path = os.path.join(os.path.dirname(prefix) or ".", entry["file"])
+    file = str(entry["file"])
+    if os.path.basename(file) != file or file in ("", ".", ".."):
+        # An index names data files beside it, never a path elsewhere.
+        raise DataLossError(
+            None,
+            None,
+            f"Checkpoint index {prefix}.index names data file {file!r} outside "
+            "the checkpoint directory",
+        )
+    path = os.path.join(os.path.dirname(prefix) or ".", file)
     nbytes = entry["nbytes"]
     try:
         with open(path, "rb") as f:
@@ -168,13 +177,24 @@ def remove_checkpoint(prefix: str) -> None:
         _unlink(prefix + suffix)
 
 
-def remove_unreferenced_data(prefix: str, keep: list[str]) -> None:
-    """Deletes data files of `prefix` that the current index does not name."""
-    directory = os.path.dirname(prefix) or "."
-    base = os.path.basename(prefix)
-    pattern = re.compile(re.escape(base) + r"\.data-\d{5}-of-\d{5}-[0-9a-f]+$")
-    for name in os.listdir(directory):
-        if pattern.match(name) and name not in keep:
+def remove_unreferenced_data(save_path: str) -> None:
+    """Deletes the data files of `save_path`'s checkpoints (`save_path` or `save_path-STEP`)
+    that no index in the directory names: what a killed save or an interrupted prune left.
+    Checkpoints that still have an index (kept ones, kept-forever ones) are left alone."""
+    directory = os.path.dirname(save_path) or "."
+    family = re.escape(os.path.basename(save_path)) + r"(-\d+)?"
+    data = re.compile(family + r"\.data-\d{5}-of-\d{5}-[0-9a-f]+$")
+    index = re.compile(family + r"\.index$")
+    names = os.listdir(directory)
+    referenced: set[str] = set()
+    for name in names:
+        if index.match(name):
+            with contextlib.suppress(Exception):  # a broken index references nothing
+                referenced.update(
+                    read_index(os.path.join(directory, name[: -len(".index")])).get("shards", [])
+                )
+    for name in names:
+        if data.match(name) and name not in referenced:
             _unlink(os.path.join(directory, name))
 
 

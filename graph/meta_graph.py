@@ -3,7 +3,7 @@ a fresh process without the Python that built it (no code is stored or executed)
 
 from __future__ import annotations
 
-from . import wire
+from . import errors, wire
 from .checkpoint import atomic_write
 from .framework import Operation, Tensor, _spec_of, get_default_graph
 from .registry import TensorSpec, get_op_def
@@ -75,8 +75,14 @@ def import_graph(meta_graph_or_file, clear_devices=False, import_scope=None):
         meta = meta_graph_or_file
     else:
         with open(meta_graph_or_file, "rb") as f:
-            meta = wire.unpack(f.read())
-    if meta.get("format") != "psflow-meta-graph":
+            raw = f.read()
+        try:
+            meta = wire.unpack(raw)
+        except Exception as e:  # any corruption of the file is the same to the user
+            raise errors.DataLossError(
+                None, None, f"Unable to read meta graph {meta_graph_or_file}: {e}"
+            ) from None
+    if not isinstance(meta, dict) or meta.get("format") != "psflow-meta-graph":
         raise ValueError(f"{meta_graph_or_file} is not a psflow meta graph")
     graph = get_default_graph()
     prefix = f"{import_scope}/" if import_scope else ""

@@ -128,7 +128,7 @@ class Saver:
         entries = [e for blob in results for e in msgpack.unpackb(blob)]
         shard_files = [os.path.basename(p) for p in names]
         _ckpt.write_index(prefix, entries, shard_files)
-        _ckpt.remove_unreferenced_data(prefix, shard_files)
+        _ckpt.remove_unreferenced_data(str(save_path))
         if write_meta_graph:
             self.export_meta_graph(f"{prefix}.{meta_graph_suffix}")
         if write_state:
@@ -136,16 +136,20 @@ class Saver:
         return prefix
 
     def _record(self, prefix, directory, latest_filename) -> None:
+        """Updates the `checkpoint` state file, then deletes what fell out of it: as TF1
+        does, the state is written first, so a kill in between leaves it naming complete
+        checkpoints only (what is deleted afterwards is no longer named)."""
         now = time.time()
         self._last_checkpoints = [(p, t) for p, t in self._last_checkpoints if p != prefix]
         self._last_checkpoints.append((prefix, now))
+        pruned = []
         if self._max_to_keep:
             while len(self._last_checkpoints) > self._max_to_keep:
                 old, stamp = self._last_checkpoints.pop(0)
                 if stamp > self._next_keep_time:
                     self._next_keep_time += self._keep_every * 3600
                     continue
-                _ckpt.remove_checkpoint(old)
+                pruned.append(old)
         paths = [self._state_path(p, directory) for p, _ in self._last_checkpoints]
         _ckpt.write_state(
             directory,
@@ -154,9 +158,14 @@ class Saver:
             latest_filename,
             [t for _, t in self._last_checkpoints],
         )
+        for old in pruned:
+            _ckpt.remove_checkpoint(old)
 
     def _state_path(self, prefix, directory) -> str:
-        if self._save_relative_paths:
+        """A path for the state file: relative to the checkpoint directory unless given
+        absolute (a relative path resolved against the process's working directory would
+        break `latest_checkpoint(DIR)` from anywhere else)."""
+        if self._save_relative_paths or not os.path.isabs(prefix):
             return os.path.relpath(prefix, directory)
         return prefix
 

@@ -230,3 +230,83 @@ def test_cluster_checkpoint_restores_in_process(tmp_path, local_cluster):
         tf.train.Saver().restore(sess, path)
         np.testing.assert_array_equal(sess.run(a2), np.arange(6.0).reshape(2, 3))
         np.testing.assert_array_equal(sess.run(b2), [5, 6])
+
+
+# Found when the checkpoint files were attacked: each failed before its fix. -------------------
+
+
+def test_state_file_is_written_before_old_checkpoints_are_deleted(tmp_path, monkeypatch):
+    from psflow.graph import checkpoint as ckpt
+
+    v = tf.Variable(1.0, name="v")
+    saver = tf.train.Saver(max_to_keep=1)
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        saver.save(sess, str(tmp_path / "model.ckpt"), global_step=1)
+
+        def killed(prefix):
+            raise KeyboardInterrupt("killed while deleting an old checkpoint")
+
+        monkeypatch.setattr(ckpt, "remove_checkpoint", killed)
+        with pytest.raises(KeyboardInterrupt):
+            saver.save(sess, str(tmp_path / "model.ckpt"), global_step=2)
+    # The state already names the complete new checkpoint, and it restores.
+    latest = tf.train.latest_checkpoint(str(tmp_path))
+    assert latest == str(tmp_path / "model.ckpt-2")
+    assert tf.train.load_variable(latest, "v") == 1.0
+
+
+def test_data_files_of_killed_saves_are_removed_by_the_next_save(tmp_path):
+    v = tf.Variable([1.0, 2.0], name="v")
+    saver = tf.train.Saver(max_to_keep=2)
+    orphan = tmp_path / "model.ckpt-5.data-00000-of-00001-0123456789ab"
+    orphan.write_bytes(b"x" * 1000)  # a save killed before its index was written
+    other = tmp_path / "other.ckpt-5.data-00000-of-00001-0123456789ab"
+    other.write_bytes(b"y")  # another saver's files are not ours to clean
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        for step in (1, 2, 3):
+            saver.save(sess, str(tmp_path / "model.ckpt"), global_step=step)
+    assert not orphan.exists() and other.exists()
+    data = sorted(p.name.split(".data")[0] for p in tmp_path.glob("model.ckpt-*.data-*"))
+    assert data == ["model.ckpt-2", "model.ckpt-3"]  # the kept checkpoints' files only
+
+
+def test_state_paths_are_relative_to_the_checkpoint_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    os.makedirs("runs/exp")
+    v = tf.Variable(3.0, name="v")
+    saver = tf.train.Saver()
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        saver.save(sess, "runs/exp/model.ckpt", global_step=4)
+    assert 'model_checkpoint_path: "model.ckpt-4"' in (tmp_path / "runs/exp/checkpoint").read_text()
+    monkeypatch.chdir(tmp_path / "runs")
+    assert tf.train.latest_checkpoint("exp") == os.path.join("exp", "model.ckpt-4")
+    assert tf.train.latest_checkpoint(str(tmp_path / "runs/exp")) == str(
+        tmp_path / "runs/exp/model.ckpt-4"
+    )
+
+
+def test_an_index_naming_a_file_outside_the_directory_is_data_loss(tmp_path):
+    import msgpack
+
+    v = tf.Variable([1.0], name="v")
+    saver = tf.train.Saver()
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        path = saver.save(sess, str(tmp_path / "model.ckpt"))
+        index_path = tmp_path / "model.ckpt.index"
+        index = msgpack.unpackb(index_path.read_bytes(), strict_map_key=False)
+        for entry in index["tensors"].values():
+            entry["file"] = "../../etc/passwd"
+        index_path.write_bytes(msgpack.packb(index))
+        with pytest.raises(tf.errors.DataLossError, match="outside the checkpoint directory"):
+            saver.restore(sess, path)
+
+
+def test_a_corrupt_meta_graph_is_data_loss_naming_the_file(tmp_path):
+    meta = tmp_path / "model.ckpt.meta"
+    meta.write_bytes(b"\xff\xfe not msgpack \x00\x01")
+    with pytest.raises(tf.errors.DataLossError, match="model.ckpt.meta"):
+        tf.train.import_meta_graph(str(meta))
