@@ -83,8 +83,12 @@ class TaskRunner:
         return len(self._plans)
 
     def forget_session(self, scope: str) -> bool:
-        """Drops the per-op state (random generators) of a closed session."""
+        """Drops what a closed session left here: its ops' state (random generators) and
+        the undo journals of its steps (old values of variables, kept until the client
+        reports a step finished, which a closing client no longer does)."""
         self.store.drop_generators(f"{scope}/")
+        for step_id in [s for s in self._journals if s.startswith(f"{scope}.")]:
+            del self._journals[step_id]
         return True
 
     # Running ----------------------------------------------------------------------------
@@ -187,9 +191,14 @@ class TaskRunner:
         return journal is not None
 
     def reset(self) -> bool:
-        """Clears every variable this task owns (`tf.Session.reset`)."""
+        """Clears every variable this task owns and every undo journal (`tf.Session.reset`)."""
         self.store.clear()
+        self._journals.clear()
         return True
+
+    def journal_report(self) -> int:
+        """How many steps' undo journals this task holds."""
+        return len(self._journals)
 
     def transfer_report(self) -> int:
         """Bytes of tensors this task has sent out since it started."""

@@ -216,3 +216,24 @@ def test_large_variables_travel_by_reference_and_stay_current(cluster):
         assert fetched.shape == (n,) and fetched[0] == 2.0
         fetched[0] = 5.0  # the caller's own copy
         assert sess.run(big)[0] == 2.0
+
+
+def test_a_closed_session_leaves_no_undo_journals_on_the_ps(cluster):
+    import time
+
+    import ray
+
+    with tf.device("/job:ps/task:0"):
+        v = tf.Variable(np.zeros(1000, np.float32), name="journaled")
+        bump = tf.assign_add(v, tf.ones(1000))
+    sess = tf.Session(cluster)
+    sess.run(v.initializer)
+    for _ in range(5):
+        sess.run(bump)
+    handle = cluster.handle("/job:ps/task:0")
+    assert ray.get(handle.journal_report.remote()) > 0
+    sess.close()
+    deadline = time.monotonic() + 30
+    while ray.get(handle.journal_report.remote()) > 0:
+        assert time.monotonic() < deadline, "journals of a closed session stayed on the PS"
+        time.sleep(0.05)

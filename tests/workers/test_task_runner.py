@@ -87,3 +87,19 @@ def test_uninitialized_read_on_the_ps_and_rollback():
     assert ps.variable_report() == {"counter": 4}
     ps.reset()
     assert len(ps.store) == 0
+
+
+def test_closing_a_session_or_resetting_frees_its_undo_journals():
+    """A journal keeps a step's old values until the client reports the step finished; a
+    closed session never will, so its journals go with it (and all of them on reset)."""
+    from psflow.workers.task import TaskRunner
+
+    runner = TaskRunner()
+    runner._journals["abc.1"] = {"w": np.zeros(4)}
+    runner._journals["abc.2"] = {"w": np.zeros(4)}
+    runner._journals["other.1"] = {"w": np.zeros(4)}
+    assert runner.journal_report() == 3
+    runner.forget_session("abc")
+    assert list(runner._journals) == ["other.1"]
+    runner.reset()
+    assert runner.journal_report() == 0
