@@ -10,21 +10,22 @@ execute it, compiling costs ~0.3 s, and executions in flight are bounded. So:
   compiled, node per stage, from the same stage plans and routes the plain path uses (a
   node is the task's `run_dag_node(plan_id, deps, StepInput, *upstream stage returns)`).
   Every other signature -- initializers, restores, evaluation -- keeps the plain path.
-- One owner per cluster, and only while it is alone. A plain call from any other process
-  to an actor of a live compiled graph waits until the graph is torn down (measured with
-  Ray 2.60: a second client process stalled for as long as the first kept its graph), so
-  the graph belongs to clients that have the cluster to themselves. In a process, the
+- One owner per cluster, and only while it is alone. Measured with Ray 2.60: a second client
+  process that compiled its own graph over the same actors stalled indefinitely (600 s);
+  an earlier Ray also stalled plain calls from another session to a live graph's actors.
+  So the graph belongs to a client that has the cluster to itself. In a process, the
   session that compiles takes the cluster's fast lock, and another session's step makes
   the owner tear its graph down first (after its step in flight). Across processes, the
   cluster's ClientRegistry actor (cluster/actors.py) grants the graph only to a process
   that is the only active client, and every client process reports itself there when it
   opens its first session and then every PRESENCE_SECS; the owner's reporter tears its
-  graph down as soon as it hears of another client. A newcomer's first step therefore
-  waits at most about PRESENCE_SECS plus the owner's step in flight and the teardown; the
-  owner stays on plain calls until it is alone again (asking at most every
-  GRAPH_RETRY_SECS). Hosted between-graph clients (Cluster.run) never compile: the PS
-  tasks they share must stay callable by all of them. Closing the session tears the graph
-  down and releases it.
+  graph down as soon as it hears of another client (its stepping thread does it before its
+  next step; the reporter itself when the owner is idle). The newcomer never compiles
+  while another client is active, so its steps never wait on another's graph for longer
+  than the owner's step in flight; the owner stays on plain calls until it is alone again
+  (asking at most every GRAPH_RETRY_SECS). Hosted between-graph clients (Cluster.run) never
+  compile: the PS tasks they share must stay callable by all of them. Closing the session
+  tears the graph down and releases it.
 - One step at a time per session once it has a graph: every step of the session (fast or
   plain) holds the graph's lock, for the same reason. Every wait is bounded: Ray's submit
   timeout or STEP_TIMEOUT_S end in DeadlineExceededError and the session drops its graph.

@@ -118,7 +118,10 @@ class Cluster:
                 return
             owner = self.fast_owner
             if others and owner is not None:
-                owner.give_up_fast()
+                if owner._yield.is_set():  # asked a tick ago and not stepping: do it here
+                    owner.give_up_fast(retry=True)
+                else:
+                    owner.request_give_up()
 
     def acquire_graph(self) -> bool:
         """Whether this process may hold the cluster's compiled graph (it is alone)."""

@@ -91,6 +91,7 @@ class ClusterRuntime:
         self.fast_path = None  # the session's compiled step graph (cluster/fast.py), if any
         self._fast_failed = False
         self._next_graph_request = 0.0  # when to ask the registry for the graph again
+        self._yield = threading.Event()  # another client showed up: give the graph up
         # The task whose process this session lives in (a hosted client), if any.
         here = actors.LOCAL_TASK
         self._local = here if here is not None and here[0] == cluster.config.namespace else None
@@ -154,6 +155,9 @@ class ClusterRuntime:
 
     def execute(self, compiled: CompiledStep, feed_values, options=None, run_metadata=None):
         traced = run_metadata is not None and getattr(options, "trace_level", 0) not in (0, None)
+        if self._yield.is_set():  # asked by the presence reporter: this thread holds no lock
+            self._yield.clear()
+            self.give_up_fast(retry=True)
         if self._local is not None:
             client_host.check_stop()
             return self._execute_plain(compiled, feed_values, traced, run_metadata)
@@ -298,6 +302,11 @@ class ClusterRuntime:
             self._drop_fast()
             raise tf_errors.UnavailableError(None, None, f"A psflow task died: {err}") from None
         return check_fetched(_fetch_shared(values))
+
+    def request_give_up(self) -> None:
+        """Asks the stepping thread to give the graph up before its next step (a thread
+        that steps back to back would otherwise win its lock again every time)."""
+        self._yield.set()
 
     def give_up_fast(self, retry: bool = False) -> None:
         """Another session is using the cluster (or, with `retry`, another signature takes
