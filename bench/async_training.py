@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import socket
 import statistics
 import sys
 import time
@@ -77,12 +76,10 @@ def _timed_loop(step_fn, start_at: float, window: float):
 
 
 # psflow ---------------------------------------------------------------------------------
-def _psflow_client(start_at, window):
-    from psflow.graph.placement import parse_tf_config
-
-    import psflow as tf
-
-    spec, _, index = parse_tf_config()
+def _worker(tf, spec, index, target, start_at, window):
+    """One worker's client, the same code for psflow and TF1: the MLP between-graph (variables
+    on the PS, compute on this worker), the chief initializes, everyone waits for the model
+    and then trains through the window. Returns (steps in the window, staleness per step)."""
     with tf.device(
         tf.train.replica_device_setter(worker_device=f"/job:worker/task:{index}", cluster=spec)
     ):
@@ -90,17 +87,27 @@ def _psflow_client(start_at, window):
         y = tf.placeholder(tf.int64, [BATCH])
         step = tf.train.get_or_create_global_step()
         applied, read = _mlp(tf, x, y, step)
-    server = tf.train.Server(spec, job_name="worker", task_index=index)
-    rng = np.random.RandomState(index)
-    with tf.Session(server.target) as sess:
+        ready = tf.report_uninitialized_variables()
+        init = tf.global_variables_initializer()
+    xv, yv = _batch(np.random.RandomState(index))
+    with tf.Session(target) as sess:
         if index == 0:
-            sess.run(tf.global_variables_initializer())
-        while sess.run(tf.report_uninitialized_variables()).size:
+            sess.run(init)
+        while sess.run(ready).size:
             time.sleep(0.05)
-        xv, yv = _batch(rng)
         return _timed_loop(
             lambda: _staleness_step(sess, applied, read, {x: xv, y: yv}), start_at, window
         )
+
+
+def _psflow_client(start_at, window):
+    from psflow.graph.placement import parse_tf_config
+
+    import psflow as tf
+
+    spec, _, index = parse_tf_config()
+    server = tf.train.Server(spec, job_name="worker", task_index=index)
+    return _worker(tf, spec, index, server.target, start_at, window)
 
 
 def psflow_run(workers: int) -> tuple[float, list]:
@@ -119,12 +126,6 @@ def psflow_run(workers: int) -> tuple[float, list]:
 
 
 # TF1 gRPC ---------------------------------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _tf1_task(spec, job, index, start_at, window, out):
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
     import tensorflow.compat.v1 as tf1
@@ -134,33 +135,13 @@ def _tf1_task(spec, job, index, start_at, window, out):
     if job == "ps":
         time.sleep(start_at + window + 30 - time.time())
         return
-    with tf1.device(
-        tf1.train.replica_device_setter(worker_device=f"/job:worker/task:{index}", cluster=spec)
-    ):
-        x = tf1.placeholder(tf1.float32, [BATCH, SIZES[0]])
-        y = tf1.placeholder(tf1.int64, [BATCH])
-        step = tf1.train.get_or_create_global_step()
-        applied, read = _mlp(tf1, x, y, step)
-        ready = tf1.report_uninitialized_variables()
-        init = tf1.global_variables_initializer()
-    rng = np.random.RandomState(index)
-    with tf1.Session(server.target) as sess:
-        if index == 0:
-            sess.run(init)
-        while sess.run(ready).size:
-            time.sleep(0.05)
-        xv, yv = _batch(rng)
-        out.put(
-            _timed_loop(
-                lambda: _staleness_step(sess, applied, read, {x: xv, y: yv}), start_at, window
-            )
-        )
+    out.put(_worker(tf1, tf1.train.ClusterSpec(spec), index, server.target, start_at, window))
 
 
 def tf1_run(workers: int) -> tuple[float, list]:
     spec = {
-        "ps": [f"127.0.0.1:{_free_port()}"],
-        "worker": [f"127.0.0.1:{_free_port()}" for _ in range(workers)],
+        "ps": [f"127.0.0.1:{harness.free_port()}"],
+        "worker": [f"127.0.0.1:{harness.free_port()}" for _ in range(workers)],
     }
     ctx = multiprocessing.get_context("spawn")
     out = ctx.Queue()

@@ -19,7 +19,6 @@ beside them.
 from __future__ import annotations
 
 import os
-import socket
 import sys
 
 import numpy as np
@@ -162,18 +161,12 @@ def ray_anchors():
 
 
 # TF1 gRPC ---------------------------------------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def tf1_grpc():
     import tensorflow.compat.v1 as tf1
 
     tf1.disable_eager_execution()
     spec = tf1.train.ClusterSpec(
-        {"ps": [f"localhost:{_free_port()}"], "worker": [f"localhost:{_free_port()}"]}
+        {"ps": [f"localhost:{harness.free_port()}"], "worker": [f"localhost:{harness.free_port()}"]}
     )
     servers = [
         tf1.train.Server(spec, job_name="ps", task_index=0),

@@ -7,6 +7,7 @@ ends with one `ratio METRIC VALUE GOAL` line per comparison.
 from __future__ import annotations
 
 import gc
+import socket
 import statistics
 import time
 
@@ -62,3 +63,10 @@ def blas_kernels() -> str:
         )
         or "none"
     )
+
+
+def free_port() -> int:
+    """A free TCP port on loopback (for TF1's gRPC servers)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -27,7 +27,7 @@ import subprocess
 import sys
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import ray
 from psflow.graph import errors
@@ -47,7 +47,6 @@ class ServerDef:
     task_index: int
     protocol: str = "psflow"
     default_session_config: object = None
-    extra: dict = field(default_factory=dict)
 
 
 class Server:

@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from .framework import get_default_graph
+from .framework import GraphKeys, get_default_graph
 from .optimizers import get_global_step
 from .summary_writer import FileWriterCache
 from .timeline import Timeline
@@ -188,7 +188,7 @@ def _saver_of(saver, scaffold):
         return saver
     if scaffold is not None:
         return scaffold.saver
-    savers = get_default_graph().get_collection("savers")
+    savers = get_default_graph().get_collection(GraphKeys.SAVERS)
     if not savers:
         raise RuntimeError(
             "No items in collection savers. Please add a saver to the collection or provide "
