@@ -17,6 +17,7 @@ travel inline as usual.
 
 from __future__ import annotations
 
+import threading
 import time
 
 import numpy as np
@@ -25,6 +26,8 @@ from psflow.ps.server import ParameterServer
 from psflow.workers import client
 from psflow.workers.task import TaskRunner
 from psflow.workers.worker import Worker
+
+from .direct import DirectServer
 
 SHARE_BYTES = 1 << 20
 # Ray concurrency groups of a task actor: stage calls keep the default group (one at a
@@ -43,6 +46,11 @@ class _RayTransport:
         super().__init__()
         self.task = task
         self._config = dict(config or {})
+        # Stage runs of every origin (Ray calls, direct calls, this process's own client)
+        # take this lock: a task runs one stage at a time, as Ray's default group alone did.
+        self.run_lock = threading.Lock()
+        self._direct: DirectServer | None = None
+        self._inline = threading.local()  # set on a thread serving a direct call
         LOCAL_TASK = (self._config.get("namespace", ""), task, self)
 
     def cluster_config(self) -> dict:
@@ -64,6 +72,40 @@ class _RayTransport:
         """The lines this task's client printed since the last call."""
         return client.drain_output()
 
+    # Stage runs, serialized ----------------------------------------------------------------
+    def run_stage(self, header: str, *args):
+        with self.run_lock:
+            return super().run_stage(header, *args)
+
+    def run_slot(self, slot: int, *args):
+        with self.run_lock:
+            return super().run_slot(slot, *args)
+
+    def run_dag_node(self, plan_id, deps, step, *upstream):
+        with self.run_lock:
+            return super().run_dag_node(plan_id, deps, step, *upstream)
+
+    def rollback(self, step_id: str) -> bool:
+        with self.run_lock:
+            return super().rollback(step_id)
+
+    def direct_address(self) -> tuple[str, str]:
+        """(node id, socket address) of this task's direct-call server (cluster/direct.py),
+        started on the first request."""
+        with self.run_lock:
+            if self._direct is None:
+                self._direct = DirectServer(self._run_direct)
+        return self.node_id(), self._direct.address
+
+    def _run_direct(self, header: str, args: list):
+        with self.run_lock:
+            self._inline.on = True  # outputs travel in the reply, never as ObjectRefs
+            try:
+                return super().run_stage(header, *args)
+            finally:
+                self._inline.on = False
+
+    # Transport hooks -------------------------------------------------------------------
     def _shared(self) -> dict:
         cache = getattr(self, "_share_cache", None)
         if cache is None:
@@ -71,6 +113,8 @@ class _RayTransport:
         return cache
 
     def send(self, value):
+        if getattr(self._inline, "on", False):
+            return value
         if not isinstance(value, np.ndarray) or value.nbytes < SHARE_BYTES or value.flags.writeable:
             return value
         cache = self._shared()
@@ -90,8 +134,9 @@ class _RayTransport:
         return ray.get(value) if isinstance(value, ray.ObjectRef) else value
 
     def reset(self) -> bool:
-        self._shared().clear()
-        return super().reset()
+        with self.run_lock:
+            self._shared().clear()
+            return super().reset()
 
     def node_id(self) -> str:
         """The Ray node this actor runs on."""

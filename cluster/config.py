@@ -14,6 +14,8 @@ Keys (all optional; defaults in brackets):
   checkpoint_dir: where the main job writes checkpoints       [none]
   connect_timeout_s: seconds to wait for Ray and the actors   [60]
   fast_path: run a session's repeated step through a Ray compiled graph   [false]
+  direct_calls: hosted clients call the tasks on their node over a Unix socket
+              instead of Ray actor calls (cluster/direct.py)                 [true]
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ class ClusterConfig:
     checkpoint_dir: str | None = None
     connect_timeout_s: float = 60.0
     fast_path: bool = False
+    direct_calls: bool = True
 
     @property
     def is_local(self) -> bool:
@@ -68,6 +71,7 @@ _TOP_KEYS = {
     "checkpoint_dir",
     "connect_timeout_s",
     "fast_path",
+    "direct_calls",
 }
 _ROLE_KEYS = {"num_cpus", "memory", "resources"}
 
@@ -169,6 +173,9 @@ def parse_config(raw: dict | None, **overrides) -> ClusterConfig:
     if "fast_path" in raw:
         _check_type("fast_path", raw["fast_path"], (bool,), "true or false")
         cfg.fast_path = raw["fast_path"]
+    if "direct_calls" in raw:
+        _check_type("direct_calls", raw["direct_calls"], (bool,), "true or false")
+        cfg.direct_calls = raw["direct_calls"]
     return cfg
 
 

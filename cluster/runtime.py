@@ -14,8 +14,10 @@ A repeated signature may instead run as one Ray compiled graph (cluster/fast.py)
 
 A session created inside a task's own process (a between-graph client hosted by a worker
 task, cluster/actors.py) runs that task's stages in-process on the task's runner: no
-actor call, no copy. It never compiles a graph (the PS tasks it shares with other clients
-must stay callable by all of them), so its step is one call per remote stage.
+actor call, no copy. It calls the other tasks on its node directly over a Unix socket
+(cluster/direct.py, ~8x cheaper than an actor call for a 1 MB round trip), the rest
+through Ray. It never compiles a graph (the PS tasks it shares with other clients must
+stay callable by all of them), so its step is one call per remote stage.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ from psflow.graph.route import (
 from psflow.graph.session import fill_step_stats
 from psflow.workers import client as client_host
 
-from . import actors, fast as fast_module
+from . import actors, direct, fast as fast_module
 from .actors import slot_method_name
 
 STEP_TIMEOUT_S = 300.0
@@ -64,6 +66,7 @@ class StageCall(NamedTuple):
     method: object  # run_stage, for calls without a slot
     traced_method: object  # run_stage with the trace as an extra return
     local: object = None  # the TaskRunner of this process, when the stage runs here
+    direct: object = None  # a DirectChannel to the task (cluster/direct.py), if on this node
 
 
 class CompiledStep:
@@ -96,6 +99,8 @@ class ClusterRuntime:
         here = actors.LOCAL_TASK
         self._local = here if here is not None and here[0] == cluster.config.namespace else None
         self.local_stage_runs = 0  # stages this session ran in its own task's process
+        self._channels: dict = {}  # task -> DirectChannel (hosted clients, same node)
+        self.direct_stage_runs = 0  # stages this session ran by direct calls
 
     def devices(self) -> list[str]:
         return [f"{t.replace('/task', '/replica:0/task')}/device:CPU:0" for t in self.cluster.tasks]
@@ -146,12 +151,27 @@ class ClusterRuntime:
                     writes,
                     handle.run_stage.options(num_returns=n),
                     handle.run_stage.options(num_returns=n + 1),
+                    direct=self._channel(stage.task, handle),
                 )
             )
         # The client waits on what it fetches and on the tokens nobody else waits on.
         awaited = {a for stage in dplan.stages for a in stage.after}
         waits = [(s, len(r.groups)) for s, r in enumerate(routes) if r.token and s not in awaited]
         return CompiledStep(calls, fetch_sources, waits)
+
+    def _channel(self, task: str, handle):
+        """A direct channel to `task` for a hosted client on the task's node, else None."""
+        if self._local is None or not self.cluster.config.direct_calls:
+            return None
+        if task not in self._channels:
+            node, address = _get(
+                [handle.direct_address.remote()], self.cluster.config.connect_timeout_s
+            )[0]
+            here = ray.get_runtime_context().get_node_id()
+            self._channels[task] = (
+                direct.DirectChannel(task, address, STEP_TIMEOUT_S) if node == here else None
+            )
+        return self._channels[task]
 
     def execute(self, compiled: CompiledStep, feed_values, options=None, run_metadata=None):
         traced = run_metadata is not None and getattr(options, "trace_level", 0) not in (0, None)
@@ -202,7 +222,7 @@ class ClusterRuntime:
                     args.append(returns[src.stage][src.group])
                 else:  # FromToken: the token follows the stage's groups
                     args.append(returns[src.stage][len(compiled.calls[src.stage].route.groups)])
-            if call.local is not None:
+            if call.local is not None or call.direct is not None:
                 try:
                     out = self._run_here(call, step_id, args, traced)
                 except tf_errors.OpError:
@@ -242,13 +262,16 @@ class ClusterRuntime:
         return check_fetched(values)
 
     def _run_here(self, call: StageCall, step_id: str, args: list, traced: bool):
-        """Runs a stage of this process's own task on its runner, after its upstream
-        objects arrived."""
+        """Runs a stage, after its upstream objects arrived, on this process's own task
+        (its runner) or by a direct call to a task on this node."""
         remote = [i for i, a in enumerate(args) if isinstance(a, ray.ObjectRef)]
         if remote:
             for i, value in zip(remote, _get([args[i] for i in remote], STEP_TIMEOUT_S)):
                 args[i] = value
         header = CallHeader(step_id, self._take_finished(call.task), call.plan_id, traced)
+        if call.direct is not None:
+            self.direct_stage_runs += 1
+            return call.direct.call(header.encode(), args)
         self.local_stage_runs += 1
         return call.local.run_stage(header.encode(), *args)
 
@@ -356,6 +379,10 @@ class ClusterRuntime:
             )
 
     def close(self) -> None:
+        channels, self._channels = self._channels, {}
+        for channel in channels.values():
+            if channel is not None:
+                channel.close()
         fast, self.fast_path = self.fast_path, None
         if fast is not None:
             with fast.lock:

@@ -130,7 +130,7 @@ def _train_on_own_task():
             while not sess.run(tf.is_variable_initialized(w)):
                 pass
         value = sess.run(y)
-        return float(value), sess.runtime.local_stage_runs
+        return float(value), sess.runtime.local_stage_runs, sess.runtime.direct_stage_runs
 
 
 @pytestmark_ray
@@ -138,6 +138,37 @@ def test_a_hosted_client_runs_its_own_tasks_stages_in_process(cluster):
     results = cluster.run(_train_on_own_task)
     assert [r[0] for r in results] == [2.0, 3.0]
     assert all(r[1] >= 1 for r in results)  # the y stage ran in the task's own process
+    assert all(r[2] >= 1 for r in results)  # w was read from the PS by a direct call
+
+
+def _failing_update_is_undone():
+    import numpy as np
+
+    import psflow as tf
+
+    spec, job, index = parse_tf_config()
+    server = tf.train.Server(spec, job_name=job, task_index=index)
+    with tf.device(tf.train.replica_device_setter(cluster=spec)):
+        v = tf.get_variable(f"v{index}", [2], initializer=tf.ones_initializer())
+        idx = tf.placeholder(tf.int32, [1])
+        bump = tf.assign_add(v, [1.0, 1.0])
+        with tf.device("/job:ps/task:0"), tf.control_dependencies([bump]):
+            bad = tf.gather(tf.identity(v), idx, name="poisoned")  # fails on the PS
+    with tf.Session(server.target) as sess:
+        sess.run(v.initializer)
+        try:
+            sess.run(bad, {idx: np.array([5], np.int32)})
+            return "no error"
+        except tf.errors.InvalidArgumentError as err:
+            return str(err), sess.run(v).tolist(), sess.runtime.direct_stage_runs > 0
+
+
+@pytestmark_ray
+def test_a_direct_call_error_is_the_tf_class_and_rolls_the_step_back(cluster):
+    for message, value, direct_used in cluster.run(_failing_update_is_undone):
+        assert "poisoned" in message
+        assert value == [1.0, 1.0]  # the assign_add on the PS was undone
+        assert direct_used
 
 
 @pytestmark_ray

@@ -25,6 +25,7 @@ def test_shipped_configs_parse():
 def test_keyword_overrides():
     cfg = load_config({"num_ps": 3}, num_workers=4)
     assert (cfg.num_ps, cfg.num_workers) == (3, 4)
+    assert load_config({}).direct_calls and not load_config({"direct_calls": False}).direct_calls
 
 
 @pytest.mark.parametrize(
@@ -41,6 +42,8 @@ def test_keyword_overrides():
         ({"placement_strategy": "scatter"}, "placement_strategy"),
         ({"variable_placement": "random"}, "variable_placement"),
         ({"connect_timeout_s": 0}, "connect_timeout_s"),
+        ({"fast_path": "yes"}, "fast_path"),
+        ({"direct_calls": 1}, "direct_calls"),
     ],
 )
 def test_bad_configs_name_the_key(raw, key):
