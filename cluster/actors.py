@@ -12,7 +12,9 @@ store. A variable's value is an immutable array, replaced on every write, so the
 made from it can be reused for as long as the array is the stored value: a PS hands a large
 variable that did not change since the last step to the next worker without copying it
 again, and the worker maps it zero-copy. Values that are not stored state, or are small,
-travel inline as usual.
+travel inline as usual. A client on the task's node may instead call its stages directly
+over a Unix socket (cluster/direct.py, `direct_address`); every stage run, whatever its
+origin, holds the task's `run_lock`.
 """
 
 from __future__ import annotations
