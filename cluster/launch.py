@@ -15,11 +15,13 @@ import atexit
 import contextlib
 import dataclasses
 import json
+import logging
 import os
 import socket
 import sys
 import sysconfig
 import threading
+import time
 import uuid
 
 import ray
@@ -36,6 +38,7 @@ from .actors import CONCURRENCY_GROUPS, ROLES, ClientRegistry, actor_name, regis
 from .config import ClusterConfig, load_config, parse_config
 
 TARGET_SCHEME = "psflow://"
+LOG = logging.getLogger("psflow")
 OUTPUT_POLL_SECS = 0.5  # how often Cluster.run collects what its clients printed
 PRESENCE_SECS = 0.25  # how often a client process reports itself to the cluster's registry
 # Clusters this process launched or attached to, by target string.
@@ -65,6 +68,7 @@ class Cluster:
         self._owns_actors = owns_actors
         self._placement_group = placement_group
         self._closed = False
+        self._nodes: dict[str, str] = {}  # task -> Ray node id, as last seen
         # One compiled step graph per actor set at a time (a Ray limit): its owner session
         # in this process; across processes the registry grants it (see `acquire_graph`).
         self.fast_lock = threading.Lock()
@@ -145,6 +149,62 @@ class Cluster:
     def handle(self, task: str):
         return self._handles[task]
 
+    # Failures ---------------------------------------------------------------------------
+    def task_of_actor(self, actor_id: str | None) -> str | None:
+        """The task whose actor has this id (hex), if it is one of this cluster's."""
+        for task, handle in self._handles.items():
+            if handle._actor_id.hex() == actor_id:
+                return task
+        return None
+
+    def unavailable(self, err) -> UnavailableError:
+        """The UnavailableError for a Ray actor failure, naming the task and its node."""
+        task = self.task_of_actor(getattr(err, "actor_id", None)) or "a psflow task"
+        node = self._nodes.get(task)
+        where = f" (node {node})" if node else ""
+        state = "is restarting" if isinstance(err, ray.exceptions.ActorUnavailableError) else "died"
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        return UnavailableError(
+            None, None, f"Task {task}{where} is unavailable: its actor {state} ({reason})"
+        )
+
+    def kill(self, task: str, restart: bool = True) -> None:
+        """Kills the actor of `task` (`/job:ps/task:0`), as a fault drill: Ray starts it again
+        when `restart` is true and the config's `max_restarts` allows (it comes back empty:
+        no variables, no plans)."""
+        if task not in self._handles:
+            raise InvalidArgumentError(
+                None, None, f"No task {task!r} in this cluster (tasks: {', '.join(self._handles)})"
+            )
+        self._quiesce()
+        ray.kill(self._handles[task], no_restart=not restart)
+        LOG.info("psflow: killed %s (%s)", task, "Ray restarts it" if restart else "for good")
+
+    def wait_alive(self, task: str, timeout: float | None = None) -> None:
+        """Waits until the actor of `task` answers (it may be restarting); UnavailableError
+        naming it when it does not within `timeout` (connect_timeout_s)."""
+        timeout = timeout or self.config.connect_timeout_s
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                ray.get(
+                    self._handles[task].ping.remote(), timeout=max(0.1, deadline - time.monotonic())
+                )
+                return
+            except ray.exceptions.ActorUnavailableError:
+                pass  # restarting
+            except ray.exceptions.RayActorError as err:
+                raise self.unavailable(err) from None
+            except ray.exceptions.GetTimeoutError:
+                pass
+            if time.monotonic() >= deadline:
+                raise UnavailableError(
+                    None,
+                    None,
+                    f"Task {task} did not come back within {timeout:g} s",
+                )
+            time.sleep(0.1)
+
     @property
     def tasks(self) -> list[str]:
         return list(self._handles)
@@ -180,14 +240,19 @@ class Cluster:
         return dict(zip(ps, reports))
 
     def nodes(self) -> dict:
-        """Per task: the id of the Ray node its actor runs on."""
+        """Per task: the id of the Ray node its actor runs on (None for a task whose actor
+        is dead or does not answer within connect_timeout_s)."""
         self._quiesce()
-        tasks = list(self._handles)
-        ids = ray.get(
-            [self._handles[t].node_id.remote() for t in tasks],
-            timeout=self.config.connect_timeout_s,
-        )
-        return dict(zip(tasks, ids))
+        refs = {t: h.node_id.remote() for t, h in self._handles.items()}
+        ray.wait(list(refs.values()), num_returns=len(refs), timeout=self.config.connect_timeout_s)
+        out = {}
+        for task, ref in refs.items():
+            try:
+                out[task] = ray.get(ref, timeout=0)
+            except Exception:  # dead, restarting or silent
+                out[task] = None
+        self._nodes.update({t: n for t, n in out.items() if n})
+        return out
 
     def transfer_report(self) -> dict:
         """Per task: bytes of tensors it has sent to other tasks or to the coordinator."""
@@ -211,12 +276,14 @@ class Cluster:
             raise ValueError(f"max_failures must be >= 0, got {max_failures}")
         workers = [t for t in self._handles if t.startswith("/job:worker")]
         blob = _pickle_by_value(fn, args, kwargs)
-        refs = {}
-        for index, task in enumerate(workers):
-            tf_config = json.dumps(
+        tf_configs = {
+            task: json.dumps(
                 {"cluster": self.spec.as_dict(), "task": {"type": "worker", "index": index}}
             )
-            refs[self._handles[task].run_client.remote(blob, tf_config)] = task
+            for index, task in enumerate(workers)
+        }
+        refs = {self._handles[t].run_client.remote(blob, tf_configs[t]): t for t in workers}
+        failures = dict.fromkeys(workers, 0)
         results: dict[str, object] = {}
         pending = list(refs)
         while pending:
@@ -231,10 +298,32 @@ class Cluster:
                     self._print_client_output([task])
                     raise _client_error(err, task) from None
                 except ray.exceptions.RayActorError as err:
-                    self._stop_clients([refs[r] for r in pending])
-                    raise UnavailableError(
-                        None, None, f"The client of {task} was lost with its task: {err}"
-                    ) from None
+                    if failures[task] >= max_failures:
+                        self._stop_clients([refs[r] for r in pending])
+                        raise UnavailableError(
+                            None,
+                            None,
+                            f"The client of {task} was lost with its task "
+                            f"({failures[task]} restarts of it allowed by max_failures "
+                            f"were used): {self.unavailable(err).message}",
+                        ) from None
+                    failures[task] += 1
+                    LOG.warning(
+                        "psflow: the client of %s was lost with its task; starting it again "
+                        "on the restarted task (%d of max_failures=%d)",
+                        task,
+                        failures[task],
+                        max_failures,
+                    )
+                    try:
+                        self.wait_alive(task)
+                    except UnavailableError:
+                        self._stop_clients([refs[r] for r in pending])
+                        raise
+                    restarted = self._handles[task].run_client.remote(blob, tf_configs[task])
+                    refs[restarted] = task
+                    pending.append(restarted)
+                    continue
                 _print_prefixed(task, output)
                 results[task] = value
         return [results[t] for t in workers]

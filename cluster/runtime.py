@@ -72,14 +72,16 @@ class StageCall(NamedTuple):
 class CompiledStep:
     """A run signature compiled for the cluster: its stage calls and where fetches come from."""
 
-    __slots__ = ("calls", "fetches", "fetch_groups", "waits", "runs")
+    __slots__ = ("calls", "fetches", "fetch_groups", "waits", "runs", "signature", "epoch")
 
-    def __init__(self, calls: list[StageCall], fetches: list[Source], waits):
+    def __init__(self, calls: list[StageCall], fetches: list[Source], waits, signature, epoch):
         self.calls = calls
         self.fetches = fetches  # per fetch: a FromFeed or a FromGroup
         self.fetch_groups = fetched_groups(fetches)  # the (stage, group) objects to get
         self.waits = waits  # (stage, return index) of the tokens the client awaits
         self.runs = 0  # plain-path executions (the fast path compiles a hot signature)
+        self.signature = signature  # (fetches, feeds, targets): to register it again
+        self.epoch = epoch  # the runtime's epoch it was registered in
 
 
 class ClusterRuntime:
@@ -100,6 +102,9 @@ class ClusterRuntime:
         self._local = here if here is not None and here[0] == cluster.config.namespace else None
         self.local_stage_runs = 0  # stages this session ran in its own task's process
         self._channels: dict = {}  # task -> DirectChannel (hosted clients, same node)
+        # Bumped when a step fails because a task was lost or restarted: compiled steps of an
+        # older epoch register their plans again before their next run.
+        self._epoch = 0
         self.direct_stage_runs = 0  # stages this session ran by direct calls
 
     def devices(self) -> list[str]:
@@ -126,7 +131,7 @@ class ClusterRuntime:
             with self._lock:
                 self._plans.append((handle, plan_id))
         calls = []
-        slots = _get(registrations, self.cluster.config.connect_timeout_s)
+        slots = self._get(registrations, self.cluster.config.connect_timeout_s)
         for stage, handle, plan_id, route, (slot, writes) in zip(
             dplan.stages, handles, plan_ids, routes, slots
         ):
@@ -157,14 +162,43 @@ class ClusterRuntime:
         # The client waits on what it fetches and on the tokens nobody else waits on.
         awaited = {a for stage in dplan.stages for a in stage.after}
         waits = [(s, len(r.groups)) for s, r in enumerate(routes) if r.token and s not in awaited]
-        return CompiledStep(calls, fetch_sources, waits)
+        return CompiledStep(calls, fetch_sources, waits, (fetches, feeds, targets), self._epoch)
+
+    def _register_again(self, compiled: CompiledStep) -> None:
+        """Registers a compiled step's plans anew (a task it uses was lost or restarted since:
+        a restarted task holds no plans), in place, and lets the old ones go."""
+        old = [(call.task, call.plan_id) for call in compiled.calls if call.local is None]
+        fresh = self.compile(*compiled.signature)
+        for name in ("calls", "fetches", "fetch_groups", "waits", "epoch"):
+            setattr(compiled, name, getattr(fresh, name))
+        compiled.runs = 0
+        by_task: dict = {}
+        for task, plan_id in old:
+            by_task.setdefault(task, []).append(plan_id)
+        with self._lock:
+            gone = {plan_id for _, plan_id in old}
+            self._plans = [(h, p) for h, p in self._plans if p not in gone]
+        for task, ids in by_task.items():
+            with contextlib.suppress(Exception):  # a lost task has nothing to forget
+                self.cluster.handle(task).forget_plans.remote(ids)
+
+    def _lost_task(self) -> None:
+        """A step failed because a task was lost or restarted: its compiled graph, direct
+        channels and registered plans may all be stale."""
+        self._epoch += 1
+        channels, self._channels = self._channels, {}
+        for channel in channels.values():
+            if channel is not None:
+                channel.close()
+        if self.fast_path is not None:
+            self._drop_fast(retry=True)
 
     def _channel(self, task: str, handle):
         """A direct channel to `task` for a hosted client on the task's node, else None."""
         if self._local is None or not self.cluster.config.direct_calls:
             return None
         if task not in self._channels:
-            node, address = _get(
+            node, address = self._get(
                 [handle.direct_address.remote()], self.cluster.config.connect_timeout_s
             )[0]
             here = ray.get_runtime_context().get_node_id()
@@ -174,7 +208,16 @@ class ClusterRuntime:
         return self._channels[task]
 
     def execute(self, compiled: CompiledStep, feed_values, options=None, run_metadata=None):
+        try:
+            return self._execute(compiled, feed_values, options, run_metadata)
+        except (tf_errors.AbortedError, tf_errors.UnavailableError):
+            self._lost_task()
+            raise
+
+    def _execute(self, compiled: CompiledStep, feed_values, options, run_metadata):
         traced = run_metadata is not None and getattr(options, "trace_level", 0) not in (0, None)
+        if compiled.epoch != self._epoch:
+            self._register_again(compiled)
         if self._yield.is_set():  # asked by the presence reporter: this thread holds no lock
             self._yield.clear()
             self.give_up_fast(retry=True)
@@ -246,7 +289,7 @@ class ClusterRuntime:
         if traced:
             extra += [r[-1] for r in returns]
         try:
-            got = _get(wanted + extra, STEP_TIMEOUT_S)
+            got = self._get(wanted + extra, STEP_TIMEOUT_S)
         except tf_errors.OpError:
             self._rollback(compiled, step_id)
             raise
@@ -256,7 +299,7 @@ class ClusterRuntime:
                 finished.append(step_id)
                 del finished[:-64]
         groups = dict(zip(compiled.fetch_groups, got[: len(wanted)]))
-        values = _fetch_shared(resolve_fetches(compiled.fetches, feed_values, groups))
+        values = self._fetch_shared(resolve_fetches(compiled.fetches, feed_values, groups))
         if traced:
             _trace(run_metadata, compiled.calls, got[len(wanted) + len(compiled.waits) :])
         return check_fetched(values)
@@ -266,7 +309,7 @@ class ClusterRuntime:
         (its runner) or by a direct call to a task on this node."""
         remote = [i for i, a in enumerate(args) if isinstance(a, ray.ObjectRef)]
         if remote:
-            for i, value in zip(remote, _get([args[i] for i in remote], STEP_TIMEOUT_S)):
+            for i, value in zip(remote, self._get([args[i] for i in remote], STEP_TIMEOUT_S)):
                 args[i] = value
         header = CallHeader(step_id, self._take_finished(call.task), call.plan_id, traced)
         if call.direct is not None:
@@ -314,7 +357,7 @@ class ClusterRuntime:
             self._drop_fast(retry=True)
             compiled.runs = 0
             self._rollback(compiled, step_id)
-            raise _task_error(err) from None
+            raise _task_error(err, self.cluster) from None
         except (ray.exceptions.GetTimeoutError, ray.exceptions.RayChannelTimeoutError):
             self._rollback(compiled, step_id)
             self._drop_fast()
@@ -322,9 +365,12 @@ class ClusterRuntime:
                 None, None, f"The step did not finish within {STEP_TIMEOUT_S} s"
             ) from None
         except ray.exceptions.RayActorError as err:
-            self._drop_fast()
-            raise tf_errors.UnavailableError(None, None, f"A psflow task died: {err}") from None
-        return check_fetched(_fetch_shared(values))
+            # A failed step changes nothing on any path: undo what the live tasks wrote.
+            self._drop_fast(retry=True)
+            compiled.runs = 0
+            self._rollback(compiled, step_id)
+            raise self.cluster.unavailable(err) from None
+        return check_fetched(self._fetch_shared(values))
 
     def request_give_up(self) -> None:
         """Asks the stepping thread to give the graph up before its next step (a thread
@@ -405,41 +451,44 @@ class ClusterRuntime:
     def reset(self, containers=None) -> None:
         self.cluster.reset(containers)
 
-
-def _fetch_shared(values: list) -> list:
-    """Fetched values that arrived as object-store references (large stored values a task
-    shares, see cluster/actors.py), read in one batched get."""
-    shared = [i for i, v in enumerate(values) if isinstance(v, ray.ObjectRef)]
-    if shared:
-        for i, value in zip(shared, _get([values[i] for i in shared], STEP_TIMEOUT_S)):
-            values[i] = value
-    return values
-
-
-def _get(refs, timeout):
-    """One batched ray.get, with actor failures mapped to tf.errors classes. Values that are
-    not ObjectRefs (outputs of stages run in this process) pass through."""
-    if not all(isinstance(r, ray.ObjectRef) for r in refs):
-        values = list(refs)
-        remote = [i for i, r in enumerate(refs) if isinstance(r, ray.ObjectRef)]
-        for i, value in zip(remote, _get([refs[i] for i in remote], timeout) if remote else []):
-            values[i] = value
+    def _fetch_shared(self, values: list) -> list:
+        """Fetched values that arrived as object-store references (large stored values a
+        task shares, see cluster/actors.py), read in one batched get."""
+        shared = [i for i, v in enumerate(values) if isinstance(v, ray.ObjectRef)]
+        if shared:
+            for i, value in zip(shared, self._get([values[i] for i in shared], STEP_TIMEOUT_S)):
+                values[i] = value
         return values
-    try:
-        return ray.get(refs, timeout=timeout)
-    except ray.exceptions.RayTaskError as err:
-        raise _task_error(err) from None
-    except ray.exceptions.GetTimeoutError:
-        raise tf_errors.DeadlineExceededError(
-            None, None, f"The step did not finish within {timeout} s"
-        ) from None
-    except ray.exceptions.RayActorError as err:
-        raise tf_errors.UnavailableError(None, None, f"A psflow task died: {err}") from None
+
+    def _get(self, refs, timeout):
+        """One batched ray.get, with failures mapped to tf.errors classes (a lost task is
+        UnavailableError naming it). Values that are not ObjectRefs (outputs of stages run
+        in this process or by direct calls) pass through."""
+        if not all(isinstance(r, ray.ObjectRef) for r in refs):
+            values = list(refs)
+            remote = [i for i, r in enumerate(refs) if isinstance(r, ray.ObjectRef)]
+            got = self._get([refs[i] for i in remote], timeout) if remote else []
+            for i, value in zip(remote, got):
+                values[i] = value
+            return values
+        try:
+            return ray.get(refs, timeout=timeout)
+        except ray.exceptions.RayTaskError as err:
+            raise _task_error(err, self.cluster) from None
+        except ray.exceptions.GetTimeoutError:
+            raise tf_errors.DeadlineExceededError(
+                None, None, f"The step did not finish within {timeout} s"
+            ) from None
+        except ray.exceptions.RayActorError as err:
+            raise self.cluster.unavailable(err) from None
 
 
-def _task_error(err) -> Exception:
-    """The tf.errors exception an actor raised, as the driver re-raises it."""
+def _task_error(err, cluster) -> Exception:
+    """The tf.errors exception an actor raised, as the driver re-raises it (a task that
+    failed because an upstream task was lost: UnavailableError naming the lost one)."""
     cause = getattr(err, "cause", None)
+    if isinstance(cause, ray.exceptions.RayActorError):
+        return cluster.unavailable(cause)
     if isinstance(cause, tf_errors.OpError):
         return type(cause)(cause.node_def, None, cause.message)
     return tf_errors.InternalError(None, None, f"{type(cause).__name__}: {cause}")

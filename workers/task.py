@@ -18,7 +18,7 @@ from collections import OrderedDict
 
 import numpy as np
 from psflow.graph import wire
-from psflow.graph.errors import NotFoundError
+from psflow.graph.errors import AbortedError
 from psflow.graph.executor import Executor
 from psflow.graph.plan import plan_from_wire
 from psflow.graph.registry import get_op_def
@@ -44,6 +44,7 @@ class TaskRunner:
     # Call slots per task: a registered plan takes the first free one (see the module
     # docstring); plans registered when all are taken go through `run_stage`.
     NUM_SLOTS = 256
+    task = ""  # this task's name, when it has one (cluster/actors.py)
 
     def __init__(self):
         self.store = VariableStore()
@@ -105,7 +106,7 @@ class TaskRunner:
         CallHeader when the plan can write variables."""
         plan_id = self._slots[slot]
         if plan_id is None or plan_id not in self._plans:
-            raise NotFoundError(None, None, f"No plan in call slot {slot} on this task")
+            raise self._unregistered(f"call slot {slot}")
         if self._plans[plan_id].writes:
             call = CallHeader.decode(args[0])
             return self._run(plan_id, call.step_id, call.done, args[1:])
@@ -134,7 +135,7 @@ class TaskRunner:
             self._journals.pop(finished, None)
         entry = self._plans.get(plan_id)
         if entry is None:
-            raise NotFoundError(None, None, f"Plan {plan_id} is not registered on this task")
+            raise self._unregistered(f"plan {plan_id}")
         executor, route = entry.executor, entry.route
         receive = self.receive
         if route is None:
@@ -162,6 +163,18 @@ class TaskRunner:
         if traced:
             out.append(trace)
         return out[0] if len(out) == 1 else tuple(out)
+
+    def _unregistered(self, what: str) -> AbortedError:
+        """A call for a plan this task does not hold: the task was restarted since the
+        session registered it (or the session was closed)."""
+        return AbortedError(
+            None,
+            None,
+            f"Task {self.task or '(unnamed)'} has no {what}: it was restarted since the session "
+            "registered its plans, and the variables it held are gone. The session registers "
+            "its plans again on its next step; restore or initialize the variables (a "
+            "MonitoredTrainingSession does it by itself).",
+        )
 
     def _journal(self, step_id: str) -> dict:
         journal = self._journals.get(step_id)
