@@ -19,6 +19,7 @@ origin, holds the task's `run_lock`.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
@@ -143,6 +144,11 @@ class _RayTransport:
     def node_id(self) -> str:
         """The Ray node this actor runs on."""
         return ray.get_runtime_context().get_node_id()
+
+    @ray.method(concurrency_group="control")
+    def pid(self) -> int:
+        """This task's process id (a restarted task has a new one)."""
+        return os.getpid()
 
 
 def slot_method_name(slot: int) -> str:

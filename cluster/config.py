@@ -13,6 +13,8 @@ Keys (all optional; defaults in brackets):
   max_restarts: Ray actor restarts after a crash               [1]
   checkpoint_dir: where the main job writes checkpoints       [none]
   connect_timeout_s: seconds to wait for Ray and the actors   [60]
+  task_timeout_s: a step that waits on a task checks it is alive every few seconds;
+              a task that does not answer within this is UnavailableError  [30]
   fast_path: run a session's repeated step through a Ray compiled graph   [false]
   direct_calls: hosted clients call the tasks on their node over a Unix socket
               instead of Ray actor calls (cluster/direct.py)                 [true]
@@ -50,6 +52,7 @@ class ClusterConfig:
     max_restarts: int = 1
     checkpoint_dir: str | None = None
     connect_timeout_s: float = 60.0
+    task_timeout_s: float = 30.0
     fast_path: bool = False
     direct_calls: bool = True
 
@@ -70,6 +73,7 @@ _TOP_KEYS = {
     "max_restarts",
     "checkpoint_dir",
     "connect_timeout_s",
+    "task_timeout_s",
     "fast_path",
     "direct_calls",
 }
@@ -170,6 +174,13 @@ def parse_config(raw: dict | None, **overrides) -> ClusterConfig:
                 f"config key 'connect_timeout_s' must be > 0, got {raw['connect_timeout_s']}"
             )
         cfg.connect_timeout_s = float(raw["connect_timeout_s"])
+    if "task_timeout_s" in raw:
+        _check_type("task_timeout_s", raw["task_timeout_s"], (int, float), "seconds")
+        if raw["task_timeout_s"] <= 0:
+            raise ConfigError(
+                f"config key 'task_timeout_s' must be > 0, got {raw['task_timeout_s']}"
+            )
+        cfg.task_timeout_s = float(raw["task_timeout_s"])
     if "fast_path" in raw:
         _check_type("fast_path", raw["fast_path"], (bool,), "true or false")
         cfg.fast_path = raw["fast_path"]

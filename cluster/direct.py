@@ -22,11 +22,13 @@ of each numeric array the skeleton refers to, in order.
 
 from __future__ import annotations
 
+import select
 import socket
 import struct
 import sys
 import tempfile
 import threading
+import time
 import traceback
 import uuid
 
@@ -164,12 +166,16 @@ class DirectServer:
 
 
 class DirectChannel:
-    """A client's connection to one task's DirectServer. Thread-safe: one call at a time."""
+    """A client's connection to one task's DirectServer. Thread-safe: one call at a time.
+    While waiting for an answer, `alive()` is called every `check_every` seconds (it raises
+    when the task is gone); the whole call is bounded by `timeout`."""
 
-    def __init__(self, task: str, address: str, timeout: float):
+    def __init__(self, task: str, address: str, timeout: float, alive=None, check_every=5.0):
         self.task = task
         self._address = address
         self._timeout = timeout
+        self._alive = alive
+        self._check_every = check_every
         self._lock = threading.Lock()
         self._sock: socket.socket | None = None
 
@@ -196,6 +202,7 @@ class DirectChannel:
                 self._sock = self._connect()
             try:
                 _send(self._sock, _OK, [header, args])
+                self._await_reply()
                 kind, reply = _recv(self._sock)
             except TimeoutError:
                 self._drop()
@@ -208,6 +215,23 @@ class DirectChannel:
         if kind == _ERROR:
             raise _error_from_wire(reply)
         return reply
+
+    def _await_reply(self) -> None:
+        """Waits until the answer starts arriving, checking the task is alive meanwhile."""
+        deadline = time.monotonic() + self._timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError
+            readable, _, _ = select.select([self._sock], [], [], min(self._check_every, left))
+            if readable:
+                return
+            if self._alive is not None:
+                try:
+                    self._alive()
+                except BaseException:
+                    self._drop()
+                    raise
 
     def _drop(self) -> None:
         sock, self._sock = self._sock, None

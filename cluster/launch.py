@@ -177,8 +177,43 @@ class Cluster:
                 None, None, f"No task {task!r} in this cluster (tasks: {', '.join(self._handles)})"
             )
         self._quiesce()
-        ray.kill(self._handles[task], no_restart=not restart)
+        handle = self._handles[task]
+        try:
+            pid = ray.get(handle.pid.remote(), timeout=self.config.connect_timeout_s)
+        except Exception:  # dead or restarting already: kill whatever comes up
+            pid = None
+        ray.kill(handle, no_restart=not restart)
+        # Ray's kill is asynchronous: return once the process is gone (a drill that goes on
+        # before the kill lands would test nothing).
+        deadline = time.monotonic() + self.config.connect_timeout_s
+        while pid is not None and time.monotonic() < deadline:
+            try:
+                if ray.get(handle.pid.remote(), timeout=1.0) != pid:
+                    break
+            except Exception:  # dead, restarting, or busy restarting
+                break
+            time.sleep(0.05)
         LOG.info("psflow: killed %s (%s)", task, "Ray restarts it" if restart else "for good")
+
+    def check_alive(self, tasks) -> None:
+        """Raises UnavailableError naming the first of `tasks` whose actor is dead,
+        restarting, or does not answer within task_timeout_s (asked on its control thread,
+        which answers while the task runs a long stage)."""
+        refs = {task: self._handles[task].pid.remote() for task in tasks}
+        timeout = self.config.task_timeout_s
+        ray.wait(list(refs.values()), num_returns=len(refs), timeout=timeout)
+        for task, ref in refs.items():
+            try:
+                ray.get(ref, timeout=0)
+            except ray.exceptions.RayActorError as err:
+                raise self.unavailable(err) from None
+            except ray.exceptions.GetTimeoutError:
+                raise UnavailableError(
+                    None,
+                    None,
+                    f"Task {task} did not answer a liveness check within {timeout:g} s "
+                    "(config key 'task_timeout_s')",
+                ) from None
 
     def wait_alive(self, task: str, timeout: float | None = None) -> None:
         """Waits until the actor of `task` answers (it may be restarting); UnavailableError

@@ -52,6 +52,9 @@ from . import actors, direct, fast as fast_module
 from .actors import slot_method_name
 
 STEP_TIMEOUT_S = 300.0
+# A step still waiting after this many seconds checks, every as many, that the tasks it waits
+# on are alive (a dead or hung one fails it within the config's task_timeout_s).
+LIVENESS_SECS = 5.0
 GRAPH_RETRY_SECS = 2.0  # a session denied the compiled graph asks again after this
 
 
@@ -203,7 +206,15 @@ class ClusterRuntime:
             )[0]
             here = ray.get_runtime_context().get_node_id()
             self._channels[task] = (
-                direct.DirectChannel(task, address, STEP_TIMEOUT_S) if node == here else None
+                direct.DirectChannel(
+                    task,
+                    address,
+                    STEP_TIMEOUT_S,
+                    alive=lambda: self.cluster.check_alive([task]),
+                    check_every=LIVENESS_SECS,
+                )
+                if node == here
+                else None
             )
         return self._channels[task]
 
@@ -472,7 +483,13 @@ class ClusterRuntime:
                 values[i] = value
             return values
         try:
-            return ray.get(refs, timeout=timeout)
+            deadline = time.monotonic() + timeout
+            while True:
+                left = deadline - time.monotonic()
+                ready, _ = ray.wait(refs, num_returns=len(refs), timeout=min(LIVENESS_SECS, left))
+                if len(ready) == len(refs) or left <= LIVENESS_SECS:
+                    return ray.get(refs, timeout=max(0.0, deadline - time.monotonic()))
+                self.cluster.check_alive(self.cluster.tasks)
         except ray.exceptions.RayTaskError as err:
             raise _task_error(err, self.cluster) from None
         except ray.exceptions.GetTimeoutError:

@@ -261,9 +261,21 @@ class SessionCreator:
         raise NotImplementedError
 
 
+RESTORE_POLICIES = ("lost", "all")
+
+
 class ChiefSessionCreator(SessionCreator):
     """The chief's session: restored from the latest checkpoint in `checkpoint_dir` when
-    there is one, else initialized by the scaffold's init op and init_fn."""
+    there is one, else initialized by the scaffold's init op and init_fn.
+
+    `restore_policy` (a psflow extension) says what a checkpoint restores when the session
+    is created on a cluster whose tasks still hold some variables: "lost" (the default)
+    restores only the devices whose variables are uninitialized -- a parameter server that
+    was restarted comes back empty, and only its shard is rolled back to the checkpoint,
+    while the other PS tasks keep their newer values and the global step goes on if its PS
+    survived; with nothing uninitialized (a new driver attaching to a live cluster) nothing
+    is restored. "all" is TF1's behaviour: every variable from the checkpoint, every time.
+    A fresh model (everything uninitialized) is restored whole under both."""
 
     def __init__(
         self,
@@ -272,12 +284,18 @@ class ChiefSessionCreator(SessionCreator):
         config=None,
         checkpoint_dir=None,
         checkpoint_filename_with_path=None,
+        restore_policy="lost",
     ):
+        if restore_policy not in RESTORE_POLICIES:
+            raise ValueError(
+                f"restore_policy must be one of {RESTORE_POLICIES}, got {restore_policy!r}"
+            )
         self._scaffold = scaffold or Scaffold()
         self._master = master
         self._config = config
         self._checkpoint_dir = checkpoint_dir
         self._checkpoint_filename_with_path = checkpoint_filename_with_path
+        self._restore_policy = restore_policy
 
     def create_session(self):
         scaffold = self._scaffold.finalize()
@@ -288,8 +306,7 @@ class ChiefSessionCreator(SessionCreator):
                 state = get_checkpoint_state(self._checkpoint_dir)
                 path = state.model_checkpoint_path if state is not None else None
             if path is not None:
-                log.info("Restoring parameters from %s", path)
-                scaffold.saver.restore(sess, path)
+                self._restore(sess, scaffold, path)
                 scaffold.saver.recover_last_checkpoints(
                     get_checkpoint_state(self._checkpoint_dir).all_model_checkpoint_paths
                     if self._checkpoint_dir
@@ -324,6 +341,43 @@ class ChiefSessionCreator(SessionCreator):
             sess.close()
             raise
         return sess
+
+    def _restore(self, sess, scaffold, path) -> None:
+        missing = None
+        if self._restore_policy == "lost" and scaffold.ready_op is not None:
+            missing = _uninitialized(sess, scaffold.ready_op)
+            saved = {v.op.name for _, v in scaffold.saver._items}
+            if set(saved) <= set(missing):
+                missing = None  # a fresh model: restore it whole
+        if missing is None:
+            log.info("Restoring parameters from %s", path)
+            scaffold.saver.restore(sess, path)
+            return
+        if not missing:
+            log.info(
+                "psflow: every variable is initialized on the cluster; not restoring from %s "
+                "(restore_policy='lost')",
+                path,
+            )
+            return
+        restored = scaffold.saver.restore_variables(sess, path, missing)
+        if restored:
+            devices = sorted(
+                {get_default_graph().get_operation_by_name(n).device for n in restored}
+            )
+            log.warning(
+                "psflow: restored %d variables of %s (lost by a restarted task) from %s "
+                "(step %s); the other tasks kept their values",
+                len(restored),
+                ", ".join(d or "(no device)" for d in devices),
+                path,
+                _checkpoint_step(path),
+            )
+
+
+def _checkpoint_step(path: str) -> str:
+    tail = str(path).rsplit("-", 1)
+    return tail[1] if len(tail) == 2 and tail[1].isdigit() else "unknown"
 
 
 class WorkerSessionCreator(SessionCreator):
@@ -626,9 +680,12 @@ def MonitoredTrainingSession(  # noqa: N802 - TF's name (a function, as in TF)
     max_wait_secs=7200,
     save_checkpoint_steps=USE_DEFAULT,
     summary_dir=None,
+    *,
+    restore_policy="lost",
 ):
     """A MonitoredSession for training: the chief initializes or restores the model and runs
-    the step-counter, summary and checkpoint hooks; non-chiefs wait for the chief."""
+    the step-counter, summary and checkpoint hooks; non-chiefs wait for the chief.
+    `restore_policy` (psflow): see ChiefSessionCreator."""
     if save_summaries_steps is USE_DEFAULT and save_summaries_secs is USE_DEFAULT:
         save_summaries_steps, save_summaries_secs = 100, None
     elif save_summaries_secs is USE_DEFAULT:
@@ -653,7 +710,11 @@ def MonitoredTrainingSession(  # noqa: N802 - TF's name (a function, as in TF)
         )
     all_hooks = list(chief_only_hooks or [])
     creator = ChiefSessionCreator(
-        scaffold=scaffold, checkpoint_dir=checkpoint_dir, master=master, config=config
+        scaffold=scaffold,
+        checkpoint_dir=checkpoint_dir,
+        master=master,
+        config=config,
+        restore_policy=restore_policy,
     )
     summary_dir = summary_dir or checkpoint_dir
     if summary_dir:

@@ -172,6 +172,21 @@ class Saver:
     # Restoring ------------------------------------------------------------------------------
     def restore(self, sess, save_path) -> None:
         """Restores every variable of this Saver from `save_path`; on any error, none changes."""
+        self._restore(sess, save_path, range(len(self._shards)))
+
+    def restore_variables(self, sess, save_path, names) -> list[str]:
+        """Restores the shards (one per device) holding any of the variables `names` (op
+        names), as `restore` does; the other devices keep their values. Returns the names of
+        the variables restored. A psflow extension: the chief restores what a restarted
+        parameter server lost (graph/monitored_session.py)."""
+        wanted = set(names)
+        shards = [
+            i for i, items in enumerate(self._shards) if any(v.op.name in wanted for _, v in items)
+        ]
+        self._restore(sess, save_path, shards)
+        return [v.op.name for i in shards for _, v in self._shards[i]]
+
+    def _restore(self, sess, save_path, shards) -> None:
         if save_path is None:
             raise ValueError("Can't load save_path when it is None.")
         save_path = str(save_path)
@@ -179,8 +194,11 @@ class Saver:
             raise CheckpointNotFoundError(
                 None, None, f"The passed save_path is not a valid checkpoint: {save_path}"
             )
+        shards = list(shards)
+        if not shards:
+            return
         index = _ckpt.read_index(save_path)["tensors"]
-        for key, var in self._items:
+        for key, var in (item for i in shards for item in self._shards[i]):
             entry = index.get(key)
             if entry is None:
                 raise NotFoundError(
@@ -202,11 +220,11 @@ class Saver:
         token = uuid.uuid4().hex[:12]
         feed = {self._prefix_feed: save_path, self._token_feed: token}
         try:
-            sess.run(self._restore_ops, feed)
+            sess.run([self._restore_ops[i] for i in shards], feed)
         except BaseException:
-            sess.run(self._discard_ops, {self._token_feed: token})
+            sess.run([self._discard_ops[i] for i in shards], {self._token_feed: token})
             raise
-        sess.run(self._commit_ops, {self._token_feed: token})
+        sess.run([self._commit_ops[i] for i in shards], {self._token_feed: token})
 
     # Bookkeeping ----------------------------------------------------------------------------
     @property

@@ -44,6 +44,7 @@ def test_keyword_overrides():
         ({"connect_timeout_s": 0}, "connect_timeout_s"),
         ({"fast_path": "yes"}, "fast_path"),
         ({"direct_calls": 1}, "direct_calls"),
+        ({"task_timeout_s": -1}, "task_timeout_s"),
     ],
 )
 def test_bad_configs_name_the_key(raw, key):

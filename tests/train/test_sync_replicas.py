@@ -154,6 +154,7 @@ def test_two_replicas_average_their_gradients_on_the_cluster(local_cluster, tota
     assert not other.is_alive()
     errors = [value for key, value in out.items() if str(key).startswith("error")]
     if errors:
+        print("replica errors:", [f"{type(e).__name__}: {e}" for e in errors])
         raise errors[0]
     step, w = out[True]
     assert int(step) >= 3
