@@ -36,12 +36,28 @@ execute it, compiling costs ~0.3 s, and executions in flight are bounded. So:
   DeadlineExceededError and tears the graph down; the session goes on on the plain path.
 - Traced runs (`RunOptions(trace_level=FULL_TRACE)`) take the plain path, which has the
   per-stage traces.
+- Signals: a SIGINT or SIGTERM that lands while a compiled-graph execution is in flight
+  interrupts Ray mid-read. So while a graph
+  exists its handlers hold them until the step in flight has finished (steps are short and
+  bounded), then act. SIGINT raises KeyboardInterrupt (or calls the program's own
+  handler), so `with` blocks close sessions and tear graphs down on the way out. SIGTERM
+  (unless the program has its own handler) tears every live graph down, runs the atexit
+  handlers (Ray's shutdown) and ends the process by the signal. Even after a clean
+  teardown and Ray's shutdown, the interpreter's final clean-up crashed (rc -11) in a
+  process that had received a signal during a graph execution; so a process that leaves
+  by an uncaught KeyboardInterrupt, or by SIGTERM, skips it, after the atexit handlers ran,
+  and ends by the signal itself (status 128 + signal number in a shell).
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import os
+import signal
+import sys
 import threading
+import weakref
 
 import ray
 from psflow.graph.route import NO_STEP_INPUT, FromFeed, StepInput, resolve_fetches
@@ -50,6 +66,86 @@ COMPILE_AFTER = 3
 # Tests set this to run every step through a graph: the graph follows the signature being
 # run (compiled anew when it changes), so a suite covers the fast path, not only the plain.
 EVERY_SIGNATURE = False
+
+
+class _StepSignals:
+    """Holds SIGINT and SIGTERM while a compiled-graph step is in flight (see above)."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self):
+        self._in_step = 0
+        self._pending: tuple | None = None
+        self._previous: dict = {}
+        self.graphs: weakref.WeakSet = weakref.WeakSet()  # live FastPaths of this process
+        self._received: int | None = None
+
+    def install(self) -> None:
+        """Takes over the handlers, from the main thread (elsewhere signals cannot land)."""
+        if self._previous or threading.current_thread() is not threading.main_thread():
+            return
+        for signum in self.SIGNALS:
+            self._previous[signum] = signal.getsignal(signum)
+            signal.signal(signum, self._handle)
+        atexit.register(self._at_exit)
+
+    def _handle(self, signum, frame) -> None:
+        if self._in_step:
+            self._pending = (signum, frame)
+            return
+        self._act(signum, frame)
+
+    def _act(self, signum, frame) -> None:
+        previous = self._previous.get(signum)
+        ours = previous in (None, signal.SIG_DFL, signal.default_int_handler) or (
+            getattr(previous, "__module__", "") or ""
+        ).startswith("ray")  # ray.init's SIGTERM handler exits with status 15
+        if not ours and callable(previous):
+            previous(signum, frame)
+        elif previous == signal.SIG_IGN:
+            return
+        elif signum == signal.SIGINT:
+            self._received = signum
+            raise KeyboardInterrupt
+        else:
+            for graph in list(self.graphs):
+                graph.teardown()
+            atexit._run_exitfuncs()  # Ray's shutdown among them
+            self._die(signum)
+
+    def _at_exit(self) -> None:
+        """Leaving by an uncaught KeyboardInterrupt after a SIGINT: by the signal, skipping
+        the interpreter's final clean-up (see above); the other atexit handlers ran."""
+        if self._received is None or not isinstance(
+            getattr(sys, "last_value", None), KeyboardInterrupt
+        ):
+            return
+        atexit.unregister(self._at_exit)
+        atexit._run_exitfuncs()
+        self._die(self._received)
+
+    @staticmethod
+    def _die(signum: int) -> None:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+        os._exit(128 + signum)
+
+    @contextlib.contextmanager
+    def step(self):
+        self._in_step += 1
+        try:
+            yield
+        finally:
+            self._in_step -= 1
+            if not self._in_step and self._pending is not None:
+                (signum, frame), self._pending = self._pending, None
+                self._act(signum, frame)
+
+
+STEP_SIGNALS = _StepSignals()
 
 
 class FastPath:
@@ -87,20 +183,24 @@ class FastPath:
             self.outputs = [s for s in range(len(nodes)) if s not in consumed or s in fetched]
             dag = MultiOutputNode([nodes[s] for s in self.outputs])
         self.graph = dag.experimental_compile()
+        STEP_SIGNALS.install()
+        STEP_SIGNALS.graphs.add(self)
 
     def execute(self, step_id: str, feed_values, timeout: float) -> list:
         step: StepInput = (step_id, tuple(feed_values), self._previous)
-        refs = self.graph.execute(step)
-        self._previous = step_id
-        # Every output is read, even after an error: an unread result keeps its execution
-        # in flight, and the graph admits only a few of those before submitting blocks.
         got, error = [], None
-        for ref in refs:
-            try:
-                got.append(ref.get(timeout=timeout))
-            except ray.exceptions.RayTaskError as err:
-                error = error or err
-                got.append(None)
+        with STEP_SIGNALS.step():
+            refs = self.graph.execute(step)
+            self._previous = step_id
+            # Every output is read, even after an error: an unread result keeps its
+            # execution in flight, and the graph admits only a few of those before
+            # submitting blocks.
+            for ref in refs:
+                try:
+                    got.append(ref.get(timeout=timeout))
+                except ray.exceptions.RayTaskError as err:
+                    error = error or err
+                    got.append(None)
         if error is not None:
             raise error
         self.steps += 1
