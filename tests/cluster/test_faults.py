@@ -343,3 +343,65 @@ def test_a_hung_task_fails_the_step_within_task_timeout(fresh, monkeypatch, host
                 os.kill(pid, signal.SIGCONT)
     assert "/job:ps/task:0" in message and "task_timeout_s" in message, message
     assert took < 10.0
+
+
+def test_a_new_driver_continues_a_detached_cluster_after_the_first_died(local_cluster, tmp_path):
+    """Driver loss: the first driver trains to step 25 (checkpoints every 10) on a detached
+    cluster and is killed (SIGKILL); a new driver connects and its MonitoredTrainingSession
+    goes on from the PS state -- step 25, not the step-20 checkpoint."""
+    import subprocess
+    import sys
+    import textwrap
+
+    import ray
+
+    from psflow import cluster as pscluster
+
+    config = {
+        "address": ray.get_runtime_context().gcs_address,
+        "namespace": f"psflow-driver-loss-{os.getpid()}",
+        "num_ps": 1,
+        "num_workers": 1,
+        "ps": {"num_cpus": 0},
+        "worker": {"num_cpus": 0},
+    }
+    model = textwrap.dedent("""
+        import psflow as tf
+        def model(cluster):
+            with tf.device(cluster.device_setter()):
+                step = tf.train.get_or_create_global_step()
+                w = tf.get_variable("w", [], initializer=tf.zeros_initializer())
+                train = tf.group(tf.assign_add(w, 1.0), tf.assign_add(step, 1))
+            return step, w, train
+    """)
+    first = model + textwrap.dedent(f"""
+        import os, signal
+        from psflow import cluster as pscluster
+        cluster = pscluster.launch({config!r}, detached=True)
+        step, w, train = model(cluster)
+        with tf.train.MonitoredTrainingSession(
+                master=cluster.target, checkpoint_dir={str(tmp_path)!r},
+                save_checkpoint_steps=10) as sess:
+            while sess.run(step) < 25:
+                sess.run(train)
+            print("reached", sess.run(step), flush=True)
+            os.kill(os.getpid(), signal.SIGKILL)
+    """)
+    out = subprocess.run([sys.executable, "-c", first], capture_output=True, text=True, timeout=180)
+    assert out.returncode == -9 and "reached 25" in out.stdout, out.stderr[-2000:]
+    namespace = {}
+    exec(model, namespace)  # noqa: S102 - the same model code as the first driver
+    cluster = pscluster.connect(config)
+    try:
+        step, w, train = namespace["model"](cluster)
+        with tf.train.MonitoredTrainingSession(
+            master=cluster.target, checkpoint_dir=str(tmp_path), save_checkpoint_steps=10
+        ) as sess:
+            assert sess.run([step, w]) == [25, 25.0]  # the PS state, not the checkpoint
+            sess.run(train)
+            assert sess.run(step) == 26
+    finally:
+        for task in cluster.tasks:
+            ray.kill(cluster.handle(task), no_restart=True)
+        ray.kill(ray.get_actor("psflow-registry", namespace=config["namespace"]), no_restart=True)
+        cluster.shutdown()
