@@ -43,6 +43,8 @@ bench: $(STAMP_TEST)
 	$(BENCH_ENV) $(BIN)/python bench/session_overhead.py
 	$(BENCH_ENV) $(BIN)/python bench/train_step.py
 	$(BENCH_ENV) $(BIN)/python bench/checkpoint.py
+	$(BENCH_ENV) $(BIN)/python bench/async_training.py
+	$(BENCH_ENV) $(BIN)/python bench/faults.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
