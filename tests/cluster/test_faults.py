@@ -405,3 +405,146 @@ def test_a_new_driver_continues_a_detached_cluster_after_the_first_died(local_cl
             ray.kill(cluster.handle(task), no_restart=True)
         ray.kill(ray.get_actor("psflow-registry", namespace=config["namespace"]), no_restart=True)
         cluster.shutdown()
+
+
+def _sync_client(last_step):
+    import json
+    import time
+
+    import psflow as tf
+
+    config = json.loads(os.environ["TF_CONFIG"])
+    index = int(config["task"]["index"])
+    spec = tf.train.ClusterSpec(config["cluster"])
+    server = tf.train.Server(spec, job_name="worker", task_index=index)
+    with tf.device(
+        tf.train.replica_device_setter(worker_device=f"/job:worker/task:{index}", cluster=spec)
+    ):
+        step = tf.train.get_or_create_global_step()
+        w = tf.get_variable("w", [], initializer=tf.zeros_initializer())
+        opt = tf.train.SyncReplicasOptimizer(
+            tf.train.GradientDescentOptimizer(0.05), replicas_to_aggregate=2, total_num_replicas=3
+        )
+        train = opt.minimize(tf.square(w - 3.0), global_step=step)
+    hooks = [opt.make_session_run_hook(index == 0), tf.train.StopAtStepHook(last_step=last_step)]
+    with tf.train.MonitoredTrainingSession(
+        master=server.target, is_chief=index == 0, hooks=hooks
+    ) as sess:
+        while not sess.should_stop():
+            sess.run(train)
+            time.sleep(0.01)
+    return index
+
+
+def test_sync_replicas_with_a_backup_go_on_without_a_killed_worker(fresh):
+    """3 replicas, 2 aggregated per round (one backup): while worker 2 is down the rounds
+    complete with the other two; Cluster.run (max_failures=1) starts its client again and
+    the run finishes."""
+    import threading
+    import time
+
+    cluster = fresh(num_ps=1, num_workers=3, max_restarts=2)
+    out = {}
+
+    def train():
+        try:
+            out["result"] = cluster.run(_sync_client, 120, max_failures=1)
+        except Exception as err:  # noqa: BLE001 - checked below
+            out["error"] = err
+
+    runner = threading.Thread(target=train, daemon=True)
+    runner.start()
+    while _global_step(cluster) < 20:
+        assert runner.is_alive(), out
+        time.sleep(0.1)
+    cluster.kill("/job:worker/task:2")
+    killed_at = _global_step(cluster)
+    time.sleep(2.0)  # while task 2 is down, rounds go on with the other two
+    assert _global_step(cluster) > killed_at + 5
+    runner.join(timeout=180)
+    assert not runner.is_alive() and out.get("result") == [0, 1, 2], out
+    assert _global_step(cluster) >= 120
+
+
+def _chief_client(last_step, checkpoint_dir):
+    import json
+    import time
+
+    import psflow as tf
+
+    config = json.loads(os.environ["TF_CONFIG"])
+    index = int(config["task"]["index"])
+    spec = tf.train.ClusterSpec(config["cluster"])
+    server = tf.train.Server(spec, job_name="worker", task_index=index)
+    with tf.device(tf.train.replica_device_setter(cluster=spec)):
+        step = tf.train.get_or_create_global_step()
+        train = tf.assign_add(step, 1)
+    first = None
+    with tf.train.MonitoredTrainingSession(
+        master=server.target,
+        is_chief=index == 0,
+        checkpoint_dir=checkpoint_dir if index == 0 else None,
+        save_checkpoint_steps=20,
+        hooks=[tf.train.StopAtStepHook(last_step=last_step)],
+    ) as sess:
+        while not sess.should_stop():
+            value = sess.run(train)
+            first = value if first is None else first
+            time.sleep(0.01)
+    return int(first)
+
+
+def test_a_killed_chief_comes_back_and_keeps_the_global_step(fresh, tmp_path):
+    """The chief's task is killed mid-training: Cluster.run starts its client again; as chief
+    it finds the model initialized on the PS (restore_policy 'lost': nothing restored over
+    it) and goes on from the current global step, not from the checkpoint or from 0."""
+    import threading
+    import time
+
+    cluster = fresh(num_ps=1, num_workers=2, max_restarts=2)
+    out = {}
+
+    def train():
+        try:
+            out["result"] = cluster.run(_chief_client, 400, str(tmp_path), max_failures=1)
+        except Exception as err:  # noqa: BLE001 - checked below
+            out["error"] = err
+
+    runner = threading.Thread(target=train, daemon=True)
+    runner.start()
+    while _global_step(cluster) < 50:
+        assert runner.is_alive(), out
+        time.sleep(0.1)
+    cluster.kill("/job:worker/task:0")
+    killed_at = _global_step(cluster)
+    runner.join(timeout=180)
+    assert not runner.is_alive() and "result" in out, out
+    restarted_first, _ = out["result"]
+    assert restarted_first > killed_at  # the new chief's first step went on from there
+    assert _global_step(cluster) >= 400
+
+
+def test_a_save_that_loses_a_ps_leaves_the_previous_checkpoint(fresh, tmp_path):
+    """A save on 2 PS during which one is lost fails; the previous checkpoint stays the
+    latest and restores completely."""
+    cluster = fresh(num_ps=2)
+    a, b, train = _two_ps_model(cluster)
+    saver = tf.train.Saver()
+    with tf.Session(cluster.target) as sess:
+        sess.run(tf.global_variables_initializer())
+        sess.run(train)
+        first = saver.save(sess, str(tmp_path / "model"), global_step=1)
+        sess.run(train)
+        cluster.kill("/job:ps/task:1")
+        with pytest.raises((tf.errors.UnavailableError, tf.errors.AbortedError), match="ps/task:1"):
+            saver.save(sess, str(tmp_path / "model"), global_step=2)
+        assert tf.train.latest_checkpoint(str(tmp_path)) == first
+        assert not any(p.name.startswith("model-2.index") for p in tmp_path.iterdir())
+        cluster.wait_alive("/job:ps/task:1")
+        for _ in range(3):  # the restarted PS: Aborted once, then the plans are registered
+            try:
+                saver.restore(sess, first)
+                break
+            except (tf.errors.UnavailableError, tf.errors.AbortedError):
+                pass
+        assert sess.run([a, b]) == [1.0, 1.0]
