@@ -55,7 +55,7 @@ def save_shard(filename, tensor_names, var_names, name=None):
 def _restore_shard_kernel(state, prefix, token, *, tensor_names, var_names, dtypes, shapes):
     prefix = _text(prefix)
     index = _ckpt.read_index(prefix)["tensors"]
-    staged = {}
+    wanted = []
     for key, var, dtype, shape in zip(tensor_names, var_names, dtypes, shapes):
         entry = index.get(key)
         if entry is None:
@@ -67,7 +67,8 @@ def _restore_shard_kernel(state, prefix, token, *, tensor_names, var_names, dtyp
                 f"tensor {key} in the checkpoint has dtype {entry['dtype']} and shape "
                 f"{entry['shape']}; variable {var} expects {dtype} and shape {shape}",
             )
-        staged[var] = _ckpt.read_tensor(prefix, entry)
+        wanted.append(entry)
+    staged = dict(zip(var_names, _ckpt.read_tensors(prefix, wanted)))
     state.store.stage(_text(token), staged)
     return None
 
