@@ -31,7 +31,7 @@ import harness  # noqa: E402
 
 NUM_VARS = 8
 TOTAL_BYTES = 1 << 30
-REPEATS = 3
+REPEATS = 5
 
 
 def _raw(arrays, directory) -> tuple[float, float]:
