@@ -167,26 +167,16 @@ def parse_config(raw: dict | None, **overrides) -> ClusterConfig:
     if raw.get("checkpoint_dir") is not None:
         _check_type("checkpoint_dir", raw["checkpoint_dir"], (str,), "a path")
         cfg.checkpoint_dir = os.path.expanduser(raw["checkpoint_dir"])
-    if "connect_timeout_s" in raw:
-        _check_type("connect_timeout_s", raw["connect_timeout_s"], (int, float), "seconds")
-        if raw["connect_timeout_s"] <= 0:
-            raise ConfigError(
-                f"config key 'connect_timeout_s' must be > 0, got {raw['connect_timeout_s']}"
-            )
-        cfg.connect_timeout_s = float(raw["connect_timeout_s"])
-    if "task_timeout_s" in raw:
-        _check_type("task_timeout_s", raw["task_timeout_s"], (int, float), "seconds")
-        if raw["task_timeout_s"] <= 0:
-            raise ConfigError(
-                f"config key 'task_timeout_s' must be > 0, got {raw['task_timeout_s']}"
-            )
-        cfg.task_timeout_s = float(raw["task_timeout_s"])
-    if "fast_path" in raw:
-        _check_type("fast_path", raw["fast_path"], (bool,), "true or false")
-        cfg.fast_path = raw["fast_path"]
-    if "direct_calls" in raw:
-        _check_type("direct_calls", raw["direct_calls"], (bool,), "true or false")
-        cfg.direct_calls = raw["direct_calls"]
+    for key in ("connect_timeout_s", "task_timeout_s"):
+        if key in raw:
+            _check_type(key, raw[key], (int, float), "seconds")
+            if raw[key] <= 0:
+                raise ConfigError(f"config key '{key}' must be > 0, got {raw[key]}")
+            setattr(cfg, key, float(raw[key]))
+    for key in ("fast_path", "direct_calls"):
+        if key in raw:
+            _check_type(key, raw[key], (bool,), "true or false")
+            setattr(cfg, key, raw[key])
     return cfg
 
 

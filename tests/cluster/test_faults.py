@@ -189,6 +189,32 @@ def _client_counts_steps():
     return index
 
 
+def _run_in_background(cluster, fn, *args, max_failures):
+    """Starts `cluster.run(fn, *args, max_failures=...)` on a thread: (thread, out dict with
+    "result" or "error")."""
+    import threading
+
+    out = {}
+
+    def train():
+        try:
+            out["result"] = cluster.run(fn, *args, max_failures=max_failures)
+        except Exception as err:  # noqa: BLE001 - the caller checks it
+            out["error"] = err
+
+    runner = threading.Thread(target=train, daemon=True)
+    runner.start()
+    return runner, out
+
+
+def _wait_for_step(cluster, runner, out, step) -> None:
+    import time
+
+    while _global_step(cluster) < step:
+        assert runner.is_alive(), out
+        time.sleep(0.1)
+
+
 def _global_step(cluster) -> int:
     graph = tf.Graph()
     with graph.as_default(), tf.device("/job:ps/task:0"):
@@ -201,25 +227,12 @@ def _global_step(cluster) -> int:
 
 
 def test_run_restarts_a_lost_client_and_fails_named_without_max_failures(fresh):
-    import threading
-    import time
 
     cluster = fresh(num_ps=1, num_workers=2, max_restarts=3)
     for max_failures, expect_error in ((1, False), (0, True)):
-        out = {}
-
-        def train(max_failures=max_failures, out=out):
-            try:
-                out["result"] = cluster.run(_client_counts_steps, max_failures=max_failures)
-            except Exception as err:  # noqa: BLE001 - checked below
-                out["error"] = err
-
         cluster.reset()
-        runner = threading.Thread(target=train, daemon=True)
-        runner.start()
-        while _global_step(cluster) < 30:  # the clients are training
-            assert runner.is_alive(), out
-            time.sleep(0.1)
+        runner, out = _run_in_background(cluster, _client_counts_steps, max_failures=max_failures)
+        _wait_for_step(cluster, runner, out, 30)  # the clients are training
         cluster.kill("/job:worker/task:1")
         runner.join(timeout=120)
         assert not runner.is_alive()
@@ -440,23 +453,11 @@ def test_sync_replicas_with_a_backup_go_on_without_a_killed_worker(fresh):
     """3 replicas, 2 aggregated per round (one backup): while worker 2 is down the rounds
     complete with the other two; Cluster.run (max_failures=1) starts its client again and
     the run finishes."""
-    import threading
     import time
 
     cluster = fresh(num_ps=1, num_workers=3, max_restarts=2)
-    out = {}
-
-    def train():
-        try:
-            out["result"] = cluster.run(_sync_client, 120, max_failures=1)
-        except Exception as err:  # noqa: BLE001 - checked below
-            out["error"] = err
-
-    runner = threading.Thread(target=train, daemon=True)
-    runner.start()
-    while _global_step(cluster) < 20:
-        assert runner.is_alive(), out
-        time.sleep(0.1)
+    runner, out = _run_in_background(cluster, _sync_client, 120, max_failures=1)
+    _wait_for_step(cluster, runner, out, 20)
     cluster.kill("/job:worker/task:2")
     killed_at = _global_step(cluster)
     time.sleep(2.0)  # while task 2 is down, rounds go on with the other two
@@ -498,23 +499,10 @@ def test_a_killed_chief_comes_back_and_keeps_the_global_step(fresh, tmp_path):
     """The chief's task is killed mid-training: Cluster.run starts its client again; as chief
     it finds the model initialized on the PS (restore_policy 'lost': nothing restored over
     it) and goes on from the current global step, not from the checkpoint or from 0."""
-    import threading
-    import time
 
     cluster = fresh(num_ps=1, num_workers=2, max_restarts=2)
-    out = {}
-
-    def train():
-        try:
-            out["result"] = cluster.run(_chief_client, 400, str(tmp_path), max_failures=1)
-        except Exception as err:  # noqa: BLE001 - checked below
-            out["error"] = err
-
-    runner = threading.Thread(target=train, daemon=True)
-    runner.start()
-    while _global_step(cluster) < 50:
-        assert runner.is_alive(), out
-        time.sleep(0.1)
+    runner, out = _run_in_background(cluster, _chief_client, 400, str(tmp_path), max_failures=1)
+    _wait_for_step(cluster, runner, out, 50)
     cluster.kill("/job:worker/task:0")
     killed_at = _global_step(cluster)
     runner.join(timeout=180)
