@@ -176,7 +176,8 @@ class Cluster:
             raise InvalidArgumentError(
                 None, None, f"No task {task!r} in this cluster (tasks: {', '.join(self._handles)})"
             )
-        self._quiesce()
+        # No quiescing: a drill strikes a compiled graph mid-step too (`pid` answers on the
+        # task's control thread, beside a graph's execution loop).
         handle = self._handles[task]
         try:
             pid = ray.get(handle.pid.remote(), timeout=self.config.connect_timeout_s)

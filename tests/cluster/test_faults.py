@@ -536,3 +536,37 @@ def test_a_save_that_loses_a_ps_leaves_the_previous_checkpoint(fresh, tmp_path):
             except (tf.errors.UnavailableError, tf.errors.AbortedError):
                 pass
         assert sess.run([a, b]) == [1.0, 1.0]
+
+
+@pytest.mark.parametrize("fast_path", [False, True], ids=["plain", "fast"])
+def test_a_worker_killed_mid_step_fails_it_named_and_rolls_the_ps_back(fresh, fast_path):
+    """The worker dies while it runs a long stage of a step whose PS stage already wrote:
+    the step fails with UnavailableError naming the worker within the bound, and the PS
+    write is undone."""
+    import threading
+    import time
+
+    cluster = fresh(num_ps=1, num_workers=1, fast_path=fast_path)
+    with tf.device("/job:ps/task:0"):
+        a = tf.get_variable("a", [], initializer=tf.zeros_initializer())
+        bump = tf.assign_add(a, 1.0)
+    with tf.device("/job:worker/task:0"), tf.control_dependencies([bump]):
+        start = tf.identity(tf.constant(0))
+    with tf.device("/job:worker/task:0"):
+        steps = tf.placeholder(tf.int32, [])
+        loop = tf.while_loop(lambda i: i < steps, lambda i: i + 1, [start])
+    with tf.Session(cluster.target) as sess:
+        sess.run(a.initializer)
+        for _ in range(3):  # the signature is compiled on the fast path
+            sess.run(loop, {steps: 10})
+        assert sess.run(a) == 3.0
+        killer = threading.Timer(1.0, cluster.kill, args=("/job:worker/task:0",))
+        killer.start()
+        began = time.monotonic()
+        with pytest.raises(
+            (tf.errors.UnavailableError, tf.errors.AbortedError), match="/job:worker/task:0"
+        ):
+            sess.run(loop, {steps: 30_000_000})  # minutes, unless killed
+        assert time.monotonic() - began < 30
+        killer.join()
+        assert sess.run(a) == 3.0  # the failed step's bump was undone
