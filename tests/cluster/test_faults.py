@@ -570,3 +570,37 @@ def test_a_worker_killed_mid_step_fails_it_named_and_rolls_the_ps_back(fresh, fa
         assert time.monotonic() - began < 30
         killer.join()
         assert sess.run(a) == 3.0  # the failed step's bump was undone
+
+
+def test_a_ps_killed_during_a_save_leaves_the_previous_checkpoint(fresh, tmp_path):
+    """ps 1 dies while it writes its shard (300 MB, fsynced): the save fails naming it, the
+    previous checkpoint stays the latest and restores completely."""
+    import threading
+
+    cluster = fresh(num_ps=2)
+    with tf.device("/job:ps/task:0"):
+        a = tf.get_variable("a", [], initializer=tf.zeros_initializer())
+    with tf.device("/job:ps/task:1"):
+        big = tf.get_variable("big", [75_000_000], initializer=tf.ones_initializer())
+    saver = tf.train.Saver()
+    with tf.Session(cluster.target) as sess:
+        sess.run(tf.global_variables_initializer())
+        first = saver.save(sess, str(tmp_path / "model"), global_step=1, write_meta_graph=False)
+        sess.run([tf.assign_add(a, 1.0), tf.assign(big, tf.fill([75_000_000], 2.0))])
+        killer = threading.Timer(0.05, cluster.kill, args=("/job:ps/task:1",))
+        killer.start()
+        with pytest.raises((tf.errors.UnavailableError, tf.errors.AbortedError), match="ps/task:1"):
+            for _ in range(20):  # until the kill lands in a save
+                saver.save(sess, str(tmp_path / "model"), global_step=2, write_meta_graph=False)
+                assert tf.train.latest_checkpoint(str(tmp_path)).endswith("model-2")
+        killer.join()
+        latest = tf.train.latest_checkpoint(str(tmp_path))
+        assert latest in (first, str(tmp_path / "model-2"))  # a complete checkpoint, never half
+        cluster.wait_alive("/job:ps/task:1")
+        for _ in range(3):
+            try:
+                saver.restore(sess, first)
+                break
+            except (tf.errors.UnavailableError, tf.errors.AbortedError):
+                pass
+        assert sess.run(a) == 0.0 and float(sess.run(big[:3]).sum()) == 3.0
