@@ -250,13 +250,16 @@ def remove_checkpoint(prefix: str) -> None:
         _unlink(prefix + suffix)
 
 
-def remove_unreferenced_data(save_path: str) -> None:
+def remove_unreferenced_data(save_path: str, started: float | None = None) -> None:
     """Deletes the data files of `save_path`'s checkpoints (`save_path` or `save_path-STEP`)
     that no index in the directory names: what a killed save or an interrupted prune left.
-    Checkpoints that still have an index (kept ones, kept-forever ones) are left alone."""
+    Checkpoints that still have an index (kept ones, kept-forever ones) are left alone. With
+    `started` (when the calling save began), also the temporary data files of saves that
+    were killed while writing: those last written before then."""
     directory = os.path.dirname(save_path) or "."
     family = re.escape(os.path.basename(save_path)) + r"(-\d+)?"
     data = re.compile(family + r"\.data-\d{5}-of-\d{5}-[0-9a-f]+$")
+    partial = re.compile(family + r"\.data-\d{5}-of-\d{5}-[0-9a-f]+\.tmp\d+\.\d+$")
     index = re.compile(family + r"\.index$")
     names = os.listdir(directory)
     referenced: set[str] = set()
@@ -267,8 +270,13 @@ def remove_unreferenced_data(save_path: str) -> None:
                     read_index(os.path.join(directory, name[: -len(".index")])).get("shards", [])
                 )
     for name in names:
+        path = os.path.join(directory, name)
         if data.match(name) and name not in referenced:
-            _unlink(os.path.join(directory, name))
+            _unlink(path)
+        elif started is not None and partial.match(name):
+            with contextlib.suppress(OSError):  # gone meanwhile
+                if os.path.getmtime(path) < started:
+                    _unlink(path)
 
 
 def _unlink(path: str) -> None:

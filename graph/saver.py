@@ -120,6 +120,7 @@ class Saver:
         if not os.path.isdir(directory):
             raise ValueError(f"Parent directory of {save_path} doesn't exist, can't save.")
         latest_filename = latest_filename or "checkpoint"
+        started = time.time()
         token = uuid.uuid4().hex[:12]
         n = len(self._shards)
         names = [_ckpt.data_file_name(prefix, i, n, token) for i in range(n)]
@@ -128,7 +129,7 @@ class Saver:
         entries = [e for blob in results for e in msgpack.unpackb(blob)]
         shard_files = [os.path.basename(p) for p in names]
         _ckpt.write_index(prefix, entries, shard_files)
-        _ckpt.remove_unreferenced_data(str(save_path))
+        _ckpt.remove_unreferenced_data(str(save_path), started)
         if write_meta_graph:
             self.export_meta_graph(f"{prefix}.{meta_graph_suffix}")
         if write_state:

@@ -604,3 +604,10 @@ def test_a_ps_killed_during_a_save_leaves_the_previous_checkpoint(fresh, tmp_pat
             except (tf.errors.UnavailableError, tf.errors.AbortedError):
                 pass
         assert sess.run(a) == 0.0 and float(sess.run(big[:3]).sum()) == 3.0
+        # The next save removes what the killed one left (its partial and orphan files).
+        third = saver.save(sess, str(tmp_path / "model"), global_step=3, write_meta_graph=False)
+        left = sorted(p.name for p in tmp_path.iterdir())
+        assert not [n for n in left if ".tmp" in n], left
+        kept = {"model-1", "model-3"} | ({"model-2"} if "model-2.index" in left else set())
+        assert {n.split(".")[0] for n in left if ".data-" in n} <= kept, left
+        assert tf.train.latest_checkpoint(str(tmp_path)) == third
