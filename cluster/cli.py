@@ -92,3 +92,119 @@ def submit(config: str, command: tuple[str, ...]) -> None:
         if status:
             click.echo(f"psflow: /job:worker/task:{task} exited with status {status}", err=True)
     sys.exit(statuses[0])
+
+
+# Checkpoint tools --------------------------------------------------------------------------
+@main.group()
+def checkpoint() -> None:
+    """List and inspect checkpoints (TF1's inspect_checkpoint)."""
+
+
+def _checkpoint_files(prefix: str) -> list[str]:
+    """The index and the data files of a checkpoint prefix."""
+    from psflow.graph import checkpoint as ckpt
+
+    directory = os.path.dirname(prefix) or "."
+    shards = ckpt.read_index(prefix).get("shards", [])
+    return [f"{prefix}.index"] + [os.path.join(directory, s) for s in shards]
+
+
+@checkpoint.command("ls")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False))
+def checkpoint_ls(directory: str) -> None:
+    """The checkpoints in DIRECTORY: step, time, size and shards; * marks the latest."""
+    import datetime
+    import glob
+    import re
+
+    from psflow.graph import saver
+
+    state = saver.get_checkpoint_state(directory)
+    latest = state.model_checkpoint_path if state is not None else None
+    prefixes = sorted(
+        (p[: -len(".index")] for p in glob.glob(os.path.join(directory, "*.index"))),
+        key=lambda p: os.path.getmtime(f"{p}.index"),
+    )
+    if not prefixes:
+        raise click.ClickException(f"no checkpoints in {directory}")
+    click.echo(f"  {'CHECKPOINT':32s} {'STEP':>8s}  {'WRITTEN':19s} {'SIZE':>10s} SHARDS")
+    for prefix in prefixes:
+        try:
+            files = _checkpoint_files(prefix)
+            size = sum(os.path.getsize(f) for f in files)
+            shards = str(len(files) - 1)
+        except (errors.OpError, OSError):
+            size, shards = 0, "broken"
+        step = re.search(r"-(\d+)$", prefix)
+        written = datetime.datetime.fromtimestamp(os.path.getmtime(f"{prefix}.index"))
+        mark = (
+            "*"
+            if latest is not None and os.path.samefile(f"{latest}.index", f"{prefix}.index")
+            else " "
+        )
+        click.echo(
+            f"{mark} {os.path.basename(prefix):32s} {step.group(1) if step else '-':>8s}  "
+            f"{written:%Y-%m-%d %H:%M:%S} {_size(size):>10s} {shards}"
+        )
+
+
+def _size(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n} B"
+
+
+@checkpoint.command("inspect")
+@click.argument("path", type=click.Path())
+@click.option("--tensor", "tensor", default=None, help="print this tensor's values")
+@click.option("--all-values", is_flag=True, help="print every tensor's values")
+def checkpoint_inspect(path: str, tensor: str | None, all_values: bool) -> None:
+    """Names, dtypes, shapes and sizes of the tensors in the checkpoint PATH (a prefix, or
+    a directory for its latest checkpoint); values on request."""
+    import numpy as np
+    from psflow.graph import saver
+
+    try:
+        reader = saver.NewCheckpointReader(path)
+        shapes = reader.get_variable_to_shape_map()
+        dtypes = reader.get_variable_to_dtype_map()
+        names = [tensor] if tensor is not None else sorted(shapes)
+        for name in names:
+            if name not in shapes:
+                raise errors.NotFoundError(None, None, f"Key {name} not found in checkpoint {path}")
+            count = int(np.prod(shapes[name])) if shapes[name] else 1
+            size = count * (
+                np.dtype(dtypes[name].as_numpy_dtype).itemsize
+                if dtypes[name].name != "string"
+                else 0
+            )
+            click.echo(
+                f"tensor_name: {name}  dtype: {dtypes[name].name}  shape: {shapes[name]}"
+                + (f"  size: {_size(size)}" if size else "")
+            )
+            if tensor is not None or all_values:
+                with np.printoptions(threshold=1000 if not all_values else sys.maxsize):
+                    click.echo(reader.get_tensor(name))
+    except errors.OpError as e:
+        raise click.ClickException(e.message) from None
+
+
+@main.command("kill")
+@click.argument("task")
+@click.option("--config", "config", default=None, type=click.Path(exists=True, dir_okay=False))
+@click.option("--target", default=None, help="the cluster's target string (psflow://...)")
+@click.option("--no-restart", is_flag=True, help="kill for good (no Ray restart)")
+def kill(task: str, config: str | None, target: str | None, no_restart: bool) -> None:
+    """Kill TASK's actor (a fault drill): `psflow kill /job:ps/task:0 --target psflow://...`."""
+    from .launch import attach
+
+    if (config is None) == (target is None):
+        raise click.UsageError("give the cluster by --config CONFIG or --target TARGET")
+    try:
+        cluster = attach(target) if target is not None else connect(config)
+        cluster.kill(task, restart=not no_restart)
+    except (ConfigError, errors.OpError) as e:
+        raise click.ClickException(str(e.message if isinstance(e, errors.OpError) else e)) from None
+    click.echo(f"killed {task}" + ("" if no_restart else " (Ray restarts it)"))
