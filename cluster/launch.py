@@ -547,14 +547,18 @@ def launch(
             .options(name=registry_name(), namespace=config.namespace, **lifetime)
             .remote()
         )
-        ray.get([h.ping.remote() for h in handles.values()], timeout=config.connect_timeout_s)
+        nodes = ray.get(
+            [h.node_id.remote() for h in handles.values()], timeout=config.connect_timeout_s
+        )
     except Exception:
         if owns_ray:
             ray.shutdown()
         raise
-    return Cluster(
+    cluster = Cluster(
         config, handles, owns_ray, owns_actors=not detached, placement_group=pg, registry=registry
     )
+    cluster._nodes.update(zip(handles, nodes))  # for errors that name a lost task's node
+    return cluster
 
 
 def connect(config_path_or_dict=None, **overrides) -> Cluster:
@@ -583,7 +587,9 @@ def _connect_handles(config: ClusterConfig, owns_ray: bool) -> Cluster:
         registry = ray.get_actor(registry_name(), namespace=config.namespace)
     except ValueError:  # no registry: this process never compiles a graph
         registry = None
-    return Cluster(config, handles, owns_ray, owns_actors=False, registry=registry)
+    cluster = Cluster(config, handles, owns_ray, owns_actors=False, registry=registry)
+    cluster.nodes()  # remembered, for errors that name a lost task's node
+    return cluster
 
 
 def attach(target: str) -> Cluster:

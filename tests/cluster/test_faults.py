@@ -113,7 +113,9 @@ def test_a_task_that_stays_dead_is_named_by_nodes_and_steps(fresh):
     with tf.device("/job:worker/task:1"):
         x = tf.constant(1.0) + 1.0
     with tf.Session(cluster.target) as sess:
-        with pytest.raises(tf.errors.UnavailableError, match="/job:worker/task:1.*died"):
+        with pytest.raises(
+            tf.errors.UnavailableError, match=r"/job:worker/task:1 \(node [0-9a-f]+\).*died"
+        ):
             sess.run(x)
     with pytest.raises(tf.errors.InvalidArgumentError, match="No task '/job:ps/task:7'"):
         cluster.kill("/job:ps/task:7")
