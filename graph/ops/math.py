@@ -388,6 +388,70 @@ _register_unary("Rsqrt", _rsqrt_kernel, _rsqrt_grad, types=_FLOAT)
 _register_unary("Exp", np.exp, _exp_grad, types=_FLOAT)
 _register_unary("Log", np.log, _log_grad, types=_FLOAT)
 _register_unary("Log1p", np.log1p, _log1p_grad, types=_FLOAT)
+
+
+def _expm1_grad(op, grad):
+    """d_x = grad * exp(x)."""
+    return [multiply(grad, exp(op.inputs[0]))]
+
+
+_register_unary("Expm1", np.expm1, _expm1_grad, types=_FLOAT)
+
+
+def _bool_like_infer(x):
+    return TensorSpec(_dt.bool_, x.shape)
+
+
+def _register_predicate(op_type, kernel):
+    """An elementwise test of floats (bool output, no gradient)."""
+    register_op(
+        OpDef(
+            op_type,
+            inputs=["x: T"],
+            outputs=["y: bool"],
+            types={"T": _FLOAT},
+            infer=_bool_like_infer,
+            kernel=kernel,
+            grad=NOT_DIFFERENTIABLE,
+        )
+    )
+
+
+_register_predicate("IsNan", np.isnan)
+_register_predicate("IsInf", np.isinf)
+_register_predicate("IsFinite", np.isfinite)
+
+
+def _check_numerics_kernel(x, *, message):
+    nan, inf = bool(np.isnan(x).any()), bool(np.isinf(x).any())
+    if nan or inf:
+        what = "Inf and NaN" if nan and inf else "NaN" if nan else "Inf"
+        raise InvalidArgumentError(None, None, f"{message} : Tensor had {what} values")
+    return x
+
+
+def _check_numerics_grad(op, grad):
+    """The gradient passes through, checked as TF checks it."""
+    message = op.get_attr("message")
+    return [
+        check_numerics(
+            grad, f"Not a number (NaN) or infinity (Inf) values detected in gradient. {message}"
+        )
+    ]
+
+
+register_op(
+    OpDef(
+        "CheckNumerics",
+        inputs=["tensor: T"],
+        outputs=["output: T"],
+        types={"T": _FLOAT},
+        attrs={"message": ""},
+        infer=lambda tensor, *, message: _unary_infer(tensor),
+        kernel=_check_numerics_kernel,
+        grad=_check_numerics_grad,
+    )
+)
 _register_unary("Sin", np.sin, _sin_grad, types=_FLOAT)
 _register_unary("Cos", np.cos, _cos_grad, types=_FLOAT)
 _register_unary("Tanh", np.tanh, _tanh_grad, types=_FLOAT)
@@ -400,6 +464,27 @@ _register_unary("Round", _round_kernel, _zero_grad, types=_FLOAT + _INDEX)
 
 def negative(x, name=None) -> Tensor:
     return _unary("Neg", x, name)
+
+
+def expm1(x, name=None) -> Tensor:
+    return _unary("Expm1", x, name)
+
+
+def is_nan(x, name=None) -> Tensor:
+    return _unary("IsNan", x, name)
+
+
+def is_inf(x, name=None) -> Tensor:
+    return _unary("IsInf", x, name)
+
+
+def is_finite(x, name=None) -> Tensor:
+    return _unary("IsFinite", x, name)
+
+
+def check_numerics(tensor, message, name=None) -> Tensor:
+    """`tensor`, unchanged; InvalidArgumentError naming `message` when it holds NaN or Inf."""
+    return apply_op("CheckNumerics", [tensor], {"message": str(message)}, name=name).outputs[0]
 
 
 def abs(x, name=None) -> Tensor:  # TF's name

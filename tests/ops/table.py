@@ -121,6 +121,16 @@ ROWS += _unary_rows("Rsqrt", tf.rsqrt, lambda x: 1 / np.sqrt(x), pos(3, 4))
 ROWS += _unary_rows("Exp", tf.exp, np.exp, r(3, 4))
 ROWS += _unary_rows("Log", tf.log, np.log, pos(3, 4))
 ROWS += _unary_rows("Log1p", tf.log1p, np.log1p, pos(3, 4))
+ROWS += _unary_rows("Expm1", tf.expm1, np.expm1, r(3, 4))
+ROWS += _unary_rows("CheckNumerics", lambda x: tf.check_numerics(x, "m"), lambda x: x, r(3, 4))
+_special = np.array([1.0, np.nan, -np.inf, np.inf, -2.5, 0.0], np.float32)
+for _name, _fn, _ref in [
+    ("IsNan", tf.is_nan, np.isnan),
+    ("IsInf", tf.is_inf, np.isinf),
+    ("IsFinite", tf.is_finite, np.isfinite),
+]:
+    ROWS.append(Row(f"{_name}-float32", _fn, _ref, [_special], grad=False))
+    ROWS.append(Row(f"{_name}-float64", _fn, _ref, [_special.astype(np.float64)], grad=False))
 ROWS += _unary_rows("Sin", tf.sin, np.sin, r(3, 4))
 ROWS += _unary_rows("Cos", tf.cos, np.cos, r(3, 4))
 ROWS += _unary_rows("Tanh", tf.tanh, np.tanh, r(3, 4))

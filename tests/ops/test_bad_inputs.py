@@ -104,6 +104,11 @@ RUNTIME = [
         [np.zeros(2)],
     ),
     ("ScatterNd", lambda a: tf.scatter_nd([[5]], a, [3], name="the_op"), [np.zeros(1)]),
+    (
+        "CheckNumerics",
+        lambda a: tf.check_numerics(a, "the input", name="the_op"),
+        [np.array([1.0, np.nan])],
+    ),
 ]
 
 
@@ -121,3 +126,22 @@ def test_runtime_error_names_the_op_and_session_survives(op_type, build, values)
 
 def test_py_func_is_not_provided():
     assert not hasattr(tf, "py_func")
+
+
+@pytest.mark.parametrize(
+    "values,what",
+    [([np.nan, 1.0], "NaN"), ([np.inf, 1.0], "Inf"), ([np.inf, np.nan], "Inf and NaN")],
+)
+def test_check_numerics_says_what_it_found_and_no_update_happens(values, what):
+    x = ph(F)
+    v = tf.Variable(0.0)
+    with tf.control_dependencies([tf.check_numerics(x, "loss exploded")]):
+        update = tf.assign_add(v, 1.0)
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        with pytest.raises(
+            tf.errors.InvalidArgumentError, match=f"loss exploded : Tensor had {what} values"
+        ):
+            sess.run(update, {x: np.array(values)})
+        assert sess.run(v) == 0.0
+        assert sess.run(update, {x: np.array([1.0, 2.0])}) == 1.0
