@@ -28,6 +28,7 @@ from psflow.graph.ops.nn import (  # noqa: F401
     softmax_cross_entropy_with_logits,
     softmax_cross_entropy_with_logits_v2,
     softplus,
+    softsign,
     sparse_softmax_cross_entropy_with_logits,
     top_k,
     zero_fraction,

@@ -419,6 +419,19 @@ def ones(shape, dtype=_dt.float32, name=None) -> Tensor:
     return _filled(shape, 1, dtype, name or "ones")
 
 
+def eye(num_rows, num_columns=None, batch_shape=None, dtype=_dt.float32, name=None) -> Tensor:
+    """An identity matrix (or a batch of them), `num_rows` x `num_columns`. The sizes are
+    Python ints here (TF also takes tensors)."""
+    for what, size in (("num_rows", num_rows), ("num_columns", num_columns)):
+        if size is not None and (not isinstance(size, (int, np.integer)) or size < 0):
+            raise TypeError(f"eye: {what} must be a non-negative int, got {size!r}")
+    value = np.eye(num_rows, num_rows if num_columns is None else num_columns)
+    value = value.astype(_dt.as_dtype(dtype).np)
+    if batch_shape is not None:
+        value = np.broadcast_to(value, tuple(batch_shape) + value.shape).copy()
+    return constant(value, name=name or "eye")
+
+
 def _like_infer(x):
     return TensorSpec(x.dtype, x.shape)
 

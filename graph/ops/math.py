@@ -460,10 +460,39 @@ _register_unary("Reciprocal", np.reciprocal, _reciprocal_grad, types=_FLOAT)
 _register_unary("Floor", np.floor, _zero_grad, types=_FLOAT)
 _register_unary("Ceil", np.ceil, _zero_grad, types=_FLOAT)
 _register_unary("Round", _round_kernel, _zero_grad, types=_FLOAT + _INDEX)
+_register_unary("Rint", np.rint, _zero_grad, types=_FLOAT)  # half to even, as TF's Rint
 
 
 def negative(x, name=None) -> Tensor:
     return _unary("Neg", x, name)
+
+
+def rint(x, name=None) -> Tensor:
+    return _unary("Rint", x, name)
+
+
+def scalar_mul(scalar, x, name=None) -> Tensor:
+    """`scalar * x` for a scalar (a 0-d value or tensor); ValueError for anything else."""
+    scalar = convert_to_tensor(scalar, dtype=getattr(x, "dtype", None))
+    if scalar.shape.ndims not in (0, None):
+        raise ValueError(f"Only scalar multiply works, got shape {scalar.shape}")
+    return multiply(scalar, x, name=name or "scalar_mul")
+
+
+def reduce_logsumexp(
+    input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None, keep_dims=None
+) -> Tensor:
+    """log(sum(exp(input_tensor), axis)), computed as TF does it: the maximum (where finite)
+    is taken out first, so large inputs do not overflow."""
+    keep = bool(keepdims if keepdims is not None else keep_dims)
+    axis = reduction_indices if axis is None else axis
+    x = convert_to_tensor(input_tensor)
+    raw_max = reduce_max(x, axis=axis, keepdims=True)
+    my_max = _array.stop_gradient(where(is_finite(raw_max), raw_max, _array.zeros_like(raw_max)))
+    result = add(log(reduce_sum(exp(subtract(x, my_max)), axis=axis, keepdims=True)), my_max)
+    if not keep:
+        result = reduce_sum(result, axis=axis)  # drops the kept axes (each of size 1)
+    return _array.identity(result, name=name or "ReduceLogSumExp")
 
 
 def expm1(x, name=None) -> Tensor:

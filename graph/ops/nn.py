@@ -160,6 +160,15 @@ _register_activation("LeakyRelu", _leaky_relu_kernel, _leaky_relu_grad, {"alpha"
 _register_activation("Softplus", _softplus_kernel, _softplus_grad)
 
 
+def _softsign_grad(op, grad):
+    """d_x = grad / (1 + |x|)^2."""
+    x = op.inputs[0]
+    return [_math.real_div(grad, _math.square(_math.add(_math._scalar(1, x.dtype), _math.abs(x))))]
+
+
+_register_activation("Softsign", lambda features: features / (1 + np.abs(features)), _softsign_grad)
+
+
 def relu6(features, name=None) -> Tensor:
     """min(max(features, 0), 6)."""
     return apply_op("Relu6", [features], name=name).outputs[0]
@@ -178,6 +187,11 @@ def leaky_relu(features, alpha=0.2, name=None) -> Tensor:
 def softplus(features, name=None) -> Tensor:
     """log(exp(features) + 1)."""
     return apply_op("Softplus", [features], name=name).outputs[0]
+
+
+def softsign(features, name=None) -> Tensor:
+    """features / (abs(features) + 1)."""
+    return apply_op("Softsign", [features], name=name).outputs[0]
 
 
 # Softmax, LogSoftmax --------------------------------------------------------------------------

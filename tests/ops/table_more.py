@@ -577,3 +577,54 @@ ROWS += [
         grad=False,
     ),
 ]
+
+ROWS += [
+    Row(
+        "Rint-float32",
+        tf.rint,
+        np.rint,
+        [np.array([0.5, 1.5, -2.5, 2.4, -0.6], np.float32)],
+        grad=False,
+    ),
+    Row(
+        "Rint-float64",
+        tf.rint,
+        np.rint,
+        [d(2, 3) * 4],
+        grad_inputs=[np.array([[0.3, 1.2, -2.2], [0.9, -1.4, 2.6]])],
+    ),
+    Row(
+        "Softsign-float32",
+        tf.nn.softsign,
+        lambda x: x / (1 + np.abs(x)),
+        [d(2, 3).astype(np.float32) * 3],
+        grad=False,
+    ),
+    Row("Softsign-float64", tf.nn.softsign, lambda x: x / (1 + np.abs(x)), [d(2, 3) * 3]),
+    Row(
+        "reduce_logsumexp-axis1-float64",
+        lambda x: tf.reduce_logsumexp(x, axis=1),
+        lambda x: np.log(np.exp(x).sum(axis=1)),
+        [d(3, 4) * 3],
+    ),
+    Row(
+        "reduce_logsumexp-all-keepdims-float64",
+        lambda x: tf.reduce_logsumexp(x, keepdims=True),
+        lambda x: np.log(np.exp(x).sum(keepdims=True)),
+        [d(2, 3)],
+    ),
+    Row(
+        "reduce_logsumexp-large-float64",  # no overflow: the maximum is taken out first
+        lambda x: tf.reduce_logsumexp(x, axis=0),
+        lambda x: x.max(axis=0) + np.log(np.exp(x - x.max(axis=0)).sum(axis=0)),
+        [np.array([[1000.0, -1000.0], [999.0, -1001.0]])],
+    ),
+    Row("scalar_mul-float64", lambda x: tf.scalar_mul(2.5, x), lambda x: 2.5 * x, [d(2, 3)]),
+    Row(
+        "eye-batch-float32",
+        lambda x: tf.eye(2, 3, batch_shape=[2]) + x,
+        lambda x: np.broadcast_to(np.eye(2, 3, dtype=np.float32), (2, 2, 3)) + x,
+        [d(2, 2, 3).astype(np.float32)],
+        grad=False,
+    ),
+]
