@@ -128,6 +128,7 @@ from psflow.graph.ops.math import (  # noqa: F401
     ceil,
     check_numerics,
     cos,
+    cumprod,
     cumsum,
     div,
     divide,

@@ -1317,17 +1317,25 @@ def _cumsum_infer(x, axis, *, exclusive, reverse):
     return TensorSpec(x.dtype, x.shape)
 
 
-def _cumsum_kernel(x, axis, *, exclusive, reverse):
-    a = int(axis)
-    if reverse:
-        x = np.flip(x, a)
-    out = np.cumsum(x, axis=a, dtype=x.dtype)
-    if exclusive:
-        out = np.roll(out, 1, axis=a)
-        index = [slice(None)] * out.ndim
-        index[a] = 0
-        out[tuple(index)] = 0
-    return np.flip(out, a) if reverse else out
+def _scan_kernel(scan, identity):
+    """A cumulative kernel (np.cumsum, np.cumprod) with TF's exclusive and reverse."""
+
+    def kernel(x, axis, *, exclusive, reverse):
+        a = int(axis)
+        if reverse:
+            x = np.flip(x, a)
+        out = scan(x, axis=a, dtype=x.dtype)
+        if exclusive:
+            out = np.roll(out, 1, axis=a)
+            index = [slice(None)] * out.ndim
+            index[a] = 0
+            out[tuple(index)] = identity
+        return np.flip(out, a) if reverse else out
+
+    return kernel
+
+
+_cumsum_kernel = _scan_kernel(np.cumsum, 0)
 
 
 def _cumsum_grad(op, grad):
@@ -1361,6 +1369,36 @@ def cumsum(x, axis=0, exclusive=False, reverse=False, name=None) -> Tensor:
     """Cumulative sum along `axis`."""
     return apply_op(
         "Cumsum", [x, axis], {"exclusive": bool(exclusive), "reverse": bool(reverse)}, name=name
+    ).outputs[0]
+
+
+def _cumprod_grad(op, grad):
+    """As TF: d_x = cumsum(cumprod(x) * grad in the opposite direction) / x (x nonzero)."""
+    x, axis = op.inputs
+    exclusive, reverse = op.get_attr("exclusive"), op.get_attr("reverse")
+    prod = cumprod(x, axis, exclusive=exclusive, reverse=reverse)
+    out = cumsum(multiply(prod, grad), axis, exclusive=exclusive, reverse=not reverse)
+    return [real_div(out, x), None]
+
+
+register_op(
+    OpDef(
+        "Cumprod",
+        inputs=["x: T", "axis: Tidx"],
+        outputs=["out: T"],
+        types={"T": _NUM, "Tidx": _INDEX},
+        attrs={"exclusive": False, "reverse": False},
+        infer=_cumsum_infer,
+        kernel=_scan_kernel(np.cumprod, 1),
+        grad=_cumprod_grad,
+    )
+)
+
+
+def cumprod(x, axis=0, exclusive=False, reverse=False, name=None) -> Tensor:
+    """Cumulative product along `axis`."""
+    return apply_op(
+        "Cumprod", [x, axis], {"exclusive": bool(exclusive), "reverse": bool(reverse)}, name=name
     ).outputs[0]
 
 

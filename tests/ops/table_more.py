@@ -145,6 +145,25 @@ ROWS = [
         [d(4, 3)],
     ),
     Row(
+        "Cumprod-float32",
+        lambda x: tf.cumprod(x, axis=1),
+        lambda x: np.cumprod(x, 1),
+        [d(2, 4).astype(np.float32)],
+        grad=False,
+    ),
+    Row(
+        "Cumprod-float64",
+        lambda x: tf.cumprod(x, axis=1),
+        lambda x: np.cumprod(x, 1),
+        [d(2, 4, low=0.5, high=2.0)],
+    ),
+    Row(
+        "Cumprod-exclusive-reverse-float64",
+        lambda x: tf.cumprod(x, 0, exclusive=True, reverse=True),
+        lambda x: np.concatenate([np.cumprod(x[::-1], 0)[::-1][1:], np.ones((1, 3))]),
+        [d(4, 3, low=0.5, high=2.0)],
+    ),
+    Row(
         "where-coordinates",
         lambda c: tf.where(c),
         lambda c: np.argwhere(c),
