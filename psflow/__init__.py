@@ -5,7 +5,7 @@
 Importing psflow never imports ray.
 """
 
-from psflow import errors, initializers, layers, losses, nn, summary, timeline, train  # noqa: F401
+from psflow import errors, initializers, layers, losses, math, nn, summary, timeline, train  # noqa: F401
 from psflow.graph import dtypes as _dtypes, session as _session
 from psflow.graph.device import DeviceSpec  # noqa: F401
 from psflow.graph.dtypes import (  # noqa: F401

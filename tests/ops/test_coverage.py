@@ -118,3 +118,13 @@ def test_every_differentiable_op_has_a_gradient_row():
         and t not in ELSEWHERE
     ]
     assert not missing, f"differentiable op types without a gradient row: {missing}"
+
+
+def test_tf_math_names_the_same_functions():
+    import psflow.math as tf_math
+
+    assert tf.math is tf_math
+    for name in ("log", "exp", "reduce_sum", "cumprod", "is_nan", "rint", "floormod"):
+        assert getattr(tf.math, name) is getattr(tf, name)
+    for name in ("softplus", "l2_normalize", "top_k", "in_top_k"):
+        assert getattr(tf.math, name) is getattr(tf.nn, name)
