@@ -262,18 +262,23 @@ def _unary_infer(x):
     return TensorSpec(x.dtype, x.shape)
 
 
-def _register_unary(op_type, kernel, grad, types=_NUM):
+def _register_unary(op_type, kernel, grad, types=_NUM, predicate=False):
+    """An elementwise op of one input; a `predicate` outputs bool (and has no gradient)."""
     register_op(
         OpDef(
             op_type,
             inputs=["x: T"],
-            outputs=["y: T"],
+            outputs=["y: bool" if predicate else "y: T"],
             types={"T": types},
-            infer=_unary_infer,
+            infer=_bool_like_infer if predicate else _unary_infer,
             kernel=kernel,
             grad=grad,
         )
     )
+
+
+def _bool_like_infer(x):
+    return TensorSpec(_dt.bool_, x.shape)
 
 
 def _unary(op_type, x, name):
@@ -398,28 +403,9 @@ def _expm1_grad(op, grad):
 _register_unary("Expm1", np.expm1, _expm1_grad, types=_FLOAT)
 
 
-def _bool_like_infer(x):
-    return TensorSpec(_dt.bool_, x.shape)
-
-
-def _register_predicate(op_type, kernel):
-    """An elementwise test of floats (bool output, no gradient)."""
-    register_op(
-        OpDef(
-            op_type,
-            inputs=["x: T"],
-            outputs=["y: bool"],
-            types={"T": _FLOAT},
-            infer=_bool_like_infer,
-            kernel=kernel,
-            grad=NOT_DIFFERENTIABLE,
-        )
-    )
-
-
-_register_predicate("IsNan", np.isnan)
-_register_predicate("IsInf", np.isinf)
-_register_predicate("IsFinite", np.isfinite)
+_register_unary("IsNan", np.isnan, NOT_DIFFERENTIABLE, types=_FLOAT, predicate=True)
+_register_unary("IsInf", np.isinf, NOT_DIFFERENTIABLE, types=_FLOAT, predicate=True)
+_register_unary("IsFinite", np.isfinite, NOT_DIFFERENTIABLE, types=_FLOAT, predicate=True)
 
 
 def _check_numerics_kernel(x, *, message):
