@@ -115,9 +115,8 @@ def checkpoint_ls(directory: str) -> None:
     """The checkpoints in DIRECTORY: step, time, size and shards; * marks the latest."""
     import datetime
     import glob
-    import re
 
-    from psflow.graph import saver
+    from psflow.graph import checkpoint as ckpt, saver
 
     state = saver.get_checkpoint_state(directory)
     latest = state.model_checkpoint_path if state is not None else None
@@ -135,7 +134,7 @@ def checkpoint_ls(directory: str) -> None:
             shards = str(len(files) - 1)
         except (errors.OpError, OSError):
             size, shards = 0, "broken"
-        step = re.search(r"-(\d+)$", prefix)
+        step = ckpt.checkpoint_step(prefix)
         written = datetime.datetime.fromtimestamp(os.path.getmtime(f"{prefix}.index"))
         mark = (
             "*"
@@ -143,17 +142,19 @@ def checkpoint_ls(directory: str) -> None:
             else " "
         )
         click.echo(
-            f"{mark} {os.path.basename(prefix):32s} {step.group(1) if step else '-':>8s}  "
+            f"{mark} {os.path.basename(prefix):32s} {'-' if step is None else str(step):>8s}  "
             f"{written:%Y-%m-%d %H:%M:%S} {_size(size):>10s} {shards}"
         )
 
 
 def _size(n: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+    if n < 1024:
+        return f"{n:.0f} B"
+    for unit in ("KiB", "MiB", "GiB"):
         n /= 1024
-    return f"{n} B"
+        if n < 1024 or unit == "GiB":
+            break
+    return f"{n:.1f} {unit}"
 
 
 @checkpoint.command("inspect")

@@ -37,10 +37,10 @@ execute it, compiling costs ~0.3 s, and executions in flight are bounded. So:
 - Traced runs (`RunOptions(trace_level=FULL_TRACE)`) take the plain path, which has the
   per-stage traces.
 - Signals: a SIGINT or SIGTERM that lands while a compiled-graph execution is in flight
-  interrupts Ray mid-read. So while a graph
-  exists its handlers hold them until the step in flight has finished (steps are short and
-  bounded), then act. SIGINT raises KeyboardInterrupt (or calls the program's own
-  handler), so `with` blocks close sessions and tear graphs down on the way out. SIGTERM
+  interrupts Ray mid-read. So while a graph exists, psflow's handlers hold them until the
+  step in flight has finished (steps are short and bounded), then act. SIGINT raises
+  KeyboardInterrupt (or calls the program's own handler), so `with` blocks close sessions
+  and tear graphs down on the way out. SIGTERM
   (unless the program has its own handler) tears every live graph down, runs the atexit
   handlers (Ray's shutdown) and ends the process by the signal. Even after a clean
   teardown and Ray's shutdown, the interpreter's final clean-up crashed (rc -11) in a
@@ -97,13 +97,13 @@ class _StepSignals:
 
     def _act(self, signum, frame) -> None:
         previous = self._previous.get(signum)
+        if previous == signal.SIG_IGN:
+            return
         ours = previous in (None, signal.SIG_DFL, signal.default_int_handler) or (
             getattr(previous, "__module__", "") or ""
         ).startswith("ray")  # ray.init's SIGTERM handler exits with status 15
         if not ours and callable(previous):
             previous(signum, frame)
-        elif previous == signal.SIG_IGN:
-            return
         elif signum == signal.SIGINT:
             self._received = signum
             raise KeyboardInterrupt

@@ -200,21 +200,30 @@ class Cluster:
         """Raises UnavailableError naming the first of `tasks` whose actor is dead,
         restarting, or does not answer within task_timeout_s (asked on its control thread,
         which answers while the task runs a long stage)."""
-        refs = {task: self._handles[task].pid.remote() for task in tasks}
         timeout = self.config.task_timeout_s
-        ray.wait(list(refs.values()), num_returns=len(refs), timeout=timeout)
-        for task, ref in refs.items():
-            try:
-                ray.get(ref, timeout=0)
-            except ray.exceptions.RayActorError as err:
-                raise self.unavailable(err) from None
-            except ray.exceptions.GetTimeoutError:
+        for task, answer in self._ask_each(tasks, "pid", timeout).items():
+            if isinstance(answer, ray.exceptions.RayActorError):
+                raise self.unavailable(answer)
+            if isinstance(answer, Exception):
                 raise UnavailableError(
                     None,
                     None,
                     f"Task {task} did not answer a liveness check within {timeout:g} s "
                     "(config key 'task_timeout_s')",
-                ) from None
+                )
+
+    def _ask_each(self, tasks, method: str, timeout: float) -> dict:
+        """Calls `method` on every task's actor at once; per task its answer, or the
+        exception in its place (a dead actor's error, or GetTimeoutError after `timeout`)."""
+        refs = {task: getattr(self._handles[task], method).remote() for task in tasks}
+        ray.wait(list(refs.values()), num_returns=len(refs), timeout=timeout)
+        answers: dict = {}
+        for task, ref in refs.items():
+            try:
+                answers[task] = ray.get(ref, timeout=0)
+            except Exception as err:  # noqa: BLE001 - handed to the caller
+                answers[task] = err
+        return answers
 
     def wait_alive(self, task: str, timeout: float | None = None) -> None:
         """Waits until the actor of `task` answers (it may be restarting); UnavailableError
@@ -279,14 +288,8 @@ class Cluster:
         """Per task: the id of the Ray node its actor runs on (None for a task whose actor
         is dead or does not answer within connect_timeout_s)."""
         self._quiesce()
-        refs = {t: h.node_id.remote() for t, h in self._handles.items()}
-        ray.wait(list(refs.values()), num_returns=len(refs), timeout=self.config.connect_timeout_s)
-        out = {}
-        for task, ref in refs.items():
-            try:
-                out[task] = ray.get(ref, timeout=0)
-            except Exception:  # dead, restarting or silent
-                out[task] = None
+        answers = self._ask_each(self._handles, "node_id", self.config.connect_timeout_s)
+        out = {t: None if isinstance(a, Exception) else a for t, a in answers.items()}
         self._nodes.update({t: n for t, n in out.items() if n})
         return out
 

@@ -75,7 +75,7 @@ class StageCall(NamedTuple):
 class CompiledStep:
     """A run signature compiled for the cluster: its stage calls and where fetches come from."""
 
-    __slots__ = ("calls", "fetches", "fetch_groups", "waits", "runs", "signature", "epoch")
+    __slots__ = ("calls", "fetches", "fetch_groups", "waits", "runs", "signature", "epoch", "tasks")
 
     def __init__(self, calls: list[StageCall], fetches: list[Source], waits, signature, epoch):
         self.calls = calls
@@ -85,6 +85,7 @@ class CompiledStep:
         self.runs = 0  # plain-path executions (the fast path compiles a hot signature)
         self.signature = signature  # (fetches, feeds, targets): to register it again
         self.epoch = epoch  # the runtime's epoch it was registered in
+        self.tasks = {call.task for call in calls}  # whose liveness a slow step checks
 
 
 class ClusterRuntime:
@@ -134,7 +135,11 @@ class ClusterRuntime:
             with self._lock:
                 self._plans.append((handle, plan_id))
         calls = []
-        slots = self._get(registrations, self.cluster.config.connect_timeout_s)
+        slots = self._get(
+            registrations,
+            self.cluster.config.connect_timeout_s,
+            {stage.task for stage in dplan.stages},
+        )
         for stage, handle, plan_id, route, (slot, writes) in zip(
             dplan.stages, handles, plan_ids, routes, slots
         ):
@@ -172,7 +177,7 @@ class ClusterRuntime:
         a restarted task holds no plans), in place, and lets the old ones go."""
         old = [(call.task, call.plan_id) for call in compiled.calls if call.local is None]
         fresh = self.compile(*compiled.signature)
-        for name in ("calls", "fetches", "fetch_groups", "waits", "epoch"):
+        for name in ("calls", "fetches", "fetch_groups", "waits", "epoch", "tasks"):
             setattr(compiled, name, getattr(fresh, name))
         compiled.runs = 0
         by_task: dict = {}
@@ -189,10 +194,7 @@ class ClusterRuntime:
         """A step failed because a task was lost or restarted: its compiled graph, direct
         channels and registered plans may all be stale."""
         self._epoch += 1
-        channels, self._channels = self._channels, {}
-        for channel in channels.values():
-            if channel is not None:
-                channel.close()
+        self._close_channels()
         if self.fast_path is not None:
             self._drop_fast(retry=True)
 
@@ -202,7 +204,7 @@ class ClusterRuntime:
             return None
         if task not in self._channels:
             node, address = self._get(
-                [handle.direct_address.remote()], self.cluster.config.connect_timeout_s
+                [handle.direct_address.remote()], self.cluster.config.connect_timeout_s, [task]
             )[0]
             here = ray.get_runtime_context().get_node_id()
             self._channels[task] = (
@@ -278,7 +280,7 @@ class ClusterRuntime:
                     args.append(returns[src.stage][len(compiled.calls[src.stage].route.groups)])
             if call.local is not None or call.direct is not None:
                 try:
-                    out = self._run_here(call, step_id, args, traced)
+                    out = self._run_here(call, step_id, args, traced, compiled.tasks)
                 except tf_errors.OpError:
                     self._rollback(compiled, step_id)
                     raise
@@ -300,7 +302,7 @@ class ClusterRuntime:
         if traced:
             extra += [r[-1] for r in returns]
         try:
-            got = self._get(wanted + extra, STEP_TIMEOUT_S)
+            got = self._get(wanted + extra, STEP_TIMEOUT_S, compiled.tasks)
         except tf_errors.OpError:
             self._rollback(compiled, step_id)
             raise
@@ -310,17 +312,20 @@ class ClusterRuntime:
                 finished.append(step_id)
                 del finished[:-64]
         groups = dict(zip(compiled.fetch_groups, got[: len(wanted)]))
-        values = self._fetch_shared(resolve_fetches(compiled.fetches, feed_values, groups))
+        values = self._fetch_shared(
+            resolve_fetches(compiled.fetches, feed_values, groups), compiled.tasks
+        )
         if traced:
             _trace(run_metadata, compiled.calls, got[len(wanted) + len(compiled.waits) :])
         return check_fetched(values)
 
-    def _run_here(self, call: StageCall, step_id: str, args: list, traced: bool):
+    def _run_here(self, call: StageCall, step_id: str, args: list, traced: bool, tasks):
         """Runs a stage, after its upstream objects arrived, on this process's own task
         (its runner) or by a direct call to a task on this node."""
         remote = [i for i, a in enumerate(args) if isinstance(a, ray.ObjectRef)]
         if remote:
-            for i, value in zip(remote, self._get([args[i] for i in remote], STEP_TIMEOUT_S)):
+            got = self._get([args[i] for i in remote], STEP_TIMEOUT_S, tasks)
+            for i, value in zip(remote, got):
                 args[i] = value
         header = CallHeader(step_id, self._take_finished(call.task), call.plan_id, traced)
         if call.direct is not None:
@@ -381,7 +386,7 @@ class ClusterRuntime:
             compiled.runs = 0
             self._rollback(compiled, step_id)
             raise self.cluster.unavailable(err) from None
-        return check_fetched(self._fetch_shared(values))
+        return check_fetched(self._fetch_shared(values, compiled.tasks))
 
     def request_give_up(self) -> None:
         """Asks the stepping thread to give the graph up before its next step (a thread
@@ -435,11 +440,14 @@ class ClusterRuntime:
                 timeout=self.cluster.config.connect_timeout_s,
             )
 
-    def close(self) -> None:
+    def _close_channels(self) -> None:
         channels, self._channels = self._channels, {}
         for channel in channels.values():
             if channel is not None:
                 channel.close()
+
+    def close(self) -> None:
+        self._close_channels()
         fast, self.fast_path = self.fast_path, None
         if fast is not None:
             with fast.lock:
@@ -462,23 +470,25 @@ class ClusterRuntime:
     def reset(self, containers=None) -> None:
         self.cluster.reset(containers)
 
-    def _fetch_shared(self, values: list) -> list:
+    def _fetch_shared(self, values: list, tasks) -> list:
         """Fetched values that arrived as object-store references (large stored values a
         task shares, see cluster/actors.py), read in one batched get."""
         shared = [i for i, v in enumerate(values) if isinstance(v, ray.ObjectRef)]
         if shared:
-            for i, value in zip(shared, self._get([values[i] for i in shared], STEP_TIMEOUT_S)):
+            got = self._get([values[i] for i in shared], STEP_TIMEOUT_S, tasks)
+            for i, value in zip(shared, got):
                 values[i] = value
         return values
 
-    def _get(self, refs, timeout):
+    def _get(self, refs, timeout, tasks):
         """One batched ray.get, with failures mapped to tf.errors classes (a lost task is
-        UnavailableError naming it). Values that are not ObjectRefs (outputs of stages run
+        UnavailableError naming it); past LIVENESS_SECS it checks that `tasks` (those the
+        objects come from) are alive. Values that are not ObjectRefs (outputs of stages run
         in this process or by direct calls) pass through."""
         if not all(isinstance(r, ray.ObjectRef) for r in refs):
             values = list(refs)
             remote = [i for i, r in enumerate(refs) if isinstance(r, ray.ObjectRef)]
-            got = self._get([refs[i] for i in remote], timeout) if remote else []
+            got = self._get([refs[i] for i in remote], timeout, tasks) if remote else []
             for i, value in zip(remote, got):
                 values[i] = value
             return values
@@ -489,7 +499,7 @@ class ClusterRuntime:
                 ready, _ = ray.wait(refs, num_returns=len(refs), timeout=min(LIVENESS_SECS, left))
                 if len(ready) == len(refs) or left <= LIVENESS_SECS:
                     return ray.get(refs, timeout=max(0.0, deadline - time.monotonic()))
-                self.cluster.check_alive(self.cluster.tasks)
+                self.cluster.check_alive(tasks)
         except ray.exceptions.RayTaskError as err:
             raise _task_error(err, self.cluster) from None
         except ray.exceptions.GetTimeoutError:

@@ -233,6 +233,12 @@ def _read_into(f, buf) -> int:
     return got
 
 
+def checkpoint_step(prefix: str) -> int | None:
+    """The global step a checkpoint prefix was saved at (`model.ckpt-1200`), if it says."""
+    found = re.search(r"-(\d+)$", str(prefix))
+    return int(found.group(1)) if found else None
+
+
 def data_file_name(prefix: str, shard: int, num_shards: int, token: str) -> str:
     return f"{prefix}.data-{shard:05d}-of-{num_shards:05d}-{token}"
 

@@ -21,7 +21,7 @@ import logging
 import threading
 import time
 
-from . import errors
+from . import checkpoint as _ckpt, errors
 from .framework import GraphKeys, get_default_graph
 from .hooks import (
     CheckpointSaverHook,
@@ -347,7 +347,7 @@ class ChiefSessionCreator(SessionCreator):
         if self._restore_policy == "lost" and scaffold.ready_op is not None:
             missing = _uninitialized(sess, scaffold.ready_op)
             saved = {v.op.name for _, v in scaffold.saver._items}
-            if set(saved) <= set(missing):
+            if saved <= set(missing):
                 missing = None  # a fresh model: restore it whole
         if missing is None:
             log.info("Restoring parameters from %s", path)
@@ -361,6 +361,7 @@ class ChiefSessionCreator(SessionCreator):
             )
             return
         restored = scaffold.saver.restore_variables(sess, path, missing)
+        step = _ckpt.checkpoint_step(path)
         if restored:
             devices = sorted(
                 {get_default_graph().get_operation_by_name(n).device for n in restored}
@@ -371,13 +372,8 @@ class ChiefSessionCreator(SessionCreator):
                 len(restored),
                 ", ".join(d or "(no device)" for d in devices),
                 path,
-                _checkpoint_step(path),
+                "unknown" if step is None else step,
             )
-
-
-def _checkpoint_step(path: str) -> str:
-    tail = str(path).rsplit("-", 1)
-    return tail[1] if len(tail) == 2 and tail[1].isdigit() else "unknown"
 
 
 class WorkerSessionCreator(SessionCreator):

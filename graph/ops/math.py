@@ -1296,15 +1296,14 @@ def argmin(input, axis=None, name=None, dimension=None, output_type=_dt.int64) -
     return _arg("ArgMin", input, axis, name, dimension, output_type)
 
 
-# Cumsum -------------------------------------------------------------------------------------------
-def _cumsum_infer(x, axis, *, exclusive, reverse):
-    if x.shape.ndims is not None and axis.value is not None:
-        normalize_axis(int(axis.value), x.shape.ndims, "Cumsum")
-    return TensorSpec(x.dtype, x.shape)
+# Cumsum, Cumprod ----------------------------------------------------------------------------------
+def _register_scan(op_type, scan, identity, grad):
+    """A cumulative op (np.cumsum, np.cumprod along `axis`) with TF's exclusive and reverse."""
 
-
-def _scan_kernel(scan, identity):
-    """A cumulative kernel (np.cumsum, np.cumprod) with TF's exclusive and reverse."""
+    def infer(x, axis, *, exclusive, reverse):
+        if x.shape.ndims is not None and axis.value is not None:
+            normalize_axis(int(axis.value), x.shape.ndims, op_type)
+        return TensorSpec(x.dtype, x.shape)
 
     def kernel(x, axis, *, exclusive, reverse):
         a = int(axis)
@@ -1318,44 +1317,29 @@ def _scan_kernel(scan, identity):
             out[tuple(index)] = identity
         return np.flip(out, a) if reverse else out
 
-    return kernel
+    register_op(
+        OpDef(
+            op_type,
+            inputs=["x: T", "axis: Tidx"],
+            outputs=["out: T"],
+            types={"T": _NUM, "Tidx": _INDEX},
+            attrs={"exclusive": False, "reverse": False},
+            infer=infer,
+            kernel=kernel,
+            grad=grad,
+        )
+    )
 
 
-_cumsum_kernel = _scan_kernel(np.cumsum, 0)
+def _scan(op_type, x, axis, exclusive, reverse, name) -> Tensor:
+    attrs = {"exclusive": bool(exclusive), "reverse": bool(reverse)}
+    return apply_op(op_type, [x, axis], attrs, name=name).outputs[0]
 
 
 def _cumsum_grad(op, grad):
     """d_x = cumsum of grad in the opposite direction."""
-    return [
-        cumsum(
-            grad,
-            op.inputs[1],
-            exclusive=op.get_attr("exclusive"),
-            reverse=not op.get_attr("reverse"),
-        ),
-        None,
-    ]
-
-
-register_op(
-    OpDef(
-        "Cumsum",
-        inputs=["x: T", "axis: Tidx"],
-        outputs=["out: T"],
-        types={"T": _NUM, "Tidx": _INDEX},
-        attrs={"exclusive": False, "reverse": False},
-        infer=_cumsum_infer,
-        kernel=_cumsum_kernel,
-        grad=_cumsum_grad,
-    )
-)
-
-
-def cumsum(x, axis=0, exclusive=False, reverse=False, name=None) -> Tensor:
-    """Cumulative sum along `axis`."""
-    return apply_op(
-        "Cumsum", [x, axis], {"exclusive": bool(exclusive), "reverse": bool(reverse)}, name=name
-    ).outputs[0]
+    exclusive, reverse = op.get_attr("exclusive"), op.get_attr("reverse")
+    return [cumsum(grad, op.inputs[1], exclusive=exclusive, reverse=not reverse), None]
 
 
 def _cumprod_grad(op, grad):
@@ -1367,25 +1351,18 @@ def _cumprod_grad(op, grad):
     return [real_div(out, x), None]
 
 
-register_op(
-    OpDef(
-        "Cumprod",
-        inputs=["x: T", "axis: Tidx"],
-        outputs=["out: T"],
-        types={"T": _NUM, "Tidx": _INDEX},
-        attrs={"exclusive": False, "reverse": False},
-        infer=_cumsum_infer,
-        kernel=_scan_kernel(np.cumprod, 1),
-        grad=_cumprod_grad,
-    )
-)
+_register_scan("Cumsum", np.cumsum, 0, _cumsum_grad)
+_register_scan("Cumprod", np.cumprod, 1, _cumprod_grad)
+
+
+def cumsum(x, axis=0, exclusive=False, reverse=False, name=None) -> Tensor:
+    """Cumulative sum along `axis`."""
+    return _scan("Cumsum", x, axis, exclusive, reverse, name)
 
 
 def cumprod(x, axis=0, exclusive=False, reverse=False, name=None) -> Tensor:
     """Cumulative product along `axis`."""
-    return apply_op(
-        "Cumprod", [x, axis], {"exclusive": bool(exclusive), "reverse": bool(reverse)}, name=name
-    ).outputs[0]
+    return _scan("Cumprod", x, axis, exclusive, reverse, name)
 
 
 # where (TF 1.x semantics) -------------------------------------------------------------------------

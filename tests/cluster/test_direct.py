@@ -111,3 +111,12 @@ def test_a_silent_task_is_a_deadline_error():
         channel.call("h", [])
     assert time.monotonic() - start < 3
     release.set()
+
+
+def test_more_arrays_than_one_sendmsg_takes():
+    arrays = [np.full(3, i, np.float32) for i in range(2500)] + [np.zeros(0)]
+    _, channel = _serve(lambda header, args: args)
+    got = channel.call("h", arrays)
+    assert len(got) == len(arrays)
+    for sent, back in zip(arrays, got):
+        np.testing.assert_array_equal(back, sent)

@@ -613,3 +613,17 @@ def test_a_ps_killed_during_a_save_leaves_the_previous_checkpoint(fresh, tmp_pat
         kept = {"model-1", "model-3"} | ({"model-2"} if "model-2.index" in left else set())
         assert {n.split(".")[0] for n in left if ".data-" in n} <= kept, left
         assert tf.train.latest_checkpoint(str(tmp_path)) == third
+
+
+def test_a_slow_step_is_not_failed_by_a_dead_task_it_does_not_use(fresh, monkeypatch):
+    """The liveness checks of a slow step ask only the tasks the step runs on."""
+    from psflow.cluster import runtime
+
+    monkeypatch.setattr(runtime, "LIVENESS_SECS", 0.2)
+    cluster = fresh(num_ps=1, num_workers=2, max_restarts=0)
+    cluster.kill("/job:worker/task:1", restart=False)
+    with tf.device("/job:worker/task:0"):
+        steps = tf.placeholder(tf.int32, [])
+        loop = tf.while_loop(lambda i: i < steps, lambda i: i + 1, [tf.constant(0)])
+    with tf.Session(cluster.target) as sess:
+        assert sess.run(loop, {steps: 300_000}) == 300_000  # about a second: several checks

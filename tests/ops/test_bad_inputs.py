@@ -54,6 +54,8 @@ CONSTRUCTION = [
     ("Softmax", lambda: tf.nn.softmax(tf.constant(1.0)), "rank 0"),
     ("ArgMax", lambda: tf.argmax(z(2, 3), 2), "out of bounds"),
     ("Cumsum", lambda: tf.cumsum(z(2, 3), 3), "out of bounds"),
+    ("Cumprod", lambda: tf.cumprod(z(2, 3), -3), "out of bounds.*Cumprod|Cumprod.*out of bounds"),
+    ("scalar_mul", lambda: tf.scalar_mul(z(2), z(2)), "Only scalar multiply works"),
     ("Sum", lambda: tf.reduce_sum(z(2, 3), 4), "out of bounds"),
     ("ConcatV2", lambda: tf.concat([z(2, 3), z(2, 3, 1)], 0), "rank"),
     ("Pack", lambda: tf.stack([z(2), z(3)]), "Shapes must be equal|compatible|Dimension"),
@@ -145,3 +147,9 @@ def test_check_numerics_says_what_it_found_and_no_update_happens(values, what):
             sess.run(update, {x: np.array(values)})
         assert sess.run(v) == 0.0
         assert sess.run(update, {x: np.array([1.0, 2.0])}) == 1.0
+
+
+@pytest.mark.parametrize("args", [(-1,), (2.5,), (2, "3")], ids=["negative", "float", "string"])
+def test_eye_rejects_sizes_that_are_not_non_negative_ints(args):
+    with pytest.raises(TypeError, match="eye: num_(rows|columns) must be a non-negative int"):
+        tf.eye(*args)
