@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 import msgpack
 import numpy as np
 
-from . import dtypes as _dt
+from . import dtypes as _dt, storage
 from .errors import DataLossError, NotFoundError
 
 FORMAT_VERSION = 2
@@ -36,21 +36,8 @@ _STRING = "string"
 ALIGN = 4096  # payloads start at a multiple of this (page-aligned reads are fastest)
 _CRC_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="psflow-crc")
 READERS = 3  # tensors read at once on restore
+CHUNK_BYTES = 64 << 20  # a spooled shard moves between a server and the chief in these
 _READ_POOL = ThreadPoolExecutor(max_workers=READERS, thread_name_prefix="psflow-read")
-
-
-def atomic_write(path: str, write, buffered: bool = True) -> None:
-    """Calls write(file) on a temporary file, fsyncs it, and renames it to `path`."""
-    tmp = f"{path}.tmp{os.getpid()}.{id(write)}"
-    try:
-        with open(tmp, "wb", buffering=-1 if buffered else 0) as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def _payload(value: np.ndarray) -> memoryview | bytes:
@@ -64,7 +51,7 @@ def _payload(value: np.ndarray) -> memoryview | bytes:
     return arr.data.cast("B") if arr.size else b""
 
 
-def _write_all(f, data) -> None:
+def write_all(f, data) -> None:
     """Writes all of `data` to an unbuffered file (a single write may take less)."""
     view = memoryview(data).cast("B")
     while view.nbytes:
@@ -72,16 +59,17 @@ def _write_all(f, data) -> None:
         view = view[n:]
 
 
-def write_data_file(path: str, tensors: list[tuple[str, np.ndarray]]) -> list[dict]:
-    """Writes one data file; returns its index entries (name, file, offset, ...)."""
+def write_data_file(
+    path: str, tensors: list[tuple[str, np.ndarray]], sync: bool = True
+) -> list[dict]:
+    """Writes one data file (a path, URI or spool path); returns its index entries (name,
+    file, offset, ...). `sync` false skips the fsync (a spool file is no checkpoint)."""
     entries: list[dict] = []
     payloads = [_payload(value) for _, value in tensors]
     crcs = [_CRC_POOL.submit(zlib.crc32, p) for p in payloads]  # alongside the writes
 
     def write(f) -> None:
-        _write_all(
-            f, msgpack.packb({"format": "psflow-checkpoint-data", "version": FORMAT_VERSION})
-        )
+        write_all(f, msgpack.packb({"format": "psflow-checkpoint-data", "version": FORMAT_VERSION}))
         offset = f.tell()
         for (name, value), payload in zip(tensors, payloads):
             record = {
@@ -93,14 +81,14 @@ def write_data_file(path: str, tensors: list[tuple[str, np.ndarray]]) -> list[di
             head = msgpack.packb(record)
             offset += len(head)
             pad = -offset % ALIGN
-            _write_all(f, head + b"\0" * pad)
+            write_all(f, head + b"\0" * pad)
             offset += pad
             entries.append({**record, "file": os.path.basename(path), "offset": offset})
-            _write_all(f, payload)
+            write_all(f, payload)
             offset += len(payload)
 
     try:
-        atomic_write(path, write, buffered=False)
+        storage.atomic_write(path, write, buffered=False, sync=sync)
     finally:
         for entry, crc in zip(entries, crcs):
             entry["crc32"] = crc.result()
@@ -108,20 +96,24 @@ def write_data_file(path: str, tensors: list[tuple[str, np.ndarray]]) -> list[di
 
 
 def write_index(prefix: str, entries: list[dict], shards: list[str]) -> None:
-    index = {
-        "format": "psflow-checkpoint-index",
-        "version": FORMAT_VERSION,
-        "shards": shards,
-        "tensors": {e["name"]: e for e in entries},
-    }
-    atomic_write(f"{prefix}.index", lambda f: f.write(msgpack.packb(index)))
+    storage.atomic_write(f"{prefix}.index", lambda f: f.write(index_bytes(entries, shards)))
+
+
+def index_bytes(entries: list[dict], shards: list[str]) -> bytes:
+    return msgpack.packb(
+        {
+            "format": "psflow-checkpoint-index",
+            "version": FORMAT_VERSION,
+            "shards": shards,
+            "tensors": {e["name"]: e for e in entries},
+        }
+    )
 
 
 def read_index(prefix: str) -> dict:
     path = f"{prefix}.index"
     try:
-        with open(path, "rb") as f:
-            raw = f.read()
+        raw = storage.read_bytes(path)
     except FileNotFoundError:
         raise NotFoundError(
             None,
@@ -136,6 +128,19 @@ def read_index(prefix: str) -> dict:
     if not isinstance(index, dict) or index.get("format") != "psflow-checkpoint-index":
         raise DataLossError(None, None, f"{path} is not a psflow checkpoint index")
     return index
+
+
+def data_path(prefix: str, entry: dict) -> str:
+    """The data file holding an index entry's tensor: beside the index, never elsewhere."""
+    file = str(entry["file"])
+    if os.path.basename(file) != file or file in ("", ".", ".."):
+        raise DataLossError(
+            None,
+            None,
+            f"Checkpoint index {prefix}.index names data file {file!r} outside "
+            "the checkpoint directory",
+        )
+    return os.path.join(os.path.dirname(prefix) or ".", file)
 
 
 def read_tensor(prefix: str, entry: dict, out: np.ndarray | None = None) -> np.ndarray:
@@ -180,32 +185,23 @@ def _decode(entry: dict, value, data):
 def _read(prefix: str, entry: dict, out: np.ndarray | None):
     """(the array read, or None for strings; the bytes read) of one tensor, unchecked."""
     name = entry["name"]
-    file = str(entry["file"])
-    if os.path.basename(file) != file or file in ("", ".", ".."):
-        # An index names data files beside it, never a path elsewhere.
-        raise DataLossError(
-            None,
-            None,
-            f"Checkpoint index {prefix}.index names data file {file!r} outside "
-            "the checkpoint directory",
-        )
-    path = os.path.join(os.path.dirname(prefix) or ".", file)
+    path = data_path(prefix, entry)
     nbytes = entry["nbytes"]
     try:
-        with open(path, "rb", buffering=0) as f:
+        with storage.open_read(path) as f:
             f.seek(entry["offset"])
             buf: bytes | bytearray | memoryview
             data: bytes | bytearray | memoryview
             if entry["dtype"] == _STRING:
                 buf = bytearray(nbytes)
-                _read_into(f, buf)
+                read_into(f, buf)
                 data = buf
             else:
                 dtype = _dt.as_dtype(entry["dtype"]).np
                 if out is None:
                     out = np.empty(entry["shape"], dtype=dtype)
                 buf = out.data.cast("B") if out.size else bytearray()
-                got = _read_into(f, buf) if out.size else 0
+                got = read_into(f, buf) if out.size else 0
                 if got != nbytes:
                     raise DataLossError(
                         None,
@@ -221,7 +217,7 @@ def _read(prefix: str, entry: dict, out: np.ndarray | None):
     return out, data
 
 
-def _read_into(f, buf) -> int:
+def read_into(f, buf) -> int:
     """Fills `buf` from an unbuffered file (a single read may return less); bytes read."""
     view = memoryview(buf)
     got = 0
@@ -251,9 +247,9 @@ def remove_checkpoint(prefix: str) -> None:
         shards = []
     directory = os.path.dirname(prefix) or "."
     for name in shards:
-        _unlink(os.path.join(directory, name))
+        storage.remove(os.path.join(directory, name))
     for suffix in (".index", ".meta"):
-        _unlink(prefix + suffix)
+        storage.remove(prefix + suffix)
 
 
 def remove_unreferenced_data(save_path: str, started: float | None = None) -> None:
@@ -267,7 +263,7 @@ def remove_unreferenced_data(save_path: str, started: float | None = None) -> No
     data = re.compile(family + r"\.data-\d{5}-of-\d{5}-[0-9a-f]+$")
     partial = re.compile(family + r"\.data-\d{5}-of-\d{5}-[0-9a-f]+\.tmp\d+\.\d+$")
     index = re.compile(family + r"\.index$")
-    names = os.listdir(directory)
+    names = storage.listdir(directory)
     referenced: set[str] = set()
     for name in names:
         if index.match(name):
@@ -278,16 +274,11 @@ def remove_unreferenced_data(save_path: str, started: float | None = None) -> No
     for name in names:
         path = os.path.join(directory, name)
         if data.match(name) and name not in referenced:
-            _unlink(path)
+            storage.remove(path)
         elif started is not None and partial.match(name):
             with contextlib.suppress(OSError):  # gone meanwhile
-                if os.path.getmtime(path) < started:
-                    _unlink(path)
-
-
-def _unlink(path: str) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        os.remove(path)
+                if storage.getmtime(path) < started:
+                    storage.remove(path)
 
 
 # The `checkpoint` state file (TF's text format) -----------------------------------------------
@@ -303,14 +294,13 @@ def write_state(
     for t in timestamps or []:
         lines.append(f"all_model_checkpoint_timestamps: {t}")
     text = "\n".join(lines) + "\n"
-    atomic_write(os.path.join(directory, latest_filename), lambda f: f.write(text.encode()))
+    storage.atomic_write(os.path.join(directory, latest_filename), lambda f: f.write(text.encode()))
 
 
 def read_state(directory: str, latest_filename: str = "checkpoint") -> dict | None:
     path = os.path.join(directory, latest_filename)
     try:
-        with open(path) as f:
-            text = f.read()
+        text = storage.read_bytes(path).decode()
     except FileNotFoundError:
         return None
     model = re.search(r'^model_checkpoint_path:\s*"(.*)"', text, re.M)

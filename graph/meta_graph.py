@@ -3,8 +3,7 @@ a fresh process without the Python that built it (no code is stored or executed)
 
 from __future__ import annotations
 
-from . import errors, wire
-from .checkpoint import atomic_write
+from . import errors, storage, wire
 from .framework import Operation, Tensor, _spec_of, get_default_graph
 from .registry import TensorSpec, get_op_def
 from .variables import Variable
@@ -63,7 +62,7 @@ def export_meta_graph(
     meta = graph_to_meta(graph, collection_list, saver_info, clear_devices)
     if filename:
         data = wire.pack(meta)
-        atomic_write(str(filename), lambda f: f.write(data))
+        storage.atomic_write(str(filename), lambda f: f.write(data))
     return meta
 
 
@@ -74,8 +73,7 @@ def import_graph(meta_graph_or_file, clear_devices=False, import_scope=None):
     if isinstance(meta_graph_or_file, dict):
         meta = meta_graph_or_file
     else:
-        with open(meta_graph_or_file, "rb") as f:
-            raw = f.read()
+        raw = storage.read_bytes(str(meta_graph_or_file))
         try:
             meta = wire.unpack(raw)
         except Exception as e:  # any corruption of the file is the same to the user

@@ -12,13 +12,14 @@ from __future__ import annotations
 import os
 import time
 import uuid
+import zlib
 from typing import Any
 
 import msgpack
 import numpy as np
 
-from . import checkpoint as _ckpt, dtypes as _dt, meta_graph as _meta
-from .errors import CheckpointNotFoundError, InvalidArgumentError, NotFoundError
+from . import checkpoint as _ckpt, dtypes as _dt, meta_graph as _meta, storage
+from .errors import CheckpointNotFoundError, DataLossError, InvalidArgumentError, NotFoundError
 from .framework import Tensor, colocate_with, get_default_graph, name_scope
 from .ops import array as _array, io as _io
 from .variables import global_variables
@@ -66,21 +67,29 @@ class Saver:
             groups.setdefault(var.device, []).append((key, var))
         self._shards = list(groups.values())
         with name_scope(name or "save"):
+            n = len(self._shards)
             self._filename_feeds = [
-                _array.placeholder("string", [], name=f"filename_{i}")
-                for i in range(len(self._shards))
+                _array.placeholder("string", [], name=f"filename_{i}") for i in range(n)
             ]
-            self._prefix_feed = _array.placeholder("string", [], name="restore_prefix")
+            self._prefix_feeds = [
+                _array.placeholder("string", [], name=f"restore_prefix_{i}") for i in range(n)
+            ]
             self._token_feed = _array.placeholder("string", [], name="restore_token")
+            # Probing and moving spooled shards (graph/storage.py): one op of each per shard.
+            self._path_feed = _array.placeholder("string", [], name="path")
+            self._offset_feed = _array.placeholder("int64", [], name="offset")
+            self._length_feed = _array.placeholder("int64", [], name="length")
+            self._chunk_feed = _array.placeholder("uint8", [None], name="chunk")
             self._save_ops, self._restore_ops, self._commit_ops, self._discard_ops = [], [], [], []
-            for feed, items in zip(self._filename_feeds, self._shards):
+            self._probe_ops, self._read_ops, self._write_ops, self._drop_ops = [], [], [], []
+            for i, items in enumerate(self._shards):
                 keys = [k for k, _ in items]
                 var_names = [v.op.name for _, v in items]
                 with colocate_with(items[0][1].op):
-                    self._save_ops.append(_io.save_shard(feed, keys, var_names))
+                    self._save_ops.append(_io.save_shard(self._filename_feeds[i], keys, var_names))
                     self._restore_ops.append(
                         _io.restore_shard(
-                            self._prefix_feed,
+                            self._prefix_feeds[i],
                             self._token_feed,
                             keys,
                             var_names,
@@ -93,6 +102,14 @@ class Saver:
                     )
                     self._commit_ops.append(_io.commit_restore(self._token_feed))
                     self._discard_ops.append(_io.commit_restore(self._token_feed, discard=True))
+                    self._probe_ops.append(_io.file_crc(self._path_feed))
+                    self._read_ops.append(
+                        _io.read_chunk(self._path_feed, self._offset_feed, self._length_feed)
+                    )
+                    self._write_ops.append(
+                        _io.write_chunk(self._path_feed, self._offset_feed, self._chunk_feed)
+                    )
+                    self._drop_ops.append(_io.drop_spool(self._token_feed))
 
     # Saving ---------------------------------------------------------------------------------
     def save(
@@ -117,15 +134,27 @@ class Saver:
         else:
             prefix = str(save_path)
         directory = os.path.dirname(prefix) or "."
-        if not os.path.isdir(directory):
+        if not storage.isdir(directory):
             raise ValueError(f"Parent directory of {save_path} doesn't exist, can't save.")
         latest_filename = latest_filename or "checkpoint"
         started = time.time()
         token = uuid.uuid4().hex[:12]
         n = len(self._shards)
         names = [_ckpt.data_file_name(prefix, i, n, token) for i in range(n)]
-        feed = dict(zip(self._filename_feeds, names))
-        results = sess.run(self._save_ops, feed) if n else []
+        spooled = self._unreachable_for_save(sess, directory, token) if n else []
+        targets = [
+            storage.spool_path(token, os.path.basename(p)) if i in spooled else p
+            for i, p in enumerate(names)
+        ]
+        try:
+            results = (
+                sess.run(self._save_ops, dict(zip(self._filename_feeds, targets))) if n else []
+            )
+            for i in spooled:
+                self._pull_spool(sess, i, targets[i], names[i])
+        finally:
+            if spooled:
+                sess.run([self._drop_ops[i] for i in spooled], {self._token_feed: token})
         entries = [e for blob in results for e in msgpack.unpackb(blob)]
         shard_files = [os.path.basename(p) for p in names]
         _ckpt.write_index(prefix, entries, shard_files)
@@ -135,6 +164,88 @@ class Saver:
         if write_state:
             self._record(prefix, directory, latest_filename)
         return prefix
+
+    # Shards that travel: a task that cannot reach the chief's checkpoint directory -------------
+    def _unreachable(self, sess, shards, path, crc) -> list[int]:
+        """The shards whose task does not see the chief's file `path` (checksum `crc`)."""
+        shards = list(shards)
+        found = sess.run([self._probe_ops[i] for i in shards], {self._path_feed: path})
+        return [i for i, got in zip(shards, found) if int(got) != crc]
+
+    def _unreachable_for_save(self, sess, directory, token) -> list[int]:
+        """Probes with a marker file the chief writes into `directory` (a URI is reached by
+        every task: no probe)."""
+        if storage.is_uri(directory):
+            return []
+        marker = os.path.join(directory, f".psflow-probe-{token}")
+        content = f"psflow probe {token}".encode()
+        storage.atomic_write(marker, lambda f: f.write(content), sync=False)
+        try:
+            return self._unreachable(sess, range(len(self._shards)), marker, zlib.crc32(content))
+        finally:
+            storage.remove(marker)
+
+    def _pull_spool(self, sess, shard, source, path) -> None:
+        """Copies a spooled data file from its task to `path`, CHUNK_BYTES at a time."""
+        read = self._read_ops[shard]
+
+        def write(f) -> None:
+            offset = 0
+            while True:
+                feed = {
+                    self._path_feed: source,
+                    self._offset_feed: offset,
+                    self._length_feed: _ckpt.CHUNK_BYTES,
+                }
+                chunk = sess.run(read, feed)
+                _ckpt.write_all(f, chunk)
+                offset += chunk.size
+                if chunk.size < _ckpt.CHUNK_BYTES:
+                    return
+
+        storage.atomic_write(path, write, buffered=False)
+
+    def _push_shard(self, sess, shard, save_path, index, token) -> str:
+        """Copies the tensors of one shard to its task as a spool checkpoint (their bytes
+        at aligned offsets, and an index naming them), CHUNK_BYTES at a time; returns its
+        prefix there."""
+        data_name, moved, offset = f"shard{shard}.data", [], 0
+        target = storage.spool_path(token, data_name)
+        self._push(sess, shard, target, 0, b"")  # the file exists even when all are empty
+        for key, _ in self._shards[shard]:
+            entry = index[key]
+            offset += -offset % _ckpt.ALIGN
+            with storage.open_read(_ckpt.data_path(save_path, entry)) as f:
+                f.seek(entry["offset"])
+                done = 0
+                while done < entry["nbytes"]:
+                    buf = np.empty(min(_ckpt.CHUNK_BYTES, entry["nbytes"] - done), np.uint8)
+                    if _ckpt.read_into(f, buf) != buf.size:
+                        raise DataLossError(
+                            None, None, f"Truncated checkpoint data for tensor {key} in {save_path}"
+                        )
+                    self._push(sess, shard, target, offset + done, buf)
+                    done += buf.size
+            moved.append({**entry, "file": data_name, "offset": offset})
+            offset += entry["nbytes"]
+        prefix = storage.spool_path(token, f"shard{shard}")
+        self._push(sess, shard, f"{prefix}.index", 0, _ckpt.index_bytes(moved, [data_name]))
+        return prefix
+
+    def _push(self, sess, shard, path, offset, data) -> None:
+        view = np.frombuffer(data, np.uint8) if isinstance(data, bytes) else data
+        start = 0
+        while True:
+            piece = view[start : start + _ckpt.CHUNK_BYTES]
+            feed = {
+                self._path_feed: path,
+                self._offset_feed: offset + start,
+                self._chunk_feed: piece,
+            }
+            sess.run(self._write_ops[shard], feed)
+            start += piece.size
+            if start >= view.size:
+                return
 
     def _record(self, prefix, directory, latest_filename) -> None:
         """Updates the `checkpoint` state file, then deletes what fell out of it: as TF1
@@ -166,6 +277,8 @@ class Saver:
         """A path for the state file: relative to the checkpoint directory unless given
         absolute (a relative path resolved against the process's working directory would
         break `latest_checkpoint(DIR)` from anywhere else)."""
+        if storage.is_uri(prefix):
+            return prefix
         if self._save_relative_paths or not os.path.isabs(prefix):
             return os.path.relpath(prefix, directory)
         return prefix
@@ -219,12 +332,24 @@ class Saver:
                     f"has dtype {var.dtype.name} and shape {var.shape}",
                 )
         token = uuid.uuid4().hex[:12]
-        feed = {self._prefix_feed: save_path, self._token_feed: token}
+        index_crc = zlib.crc32(storage.read_bytes(f"{save_path}.index"))
+        spooled = (
+            []
+            if storage.is_uri(save_path)
+            else self._unreachable(sess, shards, f"{save_path}.index", index_crc)
+        )
+        feed = {self._prefix_feeds[i]: save_path for i in shards}
+        feed[self._token_feed] = token
         try:
+            for i in spooled:
+                feed[self._prefix_feeds[i]] = self._push_shard(sess, i, save_path, index, token)
             sess.run([self._restore_ops[i] for i in shards], feed)
         except BaseException:
             sess.run([self._discard_ops[i] for i in shards], {self._token_feed: token})
             raise
+        finally:
+            if spooled:
+                sess.run([self._drop_ops[i] for i in spooled], {self._token_feed: token})
         sess.run([self._commit_ops[i] for i in shards], {self._token_feed: token})
 
     # Bookkeeping ----------------------------------------------------------------------------
@@ -301,7 +426,7 @@ def get_checkpoint_state(checkpoint_dir, latest_filename=None):
         return None
 
     def absolute(p):
-        return p if os.path.isabs(p) else os.path.join(str(checkpoint_dir), p)
+        return p if storage.isabs(p) else os.path.join(str(checkpoint_dir), p)
 
     return CheckpointState(
         absolute(state["model_checkpoint_path"]),
@@ -319,12 +444,12 @@ def latest_checkpoint(checkpoint_dir, latest_filename=None):
 
 
 def checkpoint_exists(checkpoint_prefix) -> bool:
-    return os.path.exists(f"{checkpoint_prefix}.index")
+    return storage.exists(f"{checkpoint_prefix}.index")
 
 
 def _prefix_of(ckpt_dir_or_file) -> str:
     path = str(ckpt_dir_or_file)
-    if os.path.isdir(path):
+    if storage.isdir(path):
         found = latest_checkpoint(path)
         if found is None:
             raise CheckpointNotFoundError(

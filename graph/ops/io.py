@@ -1,6 +1,13 @@
 """Save and restore ops. Each is placed on the device that owns the variables it touches,
 so on a cluster every parameter server writes and reads its own shard, in parallel.
 
+When a parameter server cannot reach the chief's checkpoint directory (no shared
+filesystem and no URI), its shard travels as a spool file (graph/storage.py): `SaveShard`
+writes it to the server's own temporary directory and the chief pulls it with `ReadChunk`
+in bounded chunks; on restore the chief pushes the tensors the server needs with
+`WriteChunk` and `RestoreShard` reads them there. `FileCrc` is the probe that tells: the
+server's checksum of a file the chief wrote (or reads) at the same path.
+
 Restore is two-phase so that a failed restore changes no variable anywhere: every
 `RestoreShard` reads and checks its tensors into a staging area of its VariableStore;
 only when all succeeded does the Saver run the `CommitRestore` ops, which swap them in.
@@ -8,10 +15,12 @@ only when all succeeded does the Saver run the `CommitRestore` ops, which swap t
 
 from __future__ import annotations
 
+import zlib
+
 import msgpack
 import numpy as np
 
-from .. import checkpoint as _ckpt, dtypes as _dt
+from .. import checkpoint as _ckpt, dtypes as _dt, storage
 from ..errors import InvalidArgumentError, NotFoundError
 from ..framework import apply_op
 from ..registry import NOT_DIFFERENTIABLE, OpDef, TensorSpec, register_op
@@ -29,7 +38,8 @@ def _text(value) -> str:
 
 def _save_shard_kernel(state, filename, *, tensor_names, var_names):
     tensors = [(key, state.read(var)) for key, var in zip(tensor_names, var_names)]
-    entries = _ckpt.write_data_file(_text(filename), tensors)
+    path = _text(filename)
+    entries = _ckpt.write_data_file(path, tensors, sync=not path.startswith(storage.SPOOL))
     return np.array(msgpack.packb(entries), dtype=object)
 
 
@@ -123,3 +133,95 @@ def commit_restore(token, discard=False, name=None):
     return apply_op(
         "CommitRestore", [token], {"discard": bool(discard)}, name=name or "CommitRestore"
     )
+
+
+# Reaching the chief's files, and spool files ---------------------------------------------------
+def _file_crc_kernel(_state, path):
+    """crc32 of the file at `path` as this task sees it; -1 when it cannot read it."""
+    try:
+        return np.int64(zlib.crc32(storage.read_bytes(_text(path))))
+    except OSError:
+        return np.int64(-1)
+
+
+register_op(
+    OpDef(
+        "FileCrc",
+        inputs=["path: string"],
+        outputs=["crc: int64"],
+        infer=lambda *a, **k: TensorSpec(_dt.int64, TensorShape([])),
+        kernel=_file_crc_kernel,
+        grad=NOT_DIFFERENTIABLE,
+        stateful=True,
+    )
+)
+
+
+def file_crc(path, name=None):
+    return apply_op("FileCrc", [path], {}, name=name or "FileCrc").outputs[0]
+
+
+def _read_chunk_kernel(_state, path, offset, length):
+    data = storage.read_at(_text(path), int(offset), int(length))
+    return np.frombuffer(data, dtype=np.uint8)
+
+
+register_op(
+    OpDef(
+        "ReadChunk",
+        inputs=["path: string", "offset: int64", "length: int64"],
+        outputs=["data: uint8"],
+        infer=lambda *a, **k: TensorSpec(_dt.uint8, TensorShape([None])),
+        kernel=_read_chunk_kernel,
+        grad=NOT_DIFFERENTIABLE,
+        stateful=True,
+    )
+)
+
+
+def read_chunk(path, offset, length, name=None):
+    return apply_op("ReadChunk", [path, offset, length], {}, name=name or "ReadChunk").outputs[0]
+
+
+def _write_chunk_kernel(_state, path, offset, data):
+    storage.write_at(_text(path), int(offset), np.ascontiguousarray(data, dtype=np.uint8))
+    return None
+
+
+register_op(
+    OpDef(
+        "WriteChunk",
+        inputs=["path: string", "offset: int64", "data: uint8"],
+        outputs=[],
+        infer=lambda *a, **k: [],
+        kernel=_write_chunk_kernel,
+        grad=NOT_DIFFERENTIABLE,
+        stateful=True,
+    )
+)
+
+
+def write_chunk(path, offset, data, name=None):
+    return apply_op("WriteChunk", [path, offset, data], {}, name=name or "WriteChunk")
+
+
+def _drop_spool_kernel(_state, token):
+    storage.drop_spool(_text(token))
+    return None
+
+
+register_op(
+    OpDef(
+        "DropSpool",
+        inputs=["token: string"],
+        outputs=[],
+        infer=lambda *a, **k: [],
+        kernel=_drop_spool_kernel,
+        grad=NOT_DIFFERENTIABLE,
+        stateful=True,
+    )
+)
+
+
+def drop_spool(token, name=None):
+    return apply_op("DropSpool", [token], {}, name=name or "DropSpool")

@@ -310,3 +310,40 @@ def test_a_corrupt_meta_graph_is_data_loss_naming_the_file(tmp_path):
     meta.write_bytes(b"\xff\xfe not msgpack \x00\x01")
     with pytest.raises(tf.errors.DataLossError, match="model.ckpt.meta"):
         tf.train.import_meta_graph(str(meta))
+
+
+def test_a_uri_checkpoint_directory_round_trips_with_pruning_and_meta_graph(tmp_path):
+    """A `file://` URI goes through fsspec as `s3://` or `gs://` would."""
+    uri = f"file://{tmp_path}"
+    v1, v2 = _model()
+    saver = tf.train.Saver(max_to_keep=2)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        for step in (1, 2, 3):
+            sess.run(tf.assign_add(v1, [1.0, 1.0]))
+            saver.save(sess, f"{uri}/model.ckpt", global_step=step)
+        sess.run(tf.assign(v1, [0.0, 0.0]))
+        latest = tf.train.latest_checkpoint(uri)
+        assert latest == f"{uri}/model.ckpt-3"
+        saver.restore(sess, latest)
+        np.testing.assert_array_equal(sess.run(v1), [4.0, 5.0])
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert not any(n.startswith("model.ckpt-1") for n in names)  # pruned through the URI
+    assert "model.ckpt-3.meta" in names and "checkpoint" in names
+    np.testing.assert_array_equal(tf.train.load_variable(uri, "v2"), [[3, 4], [5, 6]])
+    tf.reset_default_graph()
+    restored = tf.train.import_meta_graph(f"{uri}/model.ckpt-3.meta")
+    with tf.Session() as sess:
+        restored.restore(sess, latest)
+        np.testing.assert_array_equal(sess.run("v1:0"), [4.0, 5.0])
+
+
+def test_an_unknown_filesystem_scheme_is_unimplemented_naming_it(tmp_path):
+    tf.Variable(1.0, name="v")
+    saver = tf.train.Saver()
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        with pytest.raises(tf.errors.UnimplementedError, match="'nosuchfs' not implemented"):
+            saver.save(sess, "nosuchfs://bucket/model.ckpt")
+    with pytest.raises(tf.errors.UnimplementedError, match="nosuchfs"):
+        tf.train.latest_checkpoint("nosuchfs://bucket")
