@@ -37,6 +37,7 @@ REPEATS = 5
 def _raw(arrays, directory) -> tuple[float, float]:
     """(seconds to write and fsync every array, seconds to readinto preallocated arrays)."""
     os.makedirs(directory)
+    _warm_memory()
     start = time.perf_counter()
     for i, a in enumerate(arrays):
         with open(os.path.join(directory, f"w{i}.bin"), "wb") as f:
@@ -46,6 +47,7 @@ def _raw(arrays, directory) -> tuple[float, float]:
     write = time.perf_counter() - start
     out = [np.empty_like(a) for a in arrays]
     _drop_cache(directory)
+    _warm_memory()
     start = time.perf_counter()
     for i, o in enumerate(out):
         with open(os.path.join(directory, f"w{i}.bin"), "rb") as f:
@@ -56,14 +58,26 @@ def _raw(arrays, directory) -> tuple[float, float]:
     return write, read
 
 
+def _warm_memory() -> None:
+    """Touches and frees twice the checkpoint's size of memory before each timed phase, for
+    everyone alike. On a virtual machine, memory the guest has not touched lately costs a
+    host-side fault on first use (1 GiB of fresh arrays filled in 1.1 s cold, 0.11 s warm
+    here), and a restore allocates 1 GiB of arrays: without this, whoever happened to free
+    memory (page cache, an old session) just before its phase was measured as faster."""
+    np.ones(2 * TOTAL_BYTES, np.uint8)
+
+
 def _drop_cache(directory) -> None:
     """Asks the kernel to forget the files' cached pages (so that a read measures the disk
-    the same way for everyone), where it can."""
+    the same way for everyone), where it can. The files are fsynced first: the kernel keeps
+    dirty pages, so a save that does not fsync (TF1's) would otherwise be read back from
+    memory."""
     for name in os.listdir(directory):
         path = os.path.join(directory, name)
         if os.path.isfile(path) and hasattr(os, "posix_fadvise"):
             fd = os.open(path, os.O_RDONLY)
             try:
+                os.fsync(fd)
                 os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
             finally:
                 os.close(fd)
@@ -80,11 +94,13 @@ def _saver_times(tf, arrays, directory, session_target=None, setter=None):
             for v, a in zip(variables, arrays):
                 v.load(a, sess)
             os.makedirs(directory)
+            _warm_memory()
             start = time.perf_counter()
             path = saver.save(sess, os.path.join(directory, "model.ckpt"), write_meta_graph=False)
             save = time.perf_counter() - start
             sess.run(variables[0].assign(tf.zeros([arrays[0].size])))
             _drop_cache(directory)
+            _warm_memory()
             start = time.perf_counter()
             saver.restore(sess, path)
             restore = time.perf_counter() - start
@@ -136,7 +152,8 @@ def main() -> None:
     gib = TOTAL_BYTES / (1 << 30)
     med = {k: statistics.median(v) for k, v in times.items()}
     for key, seconds in med.items():
-        print(f"{key:20s} {seconds:7.3f} s  {gib / seconds:6.2f} GiB/s")
+        runs = " ".join(f"{t:.3f}" for t in times[key])
+        print(f"{key:20s} {seconds:7.3f} s  {gib / seconds:6.2f} GiB/s   (runs: {runs})")
     print(
         harness.ratio_line(
             "ckpt.save_vs_fsync_raw", med["raw_write_fsync"] / med["psflow_save"], ">=0.8"

@@ -25,6 +25,10 @@ ELSEWHERE = {
     "SaveShard": "tests/files/test_saver.py",
     "RestoreShard": "tests/files/test_saver.py",
     "CommitRestore": "tests/files/test_saver.py",
+    "FileCrc": "tests/cluster/test_checkpoint_storage.py",
+    "ReadChunk": "tests/cluster/test_checkpoint_storage.py",
+    "WriteChunk": "tests/cluster/test_checkpoint_storage.py",
+    "DropSpool": "tests/cluster/test_checkpoint_storage.py",
     **{
         t: "tests/train/test_sync_replicas.py"
         for t in (
