@@ -19,6 +19,7 @@ origin, holds the task's `run_lock`.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -146,6 +147,29 @@ class _RayTransport:
         return ray.get_runtime_context().get_node_id()
 
     @ray.method(concurrency_group="control")
+    def status(self) -> dict:
+        """TaskRunner.status plus this task's name and node (answered beside a long stage)."""
+        return {**super().status(), "task": self.task, "node": self.node_id()}
+
+    @ray.method(concurrency_group="control")
+    def log_files(self) -> list[str]:
+        """The files Ray writes this task's stdout and stderr to (on its node)."""
+        paths = []
+        for fd in (1, 2):
+            with contextlib.suppress(OSError):
+                paths.append(os.readlink(f"/proc/self/fd/{fd}"))
+        return [p for p in paths if os.path.isfile(p)]
+
+    @ray.method(concurrency_group="control")
+    def read_log(self, path: str, offset: int, limit: int) -> bytes:
+        """Up to `limit` bytes of one of this task's log files from `offset`."""
+        if path not in self.log_files():
+            raise ValueError(f"{path} is not a log file of {self.task}")
+        with open(path, "rb") as f:
+            f.seek(offset)
+            return f.read(limit)
+
+    @ray.method(concurrency_group="control")
     def pid(self) -> int:
         """This task's process id (a restarted task has a new one)."""
         return os.getpid()
@@ -195,9 +219,15 @@ class ClientRegistry:
     hears of another active client.
     """
 
-    def __init__(self):
+    def __init__(self, info: dict | None = None):
         self._seen: dict[str, float] = {}
         self._owner: str | None = None
+        self._info = dict(info or {})
+
+    def info(self) -> dict:
+        """What `psflow up` recorded about the cluster (its config, whether it started Ray,
+        when), plus whether a client holds the compiled step graph now."""
+        return {**self._info, "fast_path_active": self._owner is not None}
 
     def _others(self, client: str) -> int:
         now = time.monotonic()

@@ -13,18 +13,30 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 
 import click
-from psflow.graph import errors
+from psflow.graph import console, errors
 
 from .config import ConfigError, load_config
 from .launch import connect, launch
 
+_DEBUG = False  # --debug: errors show their traceback
+
 
 @click.group()
 @click.version_option(package_name="psflow")
-def main() -> None:
+@click.option("--verbose", "-v", is_flag=True, help="show psflow's debug lines and Ray's logging")
+@click.option("--debug", is_flag=True, help="show the traceback of an error")
+def main(verbose: bool, debug: bool) -> None:
     """psflow: the TensorFlow 1.x graph model on a Ray parameter-server cluster."""
+    global _DEBUG
+    _DEBUG = debug
+    console.use_console_logging(verbose or debug)
+
+
+def _progress(**kwargs):
+    return console.bar(**kwargs)
 
 
 def _script_argv(command: tuple[str, ...]) -> list[str]:
@@ -82,9 +94,11 @@ def submit(config: str, command: tuple[str, ...]) -> None:
             except errors.UnavailableError:
                 cluster, launched = launch(config), True
     except (ConfigError, errors.OpError) as e:
-        raise click.ClickException(str(e)) from None
+        raise _ops_error(e) from None
     try:
-        statuses = cluster.run(run_script, source, os.path.abspath(path), argv[1:])
+        statuses = cluster.run(
+            run_script, source, os.path.abspath(path), argv[1:], show_progress=console.enabled()
+        )
     finally:
         if launched:
             cluster.shutdown()
@@ -189,23 +203,147 @@ def checkpoint_inspect(path: str, tensor: str | None, all_values: bool) -> None:
                 with np.printoptions(threshold=1000 if not all_values else sys.maxsize):
                     click.echo(reader.get_tensor(name))
     except errors.OpError as e:
-        raise click.ClickException(e.message) from None
+        raise _ops_error(e) from None
+
+
+# Operating a cluster ---------------------------------------------------------------------------
+def _cluster_source(source: str | None):
+    """A target string, a config path, or None (the Ray cluster on this machine)."""
+    if source is None or source.startswith("psflow://"):
+        return source
+    if not os.path.isfile(source):
+        raise click.UsageError(f"{source!r} is neither a config file nor a psflow:// target")
+    return source
+
+
+def _ops_error(e: Exception) -> click.ClickException:
+    """The one-line error a command exits with (status 1); with --debug, the error itself,
+    traceback and all."""
+    if _DEBUG:
+        raise e
+    return click.ClickException(e.message if isinstance(e, errors.OpError) else str(e))
+
+
+@main.command("up")
+@click.argument("config", type=click.Path(exists=True, dir_okay=False))
+def up(config: str) -> None:
+    """Start the cluster CONFIG describes (detached: it outlives this command), or report
+    it when it runs already."""
+    from . import control
+
+    try:
+        with _progress(total=None, desc="starting the cluster", unit="task"):
+            found, created, differences = control.up(config)
+        report = control.status(found)
+    except (ConfigError, errors.OpError) as e:
+        raise _ops_error(e) from None
+    click.echo(("started" if created else "already running:") + f" psflow cluster {found.target}")
+    click.echo(f"  Ray address {found.address}, namespace {found.namespace}")
+    cfg = found.config
+    for row in report["tasks"]:
+        res = cfg.ps if row["job"] == "ps" else cfg.worker
+        resources = ", ".join(
+            [f"{res.num_cpus:g} CPU"] + [f"{v:g} {k}" for k, v in res.resources.items()]
+        )
+        click.echo(
+            f"  {row['task']:18s} {row['state']:10s} node {row['node_ip'] or '-'} "
+            f"({(row['node'] or '-')[:8]})  {resources}"
+        )
+    for line in differences:
+        click.echo(f"  differs from {config}: {line}")
+    click.echo(f"connect with: tf.Session({found.target!r}) or psflow status {found.target}")
+
+
+@main.command("status")
+@click.argument("cluster", required=False)
+@click.option("--json", "as_json", is_flag=True, help="print the status as JSON (README)")
+@click.option("--watch", is_flag=True, help="print it again every --interval seconds")
+@click.option("--interval", default=2.0, show_default=True, type=float)
+def status(cluster: str | None, as_json: bool, watch: bool, interval: float) -> None:
+    """The cluster's tasks, variables, traffic and checkpoint. CLUSTER is a config file or a
+    psflow:// target (default: the cluster on this machine). Exits 1 if a task is not alive."""
+    import json
+
+    from . import control
+
+    try:
+        found = control.find(_cluster_source(cluster))
+        while True:
+            report = control.status(found)
+            if as_json:
+                click.echo(json.dumps(report, indent=2))
+            else:
+                click.echo(control.format_status(report))
+            if not watch:
+                break
+            time.sleep(interval)
+            click.echo()
+    except (ConfigError, errors.OpError) as e:
+        raise _ops_error(e) from None
+    except KeyboardInterrupt:
+        pass
+    sys.exit(0 if report["healthy"] else 1)
+
+
+@main.command("down")
+@click.argument("cluster", required=False)
+@click.option(
+    "--checkpoint", "checkpoint_dir", default=None, help="save a final checkpoint into DIR first"
+)
+def down(cluster: str | None, checkpoint_dir: str | None) -> None:
+    """Stop the cluster's actors, and Ray when `psflow up` started it."""
+    from . import control
+
+    try:
+        found = control.find(_cluster_source(cluster))
+        if checkpoint_dir is not None:
+            prefix = control.save_final_checkpoint(found, checkpoint_dir)
+            click.echo(f"saved {prefix}")
+        stopped = control.down(found)
+    except (ConfigError, errors.OpError) as e:
+        raise _ops_error(e) from None
+    click.echo(
+        f"stopped psflow cluster {found.target}"
+        + (f" and its Ray head ({len(stopped)} processes)" if found.info.get("started_ray") else "")
+    )
+
+
+@main.command("logs")
+@click.argument("task")
+@click.argument("cluster", required=False)
+@click.option("--follow", "-f", is_flag=True, help="keep printing what the task writes")
+def logs(task: str, cluster: str | None, follow: bool) -> None:
+    """What TASK (/job:ps/task:0) wrote to its stdout and stderr (Ray's log files)."""
+    from . import control
+
+    try:
+        found = control.find(_cluster_source(cluster))
+        for text in control.log_lines(found, task, follow):
+            click.echo(text, nl=False)
+    except (ConfigError, errors.OpError) as e:
+        raise _ops_error(e) from None
+    except KeyboardInterrupt:
+        pass
 
 
 @main.command("kill")
 @click.argument("task")
+@click.argument("cluster", required=False)
 @click.option("--config", "config", default=None, type=click.Path(exists=True, dir_okay=False))
 @click.option("--target", default=None, help="the cluster's target string (psflow://...)")
 @click.option("--no-restart", is_flag=True, help="kill for good (no Ray restart)")
-def kill(task: str, config: str | None, target: str | None, no_restart: bool) -> None:
-    """Kill TASK's actor (a fault drill): `psflow kill /job:ps/task:0 --target psflow://...`."""
-    from .launch import attach
+def kill(
+    task: str, cluster: str | None, config: str | None, target: str | None, no_restart: bool
+) -> None:
+    """Kill TASK's actor (a fault drill): `psflow kill /job:ps/task:0 [CLUSTER]`."""
+    from . import control
 
-    if (config is None) == (target is None):
-        raise click.UsageError("give the cluster by --config CONFIG or --target TARGET")
+    given = [x for x in (cluster, config, target) if x is not None]
+    if len(given) > 1:
+        raise click.UsageError("give the cluster once (CLUSTER, --config or --target)")
     try:
-        cluster = attach(target) if target is not None else connect(config)
-        cluster.kill(task, restart=not no_restart)
+        found = control.find(_cluster_source(given[0] if given else None))
+        control.attach_found(found).kill(task, restart=not no_restart)
     except (ConfigError, errors.OpError) as e:
-        raise click.ClickException(str(e.message if isinstance(e, errors.OpError) else e)) from None
+        raise _ops_error(e) from None
     click.echo(f"killed {task}" + ("" if no_restart else " (Ray restarts it)"))

@@ -25,7 +25,7 @@ import time
 import uuid
 
 import ray
-from psflow.graph import errors
+from psflow.graph import console, errors
 from psflow.graph.errors import InvalidArgumentError, UnavailableError
 from psflow.graph.placement import (
     ClusterSpec,
@@ -113,6 +113,8 @@ class Cluster:
 
     def _presence_loop(self) -> None:
         while not self._presence_stop.wait(PRESENCE_SECS):
+            if not ray.is_initialized():  # a ray.get now would start a Ray of its own
+                return
             try:
                 others = ray.get(
                     self._registry.heartbeat.remote(self.client_id),
@@ -194,7 +196,7 @@ class Cluster:
             except Exception:  # dead, restarting, or busy restarting
                 break
             time.sleep(0.05)
-        LOG.info("psflow: killed %s (%s)", task, "Ray restarts it" if restart else "for good")
+        LOG.debug("killed %s (%s)", task, "Ray restarts it" if restart else "for good")
 
     def check_alive(self, tasks) -> None:
         """Raises UnavailableError naming the first of `tasks` whose actor is dead,
@@ -304,13 +306,14 @@ class Cluster:
         return dict(zip(tasks, sent))
 
     # Between-graph clients -----------------------------------------------------------
-    def run(self, fn, *args, max_failures=0, **kwargs) -> list:
+    def run(self, fn, *args, max_failures=0, show_progress=False, **kwargs) -> list:
         """Runs `fn(*args, **kwargs)` once in every worker task, concurrently, in that task's
         process, with TF_CONFIG set for the task (`{"type": "worker", "index": i}`; task 0
         is the chief). Returns the return values in task order. An exception in a task is
         re-raised here, naming the task, after the other tasks' clients are asked to stop;
         what each task printed is printed here under its task name. `max_failures` is how
-        often a task's client may be started again after its actor was lost."""
+        often a task's client may be started again after its actor was lost; with
+        `show_progress`, a progress bar follows the global step while they train."""
         if max_failures < 0:
             raise ValueError(f"max_failures must be >= 0, got {max_failures}")
         workers = [t for t in self._handles if t.startswith("/job:worker")]
@@ -325,54 +328,82 @@ class Cluster:
         failures = dict.fromkeys(workers, 0)
         results: dict[str, object] = {}
         pending = list(refs)
-        while pending:
-            done, pending = ray.wait(pending, num_returns=1, timeout=OUTPUT_POLL_SECS)
-            self._print_client_output([refs[r] for r in pending])
-            for ref in done:
-                task = refs[ref]
-                try:
-                    value, output = ray.get(ref)
-                except ray.exceptions.RayTaskError as err:
-                    self._stop_clients([refs[r] for r in pending])
-                    self._print_client_output([task])
-                    raise _client_error(err, task) from None
-                except ray.exceptions.RayActorError as err:
-                    if failures[task] >= max_failures:
-                        self._stop_clients([refs[r] for r in pending])
-                        raise UnavailableError(
-                            None,
-                            None,
-                            f"The client of {task} was lost with its task "
-                            f"({failures[task]} restarts of it allowed by max_failures "
-                            f"were used): {self.unavailable(err).message}",
-                        ) from None
-                    failures[task] += 1
-                    LOG.warning(
-                        "psflow: the client of %s was lost with its task; starting it again "
-                        "on the restarted task (%d of max_failures=%d)",
-                        task,
-                        failures[task],
-                        max_failures,
-                    )
-                    try:
-                        self.wait_alive(task)
-                    except UnavailableError:
-                        self._stop_clients([refs[r] for r in pending])
-                        raise
-                    restarted = self._handles[task].run_client.remote(blob, tf_configs[task])
-                    refs[restarted] = task
-                    pending.append(restarted)
-                    continue
-                _print_prefixed(task, output)
-                results[task] = value
+        bar = console.bar(desc="training", unit="step") if show_progress else None
+        try:
+            while pending:
+                pending = self._run_round(
+                    pending, refs, results, failures, max_failures, blob, tf_configs, bar
+                )
+        finally:
+            if bar is not None:
+                bar.close()
         return [results[t] for t in workers]
+
+    def _run_round(self, pending, refs, results, failures, max_failures, blob, tf_configs, bar):
+        """One wait of `run`: prints what the clients printed, follows the global step, and
+        handles the clients that ended; returns the refs still pending."""
+        write = bar.write if bar is not None else None
+        done, pending = ray.wait(pending, num_returns=1, timeout=OUTPUT_POLL_SECS)
+        self._print_client_output([refs[r] for r in pending], write)
+        if bar is not None:
+            step = self._global_step()
+            if step is not None and step > bar.n:
+                bar.update(step - bar.n)
+        for ref in done:
+            task = refs[ref]
+            try:
+                value, output = ray.get(ref)
+            except ray.exceptions.RayTaskError as err:
+                self._stop_clients([refs[r] for r in pending])
+                self._print_client_output([task], write)
+                raise _client_error(err, task) from None
+            except ray.exceptions.RayActorError as err:
+                if failures[task] >= max_failures:
+                    self._stop_clients([refs[r] for r in pending])
+                    raise UnavailableError(
+                        None,
+                        None,
+                        f"The client of {task} was lost with its task "
+                        f"({failures[task]} restarts of it allowed by max_failures "
+                        f"were used): {self.unavailable(err).message}",
+                    ) from None
+                failures[task] += 1
+                LOG.warning(
+                    "the client of %s was lost with its task; starting it again "
+                    "on the restarted task (%d of max_failures=%d)",
+                    task,
+                    failures[task],
+                    max_failures,
+                )
+                try:
+                    self.wait_alive(task)
+                except UnavailableError:
+                    self._stop_clients([refs[r] for r in pending])
+                    raise
+                restarted = self._handles[task].run_client.remote(blob, tf_configs[task])
+                refs[restarted] = task
+                pending.append(restarted)
+                continue
+            _print_prefixed(task, output, write)
+            results[task] = value
+        return pending
 
     def _stop_clients(self, tasks: list[str]) -> None:
         for task in tasks:
             with contextlib.suppress(Exception):
                 self._handles[task].stop_client.remote()
 
-    def _print_client_output(self, tasks: list[str]) -> None:
+    def _global_step(self) -> int | None:
+        """The global step, from the PS task holding it (None when none does or none
+        answers in time)."""
+        ps = [h for t, h in self._handles.items() if t.startswith("/job:ps")]
+        with contextlib.suppress(Exception):
+            for report in ray.get([h.status.remote() for h in ps], timeout=OUTPUT_POLL_SECS):
+                if report.get("global_step") is not None:
+                    return report["global_step"]
+        return None
+
+    def _print_client_output(self, tasks: list[str], write=None) -> None:
         """Prints, under each task's name, the lines its client printed since last asked."""
         if not tasks:
             return
@@ -382,7 +413,7 @@ class Cluster:
                 timeout=self.config.connect_timeout_s,
             )
             for task, text in zip(tasks, texts):
-                _print_prefixed(task, text)
+                _print_prefixed(task, text, write)
 
     def shutdown(self) -> None:
         if self._closed:
@@ -467,6 +498,8 @@ def _use_ray_token_auth() -> None:
         )
     except ImportError:  # a Ray without token authentication
         return
+    # Its notice that token authentication is on is Ray's start-up noise to users.
+    logging.getLogger(maybe_enable_token_auth_if_token_available.__module__).setLevel(logging.ERROR)
     maybe_enable_token_auth_if_token_available(warn_if_disabled=False)
 
 
@@ -494,12 +527,19 @@ def _probe(config: ClusterConfig) -> None:
 
 
 def launch(
-    config_path_or_dict=None, *, num_ps=None, num_workers=None, detached=False, **overrides
+    config_path_or_dict=None,
+    *,
+    num_ps=None,
+    num_workers=None,
+    detached=False,
+    registry_info=None,
+    **overrides,
 ) -> Cluster:
     """Starts Ray as the config says (or joins it) and creates the PS and worker actors.
     With `detached`, the actors outlive this process (Ray's detached lifetime) and are
     reused when they exist already: every process that launches the same config gets the
-    same cluster, and this one's shutdown leaves them running."""
+    same cluster, and this one's shutdown leaves them running. `registry_info` is what
+    `psflow up` records about the cluster (cluster/control.py)."""
     config = load_config(config_path_or_dict, num_ps=num_ps, num_workers=num_workers, **overrides)
     lifetime = {"lifetime": "detached", "get_if_exists": True} if detached else {}
     owns_ray = _init_ray(config)
@@ -548,7 +588,7 @@ def launch(
         registry = (
             ray.remote(num_cpus=0)(ClientRegistry)
             .options(name=registry_name(), namespace=config.namespace, **lifetime)
-            .remote()
+            .remote(registry_info)
         )
         nodes = ray.get(
             [h.node_id.remote() for h in handles.values()], timeout=config.connect_timeout_s
@@ -609,6 +649,7 @@ def attach(target: str) -> Cluster:
     address, _, namespace = target[len(TARGET_SCHEME) :].rpartition("/")
     owns_ray = False
     if not ray.is_initialized():
+        _use_ray_token_auth()
         try:
             ray.init(
                 address=address, namespace=namespace, log_to_driver=False, configure_logging=False
@@ -635,9 +676,14 @@ def attach(target: str) -> Cluster:
         return _BY_TARGET.setdefault(target, cluster)
 
 
-def _print_prefixed(task: str, text: str) -> None:
+def _print_prefixed(task: str, text: str, write=None) -> None:
+    """Prints a client's lines under its task's name (through `write`, a progress bar's,
+    when one is drawn)."""
     for line in text.splitlines():
-        print(f"[{task}] {line}", flush=True)
+        if write is None:
+            print(f"[{task}] {line}", flush=True)
+        else:
+            write(f"[{task}] {line}")
 
 
 def _pickle_by_value(fn, args, kwargs) -> bytes:

@@ -356,7 +356,7 @@ class ClusterRuntime:
             self.fast_path = fast_module.FastPath(self.cluster, compiled)
         except Exception as err:  # an optimization: stay on plain calls
             logging.getLogger("psflow").warning(
-                "psflow: compiling the fast path failed, staying on plain calls: %s: %s",
+                "compiling the fast path failed, staying on plain calls: %s: %s",
                 type(err).__name__,
                 err,
             )

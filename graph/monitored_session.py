@@ -241,17 +241,18 @@ def _uninitialized(sess, op) -> list[str]:
     return [n.decode() if isinstance(n, bytes) else str(n) for n in sess.run(op).ravel()]
 
 
-def _where(names: list[str]) -> str:
-    """Uninitialized variable names with the tasks that hold them."""
+def _where(names: list[str], limit: int | None = None) -> str:
+    """Uninitialized variable names with the tasks that hold them (the first `limit`)."""
     graph = get_default_graph()
     parts = []
-    for name in names:
+    more = len(names) - limit if limit is not None and len(names) > limit else 0
+    for name in names[: len(names) - more]:
         try:
             device = graph.get_operation_by_name(name).device
         except KeyError:
             device = ""
         parts.append(f"{name} (on {device})" if device else name)
-    return ", ".join(parts)
+    return ", ".join(parts) + (f" and {more} more" if more else "")
 
 
 class SessionCreator:
@@ -355,7 +356,7 @@ class ChiefSessionCreator(SessionCreator):
             return
         if not missing:
             log.info(
-                "psflow: every variable is initialized on the cluster; not restoring from %s "
+                "every variable is initialized on the cluster; not restoring from %s "
                 "(restore_policy='lost')",
                 path,
             )
@@ -367,7 +368,7 @@ class ChiefSessionCreator(SessionCreator):
                 {get_default_graph().get_operation_by_name(n).device for n in restored}
             )
             log.warning(
-                "psflow: restored %d variables of %s (lost by a restarted task) from %s "
+                "restored %d variables of %s (lost by a restarted task) from %s "
                 "(step %s); the other tasks kept their values",
                 len(restored),
                 ", ".join(d or "(no device)" for d in devices),
@@ -410,7 +411,7 @@ class WorkerSessionCreator(SessionCreator):
                     f"Session was not ready after waiting {self._max_wait_secs} secs: the "
                     f"chief has not initialized {_where(not_ready)}",
                 )
-            log.info("Waiting for model to be ready. Not ready: %s", _where(not_ready))
+            log.info("Waiting for model to be ready. Not ready: %s", _where(not_ready, limit=3))
             time.sleep(min(READY_POLL_SECS, max(0.0, deadline - time.monotonic())))
 
 

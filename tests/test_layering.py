@@ -15,7 +15,7 @@ LAYERS = {"graph": 0, "workers": 1, "ps": 2, "cluster": 3, "psflow": 4}
 # library (graph/ops/, one entry "ops") is one tier: ops build on ops, and the cycles that
 # leaves (array <-> math, math <-> linalg, resolved at call time) stay inside it.
 GRAPH_TIERS = [
-    ["dtypes", "shapes", "errors", "device", "wire", "summary_writer", "timeline"],
+    ["dtypes", "shapes", "errors", "device", "wire", "summary_writer", "timeline", "console"],
     ["storage"],  # local paths, fsspec URIs, spool files
     ["registry", "graph_def", "checkpoint", "variable_store", "placement", "route"],
     ["framework"],  # Graph, Operation, Tensor, scopes, the default graph and session

@@ -3,7 +3,8 @@ between-graph TF1 client runs beside its worker task (`Cluster.run`).
 
 The function gets the task's `TF_CONFIG` in the environment, a fresh default graph (a TF1
 script assumes a new process), and its printed output is kept, line by line, for the
-caller to collect while it runs (`drain_output`) and show under the task's name. A client
+caller to collect while it runs (`drain_output`) and show under the task's name, with
+psflow's log lines (graph/console.py's format). A client
 can be asked to stop: its sessions then fail their next step with CancelledError
 (`check_stop`), so a training loop ends promptly when another task's client failed.
 Plain Python, no ray: cluster/actors.py calls it.
@@ -13,10 +14,11 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import os
 import threading
 
-from psflow.graph import errors
+from psflow.graph import console, errors
 from psflow.graph.framework import Graph
 
 _stop = threading.Event()
@@ -75,10 +77,17 @@ def run_client(fn, args: tuple, kwargs: dict, tf_config: str) -> tuple[object, s
     _output.drain(complete_lines=False)
     previous = os.environ.get("TF_CONFIG")
     os.environ["TF_CONFIG"] = tf_config
+    log = logging.getLogger("psflow")
+    saved = (log.handlers[:], log.level, log.propagate)
+    handler = logging.StreamHandler(_output)  # psflow's log lines, with the printed ones
+    handler.setFormatter(console.formatter())
+    log.handlers[:], log.propagate = [handler], False
+    log.setLevel(logging.INFO)
     try:
         with contextlib.redirect_stdout(_output), Graph().as_default():
             value = fn(*args, **kwargs)
     finally:
+        log.handlers[:], log.level, log.propagate = saved
         if previous is None:
             os.environ.pop("TF_CONFIG", None)
         else:

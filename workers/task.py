@@ -14,7 +14,9 @@ rolled back. Plain Python, no ray: tests drive it directly, cluster/ makes it an
 
 from __future__ import annotations
 
-from collections import OrderedDict
+import os
+import time
+from collections import OrderedDict, deque
 
 import numpy as np
 from psflow.graph import wire
@@ -26,6 +28,8 @@ from psflow.graph.route import CallHeader, FromFeed, FromGroup, StageRoute, Step
 from psflow.graph.variable_store import VariableStore
 
 MAX_JOURNALS = 64  # undo journals kept at most, whatever the client reports
+RATE_WINDOW = 512  # stage runs the reported rate is measured over (at most RATE_SECS back)
+RATE_SECS = 10.0
 
 
 class _Registered:
@@ -55,6 +59,9 @@ class TaskRunner:
         self._journals: OrderedDict[str, dict] = OrderedDict()
         self.bytes_out = 0  # bytes of tensors this task has sent (to tasks or clients)
         self._slots: list[str | None] = [None] * self.NUM_SLOTS
+        self.stages_run = 0
+        self._recent: deque[float] = deque(maxlen=RATE_WINDOW)  # when the last stages ran
+        self._started = time.monotonic()
 
     def ping(self) -> bool:
         return True
@@ -131,6 +138,8 @@ class TaskRunner:
         return (out,) if route.num_returns == 1 else out
 
     def _run(self, plan_id: str, step_id: str, done, args, traced: bool = False):
+        self.stages_run += 1
+        self._recent.append(time.monotonic())
         for finished in done:
             self._journals.pop(finished, None)
         entry = self._plans.get(plan_id)
@@ -216,3 +225,36 @@ class TaskRunner:
     def transfer_report(self) -> int:
         """Bytes of tensors this task has sent out since it started."""
         return self.bytes_out
+
+    def status(self) -> dict:
+        """What `psflow status` shows of this task (plain data): its process, the stages it
+        ran (a training step runs one on a worker, usually two -- read, apply -- on a PS)
+        and their recent rate, bytes sent, the variables it holds, the global step if it
+        holds it, and its resident memory."""
+        now = time.monotonic()
+        recent = [t for t in list(self._recent) if now - t <= RATE_SECS]
+        if len(recent) == RATE_WINDOW:  # more than the window holds: over its span
+            rate = (len(recent) - 1) / max(now - recent[0], 1e-9)
+        else:  # over the last RATE_SECS (or since this task started)
+            rate = len(recent) / max(min(RATE_SECS, now - self._started), 1e-9)
+        held = self.store.items()
+        step = dict(held).get("global_step")
+        return {
+            "pid": os.getpid(),
+            "stages": self.stages_run,
+            "stages_per_s": round(rate, 2),
+            "bytes_sent": self.bytes_out,
+            "variables": len(held),
+            "variable_bytes": int(sum(v.nbytes for _, v in held if hasattr(v, "nbytes"))),
+            "global_step": int(step) if step is not None and np.ndim(step) == 0 else None,
+            "memory_bytes": _resident_bytes(),
+        }
+
+
+def _resident_bytes() -> int | None:
+    """This process's resident memory (Linux's /proc; None elsewhere)."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None

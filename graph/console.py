@@ -1,0 +1,120 @@
+"""What psflow shows people: its log lines and its progress bars.
+
+Log lines: psflow's own messages go through the `logging` module under the `psflow` logger,
+in one format (`LOG_FORMAT`); the command line (`use_console_logging`) and the client host
+of a worker task (workers/client.py) print them so. Progress bars for long operations
+(cluster start, training in `psflow submit`, chunked checkpoint transfers) are tqdm's, on
+stderr: on when stderr is a terminal; `PSFLOW_PROGRESS=1` turns them on anywhere (a log
+file gets a line every few seconds), `PSFLOW_PROGRESS=0` off everywhere.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+LOG_FORMAT = "%(asctime)s psflow %(levelname)s %(message)s"
+LOG_DATE_FORMAT = "%H:%M:%S"
+
+
+def formatter() -> logging.Formatter:
+    return logging.Formatter(LOG_FORMAT, LOG_DATE_FORMAT)
+
+
+def use_console_logging(verbose: bool = False) -> None:
+    """psflow's messages (INFO and up; DEBUG with `verbose`) to stderr in LOG_FORMAT; Ray's
+    own logging kept to errors unless `verbose`."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(formatter())
+    log = logging.getLogger("psflow")
+    log.handlers[:] = [handler]
+    log.setLevel(logging.DEBUG if verbose else logging.INFO)
+    log.propagate = False
+    logging.getLogger("ray").setLevel(logging.INFO if verbose else logging.ERROR)
+
+
+def enabled() -> bool:
+    flag = os.environ.get("PSFLOW_PROGRESS", "")
+    if flag in ("0", "1"):
+        return flag == "1"
+    return sys.stderr.isatty()
+
+
+class _Off:
+    """What `bar` returns when progress is off: the same calls, doing nothing."""
+
+    n = 0
+
+    def update(self, n=1) -> None:
+        self.n += n
+
+    def set_description(self, desc=None, refresh=True) -> None:
+        pass
+
+    def write(self, text: str) -> None:
+        print(text, flush=True)
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+
+class _Bar:
+    """A tqdm bar, and `write` for lines printed while it is drawn: above the bar on a
+    terminal, plainly to stdout otherwise (a log file gets the bar's updates on stderr)."""
+
+    def __init__(self, tqdm_bar, interactive: bool):
+        self._bar = tqdm_bar
+        self._interactive = interactive
+
+    @property
+    def n(self):
+        return self._bar.n
+
+    def update(self, n=1) -> None:
+        self._bar.update(n)
+
+    def set_description(self, desc=None, refresh=True) -> None:
+        self._bar.set_description(desc, refresh)
+
+    def write(self, text: str) -> None:
+        if self._interactive:
+            self._bar.write(text)
+        else:
+            print(text, flush=True)
+
+    def close(self) -> None:
+        self._bar.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def bar(total=None, desc: str = "", unit: str = "it", **kwargs):
+    """A progress bar on stderr (a context manager), or a stand-in when progress is off."""
+    if not enabled():
+        return _Off()
+    from tqdm import tqdm
+
+    interactive = sys.stderr.isatty()
+    drawn = tqdm(
+        total=total,
+        desc=desc,
+        unit=unit,
+        file=sys.stderr,
+        dynamic_ncols=interactive,
+        ncols=None if interactive else 100,
+        mininterval=0.1 if interactive else 2.0,
+        leave=True,
+        **kwargs,
+    )
+    return _Bar(drawn, interactive)
