@@ -35,10 +35,6 @@ def main(verbose: bool, debug: bool) -> None:
     console.use_console_logging(verbose or debug)
 
 
-def _progress(**kwargs):
-    return console.bar(**kwargs)
-
-
 def _script_argv(command: tuple[str, ...]) -> list[str]:
     """The script and its arguments from `python train.py ARGS...` (or `train.py ARGS...`)."""
     argv = list(command)
@@ -232,7 +228,7 @@ def up(config: str) -> None:
     from . import control
 
     try:
-        with _progress(total=None, desc="starting the cluster", unit="task"):
+        with console.activity("starting the cluster"):
             found, created, differences = control.up(config)
         report = control.status(found)
     except (ConfigError, errors.OpError) as e:

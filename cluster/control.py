@@ -34,7 +34,14 @@ from psflow.graph.errors import UnavailableError
 
 from .actors import actor_name, registry_name
 from .config import ClusterConfig, load_config, parse_config
-from .launch import TARGET_SCHEME, Cluster, _connect_handles, _use_ray_token_auth, launch
+from .launch import (
+    TARGET_SCHEME,
+    Cluster,
+    _connect_handles,
+    _use_ray_token_auth,
+    launch,
+    local_ray_address,
+)
 
 LOG = logging.getLogger("psflow")
 STATUS_TIMEOUT_S = 5.0  # how long `status` waits for a task's own figures
@@ -75,21 +82,6 @@ class Found:
         ]
 
 
-def local_ray_address() -> str | None:
-    """The address of the Ray cluster started on this machine (`ray start` records it where
-    `address="auto"` looks), if it answers; None otherwise (a stale record would make Ray
-    retry for minutes)."""
-    with contextlib.suppress(Exception):
-        from ray._private.utils import read_ray_address
-
-        address = read_ray_address()
-        if address:
-            host, _, port = address.rpartition(":")
-            with socket.create_connection((host, int(port)), timeout=2.0):
-                return address
-    return None
-
-
 def _where(source) -> tuple[str, str]:
     """(Ray address, namespace) named by a target string, a config (path or mapping) or
     nothing: a local config means the Ray cluster running on this machine."""
@@ -108,6 +100,14 @@ def _init(address: str, namespace: str) -> None:
     """Joins the Ray cluster at `address` (`local`: the one started on this machine),
     quietly."""
     if ray.is_initialized():
+        if address not in ("local", _ray_address()):
+            _reachable(address)
+            raise UnavailableError(
+                None,
+                None,
+                f"This process is attached to the Ray cluster at {_ray_address()}, "
+                f"not to {address}",
+            )
         return
     if address == "local":
         address = local_ray_address() or ""
@@ -426,26 +426,30 @@ def format_status(report: dict) -> str:
 def save_final_checkpoint(found: Found, directory: str) -> str:
     """Saves every variable the PS tasks hold into `directory` (one shard per PS, the
     global step as its step); returns the checkpoint prefix."""
-    import psflow as tf
+    from psflow.graph.framework import Graph, device
+    from psflow.graph.ops.array import zeros
+    from psflow.graph.saver import Saver
+    from psflow.graph.session import Session
+    from psflow.graph.variables import Variable
 
     cluster = attach_found(found)
     ps = [t for t in cluster.tasks if t.startswith("/job:ps")]
     specs = ray.get([cluster.handle(t).variable_specs.remote() for t in ps], timeout=60)
-    graph = tf.Graph()
+    graph = Graph()
     with graph.as_default():
         variables = {}
         for task, held in zip(ps, specs):
-            with tf.device(task):
+            with device(task):
                 for name, (dtype, shape) in sorted(held.items()):
-                    variables[name] = tf.Variable(tf.zeros(shape, dtype), name=name)
+                    variables[name] = Variable(zeros(shape, dtype), name=name)
         if not variables:
             raise errors.FailedPreconditionError(
                 None, None, "The parameter servers hold no variables: nothing to save"
             )
         os.makedirs(directory, exist_ok=True)
         try:
-            with tf.Session(cluster) as sess:
-                saver = tf.train.Saver(variables)
+            with Session(cluster) as sess:
+                saver = Saver(variables)
                 step = variables.get("global_step")
                 global_step = int(sess.run(step)) if step is not None else None
                 return saver.save(sess, os.path.join(directory, "model.ckpt"), global_step)

@@ -60,6 +60,7 @@ import threading
 import weakref
 
 import ray
+from psflow.graph import console
 from psflow.graph.route import NO_STEP_INPUT, FromFeed, StepInput, resolve_fetches
 
 COMPILE_AFTER = 3
@@ -182,7 +183,8 @@ class FastPath:
                 )
             self.outputs = [s for s in range(len(nodes)) if s not in consumed or s in fetched]
             dag = MultiOutputNode([nodes[s] for s in self.outputs])
-        self.graph = dag.experimental_compile()
+        with console.activity("compiling the step graph"):
+            self.graph = dag.experimental_compile()
         STEP_SIGNALS.install()
         STEP_SIGNALS.graphs.add(self)
 

@@ -588,7 +588,16 @@ def launch(
         registry = (
             ray.remote(num_cpus=0)(ClientRegistry)
             .options(name=registry_name(), namespace=config.namespace, **lifetime)
-            .remote(registry_info)
+            .remote(
+                {
+                    "config": {
+                        k: v for k, v in dataclasses.asdict(config).items() if k != "address"
+                    },
+                    "started_ray": False,
+                    "created": time.time(),
+                    **(registry_info or {}),
+                }
+            )
         )
         nodes = ray.get(
             [h.node_id.remote() for h in handles.values()], timeout=config.connect_timeout_s
@@ -605,9 +614,35 @@ def launch(
 
 
 def connect(config_path_or_dict=None, **overrides) -> Cluster:
-    """Attaches to the named actors of a cluster launched elsewhere in the same namespace."""
+    """Attaches to the named actors of a cluster launched elsewhere: from its target string
+    (`attach`), or from a config, in its namespace; a local config (`address: local`) means
+    the Ray cluster started on this machine (by `psflow up`), never a new one."""
+    if isinstance(config_path_or_dict, str) and config_path_or_dict.startswith(TARGET_SCHEME):
+        return attach(config_path_or_dict)
     config = load_config(config_path_or_dict, **overrides)
+    if config.is_local and not ray.is_initialized():
+        address = local_ray_address()
+        if address is None:
+            raise UnavailableError(
+                None, None, "No Ray cluster runs on this machine (start one: psflow up CONFIG)"
+            )
+        config = dataclasses.replace(config, address=address)
     return _connect_handles(config, _init_ray(config))
+
+
+def local_ray_address() -> str | None:
+    """The address of the Ray cluster started on this machine (`ray start` records it where
+    `address="auto"` looks), if it answers; None otherwise (a stale record would make Ray
+    retry for minutes)."""
+    with contextlib.suppress(Exception):
+        from ray._private.utils import read_ray_address
+
+        address = read_ray_address()
+        if address:
+            host, _, port = address.rpartition(":")
+            with socket.create_connection((host, int(port)), timeout=2.0):
+                return address
+    return None
 
 
 def _connect_handles(config: ClusterConfig, owns_ray: bool) -> Cluster:

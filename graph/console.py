@@ -2,17 +2,20 @@
 
 Log lines: psflow's own messages go through the `logging` module under the `psflow` logger,
 in one format (`LOG_FORMAT`); the command line (`use_console_logging`) and the client host
-of a worker task (workers/client.py) print them so. Progress bars for long operations
-(cluster start, training in `psflow submit`, chunked checkpoint transfers) are tqdm's, on
-stderr: on when stderr is a terminal; `PSFLOW_PROGRESS=1` turns them on anywhere (a log
-file gets a line every few seconds), `PSFLOW_PROGRESS=0` off everywhere.
+of a worker task (workers/client.py) print them so. Progress for long operations (cluster
+start, compiling a step graph, saving and restoring large checkpoints and moving their
+shards, training in `psflow submit`) is drawn by tqdm on stderr: on when stderr is a
+terminal; `PSFLOW_PROGRESS=1` turns it on anywhere (a log file gets a line every few
+seconds), `PSFLOW_PROGRESS=0` off everywhere.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
+import threading
 
 LOG_FORMAT = "%(asctime)s psflow %(levelname)s %(message)s"
 LOG_DATE_FORMAT = "%H:%M:%S"
@@ -118,3 +121,32 @@ def bar(total=None, desc: str = "", unit: str = "it", **kwargs):
         **kwargs,
     )
     return _Bar(drawn, interactive)
+
+
+@contextlib.contextmanager
+def activity(desc: str, delay: float = 1.0):
+    """For an operation with nothing to count (a compile, a checkpoint written by the
+    parameter servers): a line with its elapsed time, drawn once it has taken `delay`
+    seconds and refreshed every half second until it ends."""
+    if not enabled():
+        yield
+        return
+    from tqdm import tqdm
+
+    drawn = tqdm(
+        total=None, desc=desc, file=sys.stderr, delay=delay, bar_format="{desc}: {elapsed}"
+    )
+    stop = threading.Event()
+
+    def tick() -> None:
+        while not stop.wait(0.5):
+            drawn.refresh()
+
+    ticker = threading.Thread(target=tick, daemon=True, name="psflow-activity")
+    ticker.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        ticker.join()
+        drawn.close()

@@ -9,6 +9,7 @@ the index first, then stages every shard and commits only if all staged cleanly.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 import uuid
@@ -18,11 +19,13 @@ from typing import Any
 import msgpack
 import numpy as np
 
-from . import checkpoint as _ckpt, dtypes as _dt, meta_graph as _meta, storage
+from . import checkpoint as _ckpt, console, dtypes as _dt, meta_graph as _meta, storage
 from .errors import CheckpointNotFoundError, DataLossError, InvalidArgumentError, NotFoundError
 from .framework import Tensor, colocate_with, get_default_graph, name_scope
 from .ops import array as _array, io as _io
 from .variables import global_variables
+
+LARGE_BYTES = 256 << 20  # saves and restores of this much show progress
 
 
 class Saver:
@@ -147,9 +150,9 @@ class Saver:
             for i, p in enumerate(names)
         ]
         try:
-            results = (
-                sess.run(self._save_ops, dict(zip(self._filename_feeds, targets))) if n else []
-            )
+            with self._activity(f"saving {prefix}"):
+                feed = dict(zip(self._filename_feeds, targets))
+                results = sess.run(self._save_ops, feed) if n else []
             for i in spooled:
                 self._pull_spool(sess, i, targets[i], names[i])
         finally:
@@ -164,6 +167,15 @@ class Saver:
         if write_state:
             self._record(prefix, directory, latest_filename)
         return prefix
+
+    def _activity(self, desc: str):
+        """Progress for saves and restores of at least LARGE_BYTES (graph/console.py)."""
+        size = sum(
+            v.shape.num_elements() * v.dtype.size
+            for _, v in self._items
+            if v.shape.is_fully_defined() and v.dtype.name != "string"
+        )
+        return console.activity(desc) if size >= LARGE_BYTES else contextlib.nullcontext()
 
     # Shards that travel: a task that cannot reach the chief's checkpoint directory -------------
     def _unreachable(self, sess, shards, path, crc) -> list[int]:
@@ -191,17 +203,19 @@ class Saver:
 
         def write(f) -> None:
             offset = 0
-            while True:
-                feed = {
-                    self._path_feed: source,
-                    self._offset_feed: offset,
-                    self._length_feed: _ckpt.CHUNK_BYTES,
-                }
-                chunk = sess.run(read, feed)
-                _ckpt.write_all(f, chunk)
-                offset += chunk.size
-                if chunk.size < _ckpt.CHUNK_BYTES:
-                    return
+            with console.bar(desc=f"fetching shard {shard}", unit="B", unit_scale=True) as bar:
+                while True:
+                    feed = {
+                        self._path_feed: source,
+                        self._offset_feed: offset,
+                        self._length_feed: _ckpt.CHUNK_BYTES,
+                    }
+                    chunk = sess.run(read, feed)
+                    _ckpt.write_all(f, chunk)
+                    offset += chunk.size
+                    bar.update(chunk.size)
+                    if chunk.size < _ckpt.CHUNK_BYTES:
+                        return
 
         storage.atomic_write(path, write, buffered=False)
 
@@ -343,7 +357,8 @@ class Saver:
         try:
             for i in spooled:
                 feed[self._prefix_feeds[i]] = self._push_shard(sess, i, save_path, index, token)
-            sess.run([self._restore_ops[i] for i in shards], feed)
+            with self._activity(f"restoring {save_path}"):
+                sess.run([self._restore_ops[i] for i in shards], feed)
         except BaseException:
             sess.run([self._discard_ops[i] for i in shards], {self._token_feed: token})
             raise

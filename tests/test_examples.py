@@ -3,6 +3,7 @@ quarter, prints `test_accuracy VALUE` last, and leaves summaries and checkpoints
 
 import importlib.util
 import os
+import re
 
 import pytest
 
@@ -95,13 +96,47 @@ def test_main_job_trains_between_graph_through_psflow_submit(tmp_path):
         capture_output=True,
         text=True,
         timeout=600,
+        env={**os.environ, "PSFLOW_PROGRESS": "1"},  # as on a terminal
     )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
     lines = proc.stdout.strip().splitlines()
     assert lines[-1].startswith("[/job:worker/task:0] test_accuracy ")
+    # Nothing but the clients' lines (their prints and psflow's log lines) on stdout, and
+    # nothing but the training progress on stderr: no Ray or TensorFlow noise.
+    log_line = re.compile(r"^\d\d:\d\d:\d\d psflow (INFO|WARNING) ")
+    for line in lines:
+        task, _, text = line.partition("] ")
+        assert task in ("[/job:worker/task:0", "[/job:worker/task:1"), line
+        assert log_line.match(text) or not re.search(r"INFO|WARN|ray|tensorflow", text), line
+    progress = [p.strip() for p in re.split(r"[\r\n]", proc.stderr) if p.strip()]
+    assert progress and all(p.startswith("training: ") for p in progress), proc.stderr[-2000:]
+    steps = [int(m.group(1)) for p in progress if (m := re.match(r"training: (\d+)step", p))]
+    assert max(steps) >= 1500
+    assert any(log_line.match(line.partition("] ")[2]) for line in lines)
     assert float(lines[-1].split()[-1]) >= 0.95
     assert any(line.startswith("[/job:worker/task:1] global_step") for line in lines)
     # Saved at the end, at the global step both clients reached (>= the last step: the other
     # client's step in flight when the chief stopped counts too).
     assert int(tf.train.latest_checkpoint(str(tmp_path)).rsplit("-", 1)[1]) >= 1500
     assert any(f.startswith("events.out.tfevents") for f in os.listdir(tmp_path))
+    # The checkpoint tools on what the example wrote.
+    listed = subprocess.run(
+        [psflow, "checkpoint", "ls", str(tmp_path)], capture_output=True, text=True, timeout=60
+    )
+    assert listed.returncode == 0 and "* model.ckpt-" in listed.stdout, listed.stderr
+    assert listed.stdout.splitlines()[-1].split()[-1] == "2"  # a shard per PS task
+    shown = subprocess.run(
+        [psflow, "checkpoint", "inspect", str(tmp_path)], capture_output=True, text=True, timeout=60
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert "tensor_name: hidden/kernel  dtype: float32  shape: [64, 64]" in shown.stdout
+    assert "tensor_name: hidden/kernel/Adam  dtype: float32  shape: [64, 64]" in shown.stdout
+    assert "tensor_name: global_step  dtype: int64  shape: []" in shown.stdout
+    value = subprocess.run(
+        [psflow, "checkpoint", "inspect", str(tmp_path), "--tensor", "global_step"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    step = int(tf.train.latest_checkpoint(str(tmp_path)).rsplit("-", 1)[1])
+    assert value.stdout.splitlines()[-1] == str(step)

@@ -162,6 +162,12 @@ def test_down_saves_what_the_parameter_servers_hold(tmp_path, env):
     assert up.returncode == 0, up.stdout + up.stderr
     target = up.stdout.split()[3]
     try:
+        connected = subprocess.run(
+            [sys.executable, "-c", "import sys; from psflow import cluster; "
+             "print(cluster.connect(sys.argv[1]).target)", str(config)],
+            env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert connected.stdout.strip() == target, connected.stderr
         client = tmp_path / "client.py"
         client.write_text(CLIENT)
         trained = subprocess.run(
