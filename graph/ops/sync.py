@@ -144,7 +144,11 @@ def _set_step_infer(step, *, accumulator):
 
 def _set_step_kernel(state, step, *, accumulator):
     """Starts the accumulator at `step` (the chief, at session creation: a restored model
-    resumes its rounds at its global step); pending gradients are dropped."""
+    resumes its rounds at its global step). Gradients already given to the round at that
+    very step stay (another replica may have given its gradient before the chief got
+    here, as TF1's SetGlobalStep keeps them); a round at another step is dropped."""
+    if _scalar(state, f"{accumulator}/time", 0) == int(step):
+        return None
     state.write(f"{accumulator}/time", np.asarray(int(step), _INT))
     state.write(f"{accumulator}/count", np.asarray(0, _INT))
     return None

@@ -139,6 +139,17 @@ def test_up_status_train_logs_kill_down(tmp_path, env):
             time.sleep(0.5)
         assert (ps["state"], ps["restarts"], ps["variables"]) == ("alive", 1, 0)
         assert ps["pid"] != pid
+
+        changed = tmp_path / "changed.yaml"
+        changed.write_text(config.read_text().replace("max_restarts: 1", "max_restarts: 3"))
+        again = _psflow(env, "up", changed)
+        assert again.returncode == 0 and "differs from" in again.stdout
+        assert "max_restarts: running 1, config 3" in again.stdout
+
+        gone = _psflow(env, "kill", "/job:worker/task:0", target, "--no-restart")
+        assert gone.returncode == 0, gone.stderr
+        dead = _psflow(env, "status", target)
+        assert dead.returncode == 1 and "/job:worker/task:0  dead" in dead.stdout
         refused = _psflow(env, "down", target, "--checkpoint", tmp_path / "final")
         assert refused.returncode == 1  # the restarted PS holds nothing: nothing stopped
         assert refused.stderr == "Error: The parameter servers hold no variables: nothing to save\n"

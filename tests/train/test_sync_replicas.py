@@ -64,6 +64,25 @@ def test_accumulator_ops_average_drop_stale_and_reset():
         assert sess.run(count) == 1
 
 
+def test_setting_the_step_keeps_gradients_given_to_that_round():
+    """A replica may give its gradient before the chief's session creation sets the step
+    (the same step): it stays, as TF1's SetGlobalStep keeps it; another step drops it."""
+    g = tf.placeholder(tf.float32, [2])
+    local = tf.placeholder(tf.int64, [])
+    step = tf.placeholder(tf.int64, [])
+    _, ready = sync_ops.sync_accumulate(g, local, "acc", 2)
+    count = sync_ops.sync_accumulator_count("acc")
+    set_step = sync_ops.sync_accumulator_set_step(step, "acc")
+    with tf.Session() as sess:
+        sess.run(ready, {g: [1.0, 1.0], local: 0})
+        sess.run(set_step, {step: 0})
+        assert sess.run(count) == 1
+        assert sess.run(ready, {g: [1.0, 1.0], local: 0})  # the round completes
+        sess.run(ready, {g: [1.0, 1.0], local: 1})
+        sess.run(set_step, {step: 7})
+        assert sess.run(count) == 0
+
+
 def test_sparse_accumulator_aggregates_indexed_slices():
     values = tf.placeholder(tf.float32, [None, 2])
     indices = tf.placeholder(tf.int64, [None])
