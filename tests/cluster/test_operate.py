@@ -146,14 +146,15 @@ def test_up_status_train_logs_kill_down(tmp_path, env):
         assert again.returncode == 0 and "differs from" in again.stdout
         assert "max_restarts: running 1, config 3" in again.stdout
 
-        gone = _psflow(env, "kill", "/job:worker/task:0", target, "--no-restart")
-        assert gone.returncode == 0, gone.stderr
-        dead = _psflow(env, "status", target)
-        assert dead.returncode == 1 and "/job:worker/task:0  dead" in dead.stdout
         refused = _psflow(env, "down", target, "--checkpoint", tmp_path / "final")
         assert refused.returncode == 1  # the restarted PS holds nothing: nothing stopped
         assert refused.stderr == "Error: The parameter servers hold no variables: nothing to save\n"
         assert _status(env, target)["healthy"]
+
+        gone = _psflow(env, "kill", "/job:worker/task:0", target, "--no-restart")
+        assert gone.returncode == 0, gone.stderr
+        dead = _psflow(env, "status", target)
+        assert dead.returncode == 1 and "/job:worker/task:0  dead" in dead.stdout
     finally:
         down = _psflow(env, "down", target)
     assert down.returncode == 0, down.stdout + down.stderr
