@@ -154,7 +154,9 @@ def compile_plan(
                 constants.append((slots[t._name], value))
                 folded_values[slots[t._name]] = value
             continue
-        if op._type == "Placeholder" and op._outputs[0]._name not in slots:
+        if op._type in ("Placeholder", "PlaceholderWithDefault") and op._outputs[0]._name in slots:
+            continue  # fed (and fetched: the fed value comes back, as in TF)
+        if op._type == "Placeholder":
             raise _unfed_placeholder(op)
         ins, reads = [], []
         if opdef.stateful:

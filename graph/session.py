@@ -25,6 +25,7 @@ from .framework import (
     get_default_graph,
 )
 from .plan import compile_plan, prune_to_fetches
+from .sparse_tensor import SparseTensor, SparseTensorValue, feed_items
 from .variable_store import VariableStore
 
 
@@ -48,6 +49,8 @@ class _FetchMapper:
             return _ListMapper(fetch, graph, rebuild=lambda vals: type(fetch)(*vals))
         if isinstance(fetch, Mapping):
             return _DictMapper(fetch, graph)
+        if isinstance(fetch, SparseTensor):
+            return _ListMapper(fetch.components(), graph, rebuild=lambda v: SparseTensorValue(*v))
         return _ElementMapper(fetch, graph)
 
 
@@ -141,6 +144,17 @@ def _structure_key(fetches):
     if isinstance(fetches, Mapping):
         return (kind,) + tuple((k, _structure_key(v)) for k, v in fetches.items())
     return fetches
+
+
+def _expand_sparse_feeds(feed_dict) -> dict:
+    """A feed_dict with each SparseTensor key replaced by its three component feeds."""
+    out: dict = {}
+    for k, v in feed_dict.items():
+        if isinstance(k, SparseTensor):
+            out.update(feed_items(k, v))
+        else:
+            out[k] = v
+    return out
 
 
 # Compiled entries -------------------------------------------------------------------------
@@ -338,6 +352,8 @@ class BaseSession:
         substituted for the keyed tensors. Returns values in the structure of `fetches`."""
         if self._closed:
             raise RuntimeError("Attempted to use a closed Session.")
+        if feed_dict and any(isinstance(k, SparseTensor) for k in feed_dict):
+            feed_dict = _expand_sparse_feeds(feed_dict)
         key = (
             _structure_key(fetches),
             tuple(feed_dict) if feed_dict else (),

@@ -5,7 +5,19 @@
 Importing psflow never imports ray.
 """
 
-from psflow import errors, initializers, layers, losses, math, nn, summary, timeline, train  # noqa: F401
+from psflow import (  # noqa: F401
+    errors,
+    initializers,
+    layers,
+    losses,
+    math,
+    nn,
+    sparse,
+    strings,
+    summary,
+    timeline,
+    train,
+)
 from psflow.graph import dtypes as _dtypes, session as _session
 from psflow.graph.device import DeviceSpec  # noqa: F401
 from psflow.graph.dtypes import (  # noqa: F401
@@ -200,6 +212,17 @@ from psflow.graph.ops.random import (  # noqa: F401
     set_random_seed,
     truncated_normal,
 )
+from psflow.graph.ops.sparse import (  # noqa: F401
+    fill_empty_rows as sparse_fill_empty_rows,  # noqa: F401
+    sparse_placeholder,
+    sparse_reorder_alias as sparse_reorder,
+    sparse_reshape_alias as sparse_reshape,
+    sparse_tensor_dense_matmul,
+    sparse_tensor_to_dense,
+    sparse_to_dense,
+    string_to_hash_bucket_fast,
+    unique,
+)
 from psflow.graph.ops.state import (  # noqa: F401
     assign,
     assign_add,
@@ -220,6 +243,7 @@ from psflow.graph.registry import RegisterGradient  # noqa: F401
 from psflow.graph.saver import export_meta_graph, import_meta_graph  # noqa: F401
 from psflow.graph.session import InteractiveSession, Session  # noqa: F401
 from psflow.graph.shapes import Dimension, TensorShape  # noqa: F401
+from psflow.graph.sparse_tensor import SparseTensor, SparseTensorValue  # noqa: F401
 from psflow.graph.variable_scope import (  # noqa: F401
     AUTO_REUSE,
     PartitionedVariable,

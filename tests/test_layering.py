@@ -19,7 +19,7 @@ GRAPH_TIERS = [
     ["storage"],  # local paths, fsspec URIs, spool files
     ["registry", "graph_def", "checkpoint", "variable_store", "placement", "route"],
     ["framework"],  # Graph, Operation, Tensor, scopes, the default graph and session
-    ["plan"],  # pruning and the plan compiler
+    ["plan", "sparse_tensor"],  # pruning and the plan compiler; SparseTensor
     ["executor", "partition"],
     ["ops", "session"],  # the op library (with autodiff); the in-process Session
     ["variables", "init_ops", "losses"],

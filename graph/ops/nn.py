@@ -749,6 +749,128 @@ def embedding_lookup(
         return _clip_rows(result, max_norm)
 
 
+def embedding_lookup_sparse(
+    params,
+    sp_ids,
+    sp_weights,
+    partition_strategy="mod",
+    name=None,
+    combiner=None,
+    max_norm=None,
+):
+    """Per row of the SparseTensor `sp_ids` ([batch, k] ids), the combination of the
+    embeddings of its ids: "sum", "mean" (weighted average) or "sqrtn" (sum divided by
+    the root of the summed squared weights), weighted by `sp_weights` (a SparseTensor with
+    the same indices, or None for weight 1). As TF: each id's row is looked up once (ids
+    are deduplicated first), the output has as many rows as the last row holding an id
+    plus one, and an empty row in between is zeros. `params` may be partitioned."""
+    from ..sparse_tensor import SparseTensor
+    from . import sparse as _sparse
+
+    combiner = "mean" if combiner is None else combiner
+    if combiner not in ("mean", "sqrtn", "sum"):
+        raise ValueError(f"combiner must be one of 'mean', 'sqrtn' or 'sum', got {combiner!r}")
+    if not isinstance(sp_ids, SparseTensor):
+        raise TypeError(f"sp_ids must be SparseTensor, got {type(sp_ids).__name__}")
+    if sp_weights is not None and not isinstance(sp_weights, SparseTensor):
+        raise TypeError(f"sp_weights must be either None or SparseTensor, got {sp_weights!r}")
+    with name_scope(name, "embedding_lookup_sparse"):
+        segment_ids = _math.cast(
+            _array.strided_slice(
+                sp_ids.indices, [0, 0], [0, 1], begin_mask=1, end_mask=1, shrink_axis_mask=2
+            ),
+            _dt.int32,
+        )
+        num_rows = _math.add(_math.reduce_max(segment_ids), 1)
+        num_rows = _math.maximum(num_rows, 0)
+        ids, idx = _sparse.unique(sp_ids.values)
+        embeddings = embedding_lookup(params, ids, partition_strategy, max_norm=max_norm)
+        rows = _array.gather(embeddings, idx)
+        if sp_weights is None:
+            weights = _array.ones_like(segment_ids, dtype=rows.dtype)
+        else:
+            weights = _math.cast(sp_weights.values, rows.dtype)
+            rows = _math.multiply(rows, _array.expand_dims(weights, -1))
+        total = _math.unsorted_segment_sum(rows, segment_ids, num_rows)
+        if embeddings.shape.ndims is not None:
+            total.set_shape([None] + embeddings.shape.as_list()[1:])
+        if combiner == "sum":
+            return total
+        if combiner == "mean":
+            scale = _math.unsorted_segment_sum(weights, segment_ids, num_rows)
+        else:
+            scale = _math.sqrt(
+                _math.unsorted_segment_sum(_math.square(weights), segment_ids, num_rows)
+            )
+        # An empty row between others has total 0 and scale 0: it stays 0.
+        safe = _math.maximum(scale, _array.ones_like(scale) * np.finfo(np.float32).tiny)
+        return _math.real_div(total, _array.expand_dims(safe, -1))
+
+
+def safe_embedding_lookup_sparse(
+    embedding_weights,
+    sparse_ids,
+    sparse_weights=None,
+    combiner="mean",
+    default_id=None,
+    name=None,
+    partition_strategy="div",
+    max_norm=None,
+):
+    """`embedding_lookup_sparse` made safe as TF's: ids < 0 (and weights <= 0) are dropped,
+    every row of the batch gets an output (an empty row is zeros, or the embedding of
+    `default_id`), and ids of rank > 2 are flattened to [batch..., k]."""
+    from ..sparse_tensor import SparseTensor
+    from . import sparse as _sparse
+
+    if combiner not in ("mean", "sqrtn", "sum"):
+        raise ValueError(f"combiner must be one of 'mean', 'sqrtn' or 'sum', got {combiner!r}")
+    with name_scope(name, "embedding_lookup"):
+        shape = sparse_ids.dense_shape
+        rank = sparse_ids.shape.ndims or 2
+        batch_dims = _array.strided_slice(shape, [0], [rank - 1])
+        batch = _math.reduce_prod(batch_dims)
+        flat_shape = _array.concat(
+            [_array.reshape(batch, [1]), _array.strided_slice(shape, [rank - 1], [rank])], 0
+        )
+        ids = _sparse.reshape(sparse_ids, flat_shape) if rank != 2 else sparse_ids
+        weights = None
+        if sparse_weights is not None:
+            weights = _sparse.reshape(sparse_weights, flat_shape) if rank != 2 else sparse_weights
+        keep = _math.greater_equal(ids.values, 0)
+        if weights is not None:
+            keep = _math.logical_and(keep, _math.greater(weights.values, 0))
+        where = _array.reshape(_math.where(keep), [-1])
+        ids = SparseTensor(
+            _array.gather(ids.indices, where), _array.gather(ids.values, where), ids.dense_shape
+        )
+        if weights is not None:
+            weights = SparseTensor(
+                ids.indices, _array.gather(weights.values, where), weights.dense_shape
+            )
+        ids, empty = _sparse.fill_empty_rows(ids, default_id if default_id is not None else 0)
+        if weights is not None:
+            weights, _ = _sparse.fill_empty_rows(weights, 1.0)
+        result = embedding_lookup_sparse(
+            embedding_weights,
+            ids,
+            weights,
+            combiner=combiner,
+            partition_strategy=partition_strategy,
+            max_norm=max_norm,
+        )
+        if default_id is None:
+            mask = _array.expand_dims(_math.logical_not(empty), -1)
+            result = _math.multiply(result, _math.cast(mask, result.dtype))
+        inner = _array.strided_slice(_array.shape(result, out_type=_dt.int64), [1], [2])
+        out_shape = _array.concat([batch_dims, inner], 0)
+        final = _array.reshape(result, _math.cast(out_shape, _dt.int32))
+        known = sparse_ids.shape  # as TF: the ids' batch dimensions, then the embedding's
+        if known.ndims is not None and result.shape.ndims is not None:
+            final.set_shape(known.as_list()[:-1] + result.shape.as_list()[1:])
+        return final
+
+
 def _clip_rows(rows, max_norm):
     if max_norm is None:
         return rows

@@ -490,3 +490,7 @@ ROWS += [
 from .table_more import ROWS as _MORE_ROWS  # noqa: E402 - second half of the table
 
 ROWS += _MORE_ROWS
+
+from .table_sparse import ROWS as _SPARSE_ROWS  # noqa: E402 - the sparse part
+
+ROWS += _SPARSE_ROWS

@@ -249,3 +249,13 @@ def test_a_failing_constant_op_still_fails_at_run_time_naming_it():
     bad = tf.gather(tf.constant([1.0, 2.0]), tf.constant([5]), name="bad_gather")
     with tf.Session() as sess, pytest.raises(tf.errors.InvalidArgumentError, match="bad_gather"):
         sess.run(bad)
+
+
+def test_a_fed_placeholder_can_be_fetched(target):
+    """As in TF, fetching a tensor that is fed returns the fed value."""
+    p = tf.placeholder(tf.int64, [None, 2])
+    q = tf.placeholder(tf.float32, [None])
+    with tf.Session(target) as sess:
+        got_p, got_q = sess.run([p, q * 2.0], {q: [1.5], p: [[0, 1]]})
+    np.testing.assert_array_equal(got_p, [[0, 1]])
+    np.testing.assert_array_equal(got_q, [3.0])

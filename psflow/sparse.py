@@ -1,0 +1,12 @@
+"""`tf.sparse`: SparseTensor and the sparse ops under their TF 1.x `tf.sparse` names."""
+
+from psflow.graph.ops.sparse import (  # noqa: F401
+    fill_empty_rows,
+    reorder,
+    reshape,
+    sparse_placeholder as placeholder,
+    sparse_tensor_dense_matmul as matmul,
+    sparse_tensor_dense_matmul as sparse_dense_matmul,
+    to_dense,
+)
+from psflow.graph.sparse_tensor import SparseTensor, SparseTensorValue  # noqa: F401
