@@ -37,7 +37,9 @@ execute it, compiling costs ~0.3 s, and executions in flight are bounded. So:
 - Traced runs (`RunOptions(trace_level=FULL_TRACE)`) take the plain path, which has the
   per-stage traces.
 - Signals: a SIGINT or SIGTERM that lands while a compiled-graph execution is in flight
-  interrupts Ray mid-read. So while a graph exists, psflow's handlers hold them until the
+  interrupts Ray mid-read (a semaphore wait interrupted is a failed check in Ray, and the
+  process exits). So during a step the stepping thread blocks them (another thread of the
+  process takes them), and while a graph exists psflow's handlers hold them until the
   step in flight has finished (steps are short and bounded), then act. SIGINT raises
   KeyboardInterrupt (or calls the program's own handler), so `with` blocks close sessions
   and tear graphs down on the way out. SIGTERM
@@ -136,10 +138,16 @@ class _StepSignals:
 
     @contextlib.contextmanager
     def step(self):
+        # Blocked in this thread for the step: a signal delivered to it would interrupt
+        # the semaphore waits of the graph's channels, which Ray treats as a fatal error
+        # (a failed check, and the process exits with status 1). Another thread takes
+        # it, and the Python handler runs once this thread runs Python again.
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, self.SIGNALS)
         self._in_step += 1
         try:
             yield
         finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
             self._in_step -= 1
             if not self._in_step and self._pending is not None:
                 (signum, frame), self._pending = self._pending, None

@@ -199,13 +199,14 @@ class _FeedChecker:
 
 
 class _Entry:
-    __slots__ = ("mapper", "feed_keys", "checkers", "compiled")
+    __slots__ = ("mapper", "feed_keys", "checkers", "compiled", "echoes")
 
     def __init__(self, mapper, feed_keys, checkers, compiled):
         self.mapper = mapper
         self.feed_keys = feed_keys
         self.checkers = checkers
         self.compiled = compiled
+        self.echoes: list[int] = []  # feeds that are also fetched, by position
 
 
 class PlanCache:
@@ -367,6 +368,8 @@ class BaseSession:
         else:
             feed_values = ()
         values = self._runtime.execute(entry.compiled, feed_values, options, run_metadata)
+        if entry.echoes:
+            values = [*values, *(feed_values[i] for i in entry.echoes)]
         # Stored and constant arrays are read-only and shared: the caller gets its own copy;
         # 0-d results come back as numpy scalars (bytes for strings), as TF returns them.
         results = [_as_result(v) for v in values]
@@ -391,17 +394,29 @@ class BaseSession:
             if t.name in seen:
                 raise ValueError(f"Tensor {t.name} is fed more than once in feed_dict")
             seen[t.name] = k
-        fetch_tensors = [e for e in elements if isinstance(e, Tensor)]
+        # A fetched tensor that is fed comes back as fed (TF's rule), without the runtime.
+        fed_at = {t.name: i for i, t in enumerate(feeds)}
+        fetch_tensors = [e for e in elements if isinstance(e, Tensor) and e.name not in fed_at]
+        echoes = [fed_at[e.name] for e in elements if isinstance(e, Tensor) and e.name in fed_at]
         targets = [e for e in elements if isinstance(e, Operation)]
         compiled = self._runtime.compile(fetch_tensors, feeds, targets)
-        # Values come back for fetched tensors in order; targets give None.
-        order = []
+        # Values come back for fetched tensors in order, then the echoed feeds; targets
+        # give None.
         tensor_index = {id(t): i for i, t in enumerate(fetch_tensors)}
+        echo_index = {}
         for e in elements:
-            order.append(tensor_index.get(id(e)))
+            if isinstance(e, Tensor) and e.name in fed_at and e.name not in echo_index:
+                echo_index[e.name] = len(fetch_tensors) + len(echo_index)
+        order = [
+            echo_index[e.name]
+            if isinstance(e, Tensor) and e.name in fed_at
+            else tensor_index.get(id(e))
+            for e in elements
+        ]
         entry = _Entry(
             _Reorder(mapper, order), feed_keys, [_FeedChecker(t) for t in feeds], compiled
         )
+        entry.echoes = list(dict.fromkeys(echoes))
         self._cache.put(key, entry)
         return entry
 

@@ -11,6 +11,7 @@ from psflow import (  # noqa: F401
     layers,
     losses,
     math,
+    metrics,
     nn,
     sparse,
     strings,

@@ -23,6 +23,7 @@ GRAPH_TIERS = [
     ["executor", "partition"],
     ["ops", "session"],  # the op library (with autodiff); the in-process Session
     ["variables", "init_ops", "losses"],
+    ["metrics"],
     ["variable_scope", "optimizers", "meta_graph"],
     ["layers", "saver"],
     ["hooks"],  # SessionRunHook and the standard hooks

@@ -10,7 +10,14 @@ import numpy as np
 
 from .. import dtypes as _dt
 from ..errors import InvalidArgumentError
-from ..framework import Tensor, apply_op, convert_to_tensor, make_constant, name_scope
+from ..framework import (
+    Tensor,
+    apply_op,
+    colocate_with,
+    convert_to_tensor,
+    make_constant,
+    name_scope,
+)
 from ..registry import NOT_DIFFERENTIABLE, OpDef, TensorSpec, register_op
 from ..shapes import TensorShape, as_shape
 from ._common import normalize_axis, np_dtype, shape_str
@@ -1009,7 +1016,8 @@ def _gather_grad(op, grad):
     """d_params: grad rows scattered back as IndexedSlices (axis 0 only)."""
     params, indices, axis = op.inputs
     axis_value = axis.op._const_values[axis.value_index]
-    params_shape = shape(params, out_type=indices.dtype)
+    with colocate_with(params.op):  # where the table is: only its shape travels
+        params_shape = shape(params, out_type=indices.dtype)
     if axis_value is not None and int(axis_value) == 0:
         flat_indices = reshape(indices, [-1])
         inner = params_shape[1:]
