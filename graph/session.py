@@ -403,7 +403,7 @@ class BaseSession:
         # Values come back for fetched tensors in order, then the echoed feeds; targets
         # give None.
         tensor_index = {id(t): i for i, t in enumerate(fetch_tensors)}
-        echo_index = {}
+        echo_index: dict[str, int] = {}
         for e in elements:
             if isinstance(e, Tensor) and e.name in fed_at and e.name not in echo_index:
                 echo_index[e.name] = len(fetch_tensors) + len(echo_index)
