@@ -58,9 +58,7 @@ def build(index: int, spec, data: CriteoLike, args):
         for width in (64, 32):
             hidden = tf.layers.dense(hidden, width, activation=tf.nn.relu)
         logit = tf.squeeze(tf.add_n(wide) + tf.layers.dense(hidden, 1, name="deep_out"), 1)
-        loss = tf.reduce_mean(
-            tf.nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=logit)
-        )
+        loss = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=logit))
         train = tf.train.AdagradOptimizer(args.learning_rate).minimize(
             loss, global_step=global_step
         )

@@ -12,6 +12,7 @@ from . import (  # noqa: F401 - registration on import
     math,
     nn,
     random,
+    segment,
     sparse,
     state,
     summary,
