@@ -113,7 +113,10 @@ from psflow.graph.ops.control_flow import (  # noqa: F401
     tuple_ as tuple,
 )
 from psflow.graph.ops.gradients import gradients, hessians  # noqa: F401
-from psflow.graph.ops.linalg import tensordot  # noqa: F401
+from psflow.graph.ops.linalg import (
+    norm,  # noqa: F401
+    tensordot,  # noqa: F401
+)
 from psflow.graph.ops.manip import (  # noqa: F401
     dynamic_partition,
     dynamic_stitch,
@@ -130,7 +133,7 @@ from psflow.graph.ops.manip import (  # noqa: F401
     tile,
     transpose,
 )
-from psflow.graph.ops.math import (  # noqa: F401
+from psflow.graph.ops.math import (  # noqa: F401  # noqa: F401
     abs,
     add,
     add_n,
@@ -187,6 +190,7 @@ from psflow.graph.ops.math import (  # noqa: F401
     rint,
     round,
     rsqrt,
+    saturate_cast,
     scalar_mul,
     sigmoid,
     sign,
@@ -201,8 +205,11 @@ from psflow.graph.ops.math import (  # noqa: F401
     to_int32,
     to_int64,
     truediv,
+    truncatediv,
+    truncatemod,
     unsorted_segment_sum,
     where,
+    where_v2,
 )
 from psflow.graph.ops.nn import relu  # noqa: F401
 from psflow.graph.ops.random import (  # noqa: F401
@@ -212,6 +219,16 @@ from psflow.graph.ops.random import (  # noqa: F401
     random_uniform,
     set_random_seed,
     truncated_normal,
+)
+from psflow.graph.ops.segment import (  # noqa: F401
+    segment_max,
+    segment_mean,
+    segment_min,
+    segment_sum,
+    unsorted_segment_max,
+    unsorted_segment_mean,
+    unsorted_segment_min,
+    unsorted_segment_sqrt_n,
 )
 from psflow.graph.ops.sparse import (  # noqa: F401
     fill_empty_rows as sparse_fill_empty_rows,  # noqa: F401

@@ -1,7 +1,8 @@
 """`tf.math`: the math ops under their TF 1.x `tf.math` names (the same functions as at the
 top level, plus `softplus`, `l2_normalize`, `top_k` and `in_top_k` from tf.nn)."""
 
-from psflow.graph.ops.math import (  # noqa: F401
+from psflow.graph.ops.linalg import norm  # noqa: F401, E402
+from psflow.graph.ops.math import (  # noqa: F401  # noqa: F401, E402
     abs,
     add,
     add_n,
@@ -49,6 +50,7 @@ from psflow.graph.ops.math import (  # noqa: F401
     rint,
     round,
     rsqrt,
+    saturate_cast,
     scalar_mul,
     sigmoid,
     sign,
@@ -59,5 +61,17 @@ from psflow.graph.ops.math import (  # noqa: F401
     subtract,
     tanh,
     truediv,
+    truncatediv,
+    truncatemod,
 )
 from psflow.graph.ops.nn import in_top_k, l2_normalize, softplus, top_k  # noqa: F401
+from psflow.graph.ops.segment import (  # noqa: F401, E402
+    segment_max,
+    segment_mean,
+    segment_min,
+    segment_sum,
+    unsorted_segment_max,
+    unsorted_segment_mean,
+    unsorted_segment_min,
+    unsorted_segment_sqrt_n,
+)

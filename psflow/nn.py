@@ -33,5 +33,6 @@ from psflow.graph.ops.nn import (  # noqa: F401
     softsign,
     sparse_softmax_cross_entropy_with_logits,
     top_k,
+    weighted_cross_entropy_with_logits,
     zero_fraction,
 )

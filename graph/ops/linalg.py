@@ -124,3 +124,37 @@ def tensordot(a, b, axes, name=None) -> Tensor:
 
 def transpose_if_needed(x, perm):
     return x if perm == sorted(perm) else transpose(x, perm)
+
+
+def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None, keep_dims=None):
+    """The vector norm of `tensor` (all of it, or along `axis`), or with a pair of axes the
+    matrix norm: `ord` "euclidean"/"fro"/2 (vectors), 1, inf, or any p > 0 for vectors;
+    "fro", "euclidean", 1 and inf for matrices (as tf.norm)."""
+    keepdims = bool(keepdims if keepdims is not None else keep_dims)
+    x = convert_to_tensor(tensor)
+    if isinstance(axis, (list, tuple)) and len(axis) == 1:
+        axis = axis[0]
+    matrix = isinstance(axis, (list, tuple))
+    if matrix and len(axis) != 2:
+        raise ValueError(f"'axis' must be None, an integer, or a pair of integers, got {axis}")
+    ords = ("euclidean", "fro", 1, np.inf) if matrix else ("euclidean", "fro", 1, 2, np.inf)
+    if ord not in ords and (matrix or not (isinstance(ord, (int, float)) and ord > 0)):
+        raise ValueError(f"'ord' must be a supported {'matrix' if matrix else 'vector'} norm, "
+                         f"got {ord}")  # fmt: skip
+    with name_scope(name, "norm"):
+        a = _math.abs(x)
+        if matrix and ord in (1, np.inf):
+            inner, outer = (axis[0], axis[1]) if ord == 1 else (axis[1], axis[0])
+            summed = _math.reduce_sum(a, axis=inner, keepdims=True)
+            out = _math.reduce_max(summed, axis=outer, keepdims=True)
+            return out if keepdims else _array.squeeze(out, list(axis))
+        if ord in ("euclidean", "fro", 2):
+            return _math.sqrt(_math.reduce_sum(_math.square(x), axis=axis, keepdims=keepdims))
+        if ord == 1:
+            return _math.reduce_sum(a, axis=axis, keepdims=keepdims)
+        if ord == np.inf:
+            return _math.reduce_max(a, axis=axis, keepdims=keepdims)
+        p = float(ord)
+        powered = _math.pow(a, _array.fill(_array.shape(a), np.asarray(p, x.dtype.np)))
+        total = _math.reduce_sum(powered, axis=axis, keepdims=keepdims)
+        return _math.pow(total, _array.fill(_array.shape(total), np.asarray(1.0 / p, x.dtype.np)))

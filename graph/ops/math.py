@@ -139,6 +139,19 @@ _register_binary("RealDiv", np.true_divide, _real_div_grad, types=_FLOAT)
 # Piecewise constant: no gradient flows through floor division.
 _register_binary("FloorDiv", _int_checked(np.floor_divide, "FloorDiv"), NOT_DIFFERENTIABLE)
 _register_binary("FloorMod", _int_checked(np.mod, "FloorMod"), _floor_mod_grad)
+
+
+# Rounded toward zero (C's division and remainder): TF's gradient of TruncateDiv is none.
+def _truncate_div(x, y):
+    if np.issubdtype(np.result_type(x, y), np.floating):
+        return np.trunc(np.true_divide(x, y)).astype(np.result_type(x, y))
+    return (np.sign(x) * np.sign(y) * (np.abs(x) // np.abs(y))).astype(np.result_type(x, y))
+
+
+_register_binary(
+    "TruncateDiv", _int_checked(_truncate_div, "TruncateDiv"), lambda op, grad: [None, None]
+)
+_register_binary("TruncateMod", _int_checked(np.fmod, "TruncateMod"), NOT_DIFFERENTIABLE)
 _register_binary("Pow", np.power, _pow_grad)
 _register_binary("Maximum", np.maximum, _maximum_grad)
 _register_binary("Minimum", np.minimum, _minimum_grad)
@@ -176,6 +189,16 @@ def floormod(x, y, name=None) -> Tensor:
 
 
 mod = floormod
+
+
+def truncatediv(x, y, name=None) -> Tensor:
+    """x / y rounded toward zero (C's division)."""
+    return _binary("TruncateDiv", x, y, name)
+
+
+def truncatemod(x, y, name=None) -> Tensor:
+    """The remainder of truncatediv: the sign of x (C's %, np.fmod)."""
+    return _binary("TruncateMod", x, y, name)
 
 
 def pow(x, y, name=None) -> Tensor:  # TF's name
@@ -680,6 +703,49 @@ def _select(condition, x, y, name=None) -> Tensor:
     return apply_op("Select", [condition, x, y], name=name).outputs[0]
 
 
+# SelectV2 (where_v2: condition, x and y broadcast together) -----------------------------------
+def _select_v2_infer(condition, x, y):
+    shape = broadcast_shape(condition.shape, broadcast_shape(x.shape, y.shape, "SelectV2"),
+                            "SelectV2")  # fmt: skip
+    return TensorSpec(x.dtype, shape)
+
+
+def _select_v2_grad(op, grad):
+    """d_x = grad where condition, d_y = grad elsewhere, each reduced to its shape."""
+    c, x, y = op.inputs
+    zeros = _array.zeros_like(grad)
+    return [
+        None,
+        reduce_to_shape(apply_op("SelectV2", [c, grad, zeros]).outputs[0], x),
+        reduce_to_shape(apply_op("SelectV2", [c, zeros, grad]).outputs[0], y),
+    ]
+
+
+register_op(
+    OpDef(
+        "SelectV2",
+        inputs=["condition: bool", "t: T", "e: T"],
+        outputs=["output: T"],
+        types={"T": ()},
+        infer=_select_v2_infer,
+        kernel=lambda condition, t, e: np.where(condition, t, e),
+        grad=_select_v2_grad,
+    )
+)
+
+
+def where_v2(condition, x=None, y=None, name=None) -> Tensor:
+    """`x` where `condition`, else `y`, all three broadcast together; with only
+    `condition`, the coordinates of its true elements (as `where`)."""
+    if x is None and y is None:
+        return where(condition, name=name)
+    if x is None or y is None:
+        raise ValueError("x and y must both be non-None or both be None.")
+    x = convert_to_tensor(x)
+    y = convert_to_tensor(y, dtype=x.dtype)
+    return apply_op("SelectV2", [condition, x, y], name=name).outputs[0]
+
+
 # MatMul -------------------------------------------------------------------------------------------
 def _matmul_infer(a, b, *, transpose_a, transpose_b):
     if a.shape.ndims is not None and a.shape.ndims != 2:
@@ -807,6 +873,26 @@ register_op(
         prepare=lambda kw: {"DstT": np_dtype(kw["DstT"])},
     )
 )
+
+
+def saturate_cast(value, dtype, name=None) -> Tensor:
+    """`value` cast to `dtype`, first clamped to the range `dtype` can hold."""
+    from .clip import clip_by_value
+
+    value = convert_to_tensor(value)
+    dtype = _dt.as_dtype(dtype)
+    if dtype.is_floating:
+        if value.dtype.is_floating and dtype.size < value.dtype.size:
+            info = np.finfo(dtype.np)
+            value = clip_by_value(value, float(info.min), float(info.max))
+    elif not dtype.is_bool and value.dtype != dtype:
+        info = np.iinfo(dtype.np)
+        low, high = max(info.min, -(2**62)), min(info.max, 2**62)
+        if not value.dtype.is_floating and not value.dtype.is_bool:
+            src = np.iinfo(value.dtype.np)
+            low, high = max(low, src.min), min(high, src.max)
+        value = clip_by_value(value, low, high)
+    return cast(value, dtype, name=name)
 
 
 def cast(x, dtype, name=None) -> Tensor:

@@ -621,6 +621,34 @@ def sigmoid_cross_entropy_with_logits(
         )
 
 
+def weighted_cross_entropy_with_logits(
+    labels=None, logits=None, pos_weight=None, name=None, targets=None
+) -> Tensor:
+    """The logistic loss with the positive term weighted by `pos_weight`, in TF's stable
+    form: (1 - z) * x + (1 + (q - 1) * z) * (log(1 + exp(-|x|)) + max(-x, 0))."""
+    if labels is None:
+        labels = targets
+    if labels is None or logits is None or pos_weight is None:
+        raise ValueError("labels (or targets), logits and pos_weight are required")
+    with name_scope(name, "logistic_loss"):
+        logits = convert_to_tensor(logits)
+        labels = convert_to_tensor(labels, dtype=logits.dtype)
+        if not logits.shape.is_compatible_with(labels.shape):
+            raise ValueError(
+                f"logits and labels must have the same shape ({logits.shape} vs {labels.shape})"
+            )
+        q = convert_to_tensor(pos_weight, dtype=logits.dtype)
+        one = _array.ones_like(logits)
+        log_weight = _math.add(one, _math.multiply(_math.subtract(q, 1.0), labels))
+        zeros = _array.zeros_like(logits)
+        neg_abs = _math.negative(_math.abs(logits))
+        relu_neg = _math.maximum(_math.negative(logits), zeros)
+        return _math.add(
+            _math.multiply(_math.subtract(one, labels), logits),
+            _math.multiply(log_weight, _math.add(_math.log1p(_math.exp(neg_abs)), relu_neg)),
+        )
+
+
 # Composites: moments, batch_normalization, l2_normalize, dropout ---------------------------------
 def moments(x, axes, shift=None, name=None, keep_dims=None, keepdims=None):
     """(mean, variance) of `x` over `axes`."""

@@ -61,7 +61,9 @@ def _reduce(kind, rows, ids, n, empty):
 # Sorted: SegmentSum, SegmentMean, SegmentMax, SegmentMin ---------------------------------------
 def _sorted_infer(data, segment_ids):
     inner = data.shape.as_list()[1:] if data.shape.ndims else None
-    return TensorSpec(data.dtype, TensorShape(None if inner is None else [None] + inner))
+    ids = segment_ids.value  # known ids (a constant) give the number of segments
+    n = None if ids is None else (int(np.ravel(ids)[-1]) + 1 if np.size(ids) else 0)
+    return TensorSpec(data.dtype, TensorShape(None if inner is None else [n] + inner))
 
 
 def _sorted_kernel(kind):

@@ -494,3 +494,7 @@ ROWS += _MORE_ROWS
 from .table_sparse import ROWS as _SPARSE_ROWS  # noqa: E402 - the sparse part
 
 ROWS += _SPARSE_ROWS
+
+from .table_fidelity import ROWS as _FIDELITY_ROWS  # noqa: E402 - the TF1-fidelity part
+
+ROWS += _FIDELITY_ROWS

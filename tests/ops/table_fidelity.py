@@ -1,0 +1,93 @@
+"""Op table, TF1-fidelity part: segment reductions, truncated division, where_v2,
+saturate_cast, norm, weighted cross entropy; references from their definitions."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import psflow as tf
+
+from .table import Row, ints, r
+
+F64 = np.float64
+SORTED = np.array([0, 0, 1, 3, 3, 3])
+UNSORTED = np.array([2, 0, -1, 2, 0, 0])
+
+
+def _segments(data, ids, n, reduce, empty):
+    out = np.full((n,) + data.shape[1:], empty, dtype=data.dtype)
+    for k in range(n):
+        rows = data[ids == k]
+        if len(rows):
+            out[k] = reduce(rows, axis=0)
+    return out
+
+
+def _distinct(shape, seed):
+    """Values without ties (min/max gradients are then unambiguous)."""
+    values = np.random.RandomState(seed).permutation(int(np.prod(shape))).astype(F64)
+    return (values / values.size - 0.5).reshape(shape)
+
+
+ROWS = [
+    Row("SegmentSum-float64", lambda d: tf.segment_sum(d, SORTED),
+        lambda d: _segments(d, SORTED, 4, np.sum, 0), [r(6, 2, dtype=F64)]),
+    Row("SegmentMean-float64", lambda d: tf.segment_mean(d, SORTED),
+        lambda d: _segments(d, SORTED, 4, np.mean, 0), [r(6, 2, dtype=F64)]),
+    Row("SegmentMax-float64", lambda d: tf.segment_max(d, SORTED),
+        lambda d: _segments(d, SORTED, 4, np.max, 0), [_distinct((6, 2), 1)]),
+    Row("SegmentMin-float64", lambda d: tf.segment_min(d, SORTED),
+        lambda d: _segments(d, SORTED, 4, np.min, 0), [_distinct((6, 2), 2)]),
+    Row("SegmentSum-int32", lambda d: tf.segment_sum(d, SORTED),
+        lambda d: _segments(d, SORTED, 4, np.sum, 0), [ints(6, 3)], grad=False),
+    Row("UnsortedSegmentMax-float64", lambda d: tf.unsorted_segment_max(d, UNSORTED, 3),
+        lambda d: _segments(d, UNSORTED, 3, np.max, -np.inf), [_distinct((6, 2), 3)],
+        grad=False),
+    Row("UnsortedSegmentMax-nonempty-float64",
+        lambda d: tf.unsorted_segment_max(d, UNSORTED, 3)[::2],
+        lambda d: _segments(d, UNSORTED, 3, np.max, -np.inf)[::2], [_distinct((6, 2), 4)]),
+    Row("UnsortedSegmentMin-nonempty-float64",
+        lambda d: tf.unsorted_segment_min(d, UNSORTED, 3)[::2],
+        lambda d: _segments(d, UNSORTED, 3, np.min, np.inf)[::2], [_distinct((6, 2), 5)]),
+    Row("unsorted_segment_mean-float64", lambda d: tf.unsorted_segment_mean(d, UNSORTED, 4),
+        lambda d: _segments(d, UNSORTED, 4, np.mean, 0), [r(6, 2, dtype=F64)]),
+    Row("unsorted_segment_sqrt_n-float64",
+        lambda d: tf.unsorted_segment_sqrt_n(d, UNSORTED, 4),
+        lambda d: _segments(d, UNSORTED, 4, lambda x, axis: x.sum(axis) / np.sqrt(len(x)), 0),
+        [r(6, 2, dtype=F64)]),
+    Row("TruncateDiv-int32", tf.truncatediv, lambda x, y: np.trunc(x / y).astype(np.int32),
+        [np.array([-7, 7, -7, 7, 0], np.int32), np.array([2, -2, -2, 2, 3], np.int32)],
+        grad=False),
+    Row("TruncateDiv-float64", tf.truncatediv, lambda x, y: np.trunc(x / y),  # TF: no grad
+        [np.array([-7.5, 7.3, 2.2]), np.array([2.0, -2.0, 0.5])]),
+    Row("TruncateMod-int64", tf.truncatemod, np.fmod,
+        [np.array([-7, 7, -7, 7], np.int64), np.array([2, -2, -2, 3], np.int64)], grad=False),
+    Row("SelectV2-broadcast-float64",
+        lambda x, y: tf.where_v2(np.array([True, False, True]), x, y),
+        lambda x, y: np.where(np.array([True, False, True]), x, y),
+        [r(2, 3, dtype=F64), r(1, dtype=F64)]),
+    Row("saturate_cast-float-int8", lambda x: tf.saturate_cast(x, tf.int8),
+        lambda x: np.clip(x, -128, 127).astype(np.int8),
+        [np.array([300.0, -300.0, 1.0, -5.0], np.float32)], grad=False),
+    Row("saturate_cast-int64-uint8", lambda x: tf.saturate_cast(x, tf.uint8),
+        lambda x: np.clip(x, 0, 255).astype(np.uint8),
+        [np.array([-4, 70, 900], np.int64)], grad=False),
+    Row("norm-euclidean-float64", lambda x: tf.norm(x), lambda x: np.sqrt((x**2).sum()),
+        [r(3, 4, dtype=F64)]),
+    Row("norm-1-axis-float64", lambda x: tf.norm(x, ord=1, axis=1),
+        lambda x: np.abs(x).sum(1), [r(3, 4, dtype=F64)]),
+    Row("norm-inf-keepdims-float64", lambda x: tf.norm(x, ord=np.inf, axis=0, keepdims=True),
+        lambda x: np.abs(x).max(0, keepdims=True), [_distinct((3, 4), 6)]),
+    Row("norm-3-float64", lambda x: tf.norm(x, ord=3, axis=1),
+        lambda x: (np.abs(x) ** 3).sum(1) ** (1 / 3), [r(3, 4, low=0.2, dtype=F64)]),
+    Row("norm-matrix-1-float64", lambda x: tf.norm(x, ord=1, axis=[0, 1]),
+        lambda x: np.linalg.norm(x, 1), [_distinct((3, 4), 7)]),
+    Row("norm-matrix-inf-float64", lambda x: tf.norm(x, ord=np.inf, axis=[0, 1]),
+        lambda x: np.linalg.norm(x, np.inf), [_distinct((3, 4), 8)]),
+    Row("weighted_cross_entropy_with_logits-float64",
+        lambda z, x: tf.nn.weighted_cross_entropy_with_logits(labels=z, logits=x, pos_weight=2.5),
+        lambda z, x: 2.5 * z * -np.log(1 / (1 + np.exp(-x)))
+        + (1 - z) * -np.log(1 - 1 / (1 + np.exp(-x))),
+        [r(3, 4, low=0.0, high=1.0, dtype=F64), r(3, 4, low=-3.0, high=3.0, dtype=F64)],
+        diff=[1]),
+]  # fmt: skip
