@@ -883,8 +883,8 @@ def saturate_cast(value, dtype, name=None) -> Tensor:
     dtype = _dt.as_dtype(dtype)
     if dtype.is_floating:
         if value.dtype.is_floating and dtype.size < value.dtype.size:
-            info = np.finfo(dtype.np)
-            value = clip_by_value(value, float(info.min), float(info.max))
+            limits = np.finfo(dtype.np)
+            value = clip_by_value(value, float(limits.min), float(limits.max))
     elif not dtype.is_bool and value.dtype != dtype:
         info = np.iinfo(dtype.np)
         low, high = max(info.min, -(2**62)), min(info.max, 2**62)
