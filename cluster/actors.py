@@ -55,6 +55,8 @@ class _RayTransport:
         self.run_lock = threading.Lock()
         self._direct: DirectServer | None = None
         self._inline = threading.local()  # set on a thread serving a direct call
+        # An array whose rows change in place is not what its object-store copy holds.
+        self.store.on_mutate(lambda array: self._shared().pop(id(array), None))
         LOCAL_TASK = (self._config.get("namespace", ""), task, self)
 
     def cluster_config(self) -> dict:

@@ -16,7 +16,7 @@ import time
 from .errors import InvalidArgumentError, OpError, UnknownError
 from .plan import STATE_SLOT, PlanSpec, slot_lifetimes
 from .registry import DEAD, get_op_def
-from .variable_store import StepState, VariableStore
+from .variable_store import RowUndo, StepState, VariableStore
 
 
 def _reading_variables(fn, positions: tuple, stateful: bool):
@@ -175,7 +175,9 @@ class Executor:
             raise self._op_error(index, err) from err
         if journal is not None and state is not None:
             for name, old in state.journal.items():
-                journal.setdefault(name, old)
+                first = journal.setdefault(name, old)
+                if first is not old and isinstance(first, RowUndo) and isinstance(old, RowUndo):
+                    first.saved.extend(old.saved)  # two stages of one step, same array
         return [vals[i] for i in self._fetch_slots]
 
     def _skips(self, index: int, args, vals, dead: list) -> bool:

@@ -1,9 +1,15 @@
 """`VariableStore`: the variables of one process (the in-process Session or one PS actor).
 
-Values are read-only numpy arrays that are replaced on every write and never mutated in
-place, so a read is a snapshot: a value fetched or passed to a later op never changes
-under it. `StepState` is what stateful kernels see during one step: it journals the
-first write to each variable so a failed step can be undone (variables stay as they were).
+Values are read-only numpy arrays, replaced on every write, so a read is a snapshot: a
+value fetched or passed to a later op never changes under it. The one exception is a row
+update (`StepState.write_rows`, the sparse optimizer updates and scatters): the first one
+after a value was stored copies it into an array private to the store, and later ones
+write the rows of that array in place, so a step that touches a few rows of a large table
+costs those rows, not the table. Everything that leaves the store leaves as a copy (a
+fetch, a Ray transfer) or is told (`on_mutate`: the cluster's cache of object-store
+copies). `StepState` is what stateful kernels see during one step: it journals the first
+write to each variable (the old array, or the old rows of an in-place update) so a failed
+step can be undone (variables stay as they were).
 """
 
 from __future__ import annotations
@@ -22,11 +28,47 @@ def frozen(value, dtype=None) -> np.ndarray:
     return arr
 
 
+class RowUndo:
+    """How to undo in-place row updates of one step: the array as it was stored when the
+    step began (changed in place since), and the old values of the rows it changed."""
+
+    __slots__ = ("array", "saved")
+
+    def __init__(self, array: np.ndarray):
+        self.array = array
+        self.saved: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def restore(self, store: VariableStore, name: str) -> None:
+        """Puts the array back as the variable's value, with its old rows."""
+        with _writable(self.array):
+            for rows, old in reversed(self.saved):
+                self.array[rows] = old
+        store._values[name] = self.array
+        store._private[name] = self.array
+        store._mutated(self.array)
+
+
+class _writable:
+    """Lets an array of the store be written in place for a moment."""
+
+    def __init__(self, array: np.ndarray):
+        self.array = array
+
+    def __enter__(self):
+        self.array.flags.writeable = True
+
+    def __exit__(self, *exc):
+        self.array.flags.writeable = False
+
+
 class VariableStore:
     """Name -> value for the variables this process owns."""
 
     def __init__(self):
         self._values: dict[str, np.ndarray] = {}
+        # name -> its value when that array is the store's own (rows may change in place)
+        self._private: dict[str, np.ndarray] = {}
+        self._listeners: list = []
         self._staged: dict[str, dict[str, np.ndarray]] = {}
         self._generators: dict[str, np.random.Generator] = {}
         self._lock = threading.Lock()
@@ -53,14 +95,33 @@ class VariableStore:
     def get(self, name: str):
         return self._values.get(name)
 
+    def on_mutate(self, listener) -> None:
+        """Calls listener(array) whenever rows of a stored array change in place."""
+        self._listeners.append(listener)
+
+    def _mutated(self, array: np.ndarray) -> None:
+        for listener in self._listeners:
+            listener(array)
+
     def set(self, name: str, value: np.ndarray) -> None:
         """Stores `value`, which the caller hands over (it must not be mutated afterwards)."""
         if value.flags.writeable:
             value.flags.writeable = False
         self._values[name] = value
+        self._private.pop(name, None)
+
+    def restore(self, name: str, old) -> None:
+        """Puts back what an undo journal holds for `name` (None: it did not exist)."""
+        if old is None:
+            self.delete(name)
+        elif isinstance(old, RowUndo):
+            old.restore(self, name)
+        else:
+            self.set(name, old)
 
     def delete(self, name: str) -> None:
         self._values.pop(name, None)
+        self._private.pop(name, None)
 
     def names(self) -> list[str]:
         return list(self._values)
@@ -75,6 +136,7 @@ class VariableStore:
 
     def clear(self) -> None:
         self._values.clear()
+        self._private.clear()
         self._generators.clear()
 
     def __contains__(self, name: str) -> bool:
@@ -84,6 +146,9 @@ class VariableStore:
         return len(self._values)
 
 
+_UNSET = object()
+
+
 class StepState:
     """One step's view of a VariableStore, with an undo journal for failed steps."""
 
@@ -91,7 +156,7 @@ class StepState:
 
     def __init__(self, store: VariableStore):
         self.store = store
-        self.journal: dict[str, np.ndarray | None] = {}
+        self.journal: dict[str, np.ndarray | RowUndo | None] = {}
 
     def read(self, name: str) -> np.ndarray:
         value = self.store._values.get(name)
@@ -121,6 +186,7 @@ class StepState:
         self._record(name)
         new = frozen(value)
         self.store._values[name] = new
+        self.store._private.pop(name, None)
         return new
 
     def update(self, name: str, fn, value) -> np.ndarray:
@@ -143,13 +209,32 @@ class StepState:
         if new.flags.writeable:
             new.flags.writeable = False
         self.store._values[name] = new
+        self.store._private.pop(name, None)
         return new
 
+    def write_rows(self, name: str, rows: np.ndarray, values) -> np.ndarray:
+        """Sets `rows` (unique indices) of variable `name` to `values`: in place when the
+        array is the store's own, else on a private copy that later row updates then
+        change in place (see the module docstring)."""
+        current = self.read(name)
+        journaled = self.journal.get(name, _UNSET)
+        private = self.store._private.get(name) is current
+        if not private or journaled is current:  # shared, or this step's snapshot of it
+            new = current.copy()
+            new[rows] = values
+            self.write(name, new)
+            self.store._private[name] = new
+            return new
+        if journaled is _UNSET:
+            journaled = self.journal[name] = RowUndo(current)
+        if isinstance(journaled, RowUndo):
+            journaled.saved.append((np.array(rows, copy=True), current[rows].copy()))
+        with _writable(current):
+            current[rows] = values
+        self.store._mutated(current)
+        return current
+
     def rollback(self) -> None:
-        values = self.store._values
         for name, old in self.journal.items():
-            if old is None:
-                values.pop(name, None)
-            else:
-                values[name] = old
+            self.store.restore(name, old)
         self.journal.clear()

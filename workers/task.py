@@ -206,10 +206,7 @@ class TaskRunner:
         """Undoes the variable writes a step made on this task (it failed elsewhere)."""
         journal = self._journals.pop(step_id, None)
         for name, old in (journal or {}).items():
-            if old is None:
-                self.store.delete(name)
-            else:
-                self.store.set(name, old)
+            self.store.restore(name, old)
         return journal is not None
 
     def reset(self) -> bool:

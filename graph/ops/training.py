@@ -140,9 +140,7 @@ def _sparse_kernel(rule, n_refs):
         rows, summed = _dedupe(grad, indices, current[0].shape[0], names[0])
         new_rows = rule(*(c[rows] for c in current), *hyper, summed, **attrs)
         for name, old, value in zip(names, current, new_rows):
-            updated = old.copy()
-            updated[rows] = value
-            state.write(name, updated)
+            state.write_rows(name, rows, np.asarray(value, dtype=old.dtype))
         return state.read(names[0])
 
     return kernel
@@ -285,9 +283,11 @@ def _scatter_kernel(np_update):
                 f" = {int(bad)} is not in [0, {old.shape[0]})",
             )
         rows = np.asarray(updates).reshape(idx.shape + old.shape[1:])
-        new = old.copy()
-        np_update(new, idx, rows)
-        return state.write(ref, new)
+        # Only the rows named change: updated as a block, then written in place.
+        unique, inverse = np.unique(idx.ravel(), return_inverse=True)
+        block = old[unique]
+        np_update(block, inverse.reshape(idx.shape), rows)
+        return state.write_rows(ref, unique, block)
 
     return kernel
 
