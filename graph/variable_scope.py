@@ -497,8 +497,10 @@ def variable_scope(
         else:
             candidate = default_name
             prefix = f"{parent.name}/" if parent.name else ""
-            count = store.scope_counts.get(prefix + candidate, 0)
-            short = candidate if count == 0 else f"{candidate}_{count}"
+            short, index = candidate, 0  # the first unused of NAME, NAME_1, NAME_2, ... (TF's)
+            while store.scope_counts.get(prefix + short, 0):
+                index += 1
+                short = f"{candidate}_{index}"
         new_name = f"{parent.name}/{short}" if parent.name else short
         base = parent
         scope_for_names = None

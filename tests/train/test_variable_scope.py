@@ -59,6 +59,17 @@ def test_default_names_are_made_unique():
     with tf.variable_scope(None, default_name="block") as s2:
         pass
     assert (s1.name, s2.name) == ("block", "block_1")
+    names = []
+    for _ in range(3):  # the third is block_2, not block_1 again
+        with tf.variable_scope(None, default_name="block") as s:
+            names.append(s.name)
+    assert names == ["block_2", "block_3", "block_4"]
+    x = tf.placeholder(tf.float32, [None, 3])
+    for width in (4, 2, 1):
+        x = tf.layers.dense(x, width, activation=tf.nn.relu)
+    assert [v.op.name for v in tf.trainable_variables()][::2] == [
+        "dense/kernel", "dense_1/kernel", "dense_2/kernel"
+    ]  # fmt: skip
 
 
 def test_scope_initializer_and_default_initializers():
