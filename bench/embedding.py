@@ -53,6 +53,15 @@ def _feeds(tf, ids_ph, dense_ph, labels_ph, batch):
     return feed
 
 
+def _dense(tf, x, width, name):
+    """x @ kernel + bias (TF 2's tf.compat.v1 has no tf.layers under Keras 3)."""
+    with tf.variable_scope(name):
+        kernel = tf.get_variable("kernel", [x.shape.as_list()[1], width],
+                                 initializer=tf.glorot_uniform_initializer())  # fmt: skip
+        bias = tf.get_variable("bias", [width], initializer=tf.zeros_initializer())
+    return tf.matmul(x, kernel) + bias
+
+
 def _model(tf, num_ps):
     """The wide & deep graph (the same code for psflow and TF1)."""
     global_step = tf.train.get_or_create_global_step()
@@ -69,9 +78,9 @@ def _model(tf, num_ps):
         deep.append(tf.nn.embedding_lookup_sparse(table, ids[t], None, combiner="sum"))
         wide.append(tf.nn.embedding_lookup_sparse(column, ids[t], None, combiner="sum"))
     hidden = tf.concat(deep, 1)
-    for width in (64, 32):
-        hidden = tf.layers.dense(hidden, width, activation=tf.nn.relu)
-    logit = tf.squeeze(tf.add_n(wide) + tf.layers.dense(hidden, 1), 1)
+    for i, width in enumerate((64, 32)):
+        hidden = tf.nn.relu(_dense(tf, hidden, width, f"hidden{i}"))
+    logit = tf.squeeze(tf.add_n(wide) + _dense(tf, hidden, 1, "out"), 1)
     loss = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=logit))
     train = tf.train.AdagradOptimizer(0.05).minimize(loss, global_step=global_step)
     return train, ids, dense, labels
