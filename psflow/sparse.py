@@ -1,5 +1,10 @@
 """`tf.sparse`: SparseTensor and the sparse ops under their TF 1.x `tf.sparse` names."""
 
+from psflow.graph.ops.segment import (  # noqa: F401
+    sparse_segment_mean as segment_mean,
+    sparse_segment_sqrt_n as segment_sqrt_n,
+    sparse_segment_sum as segment_sum,
+)
 from psflow.graph.ops.sparse import (  # noqa: F401
     fill_empty_rows,
     reorder,

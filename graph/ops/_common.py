@@ -71,3 +71,21 @@ def reduce_to_shape(grad, like):
 
 def np_dtype(name: str) -> np.dtype:
     return _dt.as_dtype(name).np
+
+
+def segment_reduce(ufunc, rows: np.ndarray, ids: np.ndarray, n: int, empty) -> np.ndarray:
+    """`n` rows: row k is ufunc's reduction of the `rows` whose id is k (`empty` where none
+    is; negative ids are dropped). Sorts the ids once and reduces runs with
+    `ufunc.reduceat` (`ufunc.at`, the obvious way, was the largest cost of a sparse
+    embedding step)."""
+    out = np.full((n,) + rows.shape[1:], empty, dtype=rows.dtype)
+    keep = ids >= 0
+    if not keep.all():
+        ids, rows = ids[keep], rows[keep]
+    if not ids.size:
+        return out
+    order = np.argsort(ids, kind="stable")
+    ordered = ids[order]
+    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+    out[ordered[starts]] = ufunc.reduceat(rows[order], starts, axis=0)
+    return out

@@ -11,7 +11,14 @@ from ..framework import Tensor, apply_op, convert_to_tensor, is_tensor_like
 from ..registry import NOT_DIFFERENTIABLE, OpDef, TensorSpec, register_op
 from ..shapes import TensorShape
 from . import array as _array
-from ._common import broadcast_shape, normalize_axis, np_dtype, reduce_to_shape, shape_str
+from ._common import (
+    broadcast_shape,
+    normalize_axis,
+    np_dtype,
+    reduce_to_shape,
+    segment_reduce,
+    shape_str,
+)
 
 _NUM = _dt.NUMERIC
 _FLOAT = _dt.FLOATS
@@ -1284,10 +1291,7 @@ def _segment_sum_kernel(data, segment_ids, num_segments):
             f"segment_ids[{int(np.argmax(ids >= n))}] = {int(ids.max())} is out of range [0, {n})",
         )
     rows = np.asarray(data).reshape((ids.size,) + np.shape(data)[np.ndim(segment_ids) :])
-    out = np.zeros((n,) + rows.shape[1:], dtype=np.asarray(data).dtype)
-    keep = ids >= 0
-    np.add.at(out, ids[keep], rows[keep])
-    return out
+    return segment_reduce(np.add, rows, ids, n, 0)
 
 
 def _segment_sum_grad(op, grad):

@@ -813,12 +813,18 @@ def embedding_lookup_sparse(
         num_rows = _math.maximum(num_rows, 0)
         ids, idx = _sparse.unique(sp_ids.values)
         embeddings = embedding_lookup(params, ids, partition_strategy, max_norm=max_norm)
+        if sp_weights is None:  # gather and combine in one op (TF's sparse_segment_*)
+            from .segment import sparse_segment_mean, sparse_segment_sqrt_n, sparse_segment_sum
+
+            combine = {"sum": sparse_segment_sum, "mean": sparse_segment_mean,
+                       "sqrtn": sparse_segment_sqrt_n}[combiner]  # fmt: skip
+            out = combine(embeddings, idx, segment_ids, num_segments=num_rows)
+            if embeddings.shape.ndims is not None:
+                out.set_shape([None] + embeddings.shape.as_list()[1:])
+            return out
         rows = _array.gather(embeddings, idx)
-        if sp_weights is None:
-            weights = _array.ones_like(segment_ids, dtype=rows.dtype)
-        else:
-            weights = _math.cast(sp_weights.values, rows.dtype)
-            rows = _math.multiply(rows, _array.expand_dims(weights, -1))
+        weights = _math.cast(sp_weights.values, rows.dtype)
+        rows = _math.multiply(rows, _array.expand_dims(weights, -1))
         total = _math.unsorted_segment_sum(rows, segment_ids, num_rows)
         if embeddings.shape.ndims is not None:
             total.set_shape([None] + embeddings.shape.as_list()[1:])

@@ -1,8 +1,11 @@
 """Segment reductions: SegmentSum/Mean/Max/Min (sorted segment ids; as many output rows as
 the last id plus one) and UnsortedSegmentMax/Min (ids in any order, `num_segments` rows,
 negative ids dropped); `unsorted_segment_mean` and `unsorted_segment_sqrt_n` composed from
-UnsortedSegmentSum (graph/ops/math.py). Empty segments are 0 for the sorted ops and the
-dtype's lowest (max) or highest (min) value for the unsorted ones, as in TF.
+UnsortedSegmentSum (graph/ops/math.py); SparseSegmentReduce (`sparse_segment_sum/mean/
+sqrt_n`: gather and segment sum in one op, as TF's SparseSegment* ops, with one op for its
+gradient), which `embedding_lookup_sparse` combines rows with. Empty segments are 0 for
+the sorted ops and the dtype's lowest (max) or highest (min) value for the unsorted ones,
+as in TF.
 """
 
 from __future__ import annotations
@@ -12,9 +15,10 @@ import numpy as np
 from .. import dtypes as _dt
 from ..errors import InvalidArgumentError
 from ..framework import apply_op, convert_to_tensor, name_scope
-from ..registry import OpDef, TensorSpec, register_op
+from ..registry import NOT_DIFFERENTIABLE, OpDef, TensorSpec, register_op
 from ..shapes import TensorShape
 from . import array as _array, math as _math
+from ._common import segment_reduce
 
 _NUM = _dt.NUMERIC
 _INDEX = (_dt.int32, _dt.int64)
@@ -48,9 +52,8 @@ def _rows(data, ids):
 
 def _reduce(kind, rows, ids, n, empty):
     ufunc, _ = _REDUCERS[kind]
-    out = np.full((n,) + rows.shape[1:], empty, dtype=rows.dtype)
+    out = segment_reduce(ufunc, rows, ids, n, empty)
     keep = ids >= 0
-    ufunc.at(out, ids[keep], rows[keep])
     if kind == "Mean":
         counts = np.bincount(ids[keep], minlength=n).astype(rows.dtype)
         shape = (n,) + (1,) * (rows.ndim - 1)
@@ -237,3 +240,124 @@ def unsorted_segment_mean(data, segment_ids, num_segments, name=None):
 def unsorted_segment_sqrt_n(data, segment_ids, num_segments, name=None):
     """Each segment's sum divided by the root of its size (0 for an empty one)."""
     return _per_segment(data, segment_ids, num_segments, _math.sqrt, name, "UnsortedSegmentSqrtN")
+
+
+# SparseSegment{Sum,Mean,SqrtN}WithNumSegments -----------------------------------------------------
+def _sparse_segment_infer(data, indices, segment_ids, num_segments, *, kind=""):
+    n = None if num_segments.value is None else int(np.asarray(num_segments.value))
+    inner = data.shape.as_list()[1:] if data.shape.ndims else None
+    return TensorSpec(data.dtype, TensorShape(None if inner is None else [n] + inner))
+
+
+def _scales(kind, ids, n, dtype):
+    """Per segment, what its sum is divided by: 1, its size, or the root of its size."""
+    if kind == "Sum":
+        return None
+    counts = np.bincount(ids[ids >= 0], minlength=n).astype(dtype)
+    counts = np.maximum(counts, 1)
+    return counts if kind == "Mean" else np.sqrt(counts)
+
+
+def _sparse_segment_kernel(data, indices, segment_ids, num_segments, *, kind):
+    """Row k: the rows of `data` at `indices` whose segment id is k, summed (and divided
+    per `kind`): gather and segment reduction in one pass."""
+    data = np.asarray(data)
+    indices = np.asarray(indices).ravel()
+    ids = np.asarray(segment_ids).ravel()
+    n = int(num_segments)
+    if indices.size and (indices.min() < 0 or indices.max() >= data.shape[0]):
+        raise InvalidArgumentError(
+            None, None, f"SparseSegment{kind}: an index is out of range [0, {data.shape[0]})"
+        )
+    if ids.size and ids.max() >= n:
+        raise InvalidArgumentError(
+            None, None, f"SparseSegment{kind}: segment id {int(ids.max())} >= {n} segments"
+        )
+    out = segment_reduce(np.add, data[indices], ids, n, 0)
+    scale = _scales(kind, ids, n, data.dtype)
+    if scale is not None:
+        out = out / scale.reshape((n,) + (1,) * (data.ndim - 1))
+    return out.astype(data.dtype, copy=False)
+
+
+def _sparse_segment_grad_kernel(grad, indices, segment_ids, rows, *, kind):
+    """d_data: each segment's gradient (scaled per `kind`) added back at its indices."""
+    grad = np.asarray(grad)
+    ids = np.asarray(segment_ids).ravel()
+    scale = _scales(kind, ids, grad.shape[0], grad.dtype)
+    if scale is not None:
+        grad = grad / scale.reshape((-1,) + (1,) * (grad.ndim - 1))
+    picked = grad[np.maximum(ids, 0)]
+    picked[ids < 0] = 0
+    return segment_reduce(np.add, picked, np.asarray(indices).ravel(), int(rows), 0)
+
+
+def _sparse_segment_grad(op, grad):
+    data, indices, segment_ids, _ = op.inputs
+    kind = op.get_attr("kind")
+    rows = _array.strided_slice(
+        _array.shape(data, out_type=_dt.int64), [0], [1], shrink_axis_mask=1
+    )
+    d_data = apply_op(
+        "SparseSegmentGrad", [grad, indices, segment_ids, rows], {"kind": kind}
+    ).outputs[0]
+    return [d_data, None, None, None]
+
+
+register_op(
+    OpDef(
+        "SparseSegmentReduce",
+        inputs=[
+            "data: T",
+            "indices: Tidx",
+            "segment_ids: Tsegmentids",
+            "num_segments: Tnumsegments",
+        ],  # fmt: skip
+        outputs=["output: T"],
+        types={"T": _dt.FLOATS, "Tidx": _INDEX, "Tsegmentids": _INDEX, "Tnumsegments": _INDEX},
+        attrs={"kind": "Sum"},
+        infer=_sparse_segment_infer,
+        kernel=_sparse_segment_kernel,
+        grad=_sparse_segment_grad,
+    )
+)
+register_op(
+    OpDef(
+        "SparseSegmentGrad",
+        inputs=["grad: T", "indices: Tidx", "segment_ids: Tsegmentids", "rows: int64"],
+        outputs=["output: T"],
+        types={"T": _dt.FLOATS, "Tidx": _INDEX, "Tsegmentids": _INDEX},
+        attrs={"kind": "Sum"},
+        infer=lambda grad, *_, **__: TensorSpec(
+            grad.dtype,
+            TensorShape(None if grad.shape.ndims is None else [None] + grad.shape.as_list()[1:]),
+        ),  # fmt: skip
+        kernel=_sparse_segment_grad_kernel,
+        grad=NOT_DIFFERENTIABLE,
+    )
+)
+
+
+def _sparse_segment(kind):
+    def op(data, indices, segment_ids, name=None, num_segments=None):
+        with name_scope(name, f"SparseSegment{kind}"):
+            segment_ids = convert_to_tensor(segment_ids)
+            if num_segments is None:  # as TF: the last segment id + 1
+                num_segments = _math.add(_math.reduce_max(segment_ids), 1)
+            return apply_op(
+                "SparseSegmentReduce",
+                [data, indices, segment_ids, num_segments],
+                {"kind": kind},
+            ).outputs[0]
+
+    op.__name__ = f"sparse_segment_{kind.lower()}"
+    op.__doc__ = (
+        f"segment_{kind.lower()} of the rows of `data` at `indices` (one fused op; its "
+        "gradient is dense rows of `data`)."
+    )
+    return op
+
+
+sparse_segment_sum = _sparse_segment("Sum")
+sparse_segment_mean = _sparse_segment("Mean")
+sparse_segment_sqrt_n = _sparse_segment("SqrtN")

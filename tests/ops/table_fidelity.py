@@ -90,4 +90,26 @@ ROWS = [
         + (1 - z) * -np.log(1 - 1 / (1 + np.exp(-x))),
         [r(3, 4, low=0.0, high=1.0, dtype=F64), r(3, 4, low=-3.0, high=3.0, dtype=F64)],
         diff=[1]),
+    *[
+        Row(f"SparseSegment{kind}-float64",
+            lambda d, f=fn: f(d, np.array([3, 0, 3, 1, 2]), np.array([0, 0, 2, 2, 2]),
+                              num_segments=4),
+            lambda d, k=kind: _sparse_segment_ref(d, k),
+            [r(4, 3, dtype=F64)])
+        for kind, fn in (("Sum", tf.sparse.segment_sum), ("Mean", tf.sparse.segment_mean),
+                         ("SqrtN", tf.sparse.segment_sqrt_n))
+    ],
+    Row("sparse_segment_sum-default-num-float64",
+        lambda d: tf.sparse_segment_sum(d, np.array([1, 1, 0]), np.array([0, 1, 1])),
+        lambda d: np.stack([d[1], d[1] + d[0]]), [r(2, 2, dtype=F64)],
+        grad=False),  # rows known at run time only
 ]  # fmt: skip
+
+
+def _sparse_segment_ref(d, kind):
+    indices, ids = [3, 0, 3, 1, 2], [0, 0, 2, 2, 2]
+    out = np.zeros((4, d.shape[1]))
+    for i, k in zip(indices, ids):
+        out[k] += d[i]
+    sizes = np.maximum(np.bincount(ids, minlength=4), 1)[:, None]
+    return out if kind == "Sum" else out / (sizes if kind == "Mean" else np.sqrt(sizes))
