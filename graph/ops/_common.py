@@ -84,8 +84,11 @@ def segment_reduce(ufunc, rows: np.ndarray, ids: np.ndarray, n: int, empty) -> n
         ids, rows = ids[keep], rows[keep]
     if not ids.size:
         return out
-    order = np.argsort(ids, kind="stable")
-    ordered = ids[order]
+    if np.all(ids[1:] >= ids[:-1]):  # already sorted (a SparseTensor's rows): no sort
+        ordered, ordered_rows = ids, rows
+    else:
+        order = np.argsort(ids, kind="stable")
+        ordered, ordered_rows = ids[order], rows[order]
     starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
-    out[ordered[starts]] = ufunc.reduceat(rows[order], starts, axis=0)
+    out[ordered[starts]] = ufunc.reduceat(ordered_rows, starts, axis=0)
     return out
