@@ -600,18 +600,24 @@ def sparse_softmax_cross_entropy_with_logits(
         return _array.reshape(loss, lead)
 
 
+def _logits_and_labels(logits, labels):
+    """Both as tensors of the logits' dtype; ValueError unless their shapes agree."""
+    logits = convert_to_tensor(logits)
+    labels = convert_to_tensor(labels, dtype=logits.dtype)
+    if not logits.shape.is_compatible_with(labels.shape):
+        raise ValueError(
+            f"logits and labels must have the same shape ({logits.shape} vs {labels.shape})"
+        )
+    return logits, labels
+
+
 def sigmoid_cross_entropy_with_logits(
     _sentinel=None, labels=None, logits=None, name=None
 ) -> Tensor:
     """max(x, 0) - x * z + log(1 + exp(-|x|)), the stable form of the logistic loss."""
     _named_only("sigmoid_cross_entropy_with_logits", _sentinel)
     with name_scope(name, "logistic_loss"):
-        logits = convert_to_tensor(logits)
-        labels = convert_to_tensor(labels, dtype=logits.dtype)
-        if not logits.shape.is_compatible_with(labels.shape):
-            raise ValueError(
-                f"logits and labels must have the same shape ({logits.shape} vs {labels.shape})"
-            )
+        logits, labels = _logits_and_labels(logits, labels)
         zeros = _array.zeros_like(logits)
         relu_logits = _math._select(_math.greater_equal(logits, zeros), logits, zeros)
         neg_abs = _math._select(_math.greater_equal(logits, zeros), _math.negative(logits), logits)
@@ -631,12 +637,7 @@ def weighted_cross_entropy_with_logits(
     if labels is None or logits is None or pos_weight is None:
         raise ValueError("labels (or targets), logits and pos_weight are required")
     with name_scope(name, "logistic_loss"):
-        logits = convert_to_tensor(logits)
-        labels = convert_to_tensor(labels, dtype=logits.dtype)
-        if not logits.shape.is_compatible_with(labels.shape):
-            raise ValueError(
-                f"logits and labels must have the same shape ({logits.shape} vs {labels.shape})"
-            )
+        logits, labels = _logits_and_labels(logits, labels)
         q = convert_to_tensor(pos_weight, dtype=logits.dtype)
         one = _array.ones_like(logits)
         log_weight = _math.add(one, _math.multiply(_math.subtract(q, 1.0), labels))
