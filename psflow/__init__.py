@@ -6,9 +6,12 @@ Importing psflow never imports ray.
 """
 
 from psflow import (  # noqa: F401
+    app,
     errors,
+    flags,
     initializers,
     layers,
+    logging,
     losses,
     math,
     metrics,

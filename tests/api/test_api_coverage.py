@@ -37,11 +37,12 @@ NOT_PROVIDED = {
     "tf.disable_tensor_equality": "TF2 behaviour",
     "tf.enable_resource_variables": "TF2 resource variables; psflow variables are TF1's",
     "tf.disable_resource_variables": "TF2 resource variables toggle",
+    "flags.tf_decorator": "TensorFlow's internal decorator module, exposed there by accident",
 }
 
 # The fraction of each namespace's names psflow provides, as reached: it may only go up.
 FLOOR = {
-    "tf": 0.39,
+    "tf": 0.395,
     "nn": 0.283,
     "train": 0.462,
     "summary": 0.833,
@@ -57,14 +58,14 @@ FLOOR = {
     "io": 0.0,
     "image": 0.0,
     "sparse": 0.314,
-    "app": 0.0,
-    "flags": 0.0,
-    "logging": 0.0,
+    "app": 1.0,
+    "flags": 0.985,
+    "logging": 1.0,
     "gfile": 0.0,
 }
 
 # Namespaces where every name must be provided or listed in NOT_PROVIDED.
-COMPLETE: set[str] = set()
+COMPLETE: set[str] = {"app", "flags", "logging"}
 
 
 def _module(ns):
