@@ -1,0 +1,12 @@
+"""`tf.random`: the random ops under their TF 1.x `tf.random` names."""
+
+from psflow.graph.ops.random import (  # noqa: F401
+    get_seed,
+    multinomial,
+    multinomial as categorical,  # noqa: F401
+    random_normal as normal,
+    random_shuffle as shuffle,
+    random_uniform as uniform,
+    set_random_seed,
+    truncated_normal,
+)
