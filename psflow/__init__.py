@@ -12,6 +12,7 @@ from psflow import (  # noqa: F401
     gfile,
     initializers,
     layers,
+    linalg,
     logging,
     losses,
     math,
@@ -118,9 +119,16 @@ from psflow.graph.ops.control_flow import (  # noqa: F401
     tuple_ as tuple,
 )
 from psflow.graph.ops.gradients import gradients, hessians  # noqa: F401
-from psflow.graph.ops.linalg import (
-    norm,  # noqa: F401
-    tensordot,  # noqa: F401
+from psflow.graph.ops.linalg import (  # noqa: F401
+    matrix_determinant,
+    matrix_diag,
+    matrix_diag_part,
+    matrix_inverse,
+    matrix_solve,
+    matrix_transpose,
+    norm,
+    tensordot,
+    trace,
 )
 from psflow.graph.ops.manip import (  # noqa: F401
     dynamic_partition,

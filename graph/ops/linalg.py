@@ -158,3 +158,211 @@ def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None, keep_dims
         powered = _math.pow(a, _array.fill(_array.shape(a), np.asarray(p, x.dtype.np)))
         total = _math.reduce_sum(powered, axis=axis, keepdims=keepdims)
         return _math.pow(total, _array.fill(_array.shape(total), np.asarray(1.0 / p, x.dtype.np)))
+
+
+# MatrixInverse, MatrixDeterminant, MatrixSolve, MatrixDiagPart, MatrixDiag (numpy's LAPACK) --
+def _square_infer(op_type):
+    def infer(x, *, adjoint=False):
+        if x.shape.ndims is not None and x.shape.ndims < 2:
+            raise ValueError(f"Shape must be at least rank 2 for '{op_type}', got {x.shape}")
+        return TensorSpec(x.dtype, x.shape)
+
+    return infer
+
+
+def _singular(op_type):
+    return InvalidArgumentError(None, None, f"{op_type}: Input is not invertible.")
+
+
+def _inverse_kernel(x, *, adjoint=False):
+    x = np.swapaxes(np.conj(x), -1, -2) if adjoint else x
+    try:
+        return np.linalg.inv(x).astype(x.dtype, copy=False)
+    except np.linalg.LinAlgError:
+        raise _singular("MatrixInverse") from None
+
+
+def _adj(x):
+    """The matrix transpose of the last two axes (real dtypes: the adjoint)."""
+    n = x.shape.ndims
+    return transpose(x, list(range(n - 2)) + [n - 1, n - 2])
+
+
+def _inverse_grad(op, grad):
+    """d_x = -inv(x)^T grad inv(x)^T (adjoint: the same, transposed)."""
+    inv = op.outputs[0]
+    d = _math.negative(batch_matmul(batch_matmul(inv, grad, adj_x=True), inv, adj_y=True))
+    return [_adj(d) if op.get_attr("adjoint") else d]
+
+
+register_op(
+    OpDef(
+        "MatrixInverse",
+        inputs=["input: T"],
+        outputs=["output: T"],
+        types={"T": _dt.FLOATS},
+        attrs={"adjoint": False},
+        infer=_square_infer("MatrixInverse"),
+        kernel=_inverse_kernel,
+        grad=_inverse_grad,
+    )
+)
+
+
+def matrix_inverse(input, adjoint=False, name=None) -> Tensor:
+    return apply_op("MatrixInverse", [input], {"adjoint": bool(adjoint)}, name=name).outputs[0]
+
+
+def _det_infer(x):
+    if x.shape.ndims is None:
+        return TensorSpec(x.dtype, TensorShape(None))
+    return TensorSpec(x.dtype, TensorShape(x.shape.as_list()[:-2]))
+
+
+def _det_grad(op, grad):
+    """d_x = grad * det(x) * inv(x)^T."""
+    x, det = op.inputs[0], op.outputs[0]
+    scale = _array.expand_dims(_array.expand_dims(_math.multiply(grad, det), -1), -1)
+    return [_math.multiply(scale, _adj(matrix_inverse(x)))]
+
+
+register_op(
+    OpDef(
+        "MatrixDeterminant",
+        inputs=["input: T"],
+        outputs=["output: T"],
+        types={"T": _dt.FLOATS},
+        infer=_det_infer,
+        kernel=lambda x: np.asarray(np.linalg.det(x), dtype=x.dtype),
+        grad=_det_grad,
+    )
+)
+
+
+def matrix_determinant(input, name=None) -> Tensor:
+    return apply_op("MatrixDeterminant", [input], name=name).outputs[0]
+
+
+def _solve_infer(matrix, rhs, *, adjoint=False):
+    return TensorSpec(rhs.dtype, rhs.shape)
+
+
+def _solve_kernel(matrix, rhs, *, adjoint=False):
+    a = np.swapaxes(matrix, -1, -2) if adjoint else matrix
+    try:
+        return np.linalg.solve(a, rhs).astype(rhs.dtype, copy=False)
+    except np.linalg.LinAlgError:
+        raise _singular("MatrixSolve") from None
+
+
+def _solve_grad(op, grad):
+    """d_rhs = solve(A^T, grad); d_A = -d_rhs x^T (transposed when adjoint)."""
+    matrix, _ = op.inputs
+    x = op.outputs[0]
+    adjoint = op.get_attr("adjoint")
+    d_rhs = matrix_solve(matrix, grad, adjoint=not adjoint)
+    d_a = _math.negative(batch_matmul(d_rhs, x, adj_y=True))
+    return [_adj(d_a) if adjoint else d_a, d_rhs]
+
+
+register_op(
+    OpDef(
+        "MatrixSolve",
+        inputs=["matrix: T", "rhs: T"],
+        outputs=["output: T"],
+        types={"T": _dt.FLOATS},
+        attrs={"adjoint": False},
+        infer=_solve_infer,
+        kernel=_solve_kernel,
+        grad=_solve_grad,
+    )
+)
+
+
+def matrix_solve(matrix, rhs, adjoint=False, name=None) -> Tensor:
+    """X with matrix @ X = rhs (matrix^T @ X = rhs when adjoint)."""
+    return apply_op("MatrixSolve", [matrix, rhs], {"adjoint": bool(adjoint)}, name=name).outputs[0]
+
+
+def _diag_part_infer(x):
+    if x.shape.ndims is None:
+        return TensorSpec(x.dtype, TensorShape(None))
+    dims = x.shape.as_list()
+    m, n = dims[-2], dims[-1]
+    k = None if m is None or n is None else min(m, n)
+    return TensorSpec(x.dtype, TensorShape(dims[:-2] + [k]))
+
+
+def _diag_infer(d):
+    if d.shape.ndims is None:
+        return TensorSpec(d.dtype, TensorShape(None))
+    dims = d.shape.as_list()
+    return TensorSpec(d.dtype, TensorShape(dims + [dims[-1]]))
+
+
+def _diag_kernel(d):
+    out = np.zeros(d.shape + (d.shape[-1],), dtype=d.dtype)
+    idx = np.arange(d.shape[-1])
+    out[..., idx, idx] = d
+    return out
+
+
+register_op(
+    OpDef(
+        "MatrixDiagPart",
+        inputs=["input: T"],
+        outputs=["diagonal: T"],
+        types={"T": ()},
+        infer=_diag_part_infer,
+        kernel=lambda x: np.diagonal(x, axis1=-2, axis2=-1).copy(),
+        grad=lambda op, grad: [_pad_diag(grad, op.inputs[0])],
+    )
+)
+register_op(
+    OpDef(
+        "MatrixDiag",
+        inputs=["diagonal: T"],
+        outputs=["output: T"],
+        types={"T": ()},
+        infer=_diag_infer,
+        kernel=_diag_kernel,
+        grad=lambda op, grad: [matrix_diag_part(grad)],
+    )
+)
+
+
+def _pad_diag(grad, like):
+    """A matrix shaped like `like` with `grad` on its diagonal (zeros elsewhere)."""
+    dims = like.shape.as_list() if like.shape.ndims is not None else [None, None]
+    m, n = dims[-2], dims[-1]
+    if m is None or n is None or m == n:
+        return matrix_diag(grad)
+    mask = np.eye(m, n, dtype=like.dtype.np)
+    axis = -2 if m > n else -1  # grad runs along the shorter side
+    return _math.multiply(_array.expand_dims(grad, axis), mask)
+
+
+def matrix_diag_part(input, name=None) -> Tensor:
+    return apply_op("MatrixDiagPart", [input], name=name).outputs[0]
+
+
+def matrix_diag(diagonal, name=None) -> Tensor:
+    return apply_op("MatrixDiag", [diagonal], name=name).outputs[0]
+
+
+def trace(x, name=None) -> Tensor:
+    """The sum of the diagonal of each matrix of `x`."""
+    with name_scope(name, "Trace"):
+        return _math.reduce_sum(matrix_diag_part(x), axis=-1)
+
+
+def matrix_transpose(a, name="matrix_transpose", conjugate=False) -> Tensor:
+    """Transposes the last two axes."""
+    with name_scope(name, "matrix_transpose"):
+        return _adj(convert_to_tensor(a))
+
+
+def logdet(matrix, name=None) -> Tensor:
+    """log(det(matrix)) of a positive definite matrix."""
+    with name_scope(name, "logdet"):
+        return _math.log(matrix_determinant(matrix))

@@ -106,6 +106,84 @@ ROWS = [
 ]  # fmt: skip
 
 
+def _well_conditioned(*shape, seed=0):
+    """Random square matrices kept away from singular (diagonally dominant)."""
+    m = np.random.RandomState(seed).uniform(-1, 1, shape)
+    return m + np.eye(shape[-1]) * shape[-1]
+
+
+LINALG_ROWS = [
+    Row("MatrixInverse-float64", tf.linalg.inv, np.linalg.inv, [_well_conditioned(3, 3)]),
+    Row(
+        "MatrixInverse-batch-adjoint-float64",
+        lambda x: tf.matrix_inverse(x, adjoint=True),
+        lambda x: np.linalg.inv(np.swapaxes(x, -1, -2)),
+        [_well_conditioned(2, 3, 3, seed=1)],
+    ),
+    Row(
+        "MatrixDeterminant-float64",
+        tf.linalg.det,
+        np.linalg.det,
+        [_well_conditioned(2, 3, 3, seed=2)],
+    ),
+    Row(
+        "MatrixSolve-float64",
+        tf.linalg.solve,
+        np.linalg.solve,
+        [_well_conditioned(3, 3, seed=3), r(3, 2, dtype=F64)],
+    ),
+    Row(
+        "MatrixSolve-adjoint-float64",
+        lambda a, b: tf.matrix_solve(a, b, adjoint=True),
+        lambda a, b: np.linalg.solve(a.T, b),
+        [_well_conditioned(3, 3, seed=4), r(3, 2, dtype=F64)],
+    ),
+    Row(
+        "MatrixDiagPart-float64",
+        tf.linalg.diag_part,
+        lambda x: np.diagonal(x, axis1=-2, axis2=-1),
+        [r(2, 3, 3, dtype=F64)],
+    ),
+    Row(
+        "MatrixDiagPart-wide-float64",
+        tf.linalg.diag_part,
+        lambda x: np.diagonal(x),
+        [r(2, 4, dtype=F64)],
+    ),
+    Row(
+        "MatrixDiagPart-tall-float64",
+        tf.linalg.diag_part,
+        lambda x: np.diagonal(x),
+        [r(4, 2, dtype=F64)],
+    ),
+    Row(
+        "MatrixDiag-float64",
+        tf.linalg.diag,
+        lambda d: np.stack([np.diag(v) for v in d]),
+        [r(2, 3, dtype=F64)],
+    ),
+    Row(
+        "trace-float64",
+        tf.linalg.trace,
+        lambda x: np.trace(x, axis1=-2, axis2=-1),
+        [r(2, 3, 3, dtype=F64)],
+    ),
+    Row(
+        "logdet-float64",
+        tf.linalg.logdet,
+        lambda x: np.log(np.linalg.det(x)),
+        [_well_conditioned(3, 3, seed=5)],
+    ),
+    Row(
+        "matvec-float64",
+        tf.linalg.matvec,
+        lambda a, b: a @ b,
+        [r(3, 4, dtype=F64), r(4, dtype=F64)],
+    ),
+]
+ROWS += LINALG_ROWS
+
+
 def _sparse_segment_ref(d, kind):
     indices, ids = [3, 0, 3, 1, 2], [0, 0, 2, 2, 2]
     out = np.zeros((4, d.shape[1]))

@@ -1,0 +1,27 @@
+"""`tf.linalg`: linear algebra under its TF 1.x `tf.linalg` names (numpy's LAPACK)."""
+
+from psflow.graph.ops.array import eye  # noqa: F401
+from psflow.graph.ops.clip import global_norm  # noqa: F401
+from psflow.graph.ops.linalg import (  # noqa: F401
+    logdet,
+    matrix_determinant as det,
+    matrix_diag as diag,
+    matrix_diag_part as diag_part,
+    matrix_inverse as inv,
+    matrix_solve as solve,
+    matrix_transpose,
+    matrix_transpose as adjoint,
+    norm,
+    tensordot,
+    trace,
+)
+from psflow.graph.ops.manip import transpose  # noqa: F401
+from psflow.graph.ops.math import matmul  # noqa: F401
+from psflow.graph.ops.nn import l2_normalize  # noqa: F401
+
+
+def matvec(a, b, transpose_a=False, name=None):
+    """a @ b for a vector (or a batch of vectors) b."""
+    from psflow.graph.ops import array
+
+    return array.squeeze(matmul(a, array.expand_dims(b, -1), transpose_a=transpose_a), [-1])
