@@ -21,6 +21,11 @@ LOG_FORMAT = "%(asctime)s psflow %(levelname)s %(message)s"
 LOG_DATE_FORMAT = "%H:%M:%S"
 
 
+def get_logger() -> logging.Logger:
+    """The `psflow` logger (`tf.get_logger()`)."""
+    return logging.getLogger("psflow")
+
+
 def formatter() -> logging.Formatter:
     return logging.Formatter(LOG_FORMAT, LOG_DATE_FORMAT)
 

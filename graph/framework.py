@@ -1003,3 +1003,16 @@ def constant_value(t: Tensor):
     if not isinstance(t, Tensor):
         return None
     return t.op._const_values[t.value_index]
+
+
+# TF2 switches a TF1 program may call: psflow is graph mode, always ------------------------------
+def executing_eagerly() -> bool:
+    return False
+
+
+def disable_eager_execution() -> None:
+    """Graph mode is psflow's only mode: nothing to do."""
+
+
+def disable_v2_behavior() -> None:
+    """psflow behaves as TF1: nothing to do."""

@@ -696,3 +696,63 @@ def inverse_time_decay(
             p = _math.floor(p)
         rate = _math.cast(convert_to_tensor(decay_rate), lr.dtype)
         return _math.real_div(lr, _math.add(_math._scalar(1, lr.dtype), _math.multiply(rate, p)))
+
+
+def _lr_and_step(learning_rate, global_step):
+    lr = convert_to_tensor(learning_rate, name="learning_rate")
+    if not lr.dtype.is_floating:
+        lr = _math.cast(lr, _dt.float32)
+    return lr, _step_float(global_step, lr.dtype)
+
+
+def natural_exp_decay(
+    learning_rate, global_step, decay_steps, decay_rate, staircase=False, name=None
+):
+    """lr * exp(-decay_rate * global_step / decay_steps) (the ratio floored if staircase)."""
+    with name_scope(name, "NaturalExpDecay"):
+        lr, step = _lr_and_step(learning_rate, global_step)
+        p = _math.real_div(step, _math.cast(convert_to_tensor(decay_steps), lr.dtype))
+        if staircase:
+            p = _math.floor(p)
+        rate = _math.cast(convert_to_tensor(decay_rate), lr.dtype)
+        return _math.multiply(lr, _math.exp(_math.negative(_math.multiply(rate, p))))
+
+
+def cosine_decay(learning_rate, global_step, decay_steps, alpha=0.0, name=None):
+    """lr * ((1 - alpha) * 0.5 * (1 + cos(pi * min(step, decay_steps) / decay_steps)) + alpha)."""
+    with name_scope(name, "CosineDecay"):
+        lr, step = _lr_and_step(learning_rate, global_step)
+        steps = _math.cast(convert_to_tensor(decay_steps), lr.dtype)
+        done = _math.real_div(_math.minimum(step, steps), steps)
+        cosine = _math.multiply(
+            _math._scalar(0.5, lr.dtype),
+            _math.add(_math._scalar(1, lr.dtype), _math.cos(_math.multiply(done, np.pi))),
+        )
+        a = _math._scalar(alpha, lr.dtype)
+        return _math.multiply(
+            lr, _math.add(_math.multiply(_math.subtract(_math._scalar(1, lr.dtype), a), cosine), a)
+        )
+
+
+def linear_cosine_decay(
+    learning_rate, global_step, decay_steps, num_periods=0.5, alpha=0.0, beta=0.001, name=None
+):
+    """lr * ((alpha + linear) * cosine + beta), linear = (decay_steps - step) / decay_steps,
+    cosine = 0.5 * (1 + cos(pi * 2 * num_periods * step / decay_steps)), step capped."""
+    with name_scope(name, "LinearCosineDecay"):
+        lr, step = _lr_and_step(learning_rate, global_step)
+        steps = _math.cast(convert_to_tensor(decay_steps), lr.dtype)
+        step = _math.minimum(step, steps)
+        linear = _math.real_div(_math.subtract(steps, step), steps)
+        phase = _math.multiply(_math.real_div(step, steps), 2.0 * np.pi * num_periods)
+        cosine = _math.multiply(
+            _math._scalar(0.5, lr.dtype), _math.add(_math._scalar(1, lr.dtype), _math.cos(phase))
+        )
+        scale = _math.add(
+            _math.multiply(_math.add(_math._scalar(alpha, lr.dtype), linear), cosine),
+            _math._scalar(beta, lr.dtype),
+        )
+        return _math.multiply(lr, scale)
+
+
+piecewise_constant_decay = piecewise_constant

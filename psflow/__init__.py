@@ -26,6 +26,7 @@ from psflow import (  # noqa: F401
     train,
 )
 from psflow.graph import dtypes as _dtypes, session as _session
+from psflow.graph.console import get_logger  # noqa: F401
 from psflow.graph.device import DeviceSpec  # noqa: F401
 from psflow.graph.dtypes import (  # noqa: F401
     DType,
@@ -43,7 +44,7 @@ from psflow.graph.dtypes import (  # noqa: F401
     string,
     uint8,
 )
-from psflow.graph.framework import (  # noqa: F401
+from psflow.graph.framework import (  # noqa: F401  # noqa: F401
     Graph,
     GraphKeys,
     Operation,
@@ -55,10 +56,14 @@ from psflow.graph.framework import (  # noqa: F401
     control_dependencies,
     convert_to_tensor,
     device,
+    disable_eager_execution,
+    disable_v2_behavior,
+    executing_eagerly,
     get_collection,
     get_collection_ref,
     get_default_graph,
     get_default_session,  # noqa: F401
+    is_tensor_like as is_tensor,  # noqa: F401
     name_scope,
     reset_default_graph,
 )
@@ -224,7 +229,21 @@ from psflow.graph.ops.math import (  # noqa: F401  # noqa: F401
     where,
     where_v2,
 )
-from psflow.graph.ops.nn import relu  # noqa: F401
+from psflow.graph.ops.math_more import (  # noqa: F401
+    acos,
+    acosh,
+    asin,
+    asinh,
+    atan,
+    atan2,
+    atanh,
+    cosh,
+    count_nonzero,
+    div_no_nan,
+    sinh,
+    tan,
+)
+from psflow.graph.ops.nn import log_sigmoid, relu  # noqa: F401
 from psflow.graph.ops.random import (  # noqa: F401
     multinomial,
     random_normal,

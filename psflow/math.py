@@ -64,7 +64,27 @@ from psflow.graph.ops.math import (  # noqa: F401  # noqa: F401, E402
     truncatediv,
     truncatemod,
 )
-from psflow.graph.ops.nn import in_top_k, l2_normalize, softplus, top_k  # noqa: F401
+from psflow.graph.ops.math_more import (  # noqa: F401, E402
+    acos,
+    acosh,
+    asin,
+    asinh,
+    atan,
+    atan2,
+    atanh,
+    cosh,
+    count_nonzero,
+    div_no_nan,
+    sinh,
+    tan,
+)
+from psflow.graph.ops.nn import (  # noqa: F401
+    in_top_k,
+    l2_normalize,
+    log_sigmoid,  # noqa: F401, E402
+    softplus,
+    top_k,
+)
 from psflow.graph.ops.segment import (  # noqa: F401, E402
     segment_max,
     segment_mean,

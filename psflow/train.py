@@ -40,13 +40,17 @@ from psflow.graph.optimizers import (  # noqa: F401
     MomentumOptimizer,
     Optimizer,
     RMSPropOptimizer,
+    cosine_decay,
     create_global_step,
     exponential_decay,
     get_global_step,
     get_or_create_global_step,
     global_step,
     inverse_time_decay,
+    linear_cosine_decay,
+    natural_exp_decay,
     piecewise_constant,
+    piecewise_constant_decay,
     polynomial_decay,
 )
 from psflow.graph.placement import (  # noqa: F401

@@ -10,6 +10,7 @@ from . import (  # noqa: F401 - registration on import
     linalg,
     manip,
     math,
+    math_more,
     nn,
     random,
     segment,

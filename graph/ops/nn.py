@@ -906,6 +906,56 @@ def safe_embedding_lookup_sparse(
         return final
 
 
+def selu(features, name=None) -> Tensor:
+    """scale * (x if x > 0 else alpha * (exp(x) - 1)), TF's constants."""
+    with name_scope(name, "Selu"):
+        x = convert_to_tensor(features)
+        return _math.multiply(_selu_inner(x), np.asarray(1.0507009873554805, x.dtype.np))
+
+
+def _selu_inner(x):
+    alpha = np.asarray(1.6732632423543772, x.dtype.np)
+    zeros = _array.zeros_like(x)
+    positive = _math.greater(x, zeros)
+    negative_part = _math.multiply(_math.expm1(_math.minimum(x, zeros)), alpha)
+    return _math._select(positive, x, negative_part)
+
+
+def swish(features, beta=1.0, name=None) -> Tensor:
+    """x * sigmoid(beta * x) (also tf.nn.silu)."""
+    with name_scope(name, "swish"):
+        x = convert_to_tensor(features)
+        return _math.multiply(x, _math.sigmoid(_math.multiply(x, np.asarray(beta, x.dtype.np))))
+
+
+silu = swish
+
+
+def crelu(features, name=None, axis=-1) -> Tensor:
+    """concat(relu(x), relu(-x)) along `axis`."""
+    with name_scope(name, "CRelu"):
+        x = convert_to_tensor(features)
+        return _array.concat([relu(x), relu(_math.negative(x))], axis)
+
+
+def log_sigmoid(x, name=None) -> Tensor:
+    """log(sigmoid(x)) = -softplus(-x), without overflow."""
+    with name_scope(name, "LogSigmoid"):
+        return _math.negative(softplus(_math.negative(convert_to_tensor(x))))
+
+
+def xw_plus_b(x, weights, biases, name=None) -> Tensor:
+    """matmul(x, weights) + biases."""
+    with name_scope(name, "xw_plus_b"):
+        return bias_add(_math.matmul(x, weights), biases)
+
+
+def relu_layer(x, weights, biases, name=None) -> Tensor:
+    """relu(matmul(x, weights) + biases)."""
+    with name_scope(name, "relu_layer"):
+        return relu(bias_add(_math.matmul(x, weights), biases))
+
+
 def _clip_rows(rows, max_norm):
     if max_norm is None:
         return rows

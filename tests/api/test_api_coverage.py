@@ -42,14 +42,14 @@ NOT_PROVIDED = {
 
 # The fraction of each namespace's names psflow provides, as reached: it may only go up.
 FLOOR = {
-    "tf": 0.41,
-    "nn": 0.283,
-    "train": 0.462,
+    "tf": 0.438,
+    "nn": 0.336,
+    "train": 0.495,
     "summary": 0.833,
     "losses": 0.705,
     "metrics": 0.181,
     "data": 0.0,
-    "math": 0.522,
+    "math": 0.613,
     "strings": 0.038,
     "linalg": 0.253,
     "random": 0.25,

@@ -182,6 +182,75 @@ LINALG_ROWS = [
     ),
 ]
 ROWS += LINALG_ROWS
+ROWS += [
+    Row(f"{name}-float64", fn, ref, [x])
+    for name, fn, ref, x in [
+        ("Tan", tf.tan, np.tan, r(3, 4, dtype=F64)),
+        ("Asin", tf.asin, np.arcsin, r(3, 4, low=-0.9, high=0.9, dtype=F64)),
+        ("Acos", tf.acos, np.arccos, r(3, 4, low=-0.9, high=0.9, dtype=F64)),
+        ("Atan", tf.atan, np.arctan, r(3, 4, low=-3, high=3, dtype=F64)),
+        ("Sinh", tf.sinh, np.sinh, r(3, 4, dtype=F64)),
+        ("Cosh", tf.cosh, np.cosh, r(3, 4, dtype=F64)),
+        ("Asinh", tf.asinh, np.arcsinh, r(3, 4, low=-3, high=3, dtype=F64)),
+        ("Acosh", tf.acosh, np.arccosh, r(3, 4, low=1.2, high=3, dtype=F64)),
+        ("Atanh", tf.atanh, np.arctanh, r(3, 4, low=-0.9, high=0.9, dtype=F64)),
+    ]
+]
+
+
+def _sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+ROWS += [
+    Row(
+        "selu-float64",
+        tf.nn.selu,
+        lambda x: 1.0507009873554805 * np.where(x > 0, x, 1.6732632423543772 * np.expm1(x)),
+        [r(3, 4, low=-2, high=2, dtype=F64)],
+    ),
+    Row("swish-float64", tf.nn.swish, lambda x: x * _sigmoid(x), [r(3, 4, dtype=F64)]),
+    Row(
+        "crelu-float64",
+        tf.nn.crelu,
+        lambda x: np.concatenate([np.maximum(x, 0), np.maximum(-x, 0)], -1),
+        [r(3, 4, dtype=F64)],
+    ),
+    Row(
+        "log_sigmoid-float64",
+        tf.log_sigmoid,
+        lambda x: np.log(_sigmoid(x)),
+        [r(3, 4, low=-5, high=5, dtype=F64)],
+    ),
+    Row(
+        "xw_plus_b-float64",
+        tf.nn.xw_plus_b,
+        lambda x, w, b: x @ w + b,
+        [r(2, 3, dtype=F64), r(3, 4, dtype=F64), r(4, dtype=F64)],
+    ),
+    Row(
+        "relu_layer-float64",
+        tf.nn.relu_layer,
+        lambda x, w, b: np.maximum(x @ w + b, 0),
+        [r(2, 3, dtype=F64), r(3, 4, dtype=F64), r(4, dtype=F64)],
+    ),
+    Row(
+        "div_no_nan-float64",
+        tf.div_no_nan,
+        lambda x, y: np.where(y == 0, 0.0, x / np.where(y == 0, 1.0, y)),
+        [r(2, 3, dtype=F64), np.array([[0.5, 0.0, -2.0], [1.0, 3.0, 0.0]])],
+        grad_inputs=[r(2, 3, dtype=F64), np.array([[0.5, 1.5, -2.0], [1.0, 3.0, -0.7]])],
+    ),
+    Row(
+        "count_nonzero-axis-int32",
+        lambda x: tf.count_nonzero(x, axis=1),
+        lambda x: (x != 0).sum(1).astype(np.int64),
+        [np.array([[0, 1, 2], [0, 0, 3]], np.int32)],
+        grad=False,
+    ),
+]
+ROWS.append(Row("Atan2-broadcast-float64", tf.atan2, np.arctan2,
+                [r(3, 4, dtype=F64), r(4, low=0.2, high=1.0, dtype=F64)]))  # fmt: skip
 
 
 def _sparse_segment_ref(d, kind):

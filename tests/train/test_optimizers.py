@@ -311,3 +311,31 @@ def test_scatter_ops(target):
         with pytest.raises(tf.errors.InvalidArgumentError, match="not in"):
             sess.run(tf.scatter_add(v, [4], [[1.0, 1.0]]))
         np.testing.assert_array_equal(sess.run(v), got)
+
+
+def test_the_cosine_and_natural_exponential_schedules():
+    """TF1's formulas, evaluated at a few global steps."""
+    import math
+
+    step = tf.placeholder(tf.int64, [])
+    schedules = [
+        tf.train.cosine_decay(0.1, step, 100, alpha=0.2),
+        tf.train.linear_cosine_decay(0.1, step, 100, num_periods=0.5, alpha=0.0, beta=0.001),
+        tf.train.natural_exp_decay(0.1, step, 10, 0.5),
+        tf.train.natural_exp_decay(0.1, step, 10, 0.5, staircase=True),
+        tf.train.piecewise_constant_decay(step, [10, 20], [1.0, 0.5, 0.1]),
+    ]
+    with tf.Session() as sess:
+        for s in (0, 15, 50, 150):
+            got = sess.run(schedules, {step: s})
+            done = min(s, 100) / 100
+            cos = 0.5 * (1 + math.cos(math.pi * done))
+            lin = (100 - min(s, 100)) / 100
+            want = [
+                0.1 * ((1 - 0.2) * cos + 0.2),
+                0.1 * ((0.0 + lin) * 0.5 * (1 + math.cos(math.pi * 2 * 0.5 * done)) + 0.001),
+                0.1 * math.exp(-0.5 * s / 10),
+                0.1 * math.exp(-0.5 * (s // 10)),
+                1.0 if s <= 10 else 0.5 if s <= 20 else 0.1,
+            ]
+            np.testing.assert_allclose(got, want, rtol=1e-5)

@@ -1,0 +1,117 @@
+"""More math: Tan, Asin, Acos, Atan, Sinh, Cosh, Asinh, Acosh, Atanh and Atan2, each with
+TF's gradient, and the composites div_no_nan and count_nonzero (graph/ops/math.py has the
+rest of the family)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import dtypes as _dt
+from ..framework import Tensor
+from . import math as _math
+from ._common import reduce_to_shape
+
+_FLOAT = _dt.FLOATS
+
+
+def _derivative(fn):
+    """A gradient d_x = grad * fn(x) (fn builds the derivative from x and the output)."""
+
+    def grad(op, g):
+        return [_math.multiply(g, fn(op.inputs[0], op.outputs[0]))]
+
+    grad.__doc__ = fn.__doc__
+    return grad
+
+
+def _one(x):
+    return _math._scalar(1, x.dtype)
+
+
+def _inv_sqrt(v):
+    return _math.rsqrt(v)
+
+
+_UNARY = {
+    # name: (numpy kernel, d(out)/dx from (x, out))
+    "Tan": (np.tan, lambda x, y: _math.add(_one(x), _math.square(y))),
+    "Asin": (np.arcsin, lambda x, y: _inv_sqrt(_math.subtract(_one(x), _math.square(x)))),
+    "Acos": (np.arccos,
+             lambda x, y: _math.negative(_inv_sqrt(_math.subtract(_one(x), _math.square(x))))),
+    "Atan": (np.arctan, lambda x, y: _math.reciprocal(_math.add(_one(x), _math.square(x)))),
+    "Sinh": (np.sinh, lambda x, y: cosh(x)),
+    "Cosh": (np.cosh, lambda x, y: sinh(x)),
+    "Asinh": (np.arcsinh, lambda x, y: _inv_sqrt(_math.add(_math.square(x), _one(x)))),
+    "Acosh": (np.arccosh, lambda x, y: _inv_sqrt(_math.subtract(_math.square(x), _one(x)))),
+    "Atanh": (np.arctanh, lambda x, y: _math.reciprocal(_math.subtract(_one(x), _math.square(x)))),
+}  # fmt: skip
+
+for _name, (_kernel, _d) in _UNARY.items():
+    _math._register_unary(_name, _kernel, _derivative(_d), types=_FLOAT)
+
+
+def _unary_op(op_type):
+    def op(x, name=None) -> Tensor:
+        return _math._unary(op_type, x, name)
+
+    op.__name__ = op_type.lower()
+    return op
+
+
+tan = _unary_op("Tan")
+asin = _unary_op("Asin")
+acos = _unary_op("Acos")
+atan = _unary_op("Atan")
+sinh = _unary_op("Sinh")
+cosh = _unary_op("Cosh")
+asinh = _unary_op("Asinh")
+acosh = _unary_op("Acosh")
+atanh = _unary_op("Atanh")
+
+
+def _atan2_grad(op, grad):
+    """d_y = grad * x / (x^2 + y^2), d_x = -grad * y / (x^2 + y^2)."""
+    y, x = op.inputs
+    denom = _math.add(_math.square(x), _math.square(y))
+    return [
+        reduce_to_shape(_math.real_div(_math.multiply(grad, x), denom), y),
+        reduce_to_shape(_math.negative(_math.real_div(_math.multiply(grad, y), denom)), x),
+    ]
+
+
+_math._register_binary("Atan2", np.arctan2, _atan2_grad, types=_FLOAT)
+
+
+def atan2(y, x, name=None) -> Tensor:
+    """The angle of (x, y): arctan(y / x) in the right quadrant."""
+    return _math._binary("Atan2", y, x, name)
+
+
+def div_no_nan(x, y, name=None) -> Tensor:
+    """x / y, and 0 where y is 0 (no division by zero is evaluated)."""
+    from ..framework import convert_to_tensor
+    from . import array as _array
+
+    x = convert_to_tensor(x)
+    y = convert_to_tensor(y, dtype=x.dtype)
+    zero = _math.equal(y, _array.zeros_like(y))
+    safe = _math._select(zero, _array.ones_like(y), y) if y.shape == x.shape else None
+    if safe is None:  # shapes differ: broadcast both first
+        y = _math.add(y, _array.zeros_like(x))
+        x = _math.add(x, _array.zeros_like(y))
+        zero = _math.equal(y, _array.zeros_like(y))
+        safe = _math._select(zero, _array.ones_like(y), y)
+    return _math._select(zero, _array.zeros_like(x), _math.real_div(x, safe), name=name)
+
+
+def count_nonzero(input_tensor=None, axis=None, keepdims=None, dtype=_dt.int64, name=None,
+                  reduction_indices=None, keep_dims=None, input=None):  # fmt: skip
+    """How many elements are not zero (along `axis`)."""
+    from ..framework import convert_to_tensor
+    from . import array as _array
+
+    x = convert_to_tensor(input_tensor if input_tensor is not None else input)
+    axis = axis if axis is not None else reduction_indices
+    keep = bool(keepdims if keepdims is not None else keep_dims)
+    nonzero = _math.cast(_math.not_equal(x, _array.zeros_like(x)), _dt.int64)
+    return _math.cast(_math.reduce_sum(nonzero, axis=axis, keepdims=keep), dtype, name=name)
