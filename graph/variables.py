@@ -255,6 +255,10 @@ def global_variables(scope=None) -> list:
 all_variables = global_variables
 
 
+def moving_average_variables(scope=None) -> list:
+    return get_default_graph().get_collection(GraphKeys.MOVING_AVERAGE_VARIABLES, scope)
+
+
 def local_variables(scope=None) -> list:
     return get_default_graph().get_collection(GraphKeys.LOCAL_VARIABLES, scope)
 

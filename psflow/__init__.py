@@ -322,6 +322,7 @@ from psflow.graph.variables import (  # noqa: F401
     local_variables,
     local_variables_initializer,
     model_variables,
+    moving_average_variables,
     report_uninitialized_variables,
     trainable_variables,
     variables_initializer,

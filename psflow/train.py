@@ -31,6 +31,7 @@ from psflow.graph.monitored_session import (  # noqa: F401
     StepContext,
     WorkerSessionCreator,
 )
+from psflow.graph.moving_averages import ExponentialMovingAverage  # noqa: F401
 from psflow.graph.optimizers import (  # noqa: F401
     AdadeltaOptimizer,
     AdagradOptimizer,

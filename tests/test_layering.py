@@ -24,7 +24,7 @@ GRAPH_TIERS = [
     ["ops", "session"],  # the op library (with autodiff); the in-process Session
     ["variables", "init_ops", "losses"],
     ["metrics"],
-    ["variable_scope", "optimizers", "meta_graph"],
+    ["variable_scope", "optimizers", "meta_graph", "moving_averages"],
     ["layers", "saver"],
     ["hooks"],  # SessionRunHook and the standard hooks
     # MonitoredTrainingSession, Scaffold, session creators; SyncReplicasOptimizer

@@ -42,9 +42,9 @@ NOT_PROVIDED = {
 
 # The fraction of each namespace's names psflow provides, as reached: it may only go up.
 FLOOR = {
-    "tf": 0.438,
+    "tf": 0.44,
     "nn": 0.336,
-    "train": 0.495,
+    "train": 0.504,
     "summary": 0.833,
     "losses": 0.705,
     "metrics": 0.181,
