@@ -123,6 +123,25 @@ from psflow.graph.ops.control_flow import (  # noqa: F401
     no_op,
     tuple_ as tuple,
 )
+from psflow.graph.ops.debug import (  # noqa: F401
+    Assert,
+    Print,
+    assert_equal,
+    assert_greater,
+    assert_greater_equal,
+    assert_integer,
+    assert_less,
+    assert_less_equal,
+    assert_negative,
+    assert_non_negative,
+    assert_non_positive,
+    assert_none_equal,
+    assert_positive,
+    assert_rank,
+    assert_scalar,
+    assert_type,
+    verify_tensor_all_finite,
+)
 from psflow.graph.ops.gradients import gradients, hessians  # noqa: F401
 from psflow.graph.ops.linalg import (  # noqa: F401
     matrix_determinant,

@@ -249,6 +249,8 @@ ROWS += [
         grad=False,
     ),
 ]
+ROWS.append(Row("Print-float64", lambda x: tf.Print(x, [x], message="row: "), lambda x: x,
+               [r(2, 3, dtype=F64)]))  # fmt: skip
 ROWS.append(Row("Atan2-broadcast-float64", tf.atan2, np.arctan2,
                 [r(3, 4, dtype=F64), r(4, low=0.2, high=1.0, dtype=F64)]))  # fmt: skip
 

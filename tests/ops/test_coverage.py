@@ -26,6 +26,7 @@ ELSEWHERE = {
     "RestoreShard": "tests/files/test_saver.py",
     "CommitRestore": "tests/files/test_saver.py",
     "FileCrc": "tests/cluster/test_checkpoint_storage.py",
+    "Assert": "tests/ops/test_debug.py",
     "SparseSegmentGrad": "tests/ops/table_fidelity.py (the SparseSegment rows' gradients)",
     "ReadChunk": "tests/cluster/test_checkpoint_storage.py",
     "WriteChunk": "tests/cluster/test_checkpoint_storage.py",

@@ -1,0 +1,182 @@
+"""Checks and prints inside a graph: `Assert` (InvalidArgumentError "assertion failed: ..."
+when its condition is false, showing its data) with TF1's `assert_*` family built on it, and
+`Print` (its input, unchanged, after writing the data to stderr). Both are stateful: never
+folded away, and run when something depends on them (`tf.control_dependencies`).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+
+from .. import dtypes as _dt
+from ..errors import InvalidArgumentError
+from ..framework import apply_op, convert_to_tensor, name_scope
+from ..registry import NOT_DIFFERENTIABLE, OpDef, TensorSpec, register_op
+from . import control_flow as _control_flow, math as _math
+
+
+def _show(value, summarize: int) -> str:
+    """A value as TF shows it in an assertion or Print message: `[text]`, `[1 -2 0.5]`,
+    the first `summarize` elements then `...`."""
+    value = np.asarray(value)
+    if value.dtype == object or value.dtype.kind in "SU":
+        items = [v.decode() if isinstance(v, bytes) else str(v) for v in value.ravel()]
+    else:
+        items = [f"{v:g}" if value.dtype.kind == "f" else str(v) for v in value.ravel()]
+    more = "..." if len(items) > summarize and value.ndim else ""
+    return "[" + " ".join(items[: summarize if value.ndim else 1]) + more + "]"
+
+
+# Assert -------------------------------------------------------------------------------------------
+def _assert_kernel(state, condition, *data, summarize):
+    if not np.all(condition):
+        message = " ".join(_show(d, summarize) for d in data)
+        raise InvalidArgumentError(None, None, f"assertion failed: {message}")
+    return None
+
+
+register_op(
+    OpDef(
+        "Assert",
+        inputs=["condition: bool", "data: N*any"],
+        outputs=[],
+        attrs={"summarize": 3},
+        infer=lambda *a, **k: [],
+        kernel=_assert_kernel,
+        grad=NOT_DIFFERENTIABLE,
+        stateful=True,
+    )
+)
+
+
+def Assert(condition, data, summarize=None, name=None):  # noqa: N802 - TF's name
+    """An op that fails the step with `data` in its message when `condition` is false."""
+    inputs = [convert_to_tensor(condition, dtype=_dt.bool_), [convert_to_tensor(d) for d in data]]
+    attrs = {"summarize": 3 if summarize is None else int(summarize)}
+    return apply_op("Assert", inputs, attrs, name=name or "Assert")
+
+
+def _compare(check, x, y, data, summarize, message, name, default_name, relation):
+    with name_scope(name, default_name):
+        x = convert_to_tensor(x, name="x")
+        y = convert_to_tensor(y, dtype=x.dtype, name="y")
+        condition = _math.reduce_all(check(x, y))
+        if data is None:
+            data = [
+                message or "",
+                f"Condition x {relation} y did not hold element-wise:",
+                f"x ({x.name}) = ", x,
+                f"y ({y.name}) = ", y,
+            ]  # fmt: skip
+        return Assert(condition, data, summarize=summarize)
+
+
+def _comparison(check, default_name, relation):
+    def assert_fn(x, y, data=None, summarize=None, message=None, name=None):
+        return _compare(check, x, y, data, summarize, message, name, default_name, relation)
+
+    assert_fn.__name__ = default_name
+    assert_fn.__doc__ = f"An Assert op that every element of x {relation} y (broadcast)."
+    return assert_fn
+
+
+assert_equal = _comparison(_math.equal, "assert_equal", "==")
+assert_none_equal = _comparison(_math.not_equal, "assert_none_equal", "!=")
+assert_less = _comparison(_math.less, "assert_less", "<")
+assert_less_equal = _comparison(_math.less_equal, "assert_less_equal", "<=")
+assert_greater = _comparison(_math.greater, "assert_greater", ">")
+assert_greater_equal = _comparison(_math.greater_equal, "assert_greater_equal", ">=")
+
+
+def _sign_check(relation, check, default_name):
+    def assert_fn(x, data=None, summarize=None, message=None, name=None):
+        x = convert_to_tensor(x, name="x")
+        zero = np.zeros((), x.dtype.np)
+        return _compare(check, x, zero, data, summarize, message, name, default_name, relation)
+
+    assert_fn.__name__ = default_name
+    assert_fn.__doc__ = f"An Assert op that every element of x {relation} 0."
+    return assert_fn
+
+
+assert_positive = _sign_check(">", _math.greater, "assert_positive")
+assert_negative = _sign_check("<", _math.less, "assert_negative")
+assert_non_negative = _sign_check(">=", _math.greater_equal, "assert_non_negative")
+assert_non_positive = _sign_check("<=", _math.less_equal, "assert_non_positive")
+
+
+def assert_rank(x, rank, message=None, name=None):
+    """Checks the static rank of `x` (ValueError now); a no-op to depend on."""
+    x = convert_to_tensor(x)
+    if x.shape.ndims is not None and x.shape.ndims != int(rank):
+        raise ValueError(
+            f"{message or ''} Tensor {x.name} must have rank {int(rank)}. "
+            f"Received rank {x.shape.ndims}, shape {x.shape}".strip()
+        )
+    return _control_flow.no_op(name=name or "assert_rank")
+
+
+def assert_scalar(tensor, name=None, message=None):
+    """`tensor` when it is a scalar (static check: ValueError otherwise)."""
+    tensor = convert_to_tensor(tensor)
+    if tensor.shape.ndims not in (None, 0):
+        text = f"Expected scalar shape for {tensor.name}, saw shape: {tensor.shape}"
+        raise ValueError(f"{message} {text}" if message else text)
+    return tensor
+
+
+def assert_type(tensor, tf_type, message=None, name=None):
+    """Checks the dtype of `tensor` (static: TypeError); a no-op to depend on."""
+    tensor = convert_to_tensor(tensor)
+    if tensor.dtype.base_dtype != _dt.as_dtype(tf_type):
+        raise TypeError(
+            f"{message or ''} {tensor.name} must be of type {_dt.as_dtype(tf_type).name}; "
+            f"got {tensor.dtype.name}".strip()
+        )
+    return _control_flow.no_op(name=name or "assert_type")
+
+
+def assert_integer(x, message=None, name=None):
+    """Checks that `x` has an integer dtype (static: TypeError); a no-op to depend on."""
+    x = convert_to_tensor(x)
+    if not x.dtype.is_integer:
+        raise TypeError(f"{message or ''} Expected integer type for {x.name}, got {x.dtype.name}"
+                        .strip())  # fmt: skip
+    return _control_flow.no_op(name=name or "assert_integer")
+
+
+# Print --------------------------------------------------------------------------------------------
+def _print_kernel(state, input, *data, message, summarize):
+    text = message + "".join(_show(d, summarize) for d in data)
+    print(text, file=sys.stderr, flush=True)
+    return input
+
+
+register_op(
+    OpDef(
+        "Print",
+        inputs=["input: T", "data: N*any"],
+        outputs=["output: T"],
+        types={"T": ()},
+        attrs={"message": "", "summarize": 3},
+        infer=lambda x, *data, **k: TensorSpec(x.dtype, x.shape),
+        kernel=_print_kernel,
+        grad=lambda op, grad: [grad] + [None] * (len(op.inputs) - 1),
+        stateful=True,
+    )
+)
+
+
+def Print(input_, data, message=None, first_n=None, summarize=None, name=None):  # noqa: N802
+    """`input_`, unchanged, after printing `message` and `data` to stderr each time it runs
+    (`first_n` is accepted; every run prints)."""
+    inputs = [convert_to_tensor(input_), [convert_to_tensor(d) for d in data]]
+    attrs = {"message": message or "", "summarize": 3 if summarize is None else int(summarize)}
+    return apply_op("Print", inputs, attrs, name=name).outputs[0]
+
+
+def verify_tensor_all_finite(t, msg, name=None):
+    """`t`, failing the step with `msg` when it holds a NaN or an infinity."""
+    return _math.check_numerics(t, msg, name=name)
