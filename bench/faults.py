@@ -48,13 +48,11 @@ RESTARTS = 7  # Ray restart samples for the anchor
 
 def _client(last_step, checkpoint_dir):
     """A worker's training loop. Returns (its final loss, the time of its first step)."""
-    import json
+    from psflow.graph.placement import parse_tf_config
 
     import psflow as tf
 
-    config = json.loads(os.environ["TF_CONFIG"])
-    index = int(config["task"]["index"])
-    spec = tf.train.ClusterSpec(config["cluster"])
+    spec, _, index = parse_tf_config()
     server = tf.train.Server(spec, job_name="worker", task_index=index)
     with tf.device(
         tf.train.replica_device_setter(worker_device=f"/job:worker/task:{index}", cluster=spec)

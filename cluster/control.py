@@ -25,7 +25,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 
 import ray
@@ -75,10 +74,11 @@ class Found:
     def target(self) -> str:
         return f"{TARGET_SCHEME}{self.address}/{self.namespace}"
 
-    def tasks(self) -> list[tuple[str, str, int]]:
+    def tasks(self) -> list[tuple[str, int]]:
+        """(job, index) of every task, PS tasks first."""
         config = self.config
-        return [("ps", "ps", i) for i in range(config.num_ps)] + [
-            ("worker", "worker", i) for i in range(config.num_workers)
+        return [("ps", i) for i in range(config.num_ps)] + [
+            ("worker", i) for i in range(config.num_workers)
         ]
 
 
@@ -159,19 +159,6 @@ def _ray_address() -> str:
     return ray.get_runtime_context().gcs_address
 
 
-def _session_dir() -> str | None:
-    """The session directory of the Ray cluster this process joined (its logs live there)."""
-    with contextlib.suppress(Exception):
-        return ray._private.worker._global_node.get_session_dir_path()
-    return None
-
-
-def _session_dir_of(address: str) -> str | None:
-    """The newest session directory here naming `address` (a head that could not be joined)."""
-    root = os.path.join(tempfile.gettempdir(), "ray", "session_latest")
-    return os.path.realpath(root) if os.path.exists(root) else None
-
-
 def attach_found(found: Found) -> Cluster:
     """A Cluster over the found cluster's actors (every task must be alive or restarting)."""
     return _connect_handles(found.config, owns_ray=False)
@@ -193,7 +180,7 @@ def up(source) -> tuple[Found, bool, list[str]]:
             try:
                 _init(address, config.namespace)
             except BaseException:
-                stop_ray(address, _session_dir_of(address))
+                stop_ray(address)
                 raise
     else:
         _init(config.address, config.namespace)
@@ -203,7 +190,6 @@ def up(source) -> tuple[Found, bool, list[str]]:
     info = {
         "config": {k: v for k, v in wanted.items() if k != "address"},
         "started_ray": started_ray,
-        "session_dir": _session_dir(),
         "created": time.time(),
     }
     raw = dict(wanted)
@@ -214,7 +200,7 @@ def up(source) -> tuple[Found, bool, list[str]]:
         if started_ray:
             address = _ray_address()
             ray.shutdown()
-            stop_ray(address, info["session_dir"])
+            stop_ray(address)
         raise
     cluster.shutdown()  # this process's handles; the detached actors stay
     return find({"namespace": config.namespace, "address": raw["address"]}), True, []
@@ -285,7 +271,7 @@ def status(found: Found) -> dict:
 
     config = found.config
     rows, asks = [], {}
-    for job, _, index in found.tasks():
+    for job, index in found.tasks():
         task = f"/job:{job}/task:{index}"
         row: dict = {
             "task": task,
@@ -329,10 +315,9 @@ def status(found: Found) -> dict:
             figures = ray.get(ref, timeout=0)
         except Exception:  # noqa: BLE001 - no answer in time: shown as unknown
             continue
-        for key in ("pid", "variables", "variable_bytes", "bytes_sent", "stages"):
+        for key in ("pid", "variables", "variable_bytes", "bytes_sent", "stages",
+                    "stages_per_s", "memory_bytes"):  # fmt: skip
             row[key] = figures.get(key)
-        row["stages_per_s"] = figures.get("stages_per_s")
-        row["memory_bytes"] = figures.get("memory_bytes")
         if row["job"] == "worker":
             row["variables"] = row["variable_bytes"] = None  # workers hold no variables
         if figures.get("global_step") is not None:
@@ -460,7 +445,7 @@ def save_final_checkpoint(found: Found, directory: str) -> str:
 def down(found: Found) -> list[int]:
     """Stops the cluster's actors and, when `up` started it, the Ray head; returns the pids
     of the Ray processes it stopped."""
-    for job, _, index in found.tasks():
+    for job, index in found.tasks():
         with contextlib.suppress(ValueError):
             ray.kill(
                 ray.get_actor(actor_name(job, index), namespace=found.namespace), no_restart=True
@@ -471,16 +456,22 @@ def down(found: Found) -> list[int]:
         return []
     address = found.address
     ray.shutdown()
-    return stop_ray(address, found.info.get("session_dir"))
+    return stop_ray(address)
 
 
 def ray_processes(address: str, session_dir: str | None = None) -> list[int]:
-    """The pids of the processes of the Ray cluster at `address` on this machine: those
-    whose command line names its GCS address or port (GCS server, raylet, workers) or, with
-    `session_dir`, that hold a file of its session open (the agents, renamed `ray::...`)."""
+    """The pids of the processes of the Ray cluster at `address` on this machine."""
+    return _ray_processes(address, session_dir)[0]
+
+
+def _ray_processes(address: str, session_dir: str | None) -> tuple[list[int], str | None]:
+    """(pids, session directory) of the Ray cluster at `address` on this machine: the
+    processes whose command line names its GCS address or port (GCS server, raylet,
+    workers), and those holding a file of its session directory open (the agents, renamed
+    `ray::...`). The session directory is read off the raylet's command line unless given."""
     port = address.rsplit(":", 1)[-1]
     pattern = re.compile(rf"({re.escape(address)}\b|gcs_server_port[= ]{port}\b)")
-    pids = []
+    named, others = [], []
     for name in os.listdir("/proc"):
         if not name.isdigit() or int(name) == os.getpid():
             continue
@@ -489,9 +480,15 @@ def ray_processes(address: str, session_dir: str | None = None) -> list[int]:
                 cmdline = f.read().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
-        if pattern.search(cmdline) or (session_dir and _holds_file_in(int(name), session_dir)):
-            pids.append(int(name))
-    return pids
+        if pattern.search(cmdline):
+            named.append(int(name))
+            found = re.search(r"--session[-_]dir=(\S+)", cmdline)
+            session_dir = session_dir or (found.group(1) if found else None)
+        else:
+            others.append(int(name))
+    if session_dir:
+        named += [pid for pid in others if _holds_file_in(pid, session_dir)]
+    return named, session_dir
 
 
 def _holds_file_in(pid: int, directory: str) -> bool:
@@ -506,11 +503,11 @@ def _holds_file_in(pid: int, directory: str) -> bool:
     return False
 
 
-def stop_ray(address: str, session_dir: str | None = None, timeout: float = 3.0) -> list[int]:
+def stop_ray(address: str, timeout: float = 3.0) -> list[int]:
     """Stops the Ray head at `address` started on this machine: SIGTERM to its processes,
     SIGKILL to what is left after `timeout`. Other Ray instances here are left alone (unlike
     `ray stop`, which stops every one)."""
-    pids = ray_processes(address, session_dir)
+    pids, session_dir = _ray_processes(address, None)
     for pid in pids:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGTERM)

@@ -42,7 +42,7 @@ _STRING = "string"
 ALIGN = (
     storage.DIRECT_ALIGN
 )  # payloads start at a multiple of this (page-aligned reads are fastest)
-_CRC_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="psflow-crc")
+_SUM_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="psflow-checksum")
 READERS = 3  # tensors read at once on restore
 CHUNK_BYTES = 64 << 20  # a spooled shard moves between a server and the chief in these
 
@@ -81,7 +81,7 @@ def write_data_file(
     file, offset, ...). `sync` false skips the fsync (a spool file is no checkpoint)."""
     entries: list[dict] = []
     payloads = [_payload(value) for _, value in tensors]
-    sums = [_CRC_POOL.submit(checksum, p) for p in payloads]  # alongside the writes
+    sums = [_SUM_POOL.submit(checksum, p) for p in payloads]  # alongside the writes
 
     def write(f) -> None:
         write_all(f, msgpack.packb({"format": "psflow-checkpoint-data", "version": FORMAT_VERSION}))

@@ -57,9 +57,6 @@ class _Off:
     def update(self, n=1) -> None:
         self.n += n
 
-    def set_description(self, desc=None, refresh=True) -> None:
-        pass
-
     def write(self, text: str) -> None:
         print(text, flush=True)
 
@@ -87,9 +84,6 @@ class _Bar:
 
     def update(self, n=1) -> None:
         self._bar.update(n)
-
-    def set_description(self, desc=None, refresh=True) -> None:
-        self._bar.set_description(desc, refresh)
 
     def write(self, text: str) -> None:
         if self._interactive:

@@ -171,7 +171,7 @@ def auc(
     return value, update
 
 
-def _rate(labels, predictions, weights, collections, name, other: str):
+def _rate(labels, predictions, weights, collections, other: str):
     predictions = _math.cast(convert_to_tensor(predictions), _dt.float32)
     variables, updates = _counts(labels, predictions, weights, [0.5], ["tp", other])
     tp, rest = _array.reshape(variables["tp"], []), _array.reshape(variables[other], [])
@@ -189,7 +189,7 @@ def precision(
     """True positives / predicted positives (predictions are bool, or positive above 0.5)."""
     with name_scope(name, "precision"):
         return _rate(labels, predictions, weights,
-                     (metrics_collections, updates_collections), name, "fp")  # fmt: skip
+                     (metrics_collections, updates_collections), "fp")  # fmt: skip
 
 
 def recall(
@@ -199,4 +199,4 @@ def recall(
     """True positives / actual positives."""
     with name_scope(name, "recall"):
         return _rate(labels, predictions, weights,
-                     (metrics_collections, updates_collections), name, "fn")  # fmt: skip
+                     (metrics_collections, updates_collections), "fn")  # fmt: skip

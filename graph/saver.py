@@ -52,6 +52,11 @@ class Saver:
         if var_list is None:
             var_list = global_variables()
         self._items = _named_variables(var_list)
+        self._bytes = sum(  # what a save writes, as far as static shapes tell
+            v.shape.num_elements() * v.dtype.size
+            for _, v in self._items
+            if v.shape.is_fully_defined() and v.dtype.name != "string"
+        )
         if not self._items and not allow_empty:
             raise ValueError("No variables to save")
         self._max_to_keep = max_to_keep
@@ -170,12 +175,7 @@ class Saver:
 
     def _activity(self, desc: str):
         """Progress for saves and restores of at least LARGE_BYTES (graph/console.py)."""
-        size = sum(
-            v.shape.num_elements() * v.dtype.size
-            for _, v in self._items
-            if v.shape.is_fully_defined() and v.dtype.name != "string"
-        )
-        return console.activity(desc) if size >= LARGE_BYTES else contextlib.nullcontext()
+        return console.activity(desc) if self._bytes >= LARGE_BYTES else contextlib.nullcontext()
 
     # Shards that travel: a task that cannot reach the chief's checkpoint directory -------------
     def _unreachable(self, sess, shards, path, crc) -> list[int]:

@@ -286,9 +286,9 @@ from psflow.graph.ops.segment import (  # noqa: F401
 )
 from psflow.graph.ops.sparse import (  # noqa: F401
     fill_empty_rows as sparse_fill_empty_rows,  # noqa: F401
+    reorder as sparse_reorder,
+    reshape as sparse_reshape,
     sparse_placeholder,
-    sparse_reorder_alias as sparse_reorder,
-    sparse_reshape_alias as sparse_reshape,
     sparse_tensor_dense_matmul,
     sparse_tensor_to_dense,
     sparse_to_dense,

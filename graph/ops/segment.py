@@ -72,7 +72,7 @@ def _sorted_infer(data, segment_ids):
 def _sorted_kernel(kind):
     def kernel(data, segment_ids):
         rows, ids = _rows(data, segment_ids)
-        if ids.ndim != 1 or np.asarray(segment_ids).ndim != 1:
+        if np.ndim(segment_ids) != 1:
             raise InvalidArgumentError(None, None, f"Segment{kind}: segment_ids must be a vector")
         if ids.size and (ids[0] < 0 or np.any(np.diff(ids) < 0)):
             raise InvalidArgumentError(

@@ -193,9 +193,6 @@ def reorder(sp_input, name=None) -> SparseTensor:
         return SparseTensor(indices, values, sp.dense_shape)
 
 
-sparse_reorder_alias = reorder  # tf.sparse_reorder
-
-
 # SparseReshape --------------------------------------------------------------------------------
 def _reshape_infer(indices, shape, new_shape):
     rank = new_shape.shape.as_list()[0] if new_shape.shape.ndims == 1 else None
@@ -254,9 +251,6 @@ def reshape(sp_input, shape, name=None) -> SparseTensor:
         name=name or "SparseReshape",
     )
     return SparseTensor(op.outputs[0], _array.identity(sp.values), op.outputs[1])
-
-
-sparse_reshape_alias = reshape  # tf.sparse_reshape
 
 
 # SparseFillEmptyRows --------------------------------------------------------------------------

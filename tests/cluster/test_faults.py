@@ -423,14 +423,13 @@ def test_a_new_driver_continues_a_detached_cluster_after_the_first_died(local_cl
 
 
 def _sync_client(last_step):
-    import json
     import time
+
+    from psflow.graph.placement import parse_tf_config
 
     import psflow as tf
 
-    config = json.loads(os.environ["TF_CONFIG"])
-    index = int(config["task"]["index"])
-    spec = tf.train.ClusterSpec(config["cluster"])
+    spec, _, index = parse_tf_config()
     server = tf.train.Server(spec, job_name="worker", task_index=index)
     with tf.device(
         tf.train.replica_device_setter(worker_device=f"/job:worker/task:{index}", cluster=spec)

@@ -111,6 +111,25 @@ RUNTIME = [
         lambda a: tf.check_numerics(a, "the input", name="the_op"),
         [np.array([1.0, np.nan])],
     ),
+    ("SegmentSum", lambda a: tf.segment_sum(a, [1, 0], name="the_op"), [np.zeros(2)]),
+    (
+        "UnsortedSegmentMax",
+        lambda a: tf.unsorted_segment_max(a, [0, 5], 2, name="the_op"),
+        [np.zeros(2)],
+    ),
+    (
+        "SparseSegmentReduce",
+        lambda a: tf.sparse_segment_sum(a, [5], [0], name="the_op"),
+        [np.zeros((2, 2))],
+    ),
+    (
+        "SparseToDense",
+        lambda a: tf.sparse_to_dense([[1], [0]], [3], a, name="the_op"),
+        [np.zeros(2)],
+    ),
+    ("Unique", lambda a: tf.unique(a, name="the_op")[0], [np.zeros((2, 2))]),
+    ("MatrixInverse", lambda a: tf.matrix_inverse(a, name="the_op"), [np.zeros((2, 2))]),
+    ("MatrixSolve", lambda a: tf.matrix_solve(a, a, name="the_op"), [np.ones((2, 2))]),
 ]
 
 
