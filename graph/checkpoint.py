@@ -344,3 +344,20 @@ def read_state(directory: str, latest_filename: str = "checkpoint") -> dict | No
             float(x) for x in re.findall(r"^all_model_checkpoint_timestamps:\s*(\S+)", text, re.M)
         ],
     }
+
+
+# Dynamic embedding tables (graph/dynamic_table.py): a shard saved as key `NAME/part_K` is the
+# tensors `NAME/part_K-keys`, `-values`, `-freq`, `-slot:S`, `-slotinit:S`.
+def table_tensor_name(key: str, part: str) -> str:
+    return f"{key}-{part}"
+
+
+def table_entries(index: dict, base: str) -> dict[int, dict[str, str]]:
+    """{shard: {part: tensor key}} of the dynamic table `base` in a checkpoint's index."""
+    pattern = re.compile(re.escape(base) + r"/part_(\d+)-(.+)$")
+    shards: dict[int, dict[str, str]] = {}
+    for key in index:
+        m = pattern.match(key)
+        if m:
+            shards.setdefault(int(m.group(1)), {})[m.group(2)] = key
+    return {k: v for k, v in shards.items() if "keys" in v and "values" in v}

@@ -13,6 +13,7 @@ import functools
 import operator
 import time
 
+from .dynamic_table import TableUndo
 from .errors import InvalidArgumentError, OpError, UnknownError
 from .plan import STATE_SLOT, PlanSpec, slot_lifetimes
 from .registry import DEAD, get_op_def
@@ -176,8 +177,11 @@ class Executor:
         if journal is not None and state is not None:
             for name, old in state.journal.items():
                 first = journal.setdefault(name, old)
-                if first is not old and isinstance(first, RowUndo) and isinstance(old, RowUndo):
-                    first.saved.extend(old.saved)  # two stages of one step, same array
+                if first is old:
+                    continue
+                # two stages of one step changed the same array or table
+                if isinstance(first, (RowUndo, TableUndo)) and type(first) is type(old):
+                    first.absorb(old)  # type: ignore[arg-type]
         return [vals[i] for i in self._fetch_slots]
 
     def _skips(self, index: int, args, vals, dead: list) -> bool:

@@ -28,6 +28,10 @@ from .ops.training import apply_update, scatter_sub
 from .variables import Variable, trainable_variables
 
 
+def _is_table(var) -> bool:
+    return getattr(var, "_dynamic_table", None) is not None
+
+
 def _var_key(var) -> str:
     return var.op.name
 
@@ -151,7 +155,9 @@ class Optimizer:
                 if g is None:
                     continue
                 with name_scope("update_" + v.op.name), colocate_with(v.op):
-                    if isinstance(g, IndexedSlices):
+                    if _is_table(v):
+                        update_ops.append(self._apply_table(g, v))
+                    elif isinstance(g, IndexedSlices):
                         update_ops.append(self._apply_sparse_duplicate_indices(g, v))
                     else:
                         update_ops.append(self._apply_dense(g, v))
@@ -189,6 +195,8 @@ class Optimizer:
         )
 
     def _slot(self, var, slot_name, op_name, initial):
+        if _is_table(var):  # a dynamic table keeps its slots in its rows (_table_slots)
+            return None
         slots = self._slots.setdefault(slot_name, {})
         key = _var_key(var)
         if key not in slots:
@@ -217,6 +225,7 @@ class Optimizer:
     # `_refs(var)` (the variable and its slots) and, in `_prepare`, `self._t` (the
     # hyperparameter tensors, in the op's order).
     _update_op: str = ""
+    _t: list = []
 
     def _update_attrs(self) -> dict:
         return {"use_locking": self._use_locking}
@@ -242,6 +251,33 @@ class Optimizer:
     def _apply_sparse_duplicate_indices(self, grad, var):
         return self._apply_sparse(grad, var)
 
+    # A dynamic embedding table (graph/dynamic_embedding.py) is updated by id with the same
+    # rule, by `DynamicApply<op>`; its slots are rows beside its own: (name, initial value).
+    def _table_slots(self) -> list[tuple[str, float]]:
+        return []
+
+    def _table_hyper(self, var) -> list:
+        return [_math.cast(t, var.dtype) for t in self._t]
+
+    def _apply_table(self, grad, table):
+        if not isinstance(grad, IndexedSlices):
+            raise TypeError(
+                f"the gradient of dynamic embedding table {table.op.name} must be IndexedSlices "
+                f"(from its embedding_lookup), got {grad!r}"
+            )
+        slots = self._table_slots()
+        attrs = {
+            **self._update_attrs(),
+            "slots": [s for s, _ in slots],
+            "slot_init": [float(v) for _, v in slots],
+        }
+        return apply_update(
+            "DynamicApply" + self._update_op,
+            [table._ref()],
+            self._table_hyper(table) + [grad.values, grad.indices],
+            attrs,
+        )
+
     def _finish(self, update_ops, name_scope_name):
         return _control_flow.group(*update_ops, name=name_scope_name)
 
@@ -264,8 +300,11 @@ class GradientDescentOptimizer(Optimizer):
         super().__init__(use_locking, name)
         self._learning_rate = learning_rate
 
+    _update_op = "GradientDescent"
+
     def _prepare(self):
         self._lr = convert_to_tensor(_call(self._learning_rate), name="learning_rate")
+        self._t = [self._lr]
 
     def _apply_dense(self, grad, var):
         lr = _math.cast(self._lr, var.dtype)
@@ -296,6 +335,9 @@ class MomentumOptimizer(Optimizer):
             self._zeros_slot(v, "momentum", self._name)
 
     _update_op = "Momentum"
+
+    def _table_slots(self):
+        return [("momentum", 0.0)]
 
     def _prepare(self):
         self._t = [
@@ -334,6 +376,9 @@ class AdagradOptimizer(Optimizer):
             )
 
     _update_op = "Adagrad"
+
+    def _table_slots(self):
+        return [("accumulator", self._initial)]
 
     def _prepare(self):
         self._t = [convert_to_tensor(_call(self._learning_rate), name="learning_rate")]
@@ -385,6 +430,15 @@ class AdamOptimizer(Optimizer):
 
     def _refs(self, var):
         return [var._ref(), self.get_slot(var, "m")._ref(), self.get_slot(var, "v")._ref()]
+
+    # A table's rows follow the lazy form: only the rows of the step's ids decay and move.
+    _update_op = "Adam"
+
+    def _table_slots(self):
+        return [("m", 0.0), ("v", 0.0)]
+
+    def _table_hyper(self, var):
+        return self._inputs(var)
 
     def _apply_dense(self, grad, var):
         return apply_update(
@@ -460,6 +514,10 @@ class RMSPropOptimizer(Optimizer):
     def _update_op(self):
         return "CenteredRMSProp" if self._centered else "RMSProp"
 
+    def _table_slots(self):
+        slots = [("rms", 1.0), ("momentum", 0.0)]
+        return [("mg", 0.0)] + slots if self._centered else slots
+
 
 class AdadeltaOptimizer(Optimizer):
     """accum = rho * accum + (1 - rho) * g^2; update = sqrt(accum_update + eps) /
@@ -484,6 +542,9 @@ class AdadeltaOptimizer(Optimizer):
         ]
 
     _update_op = "Adadelta"
+
+    def _table_slots(self):
+        return [("accum", 0.0), ("accum_update", 0.0)]
 
     def _refs(self, var):
         return [
@@ -555,6 +616,9 @@ class FtrlOptimizer(Optimizer):
         ]
 
     _update_op = "Ftrl"
+
+    def _table_slots(self):
+        return [("accum", self._initial), ("linear", 0.0)]
 
     def _refs(self, var):
         return [var._ref(), self.get_slot(var, "accum")._ref(), self.get_slot(var, "linear")._ref()]

@@ -93,19 +93,22 @@ class Saver:
             for i, items in enumerate(self._shards):
                 keys = [k for k, _ in items]
                 var_names = [v.op.name for _, v in items]
+                plain = [(k, v) for k, v in items if _table_of(v) is None]
+                tables = [[v.op.name, *_table_of(v)] for _, v in items if _table_of(v)]
                 with colocate_with(items[0][1].op):
                     self._save_ops.append(_io.save_shard(self._filename_feeds[i], keys, var_names))
                     self._restore_ops.append(
                         _io.restore_shard(
                             self._prefix_feeds[i],
                             self._token_feed,
-                            keys,
-                            var_names,
-                            [v.dtype.name for _, v in items],
+                            [k for k, _ in plain],
+                            [v.op.name for _, v in plain],
+                            [v.dtype.name for _, v in plain],
                             [
                                 v.shape.as_list() if v.shape.ndims is not None else None
-                                for _, v in items
+                                for _, v in plain
                             ],
+                            tables,
                         )
                     )
                     self._commit_ops.append(_io.commit_restore(self._token_feed))
@@ -226,7 +229,7 @@ class Saver:
         data_name, moved, offset = f"shard{shard}.data", [], 0
         target = storage.spool_path(token, data_name)
         self._push(sess, shard, target, 0, b"")  # the file exists even when all are empty
-        for key, _ in self._shards[shard]:
+        for key in _checkpoint_keys(self._shards[shard], index):
             entry = index[key]
             offset += -offset % _ckpt.ALIGN
             with storage.open_read(_ckpt.data_path(save_path, entry)) as f:
@@ -327,6 +330,15 @@ class Saver:
             return
         index = _ckpt.read_index(save_path)["tensors"]
         for key, var in (item for i in shards for item in self._shards[i]):
+            if _table_of(var) is not None:
+                if not _ckpt.table_entries(index, _table_of(var)[0]):
+                    raise NotFoundError(
+                        None,
+                        None,
+                        f"Key {_table_of(var)[0]} not found in checkpoint {save_path} "
+                        f"(dynamic embedding table {var.op.name})",
+                    )
+                continue
             entry = index.get(key)
             if entry is None:
                 raise NotFoundError(
@@ -404,12 +416,31 @@ class Saver:
         return self._to_meta()
 
 
+def _table_of(var):
+    """(table name, shard, number of shards, config) of a dynamic table shard, else None."""
+    return getattr(var, "_dynamic_table", None)
+
+
+def _checkpoint_keys(items, index) -> list[str]:
+    """The index keys a restore of `items` reads: a dynamic table shard reads every saved
+    shard of its table (its ids may be in any of them)."""
+    keys = []
+    for key, var in items:
+        table = _table_of(var)
+        if table is None:
+            keys.append(key)
+        else:
+            keys += [k for names in _ckpt.table_entries(index, table[0]).values()
+                     for k in names.values()]  # fmt: skip
+    return keys
+
+
 def _named_variables(var_list) -> list[tuple[str, object]]:
     if isinstance(var_list, dict):
         items = list(var_list.items())
     else:
         items = []
-        for v in var_list:
+        for v in (s for v in var_list for s in getattr(v, "_get_variable_list", lambda v=v: [v])()):
             if isinstance(v, Tensor):
                 raise TypeError(f"Saver var_list entries must be Variables, not {v!r}")
             items.append((v.op.name, v))

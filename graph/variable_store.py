@@ -18,6 +18,7 @@ import threading
 
 import numpy as np
 
+from .dynamic_table import HashTable, TableUndo
 from .errors import FailedPreconditionError, InvalidArgumentError
 
 
@@ -37,6 +38,10 @@ class RowUndo:
     def __init__(self, array: np.ndarray):
         self.array = array
         self.saved: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def absorb(self, later: RowUndo) -> None:
+        """Adds what a later stage of the same step changed in the same array."""
+        self.saved.extend(later.saved)
 
     def restore(self, store: VariableStore, name: str) -> None:
         """Puts the array back as the variable's value, with its old rows."""
@@ -105,7 +110,7 @@ class VariableStore:
 
     def set(self, name: str, value: np.ndarray) -> None:
         """Stores `value`, which the caller hands over (it must not be mutated afterwards)."""
-        if value.flags.writeable:
+        if isinstance(value, np.ndarray) and value.flags.writeable:
             value.flags.writeable = False
         self._values[name] = value
         self._private.pop(name, None)
@@ -114,7 +119,7 @@ class VariableStore:
         """Puts back what an undo journal holds for `name` (None: it did not exist)."""
         if old is None:
             self.delete(name)
-        elif isinstance(old, RowUndo):
+        elif hasattr(old, "restore"):  # RowUndo, or a dynamic table's TableUndo
             old.restore(self, name)
         else:
             self.set(name, old)
@@ -156,7 +161,7 @@ class StepState:
 
     def __init__(self, store: VariableStore):
         self.store = store
-        self.journal: dict[str, np.ndarray | RowUndo | None] = {}
+        self.journal: dict[str, np.ndarray | RowUndo | TableUndo | HashTable | None] = {}
 
     def read(self, name: str) -> np.ndarray:
         value = self.store._values.get(name)
@@ -165,6 +170,17 @@ class StepState:
                 None, None, f"Attempting to use uninitialized value {name}"
             )
         return value
+
+    def table(self, name: str) -> tuple[HashTable, TableUndo | None]:
+        """The dynamic table `name` and the record of this step's changes to it (None when
+        the step itself created it: undoing that removes the whole table)."""
+        table = self.read(name)
+        if not isinstance(table, HashTable):
+            raise InvalidArgumentError(None, None, f"{name} is not a dynamic embedding table")
+        undo = self.journal.get(name, _UNSET)
+        if undo is _UNSET:
+            undo = self.journal[name] = TableUndo(table)
+        return table, undo if isinstance(undo, TableUndo) else None
 
     def is_initialized(self, name: str) -> bool:
         return name in self.store._values
@@ -206,7 +222,7 @@ class StepState:
     def write(self, name: str, new: np.ndarray) -> np.ndarray:
         """Stores a freshly computed array (no copy)."""
         self._record(name)
-        if new.flags.writeable:
+        if isinstance(new, np.ndarray) and new.flags.writeable:
             new.flags.writeable = False
         self.store._values[name] = new
         self.store._private.pop(name, None)

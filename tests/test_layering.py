@@ -17,12 +17,14 @@ LAYERS = {"graph": 0, "workers": 1, "ps": 2, "cluster": 3, "psflow": 4}
 GRAPH_TIERS = [
     ["dtypes", "shapes", "errors", "device", "wire", "summary_writer", "timeline", "console"],
     ["storage"],  # local paths, fsspec URIs, spool files
+    ["dynamic_table"],  # a dynamic embedding table's shard
     ["registry", "graph_def", "checkpoint", "variable_store", "placement", "route"],
     ["framework"],  # Graph, Operation, Tensor, scopes, the default graph and session
     ["plan", "sparse_tensor"],  # pruning and the plan compiler; SparseTensor
     ["executor", "partition"],
     ["ops", "session"],  # the op library (with autodiff); the in-process Session
     ["variables", "init_ops", "losses"],
+    ["dynamic_embedding"],
     ["metrics"],
     ["variable_scope", "optimizers", "meta_graph", "moving_averages"],
     ["layers", "saver"],

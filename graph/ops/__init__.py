@@ -6,6 +6,7 @@ from . import (  # noqa: F401 - registration on import
     control_flow,
     conv,
     debug,
+    dynamic,
     gradients,
     io,
     linalg,

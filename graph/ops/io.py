@@ -21,10 +21,12 @@ import msgpack
 import numpy as np
 
 from .. import checkpoint as _ckpt, dtypes as _dt, storage
+from ..dynamic_table import HashTable
 from ..errors import InvalidArgumentError, NotFoundError
 from ..framework import apply_op
 from ..registry import NOT_DIFFERENTIABLE, OpDef, TensorSpec, register_op
 from ..shapes import TensorShape
+from .dynamic import table_config
 
 
 def _string_scalar(*_, **__):
@@ -37,7 +39,13 @@ def _text(value) -> str:
 
 
 def _save_shard_kernel(state, filename, *, tensor_names, var_names):
-    tensors = [(key, state.read(var)) for key, var in zip(tensor_names, var_names)]
+    tensors = []
+    for key, var in zip(tensor_names, var_names):
+        value = state.read(var)
+        if isinstance(value, HashTable):  # a dynamic table: its arrays
+            tensors += [(_ckpt.table_tensor_name(key, k), v) for k, v in value.export().items()]
+        else:
+            tensors.append((key, value))
     path = _text(filename)
     entries = _ckpt.write_data_file(path, tensors, sync=not path.startswith(storage.SPOOL))
     return np.array(msgpack.packb(entries), dtype=object)
@@ -62,9 +70,48 @@ def save_shard(filename, tensor_names, var_names, name=None):
     return apply_op("SaveShard", [filename], attrs, name=name or "SaveShard").outputs[0]
 
 
-def _restore_shard_kernel(state, prefix, token, *, tensor_names, var_names, dtypes, shapes):
+def _restore_table(prefix, index, var, base, shard, num_shards, config) -> HashTable:
+    """Shard `shard` of `num_shards` of the dynamic table `base`, from the rows of every
+    shard the checkpoint holds whose id falls to it (any number of shards saved it)."""
+    saved = _ckpt.table_entries(index, base)
+    if not saved:
+        raise NotFoundError(None, None, f"Key {base} not found in checkpoint")
+    pieces: dict[str, list] = {}
+    initial: dict[str, float] = {}
+    for names in saved.values():
+        for part, key in names.items():
+            if part.startswith("slotinit:"):
+                initial[part.partition(":")[2]] = float(_ckpt.read_tensor(prefix, index[key]))
+    for names in saved.values():
+        entry = index[names["values"]]
+        if len(entry["shape"]) != 2 or entry["shape"][1] != config["dim"]:
+            raise InvalidArgumentError(
+                None,
+                None,
+                f"dynamic table {var} has rows of dimension {config['dim']}; the checkpoint "
+                f"holds {names['values']} with shape {entry['shape']}",
+            )
+        keys = _ckpt.read_tensor(prefix, index[names["keys"]])
+        mine = np.flatnonzero(np.mod(keys, num_shards) == shard)
+        pieces.setdefault("keys", []).append(keys[mine])
+        for part in ["values", "freq", *(f"slot:{s}" for s in initial)]:
+            saved_as = names.get(part)
+            if saved_as is not None:
+                rows = _ckpt.read_tensor(prefix, index[saved_as])[mine]
+            elif part == "freq":
+                rows = np.zeros(len(mine), np.int64)
+            else:  # a slot this shard had not made yet: its initial value
+                rows = np.full((len(mine), config["dim"]), initial[part[5:]], config["dtype"])
+            pieces.setdefault(part, []).append(rows)
+    parts = {k: np.concatenate(v) for k, v in pieces.items()}
+    parts.update({f"slotinit:{s}": np.asarray(v) for s, v in initial.items()})
+    return HashTable.load(table_config(config, var), parts)
+
+
+def _restore_shard_kernel(state, prefix, token, *, tensor_names, var_names, dtypes, shapes, tables):
     prefix = _text(prefix)
     index = _ckpt.read_index(prefix)["tensors"]
+    staged_tables = {t[0]: _restore_table(prefix, index, *t) for t in tables}
     wanted = []
     for key, var, dtype, shape in zip(tensor_names, var_names, dtypes, shapes):
         entry = index.get(key)
@@ -79,7 +126,7 @@ def _restore_shard_kernel(state, prefix, token, *, tensor_names, var_names, dtyp
             )
         wanted.append(entry)
     staged = dict(zip(var_names, _ckpt.read_tensors(prefix, wanted)))
-    state.store.stage(_text(token), staged)
+    state.store.stage(_text(token), {**staged, **staged_tables})
     return None
 
 
@@ -88,7 +135,7 @@ register_op(
         "RestoreShard",
         inputs=["prefix: string", "token: string"],
         outputs=[],
-        attrs={"tensor_names": [], "var_names": [], "dtypes": [], "shapes": []},
+        attrs={"tensor_names": [], "var_names": [], "dtypes": [], "shapes": [], "tables": []},
         infer=lambda *a, **k: [],
         kernel=_restore_shard_kernel,
         grad=NOT_DIFFERENTIABLE,
@@ -97,12 +144,15 @@ register_op(
 )
 
 
-def restore_shard(prefix, token, tensor_names, var_names, dtypes, shapes, name=None):
+def restore_shard(prefix, token, tensor_names, var_names, dtypes, shapes, tables=(), name=None):
+    """`tables`: [store name, table name, shard, number of shards, config] per dynamic table
+    shard restored here (graph/dynamic_embedding.py)."""
     attrs = {
         "tensor_names": list(tensor_names),
         "var_names": list(var_names),
         "dtypes": list(dtypes),
         "shapes": list(shapes),
+        "tables": [list(t) for t in tables],
     }
     return apply_op("RestoreShard", [prefix, token], attrs, name=name or "RestoreShard")
 

@@ -724,6 +724,8 @@ def embedding_lookup(
     """Rows of `params` at `ids`. `params` may be a list of shards (a partitioned variable):
     each id is routed to its shard ('mod': id % n, 'div': contiguous ranges), gathered where
     the shard lives, and the rows are stitched back in order."""
+    if hasattr(params, "_embedding_lookup"):  # a dynamic table (graph/dynamic_embedding.py)
+        return params._embedding_lookup(ids, name=name, max_norm=max_norm)
     if isinstance(params, (list, tuple)) and len(params) == 1:
         params = params[0]
     if hasattr(params, "_get_variable_list"):

@@ -1,4 +1,5 @@
-"""Optimizer update ops: `Apply*` (dense) and `SparseApply*` (IndexedSlices rows), plus
+"""Optimizer update ops: `Apply*` (dense), `SparseApply*` (IndexedSlices rows) and
+`DynamicApply*` (the rows of a dynamic embedding table, by id), plus
 ScatterAdd/ScatterSub/ScatterUpdate.
 
 Each optimizer's math is one `rule(var, *slots, *hyper, grad) -> (var, *slots)` on numpy
@@ -16,6 +17,7 @@ from .. import dtypes as _dt
 from ..errors import InvalidArgumentError
 from ..framework import apply_op
 from ..registry import NOT_DIFFERENTIABLE, OpDef, TensorSpec, register_op
+from ..shapes import TensorShape
 from .state import _colocated, _ref_of
 
 _FLOAT = _dt.FLOATS
@@ -113,6 +115,11 @@ def _dedupe(grad, indices, first_dim, var_name):
             f"{int(np.argmax(indices == bad))} in indices is out of "
             f"range [0, {first_dim}) updating {var_name}",
         )
+    return _sum_duplicates(grad, indices)
+
+
+def _sum_duplicates(grad, indices):
+    """(unique indices, the gradient rows summed per unique index)."""
     unique, inverse = np.unique(indices, return_inverse=True)
     rows = grad.reshape((indices.size,) + grad.shape[1:])
     if unique.size == indices.size:
@@ -146,6 +153,37 @@ def _sparse_kernel(rule, n_refs):
     return kernel
 
 
+def _table_kernel(rule):
+    """The update of a dynamic table's rows at the gradient's ids (graph/dynamic_table.py):
+    rows missing (created by another client, or evicted since the lookup) are created, and
+    the slots the optimizer names are created beside them with their initial values."""
+
+    def kernel(state, table, *rest, slots, slot_init, use_locking=False, **attrs):
+        *hyper, grad, keys = rest
+        shard, undo = state.table(table)
+        if grad.shape[1:] != (shard.dim,):
+            raise InvalidArgumentError(
+                None,
+                None,
+                f"rows of dimension {shard.dim} updated with a gradient of shape "
+                f"{list(grad.shape)} in {table}",
+            )
+        ids, summed = _sum_duplicates(grad, np.asarray(keys, np.int64).ravel())
+        with shard.lock:
+            pos = shard.find(ids, undo)
+            arrays = [shard.slot(s, init) for s, init in zip(slots, slot_init)]
+            new = rule(shard.values[pos], *(a[pos] for a in arrays), *hyper, summed, **attrs)
+            new = [np.asarray(v, shard.dtype) for v in new]
+            shard.write(pos, new[0], dict(zip(slots, new[1:])), undo)
+        return new[0]
+
+    return kernel
+
+
+def _table_infer(table, *specs, **_):
+    return TensorSpec(table.dtype, TensorShape([None] + table.shape.as_list()[1:]))
+
+
 def _update_infer(*specs, **_):
     return TensorSpec(specs[0].dtype, specs[0].shape)
 
@@ -163,6 +201,19 @@ def _register(op_type, rule, refs, hyper, attrs=None, sparse=True):
             attrs=dict(attrs),
             infer=_update_infer,
             kernel=_dense_kernel(rule, len(refs)),
+            grad=NOT_DIFFERENTIABLE,
+            stateful=True,
+        )
+    )
+    register_op(
+        OpDef(
+            f"DynamicApply{op_type}",
+            inputs=["table: Ref(T)"] + hyper_args + ["grad: T", "keys: Tindices"],
+            outputs=["out: T"],
+            types={"T": _FLOAT, "Tindices": _INDEX},
+            attrs={**attrs, "slots": [], "slot_init": []},
+            infer=_table_infer,
+            kernel=_table_kernel(rule),
             grad=NOT_DIFFERENTIABLE,
             stateful=True,
         )

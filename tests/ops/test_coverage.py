@@ -32,6 +32,28 @@ ELSEWHERE = {
     "WriteChunk": "tests/cluster/test_checkpoint_storage.py",
     "DropSpool": "tests/cluster/test_checkpoint_storage.py",
     **{
+        t: "tests/train/test_dynamic_embedding.py"
+        for t in (
+            "DynamicTable",
+            "DynamicTableInit",
+            "DynamicTableFind",
+            "DynamicTableStats",
+            *(
+                f"DynamicApply{o}"
+                for o in (
+                    "GradientDescent",
+                    "Momentum",
+                    "Adagrad",
+                    "Adam",
+                    "RMSProp",
+                    "CenteredRMSProp",
+                    "Adadelta",
+                    "Ftrl",
+                )
+            ),
+        )
+    },
+    **{
         t: "tests/train/test_sync_replicas.py"
         for t in (
             "SyncAccumulate",
