@@ -6,9 +6,9 @@ import os
 
 import numpy as np
 import pytest
+from psflow.graph.placement import parse_tf_config
 
 import psflow as tf
-from psflow.graph.placement import parse_tf_config
 
 pytestmark = pytest.mark.ray
 DIM = 8

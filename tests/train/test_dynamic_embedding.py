@@ -6,9 +6,9 @@ undone, and save/restore onto a different number of shards -- in-process and on 
 
 import numpy as np
 import pytest
+from psflow.graph.dynamic_table import HashTable, initial_rows
 
 import psflow as tf
-from psflow.graph.dynamic_table import HashTable, initial_rows
 from tests.train.test_optimizers import CASES, STEPS
 
 de = tf.dynamic_embedding
