@@ -46,6 +46,16 @@ class CriteoLike:
         labels = (rng.random(n) < self.probability(dense, ids)).astype(np.float32)
         return dense, ids, labels
 
+    @staticmethod
+    def raw_ids(ids: np.ndarray) -> np.ndarray:
+        """The ids as raw categorical values: a fixed 63-bit value per (feature, id), as
+        Criteo's 32-bit hashed strings are before a pipeline buckets them into a table."""
+        z = (ids.astype(np.uint64) + (np.arange(ids.shape[1], dtype=np.uint64) << 40)) * np.uint64(
+            0x9E3779B97F4A7C15
+        )
+        z = (z ^ (z >> np.uint64(31))) * np.uint64(0xBF58476D1CE4E5B9)
+        return (z ^ (z >> np.uint64(29))).astype(np.int64) & np.int64(2**63 - 1)
+
     def probability(self, dense: np.ndarray, ids: np.ndarray) -> np.ndarray:
         """The planted click probability of each example."""
         logit = self.bias + dense @ self.dense_weights

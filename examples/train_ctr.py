@@ -10,6 +10,10 @@ initializes or restores the model and writes checkpoints and summaries under --l
 and prints `test_auc VALUE` last: tf.metrics.auc of the trained model on held-out
 examples. The categorical ids reach the model through `tf.SparseTensor`s and
 `tf.nn.embedding_lookup_sparse` (one id per row here; any number works).
+
+With --dynamic the tables are psflow dynamic embedding tables fed the raw 63-bit ids
+(no vocabulary, no hashing into buckets): a row is made the first time an id is seen,
+on the PS shard its id falls to, and --capacity bounds the rows per shard (LRU eviction).
 """
 
 from __future__ import annotations
@@ -48,10 +52,23 @@ def build(index: int, spec, data: CriteoLike, args):
         labels = tf.placeholder(tf.float32, [None], name="labels")
         init = tf.random_normal_initializer(stddev=0.05)
         wide, deep = [tf.layers.dense(dense, 1, name="wide_dense")], [dense]
+        tables = []
         for t, card in enumerate(data.cardinalities):
-            with tf.variable_scope(f"C{t + 1}"):
-                table = tf.get_variable("embedding", [card, args.dim], initializer=init)
-                weights = tf.get_variable("wide", [card, 1], initializer=tf.zeros_initializer())
+            if args.dynamic:  # raw ids: rows made on first sight, bounded per shard
+                table, weights = (
+                    tf.dynamic_embedding.get_variable(
+                        f"C{t + 1}/{what}", dim, initializer=initializer, capacity=args.capacity
+                    )
+                    for what, dim, initializer in (
+                        ("embedding", args.dim, init),
+                        ("wide", 1, tf.zeros_initializer()),
+                    )
+                )
+                tables += [table, weights]
+            else:
+                with tf.variable_scope(f"C{t + 1}"):
+                    table = tf.get_variable("embedding", [card, args.dim], initializer=init)
+                    weights = tf.get_variable("wide", [card, 1], initializer=tf.zeros_initializer())
             deep.append(tf.nn.embedding_lookup_sparse(table, ids[t], None, combiner="sum"))
             wide.append(tf.nn.embedding_lookup_sparse(weights, ids[t], None, combiner="sum"))
         hidden = tf.concat(deep, 1)
@@ -65,7 +82,10 @@ def build(index: int, spec, data: CriteoLike, args):
         probability = tf.sigmoid(logit)
         auc, auc_update = tf.metrics.auc(labels, probability, num_thresholds=500)
     tf.summary.scalar("loss", loss)
+    rows = tf.add_n([t.size() for t in tables]) if tables else tf.constant(0, tf.int64)
+    evicted = tf.add_n([t.evictions() for t in tables]) if tables else tf.constant(0, tf.int64)
     return {
+        "table_stats": [rows, evicted],
         "dense": dense,
         "ids": ids,
         "labels": labels,
@@ -77,8 +97,11 @@ def build(index: int, spec, data: CriteoLike, args):
     }
 
 
-def feed(m, dense, ids, labels) -> dict:
-    """The feed of a batch: one id per row of each categorical feature's SparseTensor."""
+def feed(m, dense, ids, labels, raw=False) -> dict:
+    """The feed of a batch: one id per row of each categorical feature's SparseTensor (the
+    raw 63-bit values with `raw`)."""
+    if raw:
+        ids = CriteoLike.raw_ids(ids)
     n = len(labels)
     indices = np.stack([np.arange(n), np.zeros(n, np.int64)], axis=1)
     shape = np.array([n, 1], np.int64)
@@ -98,6 +121,14 @@ def main(argv=None) -> float | None:
     parser.add_argument("--cap", type=int, default=100_000, help="rows per table at most")
     parser.add_argument("--test_examples", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--dynamic",
+        action="store_true",
+        help="dynamic embedding tables over raw (unhashed) ids instead of fixed-size ones",
+    )
+    parser.add_argument(
+        "--capacity", type=int, default=0, help="with --dynamic: rows per table shard (0: any)"
+    )
     args = parser.parse_args(argv)
 
     spec, job, index = _cluster()
@@ -122,7 +153,8 @@ def main(argv=None) -> float | None:
     ) as sess:
         while not sess.should_stop():
             batch = data.batch(args.batch_size, rng)
-            _, loss, step = sess.run([m["train"], m["loss"], m["global_step"]], feed(m, *batch))
+            fed = feed(m, *batch, raw=args.dynamic)
+            _, loss, step = sess.run([m["train"], m["loss"], m["global_step"]], fed)
             local_steps += 1
             if local_steps % 250 == 0:
                 rate = local_steps * args.batch_size / (time.time() - start)
@@ -134,8 +166,11 @@ def main(argv=None) -> float | None:
     with tf.Session(server.target) as sess:
         sess.run(tf.local_variables_initializer())
         for _ in range(max(1, args.test_examples // 2000)):
-            sess.run(m["auc_update"], feed(m, *data.batch(2000, held_out)))
+            sess.run(m["auc_update"], feed(m, *data.batch(2000, held_out), raw=args.dynamic))
         auc = float(sess.run(m["auc"]))
+        if args.dynamic:
+            rows, evicted = sess.run(m["table_stats"])
+            print(f"dynamic_table_rows {rows} evictions {evicted}")
     print(f"test_auc {auc:.4f}")
     return auc
 

@@ -175,10 +175,14 @@ def test_the_synthetic_ctr_workload_is_criteo_shaped_and_learnable():
 
 
 @pytest.mark.ray
-def test_ctr_example_learns_between_graph_through_psflow_submit(tmp_path):
+@pytest.mark.parametrize(
+    "tables", [[], ["--dynamic", "--capacity", "1500"]], ids=["fixed", "dynamic"]
+)
+def test_ctr_example_learns_between_graph_through_psflow_submit(tmp_path, tables):
     """The wide & deep example, sized for CI (smaller tables, fewer steps): 2 worker
     clients train asynchronously on configs/local.yaml and the chief's held-out AUC,
-    printed last, reaches 0.75."""
+    printed last, reaches 0.75 -- with fixed-size tables, and with dynamic tables over raw
+    ids bounded below the ids seen (so rows are evicted)."""
     import subprocess
     import sys
 
@@ -187,7 +191,7 @@ def test_ctr_example_learns_between_graph_through_psflow_submit(tmp_path):
         [
             psflow, "submit", os.path.join(ROOT, "configs", "local.yaml"), "--",
             "python", os.path.join(ROOT, "examples", "train_ctr.py"),
-            "--logdir", str(tmp_path), "--cap", "5000", "--steps", "800",
+            "--logdir", str(tmp_path), "--cap", "5000", "--steps", "800", *tables,
         ],
         capture_output=True,
         text=True,
@@ -198,3 +202,7 @@ def test_ctr_example_learns_between_graph_through_psflow_submit(tmp_path):
     assert last.startswith("[/job:worker/task:0] test_auc ")
     assert float(last.split()[-1]) >= 0.75, proc.stdout[-2000:]
     assert tf.train.latest_checkpoint(str(tmp_path)) is not None
+    if tables:
+        stats = next(line for line in proc.stdout.splitlines() if "dynamic_table_rows" in line)
+        rows, evicted = int(stats.split()[-3]), int(stats.split()[-1])
+        assert 0 < rows <= 52 * 2 * 1500 and evicted > 0, stats
