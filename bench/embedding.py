@@ -5,7 +5,9 @@ Criteo-like workload (examples/ctr_data.py, Zipf), `tf.fixed_size_partitioner`,
 
 - psflow: `Cluster.run` hosts the worker's client in its task;
 - TF1's gRPC runtime doing the same (one process per task on loopback ports);
-- TF1 in-process (the same graph in one Session), for the record.
+- TF1 in-process (the same graph in one Session), for the record;
+- psflow with dynamic embedding tables over raw 63-bit ids instead (rows created on first
+  sight; the first steps create them), for the record.
 
 Ends with `ratio emb.b512_vs_tf1grpc VALUE >=1.5` (psflow examples/s over TF1 gRPC's),
 `ratio emb.bytes_vs_unique VALUE <=1.2` (bytes psflow's tasks sent per step over unique
@@ -62,8 +64,9 @@ def _dense(tf, x, width, name):
     return tf.matmul(x, kernel) + bias
 
 
-def _model(tf, num_ps):
-    """The wide & deep graph (the same code for psflow and TF1)."""
+def _model(tf, num_ps, dynamic=False):
+    """The wide & deep graph (the same code for psflow and TF1); `dynamic`: psflow's dynamic
+    embedding tables (one shard per PS) instead of the partitioned variables."""
     global_step = tf.train.get_or_create_global_step()
     dense = tf.placeholder(tf.float32, [None, NUM_DENSE])
     labels = tf.placeholder(tf.float32, [None])
@@ -72,9 +75,13 @@ def _model(tf, num_ps):
     part = tf.fixed_size_partitioner(num_ps)
     deep, wide = [dense], []
     for t in range(TABLES):
-        with tf.variable_scope(f"C{t}"):
-            table = tf.get_variable("emb", [ROWS, DIM], initializer=init, partitioner=part)
-            column = tf.get_variable("wide", [ROWS, 1], initializer=init, partitioner=part)
+        if dynamic:
+            table = tf.dynamic_embedding.get_variable(f"C{t}/emb", DIM, initializer=init)
+            column = tf.dynamic_embedding.get_variable(f"C{t}/wide", 1, initializer=init)
+        else:
+            with tf.variable_scope(f"C{t}"):
+                table = tf.get_variable("emb", [ROWS, DIM], initializer=init, partitioner=part)
+                column = tf.get_variable("wide", [ROWS, 1], initializer=init, partitioner=part)
         deep.append(tf.nn.embedding_lookup_sparse(table, ids[t], None, combiner="sum"))
         wide.append(tf.nn.embedding_lookup_sparse(column, ids[t], None, combiner="sum"))
     hidden = tf.concat(deep, 1)
@@ -92,12 +99,12 @@ def _batches(count, seed):
     return [data.batch(BATCH, rng) for _ in range(count)]
 
 
-def _worker(tf, spec, index, target, start_at, window, batches):
+def _worker(tf, spec, index, target, start_at, window, batches, dynamic=False):
     """Trains through the window; returns (steps in it, unique ids per step, steps run)."""
     with tf.device(
         tf.train.replica_device_setter(worker_device=f"/job:worker/task:{index}", cluster=spec)
     ):
-        train, ids, dense, labels = _model(tf, spec.num_tasks("ps"))
+        train, ids, dense, labels = _model(tf, spec.num_tasks("ps"), dynamic)
         init = tf.global_variables_initializer()
     feeds = [_feeds(tf, ids, dense, labels, b) for b in batches]
     unique = statistics.mean(
@@ -115,17 +122,17 @@ def _worker(tf, spec, index, target, start_at, window, batches):
     return counted, unique, k
 
 
-def _psflow_client(start_at, window, batches):
+def _psflow_client(start_at, window, batches, dynamic):
     from psflow.graph.placement import parse_tf_config
 
     import psflow as tf
 
     spec, _, index = parse_tf_config()
     server = tf.train.Server(spec, job_name="worker", task_index=index)
-    return _worker(tf, spec, index, server.target, start_at, window, batches)
+    return _worker(tf, spec, index, server.target, start_at, window, batches, dynamic)
 
 
-def psflow_run(batches) -> tuple[float, float, float]:
+def psflow_run(batches, dynamic=False) -> tuple[float, float, float]:
     """(examples/s, bytes sent per step / (unique x dim x 4 x 2), PS RSS / table bytes)."""
     import ray
 
@@ -137,7 +144,7 @@ def psflow_run(batches) -> tuple[float, float, float]:
     ) as cluster:  # fmt: skip
         before = cluster.transfer_report()
         start_at = time.time() + WARMUP_S + 6.0
-        ((steps, unique, ran),) = cluster.run(_psflow_client, start_at, WINDOW_S, batches)
+        ((steps, unique, ran),) = cluster.run(_psflow_client, start_at, WINDOW_S, batches, dynamic)
         after = cluster.transfer_report()
         status = ray.get(cluster.handle("/job:ps/task:0").status.remote())
     sent = sum(after.values()) - sum(before.values())  # by both tasks, over every step run
@@ -199,6 +206,7 @@ def tf1_local_run(batches) -> float:
 def main() -> None:
     print(harness.blas_kernels())
     batches = _batches(16, seed=1)
+    raw = [(dense, CriteoLike.raw_ids(ids), labels) for dense, ids, labels in batches]
     runs: dict[str, list[float]] = {}
     for _ in range(REPEATS):
         rate, bytes_ratio, rss_ratio = psflow_run(batches)
@@ -206,11 +214,11 @@ def main() -> None:
         runs.setdefault("psflow bytes/unique", []).append(bytes_ratio)
         runs.setdefault("psflow ps rss/tables", []).append(rss_ratio)
         runs.setdefault("tf1 grpc examples/s", []).append(tf1_grpc_run(batches))
+        runs.setdefault("psflow dynamic examples/s", []).append(psflow_run(raw, True)[0])
     runs["tf1 local examples/s"] = [tf1_local_run(batches)]
     med = {k: statistics.median(v) for k, v in runs.items()}
     for key, values in runs.items():
         print(f"{key:24s} {med[key]:10.3f}   (runs: {' '.join(f'{v:.3f}' for v in values)})")
-    print("dynamic-table variant: not built yet (psflow has no dynamic embedding tables)")
     print(
         harness.ratio_line(
             "emb.b512_vs_tf1grpc", med["psflow examples/s"] / med["tf1 grpc examples/s"], ">=1.5"

@@ -32,6 +32,15 @@ def _is_table(var) -> bool:
     return getattr(var, "_dynamic_table", None) is not None
 
 
+def _distinct(indices) -> bool:
+    """Whether `indices` are known to hold no duplicates: a Unique op's values (as
+    embedding_lookup_sparse gathers), through reshapes. The update then skips summing them."""
+    t = indices
+    while t.op.type in ("Reshape", "Identity"):
+        t = t.op.inputs[0]
+    return t.op.type == "Unique" and t.value_index == 0
+
+
 def _var_key(var) -> str:
     return var.op.name
 
@@ -245,7 +254,7 @@ class Optimizer:
             "SparseApply" + self._update_op,
             self._refs(var),
             hyper + [grad.values, grad.indices],
-            self._update_attrs(),
+            {**self._update_attrs(), "unique_indices": _distinct(grad.indices)},
         )
 
     def _apply_sparse_duplicate_indices(self, grad, var):

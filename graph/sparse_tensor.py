@@ -31,6 +31,7 @@ class SparseTensor:
         self._indices = convert_to_tensor(indices, dtype=_dt.int64, name="indices")
         self._values = convert_to_tensor(values, name="values")
         self._dense_shape = convert_to_tensor(dense_shape, dtype=_dt.int64, name="dense_shape")
+        self._lookup_parts = None  # what embedding_lookup_sparse derives once (graph/ops/nn.py)
         if self._indices.shape.ndims not in (None, 2):
             raise ValueError(f"SparseTensor indices must be a matrix, got {self._indices.shape}")
         if self._values.shape.ndims not in (None, 1):

@@ -75,13 +75,23 @@ def np_dtype(name: str) -> np.dtype:
 
 def segment_reduce(ufunc, rows: np.ndarray, ids: np.ndarray, n: int, empty) -> np.ndarray:
     """`n` rows: row k is ufunc's reduction of the `rows` whose id is k (`empty` where none
-    is; negative ids are dropped). Sorts the ids once and reduces runs with
-    `ufunc.reduceat` (`ufunc.at`, the obvious way, was the largest cost of a sparse
-    embedding step)."""
-    out = np.full((n,) + rows.shape[1:], empty, dtype=rows.dtype)
+    is; negative ids are dropped). Sums of floats are one `np.bincount` over (id, column)
+    pairs, accumulated in float64; other reductions sort the ids once and reduce runs
+    with `ufunc.reduceat`. (`ufunc.at`, the obvious way, was the largest cost of a sparse
+    embedding step; on small batches numpy's per-call cost decides, hence few calls.)"""
     keep = ids >= 0
     if not keep.all():
         ids, rows = ids[keep], rows[keep]
+    if ids.size and np.all(ids[1:] > ids[:-1]):  # every id once, in order: a copy
+        out = np.full((n,) + rows.shape[1:], empty, dtype=rows.dtype)
+        out[ids] = rows
+        return out
+    if ufunc is np.add and rows.dtype.kind == "f" and empty == 0:
+        inner = rows[0].size if rows.shape[0] else int(np.prod(rows.shape[1:], dtype=np.int64))
+        flat = ids if inner == 1 else (ids.astype(np.intp)[:, None] * inner + np.arange(inner))
+        summed = np.bincount(flat.reshape(-1), weights=rows.reshape(-1), minlength=n * inner)
+        return summed[: n * inner].reshape((n,) + rows.shape[1:]).astype(rows.dtype)
+    out = np.full((n,) + rows.shape[1:], empty, dtype=rows.dtype)
     if not ids.size:
         return out
     if np.all(ids[1:] >= ids[:-1]):  # already sorted (a SparseTensor's rows): no sort
@@ -91,4 +101,26 @@ def segment_reduce(ufunc, rows: np.ndarray, ids: np.ndarray, n: int, empty) -> n
         ordered, ordered_rows = ids[order], rows[order]
     starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
     out[ordered[starts]] = ufunc.reduceat(ordered_rows, starts, axis=0)
+    return out
+    if np.all(ids[1:] >= ids[:-1]):  # already sorted (a SparseTensor's rows): no sort
+        ordered, ordered_rows = ids, rows
+    else:
+        order = np.argsort(ids, kind="stable")
+        ordered, ordered_rows = ids[order], rows[order]
+    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+    if starts.size == ordered.size:  # every id once: nothing to reduce
+        out[ordered] = ordered_rows
+        return out
+    # reduceat costs per run: runs of one row are copied, only the longer ones reduced
+    lengths = np.diff(np.append(starts, ordered.size))
+    single = lengths == 1
+    if single.any():
+        out[ordered[starts[single]]] = ordered_rows[starts[single]]
+        in_long = np.repeat(~single, lengths)
+        long_starts = np.cumsum(np.concatenate(([0], lengths[~single][:-1])))
+        out[ordered[starts[~single]]] = ufunc.reduceat(
+            ordered_rows[in_long], long_starts, axis=0
+        )
+    else:
+        out[ordered[starts]] = ufunc.reduceat(ordered_rows, starts, axis=0)
     return out

@@ -1016,6 +1016,17 @@ def _gather_grad(op, grad):
     """d_params: grad rows scattered back as IndexedSlices (axis 0 only)."""
     params, indices, axis = op.inputs
     axis_value = axis.op._const_values[axis.value_index]
+    static = params.shape
+    if (
+        axis_value is not None
+        and int(axis_value) == 0
+        and static.is_fully_defined()
+        and indices.shape.ndims == 1
+        and isinstance(grad, Tensor)
+        and grad.shape.ndims == static.ndims
+    ):  # the common embedding case, with no shape op at all: values are the grad rows
+        dense_shape = constant(static.as_list(), dtype=indices.dtype)
+        return [IndexedSlices(grad, indices, dense_shape), None, None]
     with colocate_with(params.op):  # where the table is: only its shape travels
         params_shape = shape(params, out_type=indices.dtype)
     if axis_value is not None and int(axis_value) == 0:

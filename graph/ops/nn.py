@@ -8,7 +8,14 @@ import numpy as np
 
 from .. import dtypes as _dt
 from ..errors import InvalidArgumentError
-from ..framework import Tensor, apply_op, colocate_with, convert_to_tensor, name_scope
+from ..framework import (
+    Tensor,
+    apply_op,
+    colocate_with,
+    convert_to_tensor,
+    get_default_graph,
+    name_scope,
+)
 from ..registry import NOT_DIFFERENTIABLE, OpDef, TensorSpec, register_op
 from ..shapes import TensorShape
 from . import array as _array, manip as _manip, math as _math, random as _random
@@ -806,15 +813,7 @@ def embedding_lookup_sparse(
     if sp_weights is not None and not isinstance(sp_weights, SparseTensor):
         raise TypeError(f"sp_weights must be either None or SparseTensor, got {sp_weights!r}")
     with name_scope(name, "embedding_lookup_sparse"):
-        segment_ids = _math.cast(
-            _array.strided_slice(
-                sp_ids.indices, [0, 0], [0, 1], begin_mask=1, end_mask=1, shrink_axis_mask=2
-            ),
-            _dt.int32,
-        )
-        num_rows = _math.add(_math.reduce_max(segment_ids), 1)
-        num_rows = _math.maximum(num_rows, 0)
-        ids, idx = _sparse.unique(sp_ids.values)
+        segment_ids, num_rows, ids, idx = _sparse_ids_parts(sp_ids)
         embeddings = embedding_lookup(params, ids, partition_strategy, max_norm=max_norm)
         if sp_weights is None:  # gather and combine in one op (TF's sparse_segment_*)
             from .segment import sparse_segment_mean, sparse_segment_sqrt_n, sparse_segment_sum
@@ -842,6 +841,30 @@ def embedding_lookup_sparse(
         # An empty row between others has total 0 and scale 0: it stays 0.
         safe = _math.maximum(scale, _array.ones_like(scale) * np.finfo(np.float32).tiny)
         return _math.real_div(total, _array.expand_dims(safe, -1))
+
+
+def _sparse_ids_parts(sp_ids):
+    """(segment ids, number of rows, unique ids, each id's place among them) of a
+    SparseTensor of ids: computed once per SparseTensor and graph, so that the tables one
+    feature looks up (a wide & deep model's embedding and wide weight) share them -- and
+    the unique ids travel to a parameter server once for both."""
+    from . import sparse as _sparse
+
+    graph = get_default_graph()
+    cached = getattr(sp_ids, "_lookup_parts", None)
+    if cached is not None and cached[0] is graph:
+        return cached[1]
+    segment_ids = _math.cast(
+        _array.strided_slice(
+            sp_ids.indices, [0, 0], [0, 1], begin_mask=1, end_mask=1, shrink_axis_mask=2
+        ),
+        _dt.int32,
+    )
+    num_rows = _math.maximum(_math.add(_math.reduce_max(segment_ids), 1), 0)
+    ids, idx = _sparse.unique(sp_ids.values)
+    parts = (segment_ids, num_rows, ids, idx)
+    sp_ids._lookup_parts = (graph, parts)
+    return parts
 
 
 def safe_embedding_lookup_sparse(

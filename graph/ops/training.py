@@ -18,6 +18,7 @@ from ..errors import InvalidArgumentError
 from ..framework import apply_op
 from ..registry import NOT_DIFFERENTIABLE, OpDef, TensorSpec, register_op
 from ..shapes import TensorShape
+from ._common import segment_reduce
 from .state import _colocated, _ref_of
 
 _FLOAT = _dt.FLOATS
@@ -105,6 +106,11 @@ def _dense_kernel(rule, n_refs):
 
 
 def _dedupe(grad, indices, first_dim, var_name):
+    indices = _in_range(indices, first_dim, var_name)
+    return _sum_duplicates(grad, indices)
+
+
+def _in_range(indices, first_dim, var_name):
     indices = np.asarray(indices).ravel()
     if indices.size and (indices.min() < 0 or indices.max() >= first_dim):
         bad = indices[(indices < 0) | (indices >= first_dim)][0]
@@ -115,7 +121,7 @@ def _dedupe(grad, indices, first_dim, var_name):
             f"{int(np.argmax(indices == bad))} in indices is out of "
             f"range [0, {first_dim}) updating {var_name}",
         )
-    return _sum_duplicates(grad, indices)
+    return indices
 
 
 def _sum_duplicates(grad, indices):
@@ -126,13 +132,12 @@ def _sum_duplicates(grad, indices):
         order = np.empty_like(inverse)
         order[inverse] = np.arange(indices.size)
         return unique, rows[order]
-    summed = np.zeros((unique.size,) + rows.shape[1:], dtype=rows.dtype)
-    np.add.at(summed, inverse, rows)
+    summed = segment_reduce(np.add, rows, inverse.reshape(-1), unique.size, 0)
     return unique, summed
 
 
 def _sparse_kernel(rule, n_refs):
-    def kernel(state, *args, use_locking=False, **attrs):
+    def kernel(state, *args, use_locking=False, unique_indices=False, **attrs):
         names, rest = args[:n_refs], args[n_refs:]
         *hyper, grad, indices = rest
         current = [state.read(n) for n in names]
@@ -144,8 +149,11 @@ def _sparse_kernel(rule, n_refs):
                 f"and up: {list(current[0].shape)} vs "
                 f"{list(grad.shape)} updating {names[0]}",
             )
-        rows, summed = _dedupe(grad, indices, current[0].shape[0], names[0])
-        new_rows = rule(*(c[rows] for c in current), *hyper, summed, **attrs)
+        if unique_indices:  # known distinct (a Unique op's output): only the range check
+            rows, summed = _in_range(indices, current[0].shape[0], names[0]), grad
+        else:
+            rows, summed = _dedupe(grad, indices, current[0].shape[0], names[0])
+        new_rows = rule(*(np.take(c, rows, axis=0) for c in current), *hyper, summed, **attrs)
         for name, old, value in zip(names, current, new_rows):
             state.write_rows(name, rows, np.asarray(value, dtype=old.dtype))
         return state.read(names[0])
@@ -225,7 +233,7 @@ def _register(op_type, rule, refs, hyper, attrs=None, sparse=True):
                 inputs=ref_args + hyper_args + ["grad: T", "indices: Tindices"],
                 outputs=["out: T"],
                 types={"T": _FLOAT, "Tindices": _INDEX},
-                attrs=dict(attrs),
+                attrs={**attrs, "unique_indices": False},
                 infer=_update_infer,
                 kernel=_sparse_kernel(rule, len(refs)),
                 grad=NOT_DIFFERENTIABLE,
