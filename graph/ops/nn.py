@@ -803,7 +803,6 @@ def embedding_lookup_sparse(
     are deduplicated first), the output has as many rows as the last row holding an id
     plus one, and an empty row in between is zeros. `params` may be partitioned."""
     from ..sparse_tensor import SparseTensor
-    from . import sparse as _sparse
 
     combiner = "mean" if combiner is None else combiner
     if combiner not in ("mean", "sqrtn", "sum"):
