@@ -10,10 +10,12 @@ Criteo-like workload (examples/ctr_data.py, Zipf), `tf.fixed_size_partitioner`,
   sight; the first steps create them), for the record.
 
 Ends with `ratio emb.b512_vs_tf1grpc VALUE >=1.5` (psflow examples/s over TF1 gRPC's),
-`ratio emb.bytes_vs_unique VALUE <=1.2` (bytes psflow's tasks sent per step over unique
-ids x dim x 4 x 2: rows out, gradient rows back) and `ratio emb.ps_rss_vs_tables VALUE
-<=1.5` (the PS's resident memory over the bytes of its tables and Adagrad slots). Needs
-the `bench` extra. Medians of REPEATS runs.
+`ratio emb.bytes_vs_unique VALUE <=1.2` (the embedding bytes psflow's tasks sent to one
+another per step over unique ids x dim x 4 x 2: rows out, gradient rows back; the
+embedding bytes are all bytes sent less the dense layers' weights and gradients, 2 x their
+size per step, computed from their shapes -- "all bytes/unique" is printed beside it) and
+`ratio emb.ps_rss_vs_tables VALUE <=1.5` (the PS's resident memory over the bytes of its
+tables and Adagrad slots). Needs the `bench` extra. Medians of REPEATS runs.
 """
 
 from __future__ import annotations
@@ -100,12 +102,18 @@ def _batches(count, seed):
 
 
 def _worker(tf, spec, index, target, start_at, window, batches, dynamic=False):
-    """Trains through the window; returns (steps in it, unique ids per step, steps run)."""
+    """Trains through the window; returns (steps in it, unique ids per step, steps run, bytes
+    of the dense layers' variables)."""
     with tf.device(
         tf.train.replica_device_setter(worker_device=f"/job:worker/task:{index}", cluster=spec)
     ):
         train, ids, dense, labels = _model(tf, spec.num_tasks("ps"), dynamic)
         init = tf.global_variables_initializer()
+    dense_bytes = sum(
+        v.shape.num_elements() * 4
+        for v in tf.trainable_variables()
+        if not v.op.name.startswith("C") and v.shape.is_fully_defined()
+    )
     feeds = [_feeds(tf, ids, dense, labels, b) for b in batches]
     unique = statistics.mean(
         sum(len(np.unique(b[1][:, t])) for t in range(TABLES)) for b in batches
@@ -119,7 +127,7 @@ def _worker(tf, spec, index, target, start_at, window, batches, dynamic=False):
             k += 1
             if now >= start_at:
                 counted += 1
-    return counted, unique, k
+    return counted, unique, k, dense_bytes
 
 
 def _psflow_client(start_at, window, batches, dynamic):
@@ -132,8 +140,9 @@ def _psflow_client(start_at, window, batches, dynamic):
     return _worker(tf, spec, index, server.target, start_at, window, batches, dynamic)
 
 
-def psflow_run(batches, dynamic=False) -> tuple[float, float, float]:
-    """(examples/s, bytes sent per step / (unique x dim x 4 x 2), PS RSS / table bytes)."""
+def psflow_run(batches, dynamic=False) -> tuple[float, float, float, float]:
+    """(examples/s, embedding bytes moved per step / (unique x dim x 4 x 2), the same for
+    all bytes moved, PS RSS / table bytes)."""
     import ray
 
     from psflow import cluster as pscluster
@@ -144,12 +153,22 @@ def psflow_run(batches, dynamic=False) -> tuple[float, float, float]:
     ) as cluster:  # fmt: skip
         before = cluster.transfer_report()
         start_at = time.time() + WARMUP_S + 6.0
-        ((steps, unique, ran),) = cluster.run(_psflow_client, start_at, WINDOW_S, batches, dynamic)
+        ((steps, unique, ran, dense_bytes),) = cluster.run(
+            _psflow_client, start_at, WINDOW_S, batches, dynamic
+        )
         after = cluster.transfer_report()
         status = ray.get(cluster.handle("/job:ps/task:0").status.remote())
     sent = sum(after.values()) - sum(before.values())  # by both tasks, over every step run
-    bytes_ratio = (sent / max(ran, 1)) / (unique * DIM * 4 * 2)
-    return steps * BATCH / WINDOW_S, bytes_ratio, status["memory_bytes"] / TABLE_BYTES
+    per_step = sent / max(ran, 1)
+    payload = unique * DIM * 4 * 2
+    # The dense layers' weights travel to the worker and their gradients back every step
+    # whatever the tables do; the embedding traffic is the rest.
+    return (
+        steps * BATCH / WINDOW_S,
+        (per_step - 2 * dense_bytes) / payload,
+        per_step / payload,
+        status["memory_bytes"] / TABLE_BYTES,
+    )
 
 
 def _tf1_task(spec, job, index, start_at, window, batches, out):
@@ -177,7 +196,7 @@ def tf1_grpc_run(batches) -> float:
     ]
     for p in procs:
         p.start()
-    steps, _, _ = out.get(timeout=300)
+    steps, _, _, _ = out.get(timeout=300)
     for p in procs:
         p.terminate()
         p.join()
@@ -209,9 +228,10 @@ def main() -> None:
     raw = [(dense, CriteoLike.raw_ids(ids), labels) for dense, ids, labels in batches]
     runs: dict[str, list[float]] = {}
     for _ in range(REPEATS):
-        rate, bytes_ratio, rss_ratio = psflow_run(batches)
+        rate, bytes_ratio, all_bytes_ratio, rss_ratio = psflow_run(batches)
         runs.setdefault("psflow examples/s", []).append(rate)
         runs.setdefault("psflow bytes/unique", []).append(bytes_ratio)
+        runs.setdefault("psflow all bytes/unique", []).append(all_bytes_ratio)
         runs.setdefault("psflow ps rss/tables", []).append(rss_ratio)
         runs.setdefault("tf1 grpc examples/s", []).append(tf1_grpc_run(batches))
         runs.setdefault("psflow dynamic examples/s", []).append(psflow_run(raw, True)[0])

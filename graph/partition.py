@@ -195,6 +195,7 @@ def route_stages(dplan: DistributedPlan, scope: str = "") -> tuple[list[StageRou
     stages = dplan.stages
     groups: list[list[list[int]]] = [[] for _ in stages]
     dest_index: list[dict] = [{} for _ in stages]
+    local: list[list[int]] = [[] for _ in stages]
 
     def place(src: Source, dest) -> FromFeed | FromGroup:
         """A feed as it is; a stage output as its place in the group bound for `dest`."""
@@ -206,6 +207,8 @@ def route_stages(dplan: DistributedPlan, scope: str = "") -> tuple[list[StageRou
         if g is None:
             g = dest_index[src.stage][dest] = len(groups[src.stage])
             groups[src.stage].append([])
+            if dest != "client" and stages[dest].task == stages[src.stage].task:
+                local[src.stage].append(g)
         members = groups[src.stage][g]
         if src.output not in members:
             members.append(src.output)
@@ -248,6 +251,7 @@ def route_stages(dplan: DistributedPlan, scope: str = "") -> tuple[list[StageRou
                 args=args,
                 arg_map=arg_map,
                 scope=scope,
+                local=tuple(local[c]),
             )
         )
     return routes, fetches

@@ -75,7 +75,9 @@ class StageRoute:
         or a FromToken;
     arg_map: per plan feed, (argument index, position in that argument's group, or -1 for
         a feed or a group of one);
-    scope: the client session's id, keying per-session op state (random generators).
+    scope: the client session's id, keying per-session op state (random generators);
+    local: the groups bound for a later stage on the same task, which never leave it (the
+        transfer report counts the others).
     """
 
     groups: list[list[int]]
@@ -83,6 +85,7 @@ class StageRoute:
     args: list[Source]
     arg_map: list[tuple[int, int]]
     scope: str = ""
+    local: tuple[int, ...] = ()  # groups bound for a stage of the same task (they stay here)
 
     @property
     def num_returns(self) -> int:
@@ -100,6 +103,7 @@ class StageRoute:
             "args": [source_to_wire(a) for a in self.args],
             "arg_map": [list(m) for m in self.arg_map],
             "scope": self.scope,
+            "local": list(self.local),
         }
 
     @classmethod
@@ -112,6 +116,7 @@ class StageRoute:
             [source_from_wire(a) for a in data["args"]],
             [tuple(m) for m in data["arg_map"]],
             data.get("scope", ""),
+            tuple(data.get("local", ())),
         )
 
 

@@ -65,7 +65,10 @@ class Variable:
         self._partition_info = None
         with control_dependencies(None), name_scope(name, "Variable") as scope:
             true_name = scope[:-1]
+            graph = get_default_graph()
+            made_from = None
             if callable(initial_value):
+                made_from = len(graph._ops)
                 with name_scope("Initializer"):
                     initial_value = initial_value()
             self._initial_value = convert_to_tensor(
@@ -76,6 +79,12 @@ class Variable:
                 var_shape = TensorShape(shape)
             dims = None if var_shape.ndims is None else var_shape.as_list()
             self._variable = _state.variable_op(dims, self._initial_value.dtype, scope, true_name)
+            if made_from is not None:
+                # As TF1: the ops an initializer function makes run where the variable lives
+                # (on its parameter server), so no initial value travels there.
+                for op in graph._ops[made_from:-1]:
+                    op._device = self._variable.device
+                    op._colocation = [self._variable.op.name]
             with colocate_with(self._variable.op):
                 self._initializer_op = _state.assign(
                     self._variable,

@@ -57,7 +57,7 @@ class TaskRunner:
         # call says the step finished everywhere; bounded regardless (MAX_JOURNALS), since
         # old values held longer than needed keep memory from being reused step after step.
         self._journals: OrderedDict[str, dict] = OrderedDict()
-        self.bytes_out = 0  # bytes of tensors this task has sent (to tasks or clients)
+        self.bytes_out = 0  # bytes of tensors this task has sent to other tasks or clients
         self._slots: list[str | None] = [None] * self.NUM_SLOTS
         self.stages_run = 0
         self._recent: deque[float] = deque(maxlen=RATE_WINDOW)  # when the last stages ran
@@ -161,11 +161,12 @@ class TaskRunner:
             plain = tuple(values) + (trace,)
             return plain[0] if len(plain) == 1 else plain
         send, out, sent = self.send, [], 0
-        for group in route.groups:
+        for g, group in enumerate(route.groups):
             out.append(
                 send(values[group[0]]) if len(group) == 1 else tuple(send(values[k]) for k in group)
             )
-            sent += sum(values[k].nbytes for k in group if isinstance(values[k], np.ndarray))
+            if g not in route.local:  # what leaves this task
+                sent += sum(values[k].nbytes for k in group if isinstance(values[k], np.ndarray))
         self.bytes_out += sent
         if route.token:
             out.append(None)
