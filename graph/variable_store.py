@@ -228,10 +228,11 @@ class StepState:
         self.store._private.pop(name, None)
         return new
 
-    def write_rows(self, name: str, rows: np.ndarray, values) -> np.ndarray:
-        """Sets `rows` (unique indices) of variable `name` to `values`: in place when the
-        array is the store's own, else on a private copy that later row updates then
-        change in place (see the module docstring)."""
+    def write_rows(self, name: str, rows: np.ndarray, values, old=None) -> np.ndarray:
+        """Sets `rows` (unique indices, not changed by the caller afterwards) of variable
+        `name` to `values`: in place when the array is the store's own, else on a private
+        copy that later row updates then change in place (see the module docstring).
+        `old`, if the caller has them, are the rows' current values (a copy)."""
         current = self.read(name)
         journaled = self.journal.get(name, _UNSET)
         private = self.store._private.get(name) is current
@@ -244,7 +245,7 @@ class StepState:
         if journaled is _UNSET:
             journaled = self.journal[name] = RowUndo(current)
         if isinstance(journaled, RowUndo):
-            journaled.saved.append((np.array(rows, copy=True), current[rows].copy()))
+            journaled.saved.append((rows, np.take(current, rows, axis=0) if old is None else old))
         with _writable(current):
             current[rows] = values
         self.store._mutated(current)

@@ -153,9 +153,10 @@ def _sparse_kernel(rule, n_refs):
             rows, summed = _in_range(indices, current[0].shape[0], names[0]), grad
         else:
             rows, summed = _dedupe(grad, indices, current[0].shape[0], names[0])
-        new_rows = rule(*(np.take(c, rows, axis=0) for c in current), *hyper, summed, **attrs)
-        for name, old, value in zip(names, current, new_rows):
-            state.write_rows(name, rows, np.asarray(value, dtype=old.dtype))
+        before = [np.take(c, rows, axis=0) for c in current]
+        new_rows = rule(*before, *hyper, summed, **attrs)
+        for name, old, was, value in zip(names, current, before, new_rows):
+            state.write_rows(name, rows, np.asarray(value, dtype=old.dtype), was)
         return state.read(names[0])
 
     return kernel
