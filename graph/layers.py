@@ -100,3 +100,274 @@ def dropout(inputs, rate=0.5, noise_shape=None, seed=None, training=False, name=
         lambda: _array.identity(inputs),
         name=name,
     )
+
+
+def _pair(value, what) -> list[int]:
+    pair = [value, value] if isinstance(value, int) else list(value)
+    if len(pair) != 2 or not all(isinstance(v, int) and v > 0 for v in pair):
+        raise ValueError(
+            f"The `{what}` argument must be a tuple of 2 positive integers, got {value}"
+        )
+    return pair
+
+
+def _channels_last(data_format, layer) -> None:
+    if data_format != "channels_last":
+        raise ValueError(
+            f"{layer}: data_format {data_format!r} is not supported on CPU (use 'channels_last')"
+        )
+
+
+def conv2d(
+    inputs,
+    filters,
+    kernel_size,
+    strides=(1, 1),
+    padding="valid",
+    data_format="channels_last",
+    dilation_rate=(1, 1),
+    activation=None,
+    use_bias=True,
+    kernel_initializer=None,
+    bias_initializer=None,
+    kernel_regularizer=None,
+    bias_regularizer=None,
+    activity_regularizer=None,
+    kernel_constraint=None,
+    bias_constraint=None,
+    trainable=True,
+    name=None,
+    reuse=None,
+):
+    """activation(conv2d(inputs, kernel) + bias) over NHWC `inputs`, with `kernel`
+    [kh, kw, in, filters] and `bias` [filters] as `NAME/kernel` and `NAME/bias`."""
+    from .ops import conv as _conv
+
+    _channels_last(data_format, "conv2d")
+    inputs = convert_to_tensor(inputs)
+    if inputs.shape.ndims != 4 or inputs.shape.as_list()[-1] is None:
+        raise ValueError(
+            f"Input 0 of layer conv2d is incompatible with the layer: expected ndim=4 with a "
+            f"known channel dimension, found shape {inputs.shape}"
+        )
+    if not isinstance(filters, int) or filters <= 0:
+        raise ValueError(f"filters must be a positive integer, got {filters!r}")
+    kh, kw = _pair(kernel_size, "kernel_size")
+    sh, sw = _pair(strides, "strides")
+    dh, dw = _pair(dilation_rate, "dilation_rate")
+    if str(padding).lower() not in ("valid", "same"):
+        raise ValueError(f"The `padding` argument must be 'valid' or 'same', got {padding!r}")
+    dtype = inputs.dtype if inputs.dtype.is_floating else _dt.float32
+    with variable_scope(name, default_name="conv2d", reuse=reuse):
+        kernel = get_variable(
+            "kernel",
+            [kh, kw, inputs.shape.as_list()[-1], filters],
+            dtype=dtype,
+            initializer=kernel_initializer or init_ops.GlorotUniform(),
+            regularizer=kernel_regularizer,
+            trainable=trainable,
+            constraint=kernel_constraint,
+        )
+        out = _conv.conv2d(
+            inputs if inputs.dtype is dtype else _math.cast(inputs, dtype),
+            kernel,
+            strides=[1, sh, sw, 1],
+            padding=str(padding).upper(),
+            dilations=[1, dh, dw, 1],
+        )
+        if use_bias:
+            bias = get_variable(
+                "bias",
+                [filters],
+                dtype=dtype,
+                initializer=bias_initializer or init_ops.Zeros(),
+                regularizer=bias_regularizer,
+                trainable=trainable,
+                constraint=bias_constraint,
+            )
+            out = _nn.bias_add(out, bias)
+        if activation is not None:
+            out = activation(out)
+        if activity_regularizer is not None:
+            get_default_graph().add_to_collection(
+                GraphKeys.REGULARIZATION_LOSSES, activity_regularizer(out)
+            )
+        return out
+
+
+def _pooling2d(pool, default_name):
+    def layer(inputs, pool_size, strides, padding="valid", data_format="channels_last", name=None):
+        _channels_last(data_format, default_name)
+        ph, pw = _pair(pool_size, "pool_size")
+        sh, sw = _pair(strides, "strides")
+        if str(padding).lower() not in ("valid", "same"):
+            raise ValueError(f"The `padding` argument must be 'valid' or 'same', got {padding!r}")
+        return pool(
+            convert_to_tensor(inputs),
+            ksize=[1, ph, pw, 1],
+            strides=[1, sh, sw, 1],
+            padding=str(padding).upper(),
+            name=name or default_name,
+        )
+
+    layer.__name__ = default_name
+    layer.__doc__ = f"{default_name} over NHWC `inputs` (windows `pool_size`, `strides`)."
+    return layer
+
+
+def max_pooling2d(
+    inputs, pool_size, strides, padding="valid", data_format="channels_last", name=None
+):
+    """Max pooling over NHWC `inputs` (windows `pool_size`, steps `strides`)."""
+    from .ops.conv import max_pool
+
+    return _pooling2d(max_pool, "max_pooling2d")(
+        inputs, pool_size, strides, padding, data_format, name
+    )
+
+
+def average_pooling2d(
+    inputs, pool_size, strides, padding="valid", data_format="channels_last", name=None
+):
+    """Average pooling over NHWC `inputs` (windows `pool_size`, steps `strides`)."""
+    from .ops.conv import avg_pool
+
+    return _pooling2d(avg_pool, "average_pooling2d")(
+        inputs, pool_size, strides, padding, data_format, name
+    )
+
+
+def batch_normalization(
+    inputs,
+    axis=-1,
+    momentum=0.99,
+    epsilon=1e-3,
+    center=True,
+    scale=True,
+    beta_initializer=None,
+    gamma_initializer=None,
+    moving_mean_initializer=None,
+    moving_variance_initializer=None,
+    beta_regularizer=None,
+    gamma_regularizer=None,
+    beta_constraint=None,
+    gamma_constraint=None,
+    training=False,
+    trainable=True,
+    name=None,
+    reuse=None,
+    renorm=False,
+    renorm_clipping=None,
+    renorm_momentum=0.99,
+    fused=None,
+    virtual_batch_size=None,
+    adjustment=None,
+):
+    """Batch normalization over every axis but `axis`, as TF1's layer: in training the
+    batch's mean and variance normalize and the moving averages (`NAME/moving_mean`,
+    `NAME/moving_variance`, not trainable) get update ops in UPDATE_OPS -- run them with the
+    train op (`tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS))`); in
+    inference the moving averages normalize. `training` is a bool or a bool tensor. As
+    TF1's fused kernel (the default for 4-D inputs), the moving variance of a 4-D input
+    takes the batch variance with Bessel's correction; otherwise the batch variance."""
+    from .ops import state as _state
+
+    if renorm or virtual_batch_size is not None or adjustment is not None:
+        raise NotImplementedError("batch_normalization: renorm, virtual batches and adjustment")
+    inputs = convert_to_tensor(inputs)
+    ndims = inputs.shape.ndims
+    if ndims is None:
+        raise ValueError("Input has undefined rank.")
+    axis = axis + ndims if axis < 0 else axis
+    if not 0 <= axis < ndims or inputs.shape.as_list()[axis] is None:
+        raise ValueError(f"Invalid axis {axis} (or unknown size there) for input {inputs.shape}")
+    depth = inputs.shape.as_list()[axis]
+    reduce = [i for i in range(ndims) if i != axis]
+    bessel = ndims == 4 and fused is not False
+    dtype = inputs.dtype if inputs.dtype.is_floating else _dt.float32
+    with variable_scope(name, default_name="batch_normalization", reuse=reuse):
+
+        def var(name, init, default, trainable_, regularizer=None, constraint=None):
+            return get_variable(
+                name,
+                [depth],
+                dtype=dtype,
+                initializer=init or default,
+                regularizer=regularizer,
+                constraint=constraint,
+                trainable=trainable_,
+            )
+
+        gamma = (
+            var(
+                "gamma",
+                gamma_initializer,
+                init_ops.Ones(),
+                trainable,
+                gamma_regularizer,
+                gamma_constraint,
+            )
+            if scale
+            else None
+        )
+        beta = (
+            var(
+                "beta",
+                beta_initializer,
+                init_ops.Zeros(),
+                trainable,
+                beta_regularizer,
+                beta_constraint,
+            )
+            if center
+            else None
+        )
+        moving_mean = var("moving_mean", moving_mean_initializer, init_ops.Zeros(), False)
+        moving_var = var("moving_variance", moving_variance_initializer, init_ops.Ones(), False)
+        shape = [1] * ndims
+        shape[axis] = depth
+
+        def broadcast(v):
+            return None if v is None else _array.reshape(v, shape)
+
+        def normalize(mean, variance):
+            return _nn.batch_normalization(
+                inputs,
+                broadcast(mean),
+                broadcast(variance),
+                broadcast(beta),
+                broadcast(gamma),
+                epsilon,
+            )
+
+        if training is False:
+            return normalize(moving_mean.value(), moving_var.value())
+        mean, variance = _nn.moments(inputs, reduce)
+        if bessel:
+            count = _math.cast(
+                _math.reduce_prod(_array.gather(_array.shape(inputs), reduce)), dtype
+            )
+            moving_target = _math.multiply(
+                variance, _math.real_div(count, _math.maximum(_math.subtract(count, 1.0), 1.0))
+            )
+        else:
+            moving_target = variance
+        decay = _math._scalar(1.0 - momentum, dtype)
+        if training is True:
+            batch_mean, batch_var = mean, variance
+        else:
+            batch_mean = cond(training, lambda: mean, lambda: moving_mean.value())
+            batch_var = cond(training, lambda: variance, lambda: moving_var.value())
+            decay = cond(training, lambda: decay, lambda: _math._scalar(0.0, dtype))
+        updates = [
+            _state.assign_sub(
+                moving_mean, _math.multiply(_math.subtract(moving_mean.value(), mean), decay)
+            ),
+            _state.assign_sub(
+                moving_var, _math.multiply(_math.subtract(moving_var.value(), moving_target), decay)
+            ),
+        ]
+        graph = get_default_graph()
+        for update in updates:
+            graph.add_to_collection(GraphKeys.UPDATE_OPS, update.op)
+        return normalize(batch_mean, batch_var)

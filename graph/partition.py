@@ -63,9 +63,9 @@ def partition(
         if op.type == "NoOp" and not op.inputs and op.control_inputs:
             # A NoOp only orders things: it runs where all it waits for runs (an optimizer's
             # train op over updates on one PS), not on its own task an actor call later.
-            homes = {task.get(c._id) for c in op.control_inputs}
-            if len(homes) == 1 and None not in homes:
-                task[op._id] = homes.pop()
+            owners = {task.get(c._id, "") for c in op.control_inputs}
+            if len(owners) == 1 and "" not in owners:
+                task[op._id] = owners.pop()
         lvl = 0
         deps = [t.op for t in op.inputs if t.name not in fed] + list(op.control_inputs)
         for p in deps:

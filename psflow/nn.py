@@ -1,11 +1,13 @@
 """`tf.nn`: activations, losses, convolution and pooling, embeddings."""
 
-from psflow.graph.ops.conv import (  # noqa: F401
+from psflow.graph.ops.conv import (  # noqa: F401  # noqa: F401
     avg_pool,
+    avg_pool as avg_pool2d,
     conv2d,
     conv2d_backprop_filter,
     conv2d_backprop_input,
     max_pool,
+    max_pool as max_pool2d,
 )
 from psflow.graph.ops.linalg import batch_matmul  # noqa: F401
 from psflow.graph.ops.math import sigmoid, tanh  # noqa: F401
@@ -42,4 +44,23 @@ from psflow.graph.ops.nn import (  # noqa: F401
     weighted_cross_entropy_with_logits,
     xw_plus_b,
     zero_fraction,
+)
+from psflow.graph.ops.nn_more import (  # noqa: F401
+    avg_pool_v2,
+    compute_average_loss,
+    conv1d,
+    convolution,
+    depth_to_space,
+    fused_batch_norm,
+    log_poisson_loss,
+    log_uniform_candidate_sampler,
+    max_pool_v2,
+    nce_loss,
+    normalize_moments,
+    sampled_softmax_loss,
+    scale_regularization_loss,
+    space_to_depth,
+    sufficient_statistics,
+    uniform_candidate_sampler,
+    weighted_moments,
 )

@@ -14,6 +14,7 @@ from . import (  # noqa: F401 - registration on import
     math,
     math_more,
     nn,
+    nn_more,
     random,
     segment,
     sparse,

@@ -118,9 +118,7 @@ def segment_reduce(ufunc, rows: np.ndarray, ids: np.ndarray, n: int, empty) -> n
         out[ordered[starts[single]]] = ordered_rows[starts[single]]
         in_long = np.repeat(~single, lengths)
         long_starts = np.cumsum(np.concatenate(([0], lengths[~single][:-1])))
-        out[ordered[starts[~single]]] = ufunc.reduceat(
-            ordered_rows[in_long], long_starts, axis=0
-        )
+        out[ordered[starts[~single]]] = ufunc.reduceat(ordered_rows[in_long], long_starts, axis=0)
     else:
         out[ordered[starts]] = ufunc.reduceat(ordered_rows, starts, axis=0)
     return out

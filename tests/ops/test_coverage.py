@@ -27,6 +27,7 @@ ELSEWHERE = {
     "CommitRestore": "tests/files/test_saver.py",
     "FileCrc": "tests/cluster/test_checkpoint_storage.py",
     "Assert": "tests/ops/test_debug.py",
+    "CandidateSampler": "tests/ops/test_nn_more.py",
     "SparseSegmentGrad": "tests/ops/table_fidelity.py (the SparseSegment rows' gradients)",
     "ReadChunk": "tests/cluster/test_checkpoint_storage.py",
     "WriteChunk": "tests/cluster/test_checkpoint_storage.py",
