@@ -93,7 +93,7 @@ NUMERIC = FLOATS + INTEGERS
 REAL_AND_BOOL = NUMERIC + (bool_,)
 
 _BY_NAME = {d.name: d for d in ALL}
-_BY_NAME.update({"half": float16, "double": float64})
+_BY_NAME.update({"half": float16, "double": float64, "float": float32})  # TF1 names
 _BY_NP = {d.np: d for d in ALL}
 _BY_ENUM = {d.enum: d for d in ALL}
 
@@ -187,3 +187,37 @@ _TF_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "half"}
 def tf_type_name(dtype_name: str) -> str:
     """The DataType name TF prints in error messages ('float' for float32)."""
     return _TF_TYPE_NAMES.get(dtype_name, dtype_name)
+
+
+# tf.compat's bytes and text helpers ------------------------------------------------------------
+def as_bytes(bytes_or_text, encoding="utf-8") -> bytes:
+    """`bytes_or_text` as bytes (text encoded); TypeError for anything else, as TF."""
+    if isinstance(bytes_or_text, bytearray):
+        return bytes(bytes_or_text)
+    if isinstance(bytes_or_text, str):
+        return bytes_or_text.encode(encoding)
+    if isinstance(bytes_or_text, bytes):
+        return bytes_or_text
+    raise TypeError(f"Expected binary or unicode string, got {bytes_or_text!r}")
+
+
+def as_text(bytes_or_text, encoding="utf-8") -> str:
+    """`bytes_or_text` as str (bytes decoded); TypeError for anything else, as TF."""
+    if isinstance(bytes_or_text, str):
+        return bytes_or_text
+    if isinstance(bytes_or_text, bytes):
+        return bytes_or_text.decode(encoding)
+    raise TypeError(f"Expected binary or unicode string, got {bytes_or_text!r}")
+
+
+as_str = as_text
+
+
+def as_str_any(value, encoding="utf-8") -> str:
+    """str of anything (bytes decoded)."""
+    return as_str(value, encoding) if isinstance(value, bytes) else str(value)
+
+
+def path_to_str(path):
+    """A path-like object as str (anything else as it is)."""
+    return path.__fspath__() if hasattr(path, "__fspath__") else path

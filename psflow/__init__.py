@@ -45,6 +45,7 @@ from psflow.graph.dtypes import (  # noqa: F401
     string,
     uint8,
 )
+from psflow.graph.errors import OpError  # noqa: F401
 from psflow.graph.framework import (  # noqa: F401  # noqa: F401
     Graph,
     GraphKeys,
@@ -79,6 +80,29 @@ from psflow.graph.init_ops import (  # noqa: F401
     truncated_normal_initializer,
     variance_scaling_initializer,
     zeros_initializer,
+)
+from psflow.graph.misc import (  # noqa: F401
+    AggregationMethod,
+    UnconnectedGradients,
+    broadcast_dynamic_shape,
+    broadcast_static_shape,
+    clip_by_average_norm,
+    container,
+    convert_to_tensor_or_indexed_slices,
+    convert_to_tensor_or_sparse_tensor,
+    dimension_at_index,
+    dimension_value,
+    ensure_shape,
+    get_local_variable,
+    get_static_value,
+    guarantee_const,
+    identity_n,
+    init_scope,
+    is_non_decreasing,
+    is_numeric_tensor,
+    is_strictly_increasing,
+    tables_initializer,
+    tables_initializer as initialize_all_tables,
 )
 from psflow.graph.ops.array import (  # noqa: F401
     IndexedSlices,  # noqa: F401
@@ -164,6 +188,7 @@ from psflow.graph.ops.manip import (  # noqa: F401
     one_hot,
     pad,
     reverse,
+    reverse as reverse_v2,  # noqa: F401
     scatter_nd,
     sequence_mask,
     slice_ as slice,
@@ -264,6 +289,7 @@ from psflow.graph.ops.math_more import (  # noqa: F401
     tan,
 )
 from psflow.graph.ops.nn import log_sigmoid, relu  # noqa: F401
+from psflow.graph.ops.nn_more import depth_to_space, space_to_depth  # noqa: F401
 from psflow.graph.ops.random import (  # noqa: F401
     multinomial,
     random_normal,
@@ -369,7 +395,15 @@ _session.register_target_scheme("psflow", _attach)
 
 
 def _proto_names():
-    from tensorboard.compat.proto import config_pb2
+    from tensorboard.compat.proto import (
+        attr_value_pb2,
+        config_pb2,
+        event_pb2,
+        graph_pb2,
+        meta_graph_pb2,
+        node_def_pb2,
+        summary_pb2,
+    )
 
     return {
         "RunOptions": config_pb2.RunOptions,
@@ -377,19 +411,51 @@ def _proto_names():
         "ConfigProto": config_pb2.ConfigProto,
         "GPUOptions": config_pb2.GPUOptions,
         "GraphOptions": config_pb2.GraphOptions,
+        "OptimizerOptions": config_pb2.OptimizerOptions,
+        "AttrValue": attr_value_pb2.AttrValue,
+        "NameAttrList": attr_value_pb2.NameAttrList,
+        "Event": event_pb2.Event,
+        "LogMessage": event_pb2.LogMessage,
+        "SessionLog": event_pb2.SessionLog,
+        "GraphDef": graph_pb2.GraphDef,
+        "MetaGraphDef": meta_graph_pb2.MetaGraphDef,
+        "TensorInfo": meta_graph_pb2.TensorInfo,
+        "NodeDef": node_def_pb2.NodeDef,
+        "HistogramProto": summary_pb2.HistogramProto,
+        "Summary": summary_pb2.Summary,
+        "SummaryMetadata": summary_pb2.SummaryMetadata,
     }
+
+
+# The protocol buffers TF1 exposes at the top level (the tensorboard package's copies).
+_PROTOS = [
+    "RunOptions",
+    "RunMetadata",
+    "ConfigProto",
+    "GPUOptions",
+    "GraphOptions",
+    "OptimizerOptions",
+    "AttrValue",
+    "NameAttrList",
+    "Event",
+    "LogMessage",
+    "SessionLog",
+    "GraphDef",
+    "MetaGraphDef",
+    "TensorInfo",
+    "NodeDef",
+    "HistogramProto",
+    "Summary",
+    "SummaryMetadata",
+]
 
 
 def __getattr__(name):
     # Protos load lazily: importing psflow stays fast.
-    protos = (
-        _proto_names()
-        if name in ("RunOptions", "RunMetadata", "ConfigProto", "GPUOptions", "GraphOptions")
-        else {}
-    )
-    if name in protos:
-        return protos[name]
+    if name in _PROTOS:
+        return _proto_names()[name]
     raise AttributeError(f"module 'psflow' has no attribute '{name}'")
 
 
 del _dtypes
+from psflow import compat  # noqa: E402, F401  (psflow.compat.v1 is psflow itself)

@@ -1092,7 +1092,10 @@ def _reduction(op_type, default_name):
             raise ValueError("Cannot specify both 'keepdims' and 'keep_dims'.")
         axis = reduction_indices if axis is None else axis
         keep = bool(keepdims if keepdims is not None else keep_dims)
-        return _reduce(op_type, input_tensor, axis, keep, name or default_name)
+        out = _reduce(op_type, input_tensor, axis, keep, name or default_name)
+        if axis is None and not keep and out.shape.ndims is None:
+            out.set_shape([])  # all axes of a tensor of unknown rank: a scalar, as TF says
+        return out
 
     reduce_fn.__name__ = default_name
     reduce_fn.__doc__ = f"Reduces `input_tensor` along `axis` with {op_type} (all axes if None)."

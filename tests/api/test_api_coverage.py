@@ -25,7 +25,6 @@ NOT_PROVIDED = {
     "tf.xla": "XLA compilation is TensorFlow's compiler",
     "tf.mlir": "MLIR is TensorFlow's compiler infrastructure",
     "tf.autograph": "AutoGraph converts eager Python to graphs; psflow programs build graphs",
-    "tf.compat": "TF's version-compatibility shims; `import psflow as tf` is the TF1 API itself",
     "tf.experimental": "TF2 experimental APIs",
     "tf.enable_eager_execution": "eager-only",
     "tf.enable_v2_behavior": "eager and TF2 behaviour",
@@ -42,7 +41,7 @@ NOT_PROVIDED = {
 
 # The fraction of each namespace's names psflow provides, as reached: it may only go up.
 FLOOR = {
-    "tf": 0.466,
+    "tf": 0.526,
     "nn": 0.504,
     "train": 0.504,
     "summary": 0.833,
