@@ -12,7 +12,7 @@ import numpy as np
 
 from . import dtypes as _dt
 from .framework import GraphKeys, convert_to_tensor, get_default_graph, name_scope
-from .ops import array as _array, math as _math, state as _state
+from .ops import array as _array, linalg as _linalg, math as _math, state as _state
 from .variables import Variable
 
 EPSILON = 1e-7  # TF1's, in the rates of `auc`
@@ -200,3 +200,247 @@ def recall(
     with name_scope(name, "recall"):
         return _rate(labels, predictions, weights,
                      (metrics_collections, updates_collections), "fn")  # fmt: skip
+
+
+# Counts -----------------------------------------------------------------------------------------
+def _count_metric(case: str, default_name: str):
+    def metric(labels, predictions, weights=None, metrics_collections=None,
+               updates_collections=None, name=None):  # fmt: skip
+        with name_scope(name, default_name):
+            predictions = _math.cast(convert_to_tensor(predictions), _dt.bool_)
+            variables, updates = _counts(
+                labels, _math.cast(predictions, _dt.float32), weights, [0.5], [case]
+            )
+            value = _array.reshape(variables[case], [])
+            update = _array.reshape(updates[case], [])
+        _collect(value, update, metrics_collections, updates_collections)
+        return value, update
+
+    metric.__name__ = default_name
+    metric.__doc__ = f"The (weighted) number of {default_name.replace('_', ' ')} (bool inputs)."
+    return metric
+
+
+true_positives = _count_metric("tp", "true_positives")
+false_positives = _count_metric("fp", "false_positives")
+true_negatives = _count_metric("tn", "true_negatives")
+false_negatives = _count_metric("fn", "false_negatives")
+
+
+def _at_thresholds(case: str, default_name: str):
+    def metric(labels, predictions, thresholds, weights=None, metrics_collections=None,
+               updates_collections=None, name=None):  # fmt: skip
+        with name_scope(name, default_name):
+            variables, updates = _counts(labels, predictions, weights, list(thresholds), [case])
+        _collect(variables[case], updates[case], metrics_collections, updates_collections)
+        return variables[case], updates[case]
+
+    metric.__name__ = default_name
+    metric.__doc__ = (
+        f"Per threshold, the (weighted) {default_name[:-14].replace('_', ' ')} of predictions "
+        "above it."
+    )
+    return metric
+
+
+true_positives_at_thresholds = _at_thresholds("tp", "true_positives_at_thresholds")
+false_positives_at_thresholds = _at_thresholds("fp", "false_positives_at_thresholds")
+true_negatives_at_thresholds = _at_thresholds("tn", "true_negatives_at_thresholds")
+false_negatives_at_thresholds = _at_thresholds("fn", "false_negatives_at_thresholds")
+
+
+def _rate_at_thresholds(other: str, default_name: str):
+    def metric(labels, predictions, thresholds, weights=None, metrics_collections=None,
+               updates_collections=None, name=None):  # fmt: skip
+        with name_scope(name, default_name):
+            v, u = _counts(labels, predictions, weights, list(thresholds), ["tp", other])
+            value = _math.real_div(v["tp"], _math.add(_math.add(v["tp"], v[other]), EPSILON))
+            update = _math.real_div(u["tp"], _math.add(_math.add(u["tp"], u[other]), EPSILON))
+        _collect(value, update, metrics_collections, updates_collections)
+        return value, update
+
+    metric.__name__ = default_name
+    metric.__doc__ = f"Per threshold, tp / (tp + {other}) of predictions above it (TF1's epsilon)."
+    return metric
+
+
+precision_at_thresholds = _rate_at_thresholds("fp", "precision_at_thresholds")
+recall_at_thresholds = _rate_at_thresholds("fn", "recall_at_thresholds")
+
+
+def _default_thresholds(num_thresholds: int) -> list[float]:
+    if num_thresholds < 2:
+        raise ValueError("num_thresholds must be > 1.")
+    inner = [(i + 1) * 1.0 / (num_thresholds - 1) for i in range(num_thresholds - 2)]
+    return [0.0 - EPSILON] + inner + [1.0 + EPSILON]
+
+
+def sensitivity_at_specificity(labels, predictions, specificity, weights=None,
+                               num_thresholds=200, metrics_collections=None,
+                               updates_collections=None, name=None):  # fmt: skip
+    """The sensitivity at the threshold whose specificity is closest to `specificity`."""
+    if not 0 <= specificity <= 1:
+        raise ValueError("`specificity` must be in the range [0, 1].")
+    with name_scope(name, "sensitivity_at_specificity"):
+        thresholds = _default_thresholds(num_thresholds)
+        v, u = _counts(labels, predictions, weights, thresholds, ["tp", "fn", "tn", "fp"])
+
+        def compute(c):
+            specificities = _math.real_div(c["tn"], _math.add(_math.add(c["tn"], c["fp"]), EPSILON))
+            index = _math.argmin(_math.abs(_math.subtract(specificities, specificity)), 0)
+            tp, fn = _array.gather(c["tp"], index), _array.gather(c["fn"], index)
+            return _math.real_div(tp, _math.add(_math.add(tp, fn), EPSILON))
+
+        value, update = compute(v), compute(u)
+    _collect(value, update, metrics_collections, updates_collections)
+    return value, update
+
+
+def specificity_at_sensitivity(labels, predictions, sensitivity, weights=None,
+                               num_thresholds=200, metrics_collections=None,
+                               updates_collections=None, name=None):  # fmt: skip
+    """The specificity at the (last) threshold whose sensitivity is closest to
+    `sensitivity`."""
+    if not 0 <= sensitivity <= 1:
+        raise ValueError("`sensitivity` must be in the range [0, 1].")
+    with name_scope(name, "specificity_at_sensitivity"):
+        thresholds = _default_thresholds(num_thresholds)
+        v, u = _counts(labels, predictions, weights, thresholds, ["tp", "fn", "tn", "fp"])
+
+        def compute(c):
+            sens = _math.real_div(c["tp"], _math.add(_math.add(c["tp"], c["fn"]), EPSILON))
+            distance = _math.abs(_math.subtract(sens, sensitivity))
+            at_min = _math.cast(_math.equal(distance, _math.reduce_min(distance)), _dt.int64)
+            index = _math.argmax(_math.cumsum(at_min), 0)
+            tn, fp = _array.gather(c["tn"], index), _array.gather(c["fp"], index)
+            return _math.real_div(tn, _math.add(_math.add(tn, fp), EPSILON))
+
+        value, update = compute(v), compute(u)
+    _collect(value, update, metrics_collections, updates_collections)
+    return value, update
+
+
+# Errors and means ------------------------------------------------------------------------------
+def _float_pair(labels, predictions):
+    return (_math.cast(convert_to_tensor(labels), _dt.float32),
+            _math.cast(convert_to_tensor(predictions), _dt.float32))  # fmt: skip
+
+
+def mean_absolute_error(labels, predictions, weights=None, metrics_collections=None,
+                        updates_collections=None, name=None):  # fmt: skip
+    with name_scope(name, "mean_absolute_error"):
+        labels, predictions = _float_pair(labels, predictions)
+        return mean(_math.abs(_math.subtract(predictions, labels)), weights,
+                    metrics_collections, updates_collections)  # fmt: skip
+
+
+def mean_relative_error(labels, predictions, normalizer, weights=None,
+                        metrics_collections=None, updates_collections=None, name=None):  # fmt: skip
+    """The mean of |predictions - labels| / normalizer (0 where the normalizer is)."""
+    with name_scope(name, "mean_relative_error"):
+        labels, predictions = _float_pair(labels, predictions)
+        normalizer = _math.cast(convert_to_tensor(normalizer), _dt.float32)
+        relative = _safe_div(_math.abs(_math.subtract(labels, predictions)), normalizer)
+        return mean(relative, weights, metrics_collections, updates_collections)
+
+
+def root_mean_squared_error(labels, predictions, weights=None, metrics_collections=None,
+                            updates_collections=None, name=None):  # fmt: skip
+    with name_scope(name, "root_mean_squared_error"):
+        value, update = mean_squared_error(labels, predictions, weights)
+        value, update = _math.sqrt(value), _math.sqrt(update)
+    _collect(value, update, metrics_collections, updates_collections)
+    return value, update
+
+
+def mean_cosine_distance(labels, predictions, dim, weights=None, metrics_collections=None,
+                         updates_collections=None, name=None):  # fmt: skip
+    """The mean of 1 - sum(labels * predictions, dim) (inputs unit-normalized along dim)."""
+    with name_scope(name, "mean_cosine_distance"):
+        labels, predictions = _float_pair(labels, predictions)
+        products = _math.reduce_sum(_math.multiply(labels, predictions), axis=dim,
+                                    keepdims=True)  # fmt: skip
+        value, update = mean(products, weights)
+        value, update = _math.subtract(1.0, value), _math.subtract(1.0, update)
+    _collect(value, update, metrics_collections, updates_collections)
+    return value, update
+
+
+def mean_tensor(values, weights=None, metrics_collections=None, updates_collections=None,
+                name=None):  # fmt: skip
+    """The element-wise (weighted) mean over batches of `values` (a tensor of fixed shape)."""
+    with name_scope(name, "mean"):
+        values = _math.cast(convert_to_tensor(values), _dt.float32)
+        if not values.shape.is_fully_defined():
+            raise ValueError(f"mean_tensor needs a fully defined shape, got {values.shape}")
+        w = _weights(weights, values)
+        total = _local("total_tensor", values.shape.as_list())
+        count = _local("count_tensor", values.shape.as_list())
+        update_total = _state.assign_add(total, _math.multiply(values, w))
+        update_count = _state.assign_add(count, w)
+        value = _safe_div(total, count)
+        update = _safe_div(update_total, update_count)
+    _collect(value, update, metrics_collections, updates_collections)
+    return value, update
+
+
+def percentage_below(values, threshold, weights=None, metrics_collections=None,
+                     updates_collections=None, name=None):  # fmt: skip
+    """The (weighted) fraction of values below `threshold`."""
+    with name_scope(name, "percentage_below_threshold"):
+        values = _math.cast(convert_to_tensor(values), _dt.float32)
+        below = _math.cast(_math.less(values, threshold), _dt.float32)
+        return mean(below, weights, metrics_collections, updates_collections)
+
+
+# Per class ----------------------------------------------------------------------------------------
+def _confusion(labels, predictions, num_classes, weights, name):
+    """(variable, update) of the [num_classes, num_classes] confusion matrix (rows: labels)."""
+    labels = _math.cast(_array.reshape(convert_to_tensor(labels), [-1]), _dt.int64)
+    predictions = _math.cast(_array.reshape(convert_to_tensor(predictions), [-1]), _dt.int64)
+    w = _array.reshape(_weights(weights, _math.cast(labels, _dt.float32)), [-1])
+    cells = _math.add(_math.multiply(labels, num_classes), predictions)
+    counted = _math.unsorted_segment_sum(w, cells, num_classes * num_classes)
+    matrix = _local(name, [num_classes, num_classes])
+    update = _state.assign_add(matrix, _array.reshape(counted, [num_classes, num_classes]))
+    return matrix, update
+
+
+def mean_iou(labels, predictions, num_classes, weights=None, metrics_collections=None,
+             updates_collections=None, name=None):  # fmt: skip
+    """The mean over classes seen of intersection / union, from a running confusion matrix
+    (its update op returns the matrix, as TF1's)."""
+    with name_scope(name, "mean_iou"):
+        matrix, update = _confusion(labels, predictions, num_classes, weights,
+                                    "total_confusion_matrix")  # fmt: skip
+        rows = _math.reduce_sum(matrix, 0)
+        cols = _math.reduce_sum(matrix, 1)
+        diag = _linalg.matrix_diag_part(matrix)
+        denominator = _math.subtract(_math.add(rows, cols), diag)
+        valid = _math.reduce_sum(_math.cast(_math.not_equal(denominator, 0), _dt.float32))
+        iou = _safe_div(diag, denominator)
+        value = _safe_div(_math.reduce_sum(iou), valid)
+    _collect(value, update, metrics_collections, updates_collections)
+    return value, update
+
+
+def mean_per_class_accuracy(labels, predictions, num_classes, weights=None,
+                            metrics_collections=None, updates_collections=None, name=None):  # fmt: skip
+    """The mean over all classes of each class's accuracy (0 for a class never seen); the
+    update op returns the per-class accuracies, as TF1's."""
+    with name_scope(name, "mean_accuracy"):
+        labels = _math.cast(_array.reshape(convert_to_tensor(labels), [-1]), _dt.int64)
+        predictions = _math.cast(_array.reshape(convert_to_tensor(predictions), [-1]),
+                                 _dt.int64)  # fmt: skip
+        w = _array.reshape(_weights(weights, _math.cast(labels, _dt.float32)), [-1])
+        correct = _math.multiply(_math.cast(_math.equal(labels, predictions), _dt.float32), w)
+        total = _local("total", [num_classes])
+        count = _local("count", [num_classes])
+        update_total = _state.assign_add(total, _math.unsorted_segment_sum(w, labels, num_classes))
+        update_count = _state.assign_add(
+            count, _math.unsorted_segment_sum(correct, labels, num_classes)
+        )
+        value = _math.reduce_mean(_safe_div(count, total))
+        update = _safe_div(update_count, update_total)
+    _collect(value, update, metrics_collections, updates_collections)
+    return value, update

@@ -77,3 +77,67 @@ def test_metric_arguments_are_checked():
         tf.metrics.auc(lab, pr, num_thresholds=1)
     with pytest.raises(ValueError, match="Invalid summation_method"):
         tf.metrics.auc(lab, pr, summation_method="simpson")
+
+
+# TF1 (tensorflow.compat.v1) on the same batches, for the metrics of the test below.
+TF1_MORE = [
+    79.85063934, 94.0, 189.0, 28.78643227,
+    [217.0, 160.0, 51.0], [100.36734772, 49.0026741, 0.0], [79.0, 189.0, 283.0],
+    [0.0, 57.0, 166.0], [0.51543945, 0.62992126, 1.0], [1.0, 0.73502201, 0.21775757],
+    0.70046085, 0.57597172, 0.37056968, 0.65663207, 0.4102571, 0.37, 0.54256278, 0.70334274,
+]  # fmt: skip
+
+
+def test_more_metrics_equal_tf1s(target):
+    labels, preds, weights = _data()
+    rng = np.random.default_rng(1)
+    cls_l = rng.integers(0, 4, 500)
+    cls_p = np.where(rng.random(500) < 0.6, cls_l, rng.integers(0, 4, 500))
+    lab, pr, w = (tf.placeholder(t, [None]) for t in (tf.bool, tf.float32, tf.float32))
+    cl, cp = tf.placeholder(tf.int64, [None]), tf.placeholder(tf.int64, [None])
+    th = [0.2, 0.5, 0.8]
+    m = tf.metrics
+    metrics = [
+        m.true_positives(lab, pr > 0.5, weights=w),
+        m.false_positives(lab, pr > 0.5),
+        m.true_negatives(lab, pr > 0.5),
+        m.false_negatives(lab, pr > 0.5, weights=w),
+        m.true_positives_at_thresholds(lab, pr, th),
+        m.false_positives_at_thresholds(lab, pr, th, weights=w),
+        m.true_negatives_at_thresholds(lab, pr, th),
+        m.false_negatives_at_thresholds(lab, pr, th),
+        m.precision_at_thresholds(lab, pr, th),
+        m.recall_at_thresholds(lab, pr, th, weights=w),
+        m.sensitivity_at_specificity(lab, pr, 0.7),
+        m.specificity_at_sensitivity(lab, pr, 0.8),
+        m.mean_absolute_error(tf.cast(lab, tf.float32), pr, weights=w),
+        m.mean_relative_error(tf.cast(lab, tf.float32) + 1.0, pr, tf.cast(lab, tf.float32) + 1.0),
+        m.root_mean_squared_error(tf.cast(lab, tf.float32), pr),
+        m.percentage_below(pr, 0.4),
+        m.mean_iou(cl, cp, 4),
+        m.mean_per_class_accuracy(cl, cp, 4),
+    ]
+    with tf.Session(target) as sess:
+        sess.run(tf.local_variables_initializer())
+        for i in range(0, 500, 100):
+            s = slice(i, i + 100)
+            sess.run([u for _, u in metrics],
+                     {lab: labels[s], pr: preds[s], w: weights[s], cl: cls_l[s], cp: cls_p[s]})  # fmt: skip
+        values = sess.run([v for v, _ in metrics])
+    for got, want in zip(values, TF1_MORE):
+        np.testing.assert_allclose(got, want, rtol=2e-6, atol=1e-6)
+
+
+def test_mean_tensor_and_mean_cosine_distance():
+    values = tf.placeholder(tf.float32, [2, 2])
+    mean_t, update_t = tf.metrics.mean_tensor(values)
+    a = np.array([[1.0, 0.0], [0.0, 1.0]], np.float32)
+    b = np.array([[0.6, 0.8], [1.0, 0.0]], np.float32)
+    dist, update_d = tf.metrics.mean_cosine_distance(a, b, dim=1)
+    with tf.Session() as sess:
+        sess.run(tf.local_variables_initializer())
+        sess.run(update_t, {values: a})
+        sess.run([update_t, update_d], {values: b})
+        got_t, got_d = sess.run([mean_t, dist])
+    np.testing.assert_allclose(got_t, (a + b) / 2)
+    assert got_d == pytest.approx(1 - (0.6 + 0.0) / 2)
