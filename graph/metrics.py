@@ -66,9 +66,13 @@ def mean(values, weights=None, metrics_collections=None, updates_collections=Non
 
 
 def accuracy(
-    labels, predictions, weights=None, metrics_collections=None, updates_collections=None,
+    labels,
+    predictions,
+    weights=None,
+    metrics_collections=None,
+    updates_collections=None,
     name=None,
-):  # fmt: skip
+):
     """How often `predictions` equal `labels`."""
     with name_scope(name, "accuracy"):
         predictions = convert_to_tensor(predictions)
@@ -78,9 +82,13 @@ def accuracy(
 
 
 def mean_squared_error(
-    labels, predictions, weights=None, metrics_collections=None, updates_collections=None,
+    labels,
+    predictions,
+    weights=None,
+    metrics_collections=None,
+    updates_collections=None,
     name=None,
-):  # fmt: skip
+):
     with name_scope(name, "mean_squared_error"):
         predictions = _math.cast(convert_to_tensor(predictions), _dt.float32)
         labels = _math.cast(convert_to_tensor(labels), _dt.float32)
@@ -107,8 +115,12 @@ def _counts(labels, predictions, weights, thresholds, wanted):
         "tn": _math.logical_and(negative, below),
         "fp": _math.logical_and(negative, above),
     }
-    names = {"tp": "true_positives", "fn": "false_negatives", "tn": "true_negatives",
-             "fp": "false_positives"}  # fmt: skip
+    names = {
+        "tp": "true_positives",
+        "fn": "false_negatives",
+        "tn": "true_negatives",
+        "fp": "false_positives",
+    }
     variables, updates = {}, {}
     for key in wanted:
         variables[key] = _local(names[key], [len(thresholds)])
@@ -183,29 +195,41 @@ def _rate(labels, predictions, weights, collections, other: str):
 
 
 def precision(
-    labels, predictions, weights=None, metrics_collections=None, updates_collections=None,
+    labels,
+    predictions,
+    weights=None,
+    metrics_collections=None,
+    updates_collections=None,
     name=None,
-):  # fmt: skip
+):
     """True positives / predicted positives (predictions are bool, or positive above 0.5)."""
     with name_scope(name, "precision"):
-        return _rate(labels, predictions, weights,
-                     (metrics_collections, updates_collections), "fp")  # fmt: skip
+        return _rate(labels, predictions, weights, (metrics_collections, updates_collections), "fp")
 
 
 def recall(
-    labels, predictions, weights=None, metrics_collections=None, updates_collections=None,
+    labels,
+    predictions,
+    weights=None,
+    metrics_collections=None,
+    updates_collections=None,
     name=None,
-):  # fmt: skip
+):
     """True positives / actual positives."""
     with name_scope(name, "recall"):
-        return _rate(labels, predictions, weights,
-                     (metrics_collections, updates_collections), "fn")  # fmt: skip
+        return _rate(labels, predictions, weights, (metrics_collections, updates_collections), "fn")
 
 
 # Counts -----------------------------------------------------------------------------------------
 def _count_metric(case: str, default_name: str):
-    def metric(labels, predictions, weights=None, metrics_collections=None,
-               updates_collections=None, name=None):  # fmt: skip
+    def metric(
+        labels,
+        predictions,
+        weights=None,
+        metrics_collections=None,
+        updates_collections=None,
+        name=None,
+    ):
         with name_scope(name, default_name):
             predictions = _math.cast(convert_to_tensor(predictions), _dt.bool_)
             variables, updates = _counts(
@@ -228,8 +252,15 @@ false_negatives = _count_metric("fn", "false_negatives")
 
 
 def _at_thresholds(case: str, default_name: str):
-    def metric(labels, predictions, thresholds, weights=None, metrics_collections=None,
-               updates_collections=None, name=None):  # fmt: skip
+    def metric(
+        labels,
+        predictions,
+        thresholds,
+        weights=None,
+        metrics_collections=None,
+        updates_collections=None,
+        name=None,
+    ):
         with name_scope(name, default_name):
             variables, updates = _counts(labels, predictions, weights, list(thresholds), [case])
         _collect(variables[case], updates[case], metrics_collections, updates_collections)
@@ -250,8 +281,15 @@ false_negatives_at_thresholds = _at_thresholds("fn", "false_negatives_at_thresho
 
 
 def _rate_at_thresholds(other: str, default_name: str):
-    def metric(labels, predictions, thresholds, weights=None, metrics_collections=None,
-               updates_collections=None, name=None):  # fmt: skip
+    def metric(
+        labels,
+        predictions,
+        thresholds,
+        weights=None,
+        metrics_collections=None,
+        updates_collections=None,
+        name=None,
+    ):
         with name_scope(name, default_name):
             v, u = _counts(labels, predictions, weights, list(thresholds), ["tp", other])
             value = _math.real_div(v["tp"], _math.add(_math.add(v["tp"], v[other]), EPSILON))
@@ -275,9 +313,16 @@ def _default_thresholds(num_thresholds: int) -> list[float]:
     return [0.0 - EPSILON] + inner + [1.0 + EPSILON]
 
 
-def sensitivity_at_specificity(labels, predictions, specificity, weights=None,
-                               num_thresholds=200, metrics_collections=None,
-                               updates_collections=None, name=None):  # fmt: skip
+def sensitivity_at_specificity(
+    labels,
+    predictions,
+    specificity,
+    weights=None,
+    num_thresholds=200,
+    metrics_collections=None,
+    updates_collections=None,
+    name=None,
+):
     """The sensitivity at the threshold whose specificity is closest to `specificity`."""
     if not 0 <= specificity <= 1:
         raise ValueError("`specificity` must be in the range [0, 1].")
@@ -296,9 +341,16 @@ def sensitivity_at_specificity(labels, predictions, specificity, weights=None,
     return value, update
 
 
-def specificity_at_sensitivity(labels, predictions, sensitivity, weights=None,
-                               num_thresholds=200, metrics_collections=None,
-                               updates_collections=None, name=None):  # fmt: skip
+def specificity_at_sensitivity(
+    labels,
+    predictions,
+    sensitivity,
+    weights=None,
+    num_thresholds=200,
+    metrics_collections=None,
+    updates_collections=None,
+    name=None,
+):
     """The specificity at the (last) threshold whose sensitivity is closest to
     `sensitivity`."""
     if not 0 <= sensitivity <= 1:
@@ -322,20 +374,34 @@ def specificity_at_sensitivity(labels, predictions, sensitivity, weights=None,
 
 # Errors and means ------------------------------------------------------------------------------
 def _float_pair(labels, predictions):
-    return (_math.cast(convert_to_tensor(labels), _dt.float32),
-            _math.cast(convert_to_tensor(predictions), _dt.float32))  # fmt: skip
+    return (
+        _math.cast(convert_to_tensor(labels), _dt.float32),
+        _math.cast(convert_to_tensor(predictions), _dt.float32),
+    )
 
 
-def mean_absolute_error(labels, predictions, weights=None, metrics_collections=None,
-                        updates_collections=None, name=None):  # fmt: skip
+def mean_absolute_error(
+    labels, predictions, weights=None, metrics_collections=None, updates_collections=None, name=None
+):
     with name_scope(name, "mean_absolute_error"):
         labels, predictions = _float_pair(labels, predictions)
-        return mean(_math.abs(_math.subtract(predictions, labels)), weights,
-                    metrics_collections, updates_collections)  # fmt: skip
+        return mean(
+            _math.abs(_math.subtract(predictions, labels)),
+            weights,
+            metrics_collections,
+            updates_collections,
+        )
 
 
-def mean_relative_error(labels, predictions, normalizer, weights=None,
-                        metrics_collections=None, updates_collections=None, name=None):  # fmt: skip
+def mean_relative_error(
+    labels,
+    predictions,
+    normalizer,
+    weights=None,
+    metrics_collections=None,
+    updates_collections=None,
+    name=None,
+):
     """The mean of |predictions - labels| / normalizer (0 where the normalizer is)."""
     with name_scope(name, "mean_relative_error"):
         labels, predictions = _float_pair(labels, predictions)
@@ -344,8 +410,9 @@ def mean_relative_error(labels, predictions, normalizer, weights=None,
         return mean(relative, weights, metrics_collections, updates_collections)
 
 
-def root_mean_squared_error(labels, predictions, weights=None, metrics_collections=None,
-                            updates_collections=None, name=None):  # fmt: skip
+def root_mean_squared_error(
+    labels, predictions, weights=None, metrics_collections=None, updates_collections=None, name=None
+):
     with name_scope(name, "root_mean_squared_error"):
         value, update = mean_squared_error(labels, predictions, weights)
         value, update = _math.sqrt(value), _math.sqrt(update)
@@ -353,21 +420,28 @@ def root_mean_squared_error(labels, predictions, weights=None, metrics_collectio
     return value, update
 
 
-def mean_cosine_distance(labels, predictions, dim, weights=None, metrics_collections=None,
-                         updates_collections=None, name=None):  # fmt: skip
+def mean_cosine_distance(
+    labels,
+    predictions,
+    dim,
+    weights=None,
+    metrics_collections=None,
+    updates_collections=None,
+    name=None,
+):
     """The mean of 1 - sum(labels * predictions, dim) (inputs unit-normalized along dim)."""
     with name_scope(name, "mean_cosine_distance"):
         labels, predictions = _float_pair(labels, predictions)
-        products = _math.reduce_sum(_math.multiply(labels, predictions), axis=dim,
-                                    keepdims=True)  # fmt: skip
+        products = _math.reduce_sum(_math.multiply(labels, predictions), axis=dim, keepdims=True)
         value, update = mean(products, weights)
         value, update = _math.subtract(1.0, value), _math.subtract(1.0, update)
     _collect(value, update, metrics_collections, updates_collections)
     return value, update
 
 
-def mean_tensor(values, weights=None, metrics_collections=None, updates_collections=None,
-                name=None):  # fmt: skip
+def mean_tensor(
+    values, weights=None, metrics_collections=None, updates_collections=None, name=None
+):
     """The element-wise (weighted) mean over batches of `values` (a tensor of fixed shape)."""
     with name_scope(name, "mean"):
         values = _math.cast(convert_to_tensor(values), _dt.float32)
@@ -384,8 +458,9 @@ def mean_tensor(values, weights=None, metrics_collections=None, updates_collecti
     return value, update
 
 
-def percentage_below(values, threshold, weights=None, metrics_collections=None,
-                     updates_collections=None, name=None):  # fmt: skip
+def percentage_below(
+    values, threshold, weights=None, metrics_collections=None, updates_collections=None, name=None
+):
     """The (weighted) fraction of values below `threshold`."""
     with name_scope(name, "percentage_below_threshold"):
         values = _math.cast(convert_to_tensor(values), _dt.float32)
@@ -406,13 +481,21 @@ def _confusion(labels, predictions, num_classes, weights, name):
     return matrix, update
 
 
-def mean_iou(labels, predictions, num_classes, weights=None, metrics_collections=None,
-             updates_collections=None, name=None):  # fmt: skip
+def mean_iou(
+    labels,
+    predictions,
+    num_classes,
+    weights=None,
+    metrics_collections=None,
+    updates_collections=None,
+    name=None,
+):
     """The mean over classes seen of intersection / union, from a running confusion matrix
     (its update op returns the matrix, as TF1's)."""
     with name_scope(name, "mean_iou"):
-        matrix, update = _confusion(labels, predictions, num_classes, weights,
-                                    "total_confusion_matrix")  # fmt: skip
+        matrix, update = _confusion(
+            labels, predictions, num_classes, weights, "total_confusion_matrix"
+        )
         rows = _math.reduce_sum(matrix, 0)
         cols = _math.reduce_sum(matrix, 1)
         diag = _linalg.matrix_diag_part(matrix)
@@ -424,14 +507,20 @@ def mean_iou(labels, predictions, num_classes, weights=None, metrics_collections
     return value, update
 
 
-def mean_per_class_accuracy(labels, predictions, num_classes, weights=None,
-                            metrics_collections=None, updates_collections=None, name=None):  # fmt: skip
+def mean_per_class_accuracy(
+    labels,
+    predictions,
+    num_classes,
+    weights=None,
+    metrics_collections=None,
+    updates_collections=None,
+    name=None,
+):
     """The mean over all classes of each class's accuracy (0 for a class never seen); the
     update op returns the per-class accuracies, as TF1's."""
     with name_scope(name, "mean_accuracy"):
         labels = _math.cast(_array.reshape(convert_to_tensor(labels), [-1]), _dt.int64)
-        predictions = _math.cast(_array.reshape(convert_to_tensor(predictions), [-1]),
-                                 _dt.int64)  # fmt: skip
+        predictions = _math.cast(_array.reshape(convert_to_tensor(predictions), [-1]), _dt.int64)
         w = _array.reshape(_weights(weights, _math.cast(labels, _dt.float32)), [-1])
         correct = _math.multiply(_math.cast(_math.equal(labels, predictions), _dt.float32), w)
         total = _local("total", [num_classes])

@@ -56,9 +56,9 @@ def test_metrics_equal_tf1s_over_streamed_batches(target):
         sess.run(tf.local_variables_initializer())
         for i in range(0, 500, 100):
             updated = sess.run(
-                [m[1] for m in metrics], {lab: labels[i : i + 100], pr: preds[i : i + 100],
-                                          w: weights[i : i + 100]},
-            )  # fmt: skip
+                [m[1] for m in metrics],
+                {lab: labels[i : i + 100], pr: preds[i : i + 100], w: weights[i : i + 100]},
+            )
         values = sess.run([m[0] for m in metrics])
         np.testing.assert_allclose(values, TF1, rtol=2e-6)
         np.testing.assert_allclose(updated, TF1, rtol=2e-6)
@@ -81,11 +81,25 @@ def test_metric_arguments_are_checked():
 
 # TF1 (tensorflow.compat.v1) on the same batches, for the metrics of the test below.
 TF1_MORE = [
-    79.85063934, 94.0, 189.0, 28.78643227,
-    [217.0, 160.0, 51.0], [100.36734772, 49.0026741, 0.0], [79.0, 189.0, 283.0],
-    [0.0, 57.0, 166.0], [0.51543945, 0.62992126, 1.0], [1.0, 0.73502201, 0.21775757],
-    0.70046085, 0.57597172, 0.37056968, 0.65663207, 0.4102571, 0.37, 0.54256278, 0.70334274,
-]  # fmt: skip
+    79.85063934,
+    94.0,
+    189.0,
+    28.78643227,
+    [217.0, 160.0, 51.0],
+    [100.36734772, 49.0026741, 0.0],
+    [79.0, 189.0, 283.0],
+    [0.0, 57.0, 166.0],
+    [0.51543945, 0.62992126, 1.0],
+    [1.0, 0.73502201, 0.21775757],
+    0.70046085,
+    0.57597172,
+    0.37056968,
+    0.65663207,
+    0.4102571,
+    0.37,
+    0.54256278,
+    0.70334274,
+]
 
 
 def test_more_metrics_equal_tf1s(target):
@@ -121,8 +135,10 @@ def test_more_metrics_equal_tf1s(target):
         sess.run(tf.local_variables_initializer())
         for i in range(0, 500, 100):
             s = slice(i, i + 100)
-            sess.run([u for _, u in metrics],
-                     {lab: labels[s], pr: preds[s], w: weights[s], cl: cls_l[s], cp: cls_p[s]})  # fmt: skip
+            sess.run(
+                [u for _, u in metrics],
+                {lab: labels[s], pr: preds[s], w: weights[s], cl: cls_l[s], cp: cls_p[s]},
+            )
         values = sess.run([v for v, _ in metrics])
     for got, want in zip(values, TF1_MORE):
         np.testing.assert_allclose(got, want, rtol=2e-6, atol=1e-6)
