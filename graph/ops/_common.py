@@ -73,16 +73,19 @@ def np_dtype(name: str) -> np.dtype:
     return _dt.as_dtype(name).np
 
 
-def segment_reduce(ufunc, rows: np.ndarray, ids: np.ndarray, n: int, empty) -> np.ndarray:
+def segment_reduce(
+    ufunc, rows: np.ndarray, ids: np.ndarray, n: int, empty, in_order: bool = True
+) -> np.ndarray:
     """`n` rows: row k is ufunc's reduction of the `rows` whose id is k (`empty` where none
-    is; negative ids are dropped). Sums of floats are one `np.bincount` over (id, column)
-    pairs, accumulated in float64; other reductions sort the ids once and reduce runs
-    with `ufunc.reduceat`. (`ufunc.at`, the obvious way, was the largest cost of a sparse
+    is; negative ids are dropped). `in_order=False` skips checking whether each id comes
+    once and in order (a copy then), for callers whose ids seldom are. Sums of floats are
+    one `np.bincount` over (id, column) pairs, accumulated in float64; other reductions
+    sort the ids once and reduce runs with `ufunc.reduceat`. (`ufunc.at`, the obvious way, was the largest cost of a sparse
     embedding step; on small batches numpy's per-call cost decides, hence few calls.)"""
     keep = ids >= 0
     if not keep.all():
         ids, rows = ids[keep], rows[keep]
-    if ids.size and np.all(ids[1:] > ids[:-1]):  # every id once, in order: a copy
+    if in_order and ids.size and np.all(ids[1:] > ids[:-1]):  # each id once, in order: a copy
         out = np.full((n,) + rows.shape[1:], empty, dtype=rows.dtype)
         out[ids] = rows
         return out

@@ -812,17 +812,19 @@ def embedding_lookup_sparse(
     if sp_weights is not None and not isinstance(sp_weights, SparseTensor):
         raise TypeError(f"sp_weights must be either None or SparseTensor, got {sp_weights!r}")
     with name_scope(name, "embedding_lookup_sparse"):
-        segment_ids, num_rows, ids, idx = _sparse_ids_parts(sp_ids)
+        segment_ids, ids, idx = _sparse_ids_parts(sp_ids)
         embeddings = embedding_lookup(params, ids, partition_strategy, max_norm=max_norm)
         if sp_weights is None:  # gather and combine in one op (TF's sparse_segment_*)
             from .segment import sparse_segment_mean, sparse_segment_sqrt_n, sparse_segment_sum
 
             combine = {"sum": sparse_segment_sum, "mean": sparse_segment_mean,
                        "sqrtn": sparse_segment_sqrt_n}[combiner]  # fmt: skip
-            out = combine(embeddings, idx, segment_ids, num_segments=num_rows)
+            # num_segments -1: the last segment id + 1, found by the op (TF's row count)
+            out = combine(embeddings, idx, segment_ids, num_segments=-1)
             if embeddings.shape.ndims is not None:
                 out.set_shape([None] + embeddings.shape.as_list()[1:])
             return out
+        num_rows = _math.maximum(_math.add(_math.reduce_max(segment_ids), 1), 0)
         rows = _array.gather(embeddings, idx)
         weights = _math.cast(sp_weights.values, rows.dtype)
         rows = _math.multiply(rows, _array.expand_dims(weights, -1))
@@ -843,7 +845,7 @@ def embedding_lookup_sparse(
 
 
 def _sparse_ids_parts(sp_ids):
-    """(segment ids, number of rows, unique ids, each id's place among them) of a
+    """(segment ids, unique ids, each id's place among them) of a
     SparseTensor of ids: computed once per SparseTensor and graph, so that the tables one
     feature looks up (a wide & deep model's embedding and wide weight) share them -- and
     the unique ids travel to a parameter server once for both."""
@@ -853,15 +855,11 @@ def _sparse_ids_parts(sp_ids):
     cached = getattr(sp_ids, "_lookup_parts", None)
     if cached is not None and cached[0] is graph:
         return cached[1]
-    segment_ids = _math.cast(
-        _array.strided_slice(
-            sp_ids.indices, [0, 0], [0, 1], begin_mask=1, end_mask=1, shrink_axis_mask=2
-        ),
-        _dt.int32,
+    segment_ids = _array.strided_slice(
+        sp_ids.indices, [0, 0], [0, 1], begin_mask=1, end_mask=1, shrink_axis_mask=2
     )
-    num_rows = _math.maximum(_math.add(_math.reduce_max(segment_ids), 1), 0)
     ids, idx = _sparse.unique(sp_ids.values)
-    parts = (segment_ids, num_rows, ids, idx)
+    parts = (segment_ids, ids, idx)
     sp_ids._lookup_parts = (graph, parts)
     return parts
 

@@ -245,6 +245,7 @@ def unsorted_segment_sqrt_n(data, segment_ids, num_segments, name=None):
 # SparseSegment{Sum,Mean,SqrtN}WithNumSegments -----------------------------------------------------
 def _sparse_segment_infer(data, indices, segment_ids, num_segments, *, kind=""):
     n = None if num_segments.value is None else int(np.asarray(num_segments.value))
+    n = None if n is not None and n < 0 else n  # -1: the last segment id + 1, at run time
     inner = data.shape.as_list()[1:] if data.shape.ndims else None
     return TensorSpec(data.dtype, TensorShape(None if inner is None else [n] + inner))
 
@@ -265,6 +266,8 @@ def _sparse_segment_kernel(data, indices, segment_ids, num_segments, *, kind):
     indices = np.asarray(indices).ravel()
     ids = np.asarray(segment_ids).ravel()
     n = int(num_segments)
+    if n < 0:  # as TF's op without num_segments: the last segment id + 1
+        n = int(ids.max()) + 1 if ids.size else 0
     if indices.size and (indices.min() < 0 or indices.max() >= data.shape[0]):
         raise InvalidArgumentError(
             None, None, f"SparseSegment{kind}: an index is out of range [0, {data.shape[0]})"
@@ -287,9 +290,13 @@ def _sparse_segment_grad_kernel(grad, indices, segment_ids, rows, *, kind):
     scale = _scales(kind, ids, grad.shape[0], grad.dtype)
     if scale is not None:
         grad = grad / scale.reshape((-1,) + (1,) * (grad.ndim - 1))
-    picked = grad[np.maximum(ids, 0)]
-    picked[ids < 0] = 0
-    return segment_reduce(np.add, picked, np.asarray(indices).ravel(), int(rows), 0)
+    if ids.size and ids.min() < 0:
+        picked = grad[np.maximum(ids, 0)]
+        picked[ids < 0] = 0
+    else:
+        picked = grad[ids]
+    # The indices are seldom in order here (a Unique's): sum without looking for order.
+    return segment_reduce(np.add, picked, np.asarray(indices).ravel(), int(rows), 0, False)
 
 
 def _sparse_segment_grad(op, grad):
@@ -342,8 +349,8 @@ def _sparse_segment(kind):
     def op(data, indices, segment_ids, name=None, num_segments=None):
         with name_scope(name, f"SparseSegment{kind}"):
             segment_ids = convert_to_tensor(segment_ids)
-            if num_segments is None:  # as TF: the last segment id + 1
-                num_segments = _math.add(_math.reduce_max(segment_ids), 1)
+            if num_segments is None:  # as TF: the last segment id + 1 (the op finds it)
+                num_segments = -1
             return apply_op(
                 "SparseSegmentReduce",
                 [data, indices, segment_ids, num_segments],
