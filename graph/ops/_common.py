@@ -80,8 +80,9 @@ def segment_reduce(
     is; negative ids are dropped). `in_order=False` skips checking whether each id comes
     once and in order (a copy then), for callers whose ids seldom are. Sums of floats are
     one `np.bincount` over (id, column) pairs, accumulated in float64; other reductions
-    sort the ids once and reduce runs with `ufunc.reduceat`. (`ufunc.at`, the obvious way, was the largest cost of a sparse
-    embedding step; on small batches numpy's per-call cost decides, hence few calls.)"""
+    sort the ids once and reduce runs with `ufunc.reduceat`. (`ufunc.at`, the obvious
+    way, was the largest cost of a sparse embedding step; on small batches numpy's
+    per-call cost decides, hence few calls.)"""
     keep = ids >= 0
     if not keep.all():
         ids, rows = ids[keep], rows[keep]
