@@ -76,6 +76,7 @@ class VariableStore:
         self._listeners: list = []
         self._staged: dict[str, dict[str, np.ndarray]] = {}
         self._generators: dict[str, np.random.Generator] = {}
+        self.iterators: dict = {}  # tf.data iterators by shared name (graph/ops/dataset.py)
         self._lock = threading.Lock()
 
     def generator(self, key: str, seed: int, seed2: int) -> np.random.Generator:
@@ -143,6 +144,7 @@ class VariableStore:
         self._values.clear()
         self._private.clear()
         self._generators.clear()
+        self.iterators.clear()
 
     def __contains__(self, name: str) -> bool:
         return name in self._values

@@ -7,6 +7,7 @@ Importing psflow never imports ray.
 
 from psflow import (  # noqa: F401
     app,
+    data,
     dynamic_embedding,
     errors,
     flags,

@@ -5,6 +5,7 @@ from . import (  # noqa: F401 - registration on import
     clip,
     control_flow,
     conv,
+    dataset,
     debug,
     dynamic,
     gradients,

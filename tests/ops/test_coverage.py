@@ -28,6 +28,8 @@ ELSEWHERE = {
     "FileCrc": "tests/cluster/test_checkpoint_storage.py",
     "Assert": "tests/ops/test_debug.py",
     "CandidateSampler": "tests/ops/test_nn_more.py",
+    "MakeIterator": "tests/data/test_dataset.py",
+    "IteratorGetNext": "tests/data/test_dataset.py",
     "SparseSegmentGrad": "tests/ops/table_fidelity.py (the SparseSegment rows' gradients)",
     "ReadChunk": "tests/cluster/test_checkpoint_storage.py",
     "WriteChunk": "tests/cluster/test_checkpoint_storage.py",

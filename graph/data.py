@@ -1,0 +1,654 @@
+"""`tf.data`, the TF 1.x core: Dataset and its iterators.
+
+A Dataset here is a description (plain data: which transformation, its arguments, its
+input) plus the graph tensors it reads (the arrays of `from_tensor_slices`, a placeholder
+fed to an initializer). An iterator's ops (graph/ops/dataset.py) build the pipeline from
+them in the process that runs them -- a worker task on a cluster -- and keep it there, so
+each worker reads its own shard without a trip through the client. Elements are tuples of
+numpy arrays inside; `get_next()` returns them as tensors in the dataset's structure
+(a tensor, a tuple or a dict), and raises OutOfRangeError("End of sequence") at the end.
+
+`map` and `filter` trace their function once into a graph of its own (as TF1 does); it
+runs per element in the pipeline's process, so it may not capture tensors of the outer
+graph (a ValueError says so), and `num_parallel_calls` is accepted but the calls run one
+after another. `from_generator` keeps its Python generator in the process that built it:
+its iterator must run there (the in-process Session, or a client hosted in the task).
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import uuid
+from collections.abc import Callable
+
+import numpy as np
+
+from . import dtypes as _dt, meta_graph as _meta, storage
+from .errors import InvalidArgumentError, NotFoundError
+from .framework import Graph, Tensor, convert_to_tensor
+from .ops import array as _array, dataset as _ops
+from .shapes import TensorShape
+from .sparse_tensor import SparseTensor
+
+_GENERATORS: dict[str, Callable] = {}  # from_generator's functions, in this process
+AUTOTUNE = -1  # num_parallel_calls / buffer sizes chosen by the runtime
+INFINITE_CARDINALITY = -1
+UNKNOWN_CARDINALITY = -2
+
+
+# Structures: a tensor, or tuples/dicts of them (a list is a tensor, as tf.data has it) -----
+def _flatten(structure) -> list:
+    if isinstance(structure, dict):
+        return [x for k in sorted(structure) for x in _flatten(structure[k])]
+    if isinstance(structure, tuple):
+        return [x for s in structure for x in _flatten(s)]
+    return [structure]
+
+
+def _pack(template, flat: list):
+    it = iter(flat)
+
+    def build(t):
+        if isinstance(t, dict):
+            return {k: build(t[k]) for k in sorted(t)}
+        if isinstance(t, tuple):
+            return tuple(build(s) for s in t)
+        return next(it)
+
+    return build(template)
+
+
+def _leaves_like(template, value) -> list:
+    """The leaves of `value` where `template` has leaves (shapes are lists themselves)."""
+    if isinstance(template, dict):
+        return [x for k in sorted(template) for x in _leaves_like(template[k], value[k])]
+    if isinstance(template, tuple):
+        return [x for t, v in zip(template, value) for x in _leaves_like(t, v)]
+    return [value]
+
+
+def _same_or_unknown(a: TensorShape, b: TensorShape) -> TensorShape:
+    if a.ndims is None or b.ndims is None or a.ndims != b.ndims:
+        return TensorShape(None)
+    return TensorShape([x if x == y else None for x, y in zip(a.as_list(), b.as_list())])
+
+
+def _as_tensors(structure):
+    if isinstance(structure, SparseTensor):
+        raise TypeError("tf.data here takes dense tensors (not SparseTensor)")
+    flat = [convert_to_tensor(x) for x in _flatten(structure)]
+    return flat, _pack(structure, [None] * len(flat))
+
+
+class Dataset:
+    """A dataset: its description, the tensors it reads, and its elements' structure,
+    dtypes and static shapes."""
+
+    def __init__(self, spec: dict, inputs: list, template, types: list, shapes: list):
+        self._spec = spec
+        self._inputs = list(inputs)
+        self._template = template
+        self._types = [_dt.as_dtype(t) for t in types]
+        self._shapes = [TensorShape(s) for s in shapes]
+
+    # What an element looks like -----------------------------------------------------------------
+    @property
+    def output_types(self):
+        return _pack(self._template, self._types)
+
+    @property
+    def output_shapes(self):
+        return _pack(self._template, self._shapes)
+
+    @property
+    def output_classes(self):
+        return _pack(self._template, [Tensor] * len(self._types))
+
+    def _derive(self, kind: str, args: dict, template=None, types=None, shapes=None, extra=()):
+        """A dataset made of this one by `kind` (its input indices shift past ours)."""
+        spec = {"kind": kind, "child": self._spec, **args}
+        return Dataset(
+            spec,
+            self._inputs + list(extra),
+            self._template if template is None else template,
+            self._types if types is None else types,
+            self._shapes if shapes is None else shapes,
+        )
+
+    # Sources ------------------------------------------------------------------------------------
+    @staticmethod
+    def from_tensors(tensors):
+        """One element: `tensors`."""
+        flat, template = _as_tensors(tensors)
+        spec = {"kind": "tensors", "inputs": list(range(len(flat)))}
+        return Dataset(spec, flat, template, [t.dtype for t in flat], [t.shape for t in flat])
+
+    @staticmethod
+    def from_tensor_slices(tensors):
+        """One element per row of the tensors' first dimension (which they must share)."""
+        flat, template = _as_tensors(tensors)
+        if any(t.shape.ndims == 0 for t in flat):
+            raise ValueError("from_tensor_slices needs tensors of rank >= 1")
+        firsts = {t.shape.as_list()[0] for t in flat if t.shape.ndims}
+        firsts.discard(None)
+        if len(firsts) > 1:
+            raise ValueError(f"Dimensions {sorted(firsts)} of the components are not equal")
+        spec = {"kind": "slices", "inputs": list(range(len(flat)))}
+        shapes = [t.shape[1:] if t.shape.ndims is not None else TensorShape(None) for t in flat]
+        return Dataset(spec, flat, template, [t.dtype for t in flat], shapes)
+
+    @staticmethod
+    def range(*args, output_type=_dt.int64):
+        """start, stop, step as Python's range (one to three ints)."""
+        bounds = range(*[int(a) for a in args])
+        spec = {"kind": "range", "start": bounds.start, "stop": bounds.stop,
+                "step": bounds.step}  # fmt: skip
+        return Dataset(spec, [], None, [_dt.as_dtype(output_type)], [[]])
+
+    @staticmethod
+    def from_generator(generator, output_types, output_shapes=None, args=None):
+        """The elements `generator()` yields, of the given types (and shapes)."""
+        if not callable(generator):
+            raise TypeError("`generator` must be callable.")
+        template = _pack(output_types, [None] * len(_flatten(output_types)))
+        types = _flatten(output_types)
+        shapes = (
+            _leaves_like(template, output_shapes)
+            if output_shapes is not None
+            else [None] * len(types)
+        )
+        token = uuid.uuid4().hex
+        call_args = tuple(args or ())
+        _GENERATORS[token] = lambda: generator(*call_args)
+        spec = {"kind": "generator", "token": token, "template": _describe(template)}
+        return Dataset(spec, [], template, types, shapes)
+
+    @staticmethod
+    def zip(datasets):
+        """Elements of `datasets` (a tuple or dict of datasets) side by side."""
+        parts = _flatten(datasets)
+        if not all(isinstance(d, Dataset) for d in parts):
+            raise TypeError("zip takes a (nested) tuple or dict of datasets")
+        inputs, children = [], []
+        for d in parts:
+            children.append(_shift(d._spec, len(inputs)))
+            inputs += d._inputs
+        template = _pack(datasets, [d._template for d in parts])
+        return Dataset(
+            {"kind": "zip", "children": children},
+            inputs,
+            template,
+            [t for d in parts for t in d._types],
+            [s for d in parts for s in d._shapes],
+        )
+
+    @staticmethod
+    def _files(kind: str, filenames, args: dict):
+        names = convert_to_tensor(filenames, dtype=_dt.string)
+        if names.shape.ndims not in (None, 0, 1):
+            raise ValueError("`filenames` must be a scalar or a vector of strings")
+        return Dataset({"kind": kind, "inputs": [0], **args}, [names], None, [_dt.string], [[]])
+
+    # Transformations ----------------------------------------------------------------------------
+    def concatenate(self, dataset):
+        if [t.name for t in self._types] != [t.name for t in dataset._types]:
+            raise TypeError("Datasets to concatenate have different types")
+        other = _shift(dataset._spec, len(self._inputs))
+        shapes = [_same_or_unknown(a, b) for a, b in zip(self._shapes, dataset._shapes)]
+        return self._derive("concat", {"other": other}, shapes=shapes, extra=dataset._inputs)
+
+    def map(self, map_func, num_parallel_calls=None):
+        """map_func of each element (traced once into a graph; see the module docstring)."""
+        fn, template, types, shapes = _trace(map_func, self, "map")
+        return self._derive("map", {"fn": fn}, template, types, shapes)
+
+    def filter(self, predicate):
+        """The elements for which `predicate` is true (a scalar bool)."""
+        fn, _, types, shapes = _trace(predicate, self, "filter")
+        if len(types) != 1 or types[0] != _dt.bool_ or shapes[0].ndims not in (None, 0):
+            raise ValueError(
+                "`predicate` return type must be convertible to a scalar boolean tensor."
+            )
+        return self._derive("filter", {"fn": fn})
+
+    def flat_map(self, map_func):
+        """The elements of the dataset map_func makes of each element, one after another."""
+        graph = Graph()
+        with graph.as_default():
+            phs = [_array.placeholder(t, s, name=f"arg{i}")
+                   for i, (t, s) in enumerate(zip(self._types, self._shapes))]  # fmt: skip
+            element = _pack(self._template, phs)
+            inner = map_func(*element) if isinstance(element, tuple) else map_func(element)
+            if not isinstance(inner, Dataset):
+                raise TypeError("`map_func` must return a `Dataset` object.")
+        fn = {"graph": _meta.graph_to_meta(graph), "feeds": [p.name for p in phs],
+              "fetches": [t.name for t in inner._inputs]}  # fmt: skip
+        return self._derive("flat_map", {"fn": fn, "inner": inner._spec}, inner._template,
+                            inner._types, inner._shapes)  # fmt: skip
+
+    def batch(self, batch_size, drop_remainder=False):
+        shapes = [TensorShape([batch_size if drop_remainder else None]).concatenate(s)
+                  for s in self._shapes]  # fmt: skip
+        return self._derive("batch", {"size": int(batch_size), "drop": bool(drop_remainder)},
+                            shapes=shapes)  # fmt: skip
+
+    def padded_batch(self, batch_size, padded_shapes=None, padding_values=None,
+                     drop_remainder=False):  # fmt: skip
+        """Batches whose components are padded (with `padding_values`, default 0) to
+        `padded_shapes` (None dims: the longest in the batch; default: all None)."""
+        if padded_shapes is None:
+            padded = [[None] * (s.ndims or 0) for s in self._shapes]
+        else:
+            padded = [TensorShape(p).as_list() for p in _leaves_like(self._template, padded_shapes)]
+        values = (
+            [0] * len(self._types)
+            if padding_values is None
+            else [np.asarray(v).item() for v in _leaves_like(self._template, padding_values)]
+        )
+        shapes = [TensorShape([batch_size if drop_remainder else None] + p) for p in padded]
+        args = {"size": int(batch_size), "drop": bool(drop_remainder), "shapes": padded,
+                "values": values}  # fmt: skip
+        return self._derive("padded_batch", args, shapes=shapes)
+
+    def shuffle(self, buffer_size, seed=None, reshuffle_each_iteration=None):
+        from .ops.random import get_seed
+
+        s1, s2 = get_seed(seed)
+        args = {"buffer": int(buffer_size), "seed": -1 if s1 is None else int(s1),
+                "seed2": -1 if s2 is None else int(s2),
+                "reshuffle": reshuffle_each_iteration is not False}  # fmt: skip
+        return self._derive("shuffle", args)
+
+    def repeat(self, count=None):
+        return self._derive("repeat", {"count": -1 if count is None else int(count)})
+
+    def take(self, count):
+        return self._derive("take", {"count": int(count)})
+
+    def skip(self, count):
+        return self._derive("skip", {"count": int(count)})
+
+    def shard(self, num_shards, index):
+        if not 0 <= int(index) < int(num_shards):
+            raise ValueError(f"index must be in [0, num_shards), got {index} of {num_shards}")
+        return self._derive("shard", {"num": int(num_shards), "index": int(index)})
+
+    def prefetch(self, buffer_size):
+        """Elements made ahead by a thread of the pipeline's process, up to buffer_size."""
+        return self._derive("prefetch", {"size": max(1, int(buffer_size))})
+
+    def cache(self, filename=""):
+        """Elements kept in memory after the first pass (a filename is not supported)."""
+        if filename:
+            raise NotImplementedError("Dataset.cache to a file")
+        return self._derive("cache", {"key": uuid.uuid4().hex})
+
+    # Iterators ----------------------------------------------------------------------------------
+    def make_one_shot_iterator(self):
+        return Iterator(self._types, self._shapes, self._template, dataset=self)
+
+    def make_initializable_iterator(self, shared_name=None):
+        it = Iterator(self._types, self._shapes, self._template, shared_name=shared_name)
+        it._initializer = it.make_initializer(self)
+        return it
+
+
+def _shift(spec: dict, offset: int) -> dict:
+    """`spec` with its input indices moved by `offset` (when datasets are combined)."""
+    out = dict(spec)
+    if "inputs" in out:
+        out["inputs"] = [i + offset for i in out["inputs"]]
+    if "child" in out:
+        out["child"] = _shift(out["child"], offset)
+    if "other" in out:
+        out["other"] = _shift(out["other"], offset)
+    if "children" in out:
+        out["children"] = [_shift(c, offset) for c in out["children"]]
+    return out
+
+
+def _describe(template):
+    """A structure template as plain data."""
+    if isinstance(template, dict):
+        return {"dict": {k: _describe(v) for k, v in template.items()}}
+    if isinstance(template, tuple):
+        return {"tuple": [_describe(v) for v in template]}
+    return None
+
+
+def _undescribe(data):
+    if data is None:
+        return None
+    if "dict" in data:
+        return {k: _undescribe(v) for k, v in data["dict"].items()}
+    return tuple(_undescribe(v) for v in data["tuple"])
+
+
+def _trace(func, dataset: Dataset, what: str):
+    """(the function as a meta graph with its feed and fetch names, the result's template,
+    dtypes and shapes)."""
+    graph = Graph()
+    with graph.as_default():
+        phs = [_array.placeholder(t, s, name=f"arg{i}")
+               for i, (t, s) in enumerate(zip(dataset._types, dataset._shapes))]  # fmt: skip
+        element = _pack(dataset._template, phs)
+        try:
+            result = func(*element) if isinstance(element, tuple) else func(element)
+            flat, template = _as_tensors(result)
+        except ValueError as err:
+            if "must be from the same graph" in str(err) or "graph" in str(err).lower():
+                raise ValueError(
+                    f"The function given to Dataset.{what} uses a tensor of the outer graph; "
+                    "it may only use its arguments and Python/numpy values"
+                ) from err
+            raise
+    spec = {
+        "graph": _meta.graph_to_meta(graph),
+        "feeds": [p.name for p in phs],
+        "fetches": [t.name for t in flat],
+    }
+    return spec, template, [t.dtype for t in flat], [t.shape for t in flat]
+
+
+# Iterators ----------------------------------------------------------------------------------------
+class Iterator:
+    """An iterator over datasets of one structure (`tf.data.Iterator`)."""
+
+    def __init__(self, types, shapes, template, dataset=None, shared_name=None):
+        self._types = list(types)
+        self._shapes = list(shapes)
+        self._template = template
+        self._dataset = dataset  # one-shot: made by its first get_next
+        self._name = shared_name or f"iterator_{uuid.uuid4().hex[:12]}"
+        self._initializer = None
+
+    @staticmethod
+    def from_structure(output_types, output_shapes=None, shared_name=None, output_classes=None):
+        types = _flatten(output_types)
+        shapes = _flatten(output_shapes) if output_shapes is not None else [None] * len(types)
+        template = _pack(output_types, [None] * len(types))
+        return Iterator(types, [TensorShape(s) for s in shapes], template,
+                        shared_name=shared_name)  # fmt: skip
+
+    @property
+    def initializer(self):
+        if self._initializer is None:
+            raise ValueError("Iterator does not have an initializer.")
+        return self._initializer
+
+    @property
+    def output_types(self):
+        return _pack(self._template, self._types)
+
+    @property
+    def output_shapes(self):
+        return _pack(self._template, self._shapes)
+
+    @property
+    def output_classes(self):
+        return _pack(self._template, [Tensor] * len(self._types))
+
+    def make_initializer(self, dataset, name=None):
+        if [t.name for t in dataset._types] != [_dt.as_dtype(t).name for t in self._types]:
+            raise TypeError(
+                f"Expected output types {self.output_types} but got dataset with output types "
+                f"{dataset.output_types}."
+            )
+        return _ops.make_iterator(dataset._inputs, self._name, dataset._spec, name=name)
+
+    def get_next(self, name=None):
+        """The next element's tensors (OutOfRangeError at the end when run)."""
+        one_shot = self._dataset is not None
+        flat = _ops.get_next(
+            self._dataset._inputs if one_shot else [],
+            self._name,
+            self._dataset._spec if one_shot else {},
+            self._types,
+            self._shapes,
+            one_shot,
+            name=name,
+        )
+        return _pack(self._template, flat)
+
+
+def TextLineDataset(filenames, compression_type=None, buffer_size=None,  # noqa: N802
+                    num_parallel_reads=None):  # fmt: skip
+    """The lines of the files (local paths or URIs), without their line endings, as bytes."""
+    if compression_type:
+        raise NotImplementedError("TextLineDataset: compressed files")
+    return Dataset._files("text", filenames, {})
+
+
+def FixedLengthRecordDataset(filenames, record_bytes, header_bytes=None,  # noqa: N802
+                             footer_bytes=None, buffer_size=None, compression_type=None,
+                             num_parallel_reads=None):  # fmt: skip
+    """The records of `record_bytes` bytes of the files (after `header_bytes`, before
+    `footer_bytes`), as bytes."""
+    if compression_type:
+        raise NotImplementedError("FixedLengthRecordDataset: compressed files")
+    if int(record_bytes) <= 0:
+        raise ValueError(f"record_bytes must be positive, got {record_bytes}")
+    args = {"record": int(record_bytes), "header": int(header_bytes or 0),
+            "footer": int(footer_bytes or 0)}  # fmt: skip
+    return Dataset._files("records", filenames, args)
+
+
+def make_one_shot_iterator(dataset):
+    return dataset.make_one_shot_iterator()
+
+
+def make_initializable_iterator(dataset, shared_name=None):
+    return dataset.make_initializable_iterator(shared_name)
+
+
+def get_output_types(dataset_or_iterator):
+    return dataset_or_iterator.output_types
+
+
+def get_output_shapes(dataset_or_iterator):
+    return dataset_or_iterator.output_shapes
+
+
+def get_output_classes(dataset_or_iterator):
+    return dataset_or_iterator.output_classes
+
+
+# The pipeline, run where the iterator's ops run -------------------------------------------------
+class _Function:
+    """A traced map/filter function, imported into a graph of its own and run in-process."""
+
+    def __init__(self, spec: dict):
+        from .session import Session
+
+        graph = Graph()
+        with graph.as_default():
+            _meta.import_graph(spec["graph"])
+        self._feeds = [graph.get_tensor_by_name(n) for n in spec["feeds"]]
+        self._fetches = [graph.get_tensor_by_name(n) for n in spec["fetches"]]
+        self._session = Session(graph=graph)
+
+    def __call__(self, element) -> tuple:
+        return tuple(self._session.run(self._fetches, dict(zip(self._feeds, element))))
+
+
+def _pipeline(spec: dict, inputs: list, caches: dict):
+    """A fresh iterator of the elements (tuples of arrays) `spec` describes."""
+    kind = spec["kind"]
+    if kind == "tensors":
+        yield tuple(inputs[i] for i in spec["inputs"])
+    elif kind == "slices":
+        arrays = [np.asarray(inputs[i]) for i in spec["inputs"]]
+        n = len(arrays[0])
+        if any(len(a) != n for a in arrays):
+            raise InvalidArgumentError(
+                None, None, f"Dimensions of the components of from_tensor_slices are not equal: "
+                f"{[len(a) for a in arrays]}"
+            )  # fmt: skip
+        for k in range(n):
+            yield tuple(a[k] for a in arrays)
+    elif kind == "range":
+        for v in range(spec["start"], spec["stop"], spec["step"]):
+            yield (np.int64(v),)
+    elif kind == "generator":
+        fn = _GENERATORS.get(spec["token"])
+        if fn is None:
+            raise NotFoundError(
+                None, None, "A from_generator dataset runs only in the process that built it "
+                "(run it with the in-process Session, or a client hosted in the task)"
+            )  # fmt: skip
+        template = _undescribe(spec["template"])
+        for item in fn():
+            yield tuple(_flatten(item) if template is not None else [item])
+    elif kind in ("text", "records"):
+        for name in np.atleast_1d(inputs[spec["inputs"][0]]).tolist():
+            path = name.decode() if isinstance(name, bytes) else str(name)
+            try:
+                data = storage.read_bytes(path)
+            except FileNotFoundError:
+                raise NotFoundError(None, None, f"{path}; No such file or directory") from None
+            if kind == "text":
+                for line in data.splitlines():
+                    yield (np.array(line, dtype=object),)
+            else:
+                body = data[spec["header"] : len(data) - spec["footer"]]
+                size = spec["record"]
+                for k in range(0, len(body) - size + 1, size):
+                    yield (np.array(body[k : k + size], dtype=object),)
+    elif kind == "zip":
+        streams = [_pipeline(c, inputs, caches) for c in spec["children"]]
+        for parts in zip(*streams):
+            yield tuple(x for p in parts for x in p)
+    else:
+        yield from _transform(kind, spec, inputs, caches)
+
+
+def _transform(kind: str, spec: dict, inputs: list, caches: dict):
+    def child():
+        return _pipeline(spec["child"], inputs, caches)
+
+    if kind == "flat_map":
+        fn = _Function(spec["fn"])
+        for element in child():
+            yield from _pipeline(spec["inner"], [np.asarray(v) for v in fn(element)], caches)
+    elif kind == "concat":
+        yield from itertools.chain(child(), _pipeline(spec["other"], inputs, caches))
+    elif kind == "map":
+        fn = _Function(spec["fn"])
+        for element in child():
+            yield fn(element)
+    elif kind == "filter":
+        fn = _Function(spec["fn"])
+        for element in child():
+            if bool(fn(element)[0]):
+                yield element
+    elif kind in ("batch", "padded_batch"):
+        stream = child()
+        while True:
+            rows = list(itertools.islice(stream, spec["size"]))
+            if not rows or (spec["drop"] and len(rows) < spec["size"]):
+                return
+            if kind == "batch":
+                yield tuple(np.stack(c) for c in zip(*rows))
+            else:
+                yield tuple(_pad(c, shape, value) for c, shape, value in
+                            zip(zip(*rows), spec["shapes"], spec["values"]))  # fmt: skip
+    elif kind == "shuffle":
+        yield from _shuffle(child(), spec, caches)
+    elif kind == "repeat":
+        count = spec["count"]
+        k = 0
+        while count < 0 or k < count:
+            empty = True
+            for element in child():
+                empty = False
+                yield element
+            k += 1
+            if empty:
+                return
+    elif kind == "take":
+        yield from itertools.islice(child(), max(spec["count"], 0) if spec["count"] >= 0 else None)
+    elif kind == "skip":
+        yield from itertools.islice(child(), max(spec["count"], 0), None)
+    elif kind == "shard":
+        yield from itertools.islice(child(), spec["index"], None, spec["num"])
+    elif kind == "prefetch":
+        yield from _prefetch(child(), spec["size"])
+    elif kind == "cache":
+        done = caches.get(spec["key"])
+        if done is not None:
+            yield from done
+            return
+        kept = []
+        for element in child():
+            kept.append(element)
+            yield element
+        caches[spec["key"]] = kept
+    else:
+        raise InvalidArgumentError(None, None, f"unknown dataset transformation {kind!r}")
+
+
+def _pad(rows, shape, value):
+    dims = [max(np.shape(r)[i] for r in rows) if d is None else d for i, d in enumerate(shape)]
+    out = np.full([len(rows)] + dims, value, dtype=np.asarray(rows[0]).dtype)
+    for k, r in enumerate(rows):
+        r = np.asarray(r)
+        if any(a > b for a, b in zip(r.shape, dims)):
+            raise InvalidArgumentError(
+                None, None, f"Attempted to pad to a smaller size than the input element: "
+                f"{list(r.shape)} > {dims}"
+            )  # fmt: skip
+        out[(k,) + tuple(slice(0, a) for a in r.shape)] = r
+    return out
+
+
+def _shuffle(stream, spec: dict, caches: dict):
+    key = id(spec)
+    epoch = caches.get(key, 0)
+    caches[key] = epoch + 1
+    seeded = spec["seed"] >= 0
+    entropy = [spec["seed"], spec["seed2"], epoch if spec["reshuffle"] else 0] if seeded else None
+    rng = np.random.default_rng(entropy)
+    buffer = []
+    for element in stream:
+        buffer.append(element)
+        if len(buffer) >= spec["buffer"]:
+            k = int(rng.integers(len(buffer)))
+            buffer[k], buffer[-1] = buffer[-1], buffer[k]
+            yield buffer.pop()
+    while buffer:
+        k = int(rng.integers(len(buffer)))
+        buffer[k], buffer[-1] = buffer[-1], buffer[k]
+        yield buffer.pop()
+
+
+def _prefetch(stream, size: int):
+    """The elements of `stream`, made up to `size` ahead by a thread."""
+    import queue
+
+    q: queue.Queue = queue.Queue(maxsize=size)
+    done = object()
+
+    def fill():
+        try:
+            for element in stream:
+                q.put(element)
+            q.put(done)
+        except BaseException as err:  # surfaces in the consumer
+            q.put(err)
+
+    threading.Thread(target=fill, daemon=True).start()
+    while True:
+        item = q.get()
+        if item is done:
+            return
+        if isinstance(item, BaseException):
+            raise item
+        yield item
+
+
+def _build(spec: dict, inputs: list):
+    return _pipeline(spec, [np.asarray(x) for x in inputs], {})
+
+
+_ops.PIPELINE["build"] = _build
