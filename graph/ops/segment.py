@@ -283,8 +283,11 @@ def _sparse_segment_kernel(data, indices, segment_ids, num_segments, *, kind):
     return out.astype(data.dtype, copy=False)
 
 
-def _sparse_segment_grad_kernel(grad, indices, segment_ids, rows, *, kind):
-    """d_data: each segment's gradient (scaled per `kind`) added back at its indices."""
+def _sparse_segment_grad_kernel(grad, indices, segment_ids, data, *, kind):
+    """d_data: each segment's gradient (scaled per `kind`) added back at its indices (rows
+    as many as `data`'s, which is there only for its first dimension: the forward op's
+    input, already where this runs, so no shape op and no transfer)."""
+    rows = np.shape(data)[0]
     grad = np.asarray(grad)
     ids = np.asarray(segment_ids).ravel()
     scale = _scales(kind, ids, grad.shape[0], grad.dtype)
@@ -302,11 +305,8 @@ def _sparse_segment_grad_kernel(grad, indices, segment_ids, rows, *, kind):
 def _sparse_segment_grad(op, grad):
     data, indices, segment_ids, _ = op.inputs
     kind = op.get_attr("kind")
-    rows = _array.strided_slice(
-        _array.shape(data, out_type=_dt.int64), [0], [1], shrink_axis_mask=1
-    )
     d_data = apply_op(
-        "SparseSegmentGrad", [grad, indices, segment_ids, rows], {"kind": kind}
+        "SparseSegmentGrad", [grad, indices, segment_ids, data], {"kind": kind}
     ).outputs[0]
     return [d_data, None, None, None]
 
@@ -331,7 +331,7 @@ register_op(
 register_op(
     OpDef(
         "SparseSegmentGrad",
-        inputs=["grad: T", "indices: Tidx", "segment_ids: Tsegmentids", "rows: int64"],
+        inputs=["grad: T", "indices: Tidx", "segment_ids: Tsegmentids", "data: T"],
         outputs=["output: T"],
         types={"T": _dt.FLOATS, "Tidx": _INDEX, "Tsegmentids": _INDEX},
         attrs={"kind": "Sum"},
