@@ -96,12 +96,12 @@ def _histogram_proto(values: np.ndarray):
     histo.num = float(values.size)
     histo.sum = float(values.sum())
     histo.sum_squares = float(np.dot(values, values))
-    # As TF encodes it: a run of empty buckets keeps only its last one.
-    for i, count in enumerate(counts):
-        if count == 0 and i + 1 < len(counts) and counts[i + 1] == 0:
-            continue
-        histo.bucket_limit.append(float(_BUCKETS[i]))
-        histo.bucket.append(float(count))
+    # As TF encodes it: a run of empty buckets keeps only its last one (vectorized: this
+    # was a Python loop over ~1,550 buckets, 8 ms per summary).
+    empty = counts == 0
+    skip = empty & np.append(empty[1:], False)
+    histo.bucket_limit.extend(_BUCKETS[~skip].tolist())
+    histo.bucket.extend(counts[~skip].astype(np.float64).tolist())
     return histo
 
 
