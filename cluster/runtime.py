@@ -114,6 +114,11 @@ class ClusterRuntime:
     def devices(self) -> list[str]:
         return [f"{t.replace('/task', '/replica:0/task')}/device:CPU:0" for t in self.cluster.tasks]
 
+    def device_of(self, op) -> str:
+        """The device an op runs on here, as TF1 names it."""
+        task = task_of(op.device, self.cluster.spec, op.name)
+        return f"{task.replace('/task', '/replica:0/task')}/device:CPU:0"
+
     def compile(self, fetches, feeds, targets) -> CompiledStep:
         fed = {t.name for t in feeds}
         ops = prune_to_fetches([t.op for t in fetches] + list(targets), fed)

@@ -10,11 +10,13 @@ signature over one VariableStore) unless the target provides one (a cluster).
 from __future__ import annotations
 
 import contextlib
+import sys
 import threading
 from collections.abc import Mapping
 
 import numpy as np
 
+from .device import DeviceSpec
 from .errors import InvalidArgumentError
 from .executor import Executor, check_fetched
 from .framework import (
@@ -234,12 +236,21 @@ class PlanCache:
 
 
 # Runtimes -----------------------------------------------------------------------------------
+LOCAL_DEVICE = "/job:localhost/replica:0/task:0/device:CPU:0"
+
+
 class InProcessRuntime:
     """Runs plans in this process over one VariableStore; never imports ray."""
 
     def __init__(self, graph: Graph):
         self.graph = graph
         self.store = VariableStore()
+
+    def devices(self) -> list[str]:
+        return [LOCAL_DEVICE]
+
+    def device_of(self, op) -> str:
+        return LOCAL_DEVICE
 
     def compile(self, fetches, feeds, targets):
         fed = {t.name for t in feeds}
@@ -249,7 +260,7 @@ class InProcessRuntime:
     def execute(self, compiled: Executor, feed_values, options=None, run_metadata=None):
         if options is not None and run_metadata is not None and _tracing(options):
             values, trace = compiled.run_traced(feed_values)
-            fill_step_stats(run_metadata, {"/job:localhost/replica:0/task:0/device:CPU:0": trace})
+            fill_step_stats(run_metadata, {LOCAL_DEVICE: trace})
             return check_fetched(values)
         values = compiled.run(feed_values)
         return check_fetched(values) if compiled.plan.conditional else values
@@ -344,9 +355,7 @@ class BaseSession:
         return self._runtime
 
     def list_devices(self) -> list:
-        return getattr(
-            self._runtime, "devices", lambda: ["/job:localhost/replica:0/task:0/device:CPU:0"]
-        )()
+        return self._runtime.devices()
 
     def run(self, fetches, feed_dict=None, options=None, run_metadata=None):
         """Runs the ops and evaluates the tensors in `fetches`, with `feed_dict` values
@@ -375,6 +384,38 @@ class BaseSession:
         results = [_as_result(v) for v in values]
         return entry.mapper.build_results(results)
 
+    def _check_placement(self, fetches, feeds, targets) -> None:
+        """TF1's placement rules at a step's first run: an op pinned to a device type this
+        runtime does not have (GPU, TPU, ...) is an InvalidArgumentError naming it unless
+        `config.allow_soft_placement` (then it runs on the CPU of its task); with
+        `config.log_device_placement` each op's device is written to stderr once, as TF1
+        writes it (`name: (Type): /job:.../replica:0/task:N/device:CPU:0`)."""
+        config = self._config
+        soft = bool(getattr(config, "allow_soft_placement", False))
+        log = bool(getattr(config, "log_device_placement", False))
+        fed = {t.name for t in feeds}
+        ops = prune_to_fetches([t.op for t in fetches] + list(targets), fed)
+        for op in ops:
+            if not op.device or soft:
+                continue
+            kind = DeviceSpec.from_string(op.device).device_type
+            if kind is not None and kind.upper() != "CPU":
+                raise InvalidArgumentError(
+                    op.name,
+                    None,
+                    f"Cannot assign a device for operation {op.name}: Operation was explicitly "
+                    f"assigned to {op.device} but available devices are "
+                    f"[ {', '.join(self._runtime.devices())} ]. Make sure the device "
+                    "specification refers to a valid device.",
+                )
+        if log:
+            logged = self.__dict__.setdefault("_placement_logged", set())
+            for op in ops:
+                if op.name not in logged:
+                    logged.add(op.name)
+                    print(f"{op.name}: ({op.type}): {self._runtime.device_of(op)}",
+                          file=sys.stderr)  # fmt: skip
+
     def _prepare(self, fetches, feed_dict, key) -> _Entry:
         graph = self._graph
         mapper = _FetchMapper.for_fetch(fetches, graph)
@@ -399,6 +440,7 @@ class BaseSession:
         fetch_tensors = [e for e in elements if isinstance(e, Tensor) and e.name not in fed_at]
         echoes = [fed_at[e.name] for e in elements if isinstance(e, Tensor) and e.name in fed_at]
         targets = [e for e in elements if isinstance(e, Operation)]
+        self._check_placement(fetch_tensors, feeds, targets)
         compiled = self._runtime.compile(fetch_tensors, feeds, targets)
         # Values come back for fetched tensors in order, then the echoed feeds; targets
         # give None.
