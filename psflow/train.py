@@ -73,6 +73,20 @@ from psflow.graph.saver import (  # noqa: F401
 )
 from psflow.graph.summary_writer import SummaryWriter, summary_iterator  # noqa: F401
 from psflow.graph.sync_replicas import SyncReplicasOptimizer  # noqa: F401
+from psflow.graph.train_util import (  # noqa: F401
+    ProximalAdagradOptimizer,
+    ProximalGradientDescentOptimizer,
+    assert_global_step,
+    checkpoints_iterator,
+    cosine_decay_restarts,
+    generate_checkpoint_state_proto,
+    get_checkpoint_mtimes,
+    load_checkpoint,
+    noisy_linear_cosine_decay,
+    remove_checkpoint,
+    update_checkpoint_state,
+    write_graph,
+)
 
 
 def __getattr__(name):

@@ -84,6 +84,23 @@ def _ftrl(var, accum, linear, lr, l1, l2, l2_shrinkage, lr_power, grad):
     return new_var.astype(var.dtype, copy=False), new_accum, linear
 
 
+def _proximal(prox, step, l1, l2):
+    """TF's proximal step: shrink by step * l1, scale by 1 / (1 + step * l2)."""
+    if np.any(l1 > 0):
+        return np.sign(prox) * np.maximum(np.abs(prox) - step * l1, 0) / (1 + l2 * step)
+    return prox / (1 + l2 * step)
+
+
+def _proximal_gd(var, alpha, l1, l2, delta):
+    return (_proximal(var - alpha * delta, alpha, l1, l2),)
+
+
+def _proximal_adagrad(var, accum, lr, l1, l2, grad):
+    accum = accum + grad * grad
+    step = lr / np.sqrt(accum)
+    return _proximal(var - grad * step, step, l1, l2), accum
+
+
 # Kernels -------------------------------------------------------------------------------------
 def _dense_kernel(rule, n_refs):
     def kernel(state, *args, use_locking=False, **attrs):
@@ -262,6 +279,8 @@ _register(
     ["lr", "rho", "momentum", "epsilon"],
 )
 _register("Adadelta", _adadelta, ["var", "accum", "accum_update"], ["lr", "rho", "epsilon"])
+_register("ProximalGradientDescent", _proximal_gd, ["var"], ["alpha", "l1", "l2"])
+_register("ProximalAdagrad", _proximal_adagrad, ["var", "accum"], ["lr", "l1", "l2"])
 _register("Ftrl", _ftrl, ["var", "accum", "linear"], ["lr", "l1", "l2", "l2_shrinkage", "lr_power"])
 
 

@@ -52,6 +52,8 @@ ELSEWHERE = {
                     "CenteredRMSProp",
                     "Adadelta",
                     "Ftrl",
+                    "ProximalGradientDescent",
+                    "ProximalAdagrad",
                 )
             ),
         )
@@ -96,6 +98,10 @@ ELSEWHERE = {
             "ApplyAdadelta",
             "SparseApplyAdadelta",
             "ApplyFtrl",
+            "ApplyProximalGradientDescent",
+            "SparseApplyProximalGradientDescent",
+            "ApplyProximalAdagrad",
+            "SparseApplyProximalAdagrad",
             "SparseApplyFtrl",
             "ScatterUpdate",
             "ScatterAdd",

@@ -82,6 +82,28 @@ def _ftrl(lr, l1=0.0, l2=0.0, power=-0.5, init=0.1):
     return step, {"n": init, "z": 0.0}
 
 
+def _proximal(prox, step, l1, l2):
+    if l1 > 0:
+        return np.sign(prox) * np.maximum(np.abs(prox) - step * l1, 0) / (1 + l2 * step)
+    return prox / (1 + l2 * step)
+
+
+def _proximal_gd(lr, l1, l2):
+    def step(w, s, g):
+        return _proximal(w - lr * g, lr, l1, l2), s
+
+    return step, {}
+
+
+def _proximal_adagrad(lr, l1, l2, init=0.1):
+    def step(w, s, g):
+        acc = s["acc"] + g * g
+        rate = lr / np.sqrt(acc)
+        return _proximal(w - rate * g, rate, l1, l2), {"acc": acc}
+
+    return step, {"acc": init}
+
+
 CASES = {
     "GradientDescent": (lambda: tf.train.GradientDescentOptimizer(0.1), _sgd(0.1)),
     "Momentum": (lambda: tf.train.MomentumOptimizer(0.1, 0.9), _momentum(0.1, 0.9)),
@@ -97,6 +119,14 @@ CASES = {
         _rmsprop(0.01, mu=0.5, centered=True),
     ),
     "Adadelta": (lambda: tf.train.AdadeltaOptimizer(1.0), _adadelta(1.0)),
+    "ProximalGradientDescent": (
+        lambda: tf.train.ProximalGradientDescentOptimizer(0.2, 0.05, 0.1),
+        _proximal_gd(0.2, 0.05, 0.1),
+    ),
+    "ProximalAdagrad": (
+        lambda: tf.train.ProximalAdagradOptimizer(0.3, 0.1, 0.02, 0.05),
+        _proximal_adagrad(0.3, 0.02, 0.05),
+    ),
     "Ftrl": (
         lambda: tf.train.FtrlOptimizer(
             0.5, l1_regularization_strength=0.01, l2_regularization_strength=0.1

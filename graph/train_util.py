@@ -1,0 +1,242 @@
+"""More of `tf.train`: the cosine-restart and noisy linear-cosine learning-rate schedules,
+the Proximal optimizers, checkpoint file helpers (mtimes, removal, the state file,
+`checkpoints_iterator`, `load_checkpoint`), `assert_global_step` and `write_graph`."""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+
+import numpy as np
+
+from . import checkpoint as _ckpt, storage
+from .framework import Tensor, convert_to_tensor, get_default_graph, name_scope
+from .ops import array as _array, math as _math, random as _random
+from .optimizers import Optimizer, _call, _lr_and_step
+from .saver import CheckpointReader, CheckpointState, checkpoint_exists, latest_checkpoint
+
+
+# Learning-rate schedules ----------------------------------------------------------------------
+def cosine_decay_restarts(learning_rate, global_step, first_decay_steps, t_mul=2.0, m_mul=1.0,
+                          alpha=0.0, name=None):  # fmt: skip
+    """SGDR: cosine decay from learning_rate to alpha * learning_rate over periods that grow
+    by t_mul, each restart's peak scaled by m_mul."""
+    with name_scope(name, "SGDRDecay"):
+        lr, step = _lr_and_step(learning_rate, global_step)
+        dtype = lr.dtype
+        first = _math.cast(convert_to_tensor(first_decay_steps), dtype)
+        frac = _math.real_div(step, first)
+        if t_mul == 1.0:
+            i = _math.floor(frac)
+            done = _math.subtract(frac, i)
+        else:
+            t = float(t_mul)
+            i = _math.floor(
+                _math.real_div(
+                    _math.log(_math.add(_math.multiply(frac, t - 1.0), 1.0)), math.log(t)
+                )
+            )
+            sum_r = _math.real_div(_math.subtract(1.0, _math.pow(_math._scalar(t, dtype), i)),
+                                   1.0 - t)  # fmt: skip
+            done = _math.real_div(
+                _math.subtract(frac, sum_r), _math.pow(_math._scalar(t, dtype), i)
+            )
+        m = _math.pow(_math._scalar(float(m_mul), dtype), i)
+        cosine = _math.multiply(
+            _math.multiply(0.5, m), _math.add(1.0, _math.cos(_math.multiply(math.pi, done)))
+        )
+        decayed = _math.add(_math.multiply(1.0 - alpha, cosine), alpha)
+        return _math.multiply(lr, decayed)
+
+
+def noisy_linear_cosine_decay(learning_rate, global_step, decay_steps,
+                              initial_variance=1.0, variance_decay=0.55, num_periods=0.5,
+                              alpha=0.0, beta=0.001, name=None):  # fmt: skip
+    """linear_cosine_decay with Gaussian noise of variance
+    initial_variance / (1 + step) ** variance_decay added to its linear part."""
+    with name_scope(name, "NoisyLinearCosineDecay"):
+        lr, step = _lr_and_step(learning_rate, global_step)
+        dtype = lr.dtype
+        steps = _math.cast(convert_to_tensor(decay_steps), dtype)
+        step = _math.minimum(step, steps)
+        linear = _math.real_div(_math.subtract(steps, step), steps)
+        variance = _math.real_div(
+            float(initial_variance),
+            _math.pow(_math.add(1.0, step), _math._scalar(float(variance_decay), dtype)),
+        )
+        noise = _math.multiply(_random.random_normal([], dtype=dtype), _math.sqrt(variance))
+        fraction = _math.real_div(step, steps)
+        cosine = _math.multiply(
+            0.5,
+            _math.add(1.0, _math.cos(_math.multiply(2.0 * math.pi * num_periods, fraction))),
+        )
+        decayed = _math.add(_math.multiply(_math.add(_math.add(alpha, linear), noise), cosine),
+                            beta)  # fmt: skip
+        return _math.multiply(lr, decayed)
+
+
+# Proximal optimizers ---------------------------------------------------------------------------
+class ProximalGradientDescentOptimizer(Optimizer):
+    """Gradient descent with L1/L2 regularization applied proximally (FOBOS):
+    w = sign(v) * max(|v| - lr * l1, 0) / (1 + lr * l2), v = w - lr * grad."""
+
+    _update_op = "ProximalGradientDescent"
+
+    def __init__(self, learning_rate, l1_regularization_strength=0.0,
+                 l2_regularization_strength=0.0, use_locking=False,
+                 name="ProximalGradientDescent"):  # fmt: skip
+        super().__init__(use_locking, name)
+        self._lr = learning_rate
+        self._l1, self._l2 = l1_regularization_strength, l2_regularization_strength
+
+    def _prepare(self):
+        self._t = [
+            convert_to_tensor(_call(x), name=n)
+            for x, n in ((self._lr, "learning_rate"), (self._l1, "l1_regularization_strength"),
+                         (self._l2, "l2_regularization_strength"))
+        ]  # fmt: skip
+
+
+class ProximalAdagradOptimizer(Optimizer):
+    """Adagrad's step size with the proximal L1/L2 update of ProximalGradientDescent."""
+
+    _update_op = "ProximalAdagrad"
+
+    def __init__(self, learning_rate, initial_accumulator_value=0.1,
+                 l1_regularization_strength=0.0, l2_regularization_strength=0.0,
+                 use_locking=False, name="ProximalAdagrad"):  # fmt: skip
+        if initial_accumulator_value <= 0.0:
+            raise ValueError(
+                f"initial_accumulator_value must be positive: {initial_accumulator_value}"
+            )
+        super().__init__(use_locking, name)
+        self._lr, self._initial = learning_rate, initial_accumulator_value
+        self._l1, self._l2 = l1_regularization_strength, l2_regularization_strength
+
+    def _create_slots(self, var_list):
+        for v in var_list:
+            self._slot(v, "accumulator", self._name,
+                       lambda v=v: _array.fill(v.shape.as_list(),
+                                               np.asarray(self._initial, v.dtype.np)))  # fmt: skip
+
+    def _table_slots(self):
+        return [("accumulator", self._initial)]
+
+    def _prepare(self):
+        self._t = [
+            convert_to_tensor(_call(x), name=n)
+            for x, n in ((self._lr, "learning_rate"), (self._l1, "l1_regularization_strength"),
+                         (self._l2, "l2_regularization_strength"))
+        ]  # fmt: skip
+
+    def _refs(self, var):
+        return [var._ref(), self.get_slot(var, "accumulator")._ref()]
+
+
+# Checkpoint files ------------------------------------------------------------------------------
+def get_checkpoint_mtimes(checkpoint_prefixes) -> list[float]:
+    """The modification times of the checkpoints' index files (missing ones skipped)."""
+    out = []
+    for prefix in checkpoint_prefixes:
+        try:
+            out.append(storage.getmtime(f"{prefix}.index"))
+        except OSError:
+            continue
+    return out
+
+
+def remove_checkpoint(checkpoint_prefix, checkpoint_format_version=2, meta_graph_suffix="meta"):
+    """Deletes a checkpoint's index, data files and meta graph."""
+    _ckpt.remove_checkpoint(str(checkpoint_prefix))
+
+
+def generate_checkpoint_state_proto(save_dir, model_checkpoint_path,
+                                    all_model_checkpoint_paths=None,
+                                    all_model_checkpoint_timestamps=None,
+                                    last_preserved_timestamp=None):  # fmt: skip
+    """A CheckpointState (the latest path last among all paths)."""
+    paths = list(all_model_checkpoint_paths or [])
+    if not paths or paths[-1] != model_checkpoint_path:
+        paths.append(model_checkpoint_path)
+    return CheckpointState(model_checkpoint_path, paths, all_model_checkpoint_timestamps or ())
+
+
+def update_checkpoint_state(save_dir, model_checkpoint_path, all_model_checkpoint_paths=None,
+                            latest_filename=None, all_model_checkpoint_timestamps=None,
+                            last_preserved_timestamp=None):  # fmt: skip
+    """Writes the `checkpoint` state file of `save_dir`."""
+    state = generate_checkpoint_state_proto(save_dir, model_checkpoint_path,
+                                            all_model_checkpoint_paths)  # fmt: skip
+    _ckpt.write_state(str(save_dir), state.model_checkpoint_path,
+                      state.all_model_checkpoint_paths, latest_filename or "checkpoint",
+                      list(all_model_checkpoint_timestamps or []))  # fmt: skip
+
+
+def checkpoints_iterator(checkpoint_dir, min_interval_secs=0, timeout=None, timeout_fn=None):
+    """Yields each new latest checkpoint of `checkpoint_dir` as it appears, waiting at most
+    `timeout` seconds for the next (then `timeout_fn()` decides: True stops)."""
+    last = None
+    while True:
+        start = time.time()
+        deadline = None if timeout is None else start + timeout
+        path = None
+        while True:
+            path = latest_checkpoint(checkpoint_dir)
+            if path is not None and path != last:
+                break
+            if deadline is not None and time.time() >= deadline:
+                path = None
+                break
+            time.sleep(0.1)
+        if path is None:
+            if timeout_fn is None or timeout_fn():
+                return
+            continue
+        last = path
+        yield path
+        time.sleep(max(0.0, min_interval_secs - (time.time() - start)))
+
+
+def load_checkpoint(ckpt_dir_or_file):
+    """A CheckpointReader of a checkpoint (its directory's latest when given a directory)."""
+    path = str(ckpt_dir_or_file)
+    if storage.isdir(path):
+        latest = latest_checkpoint(path)
+        if latest is None:
+            raise ValueError(f"Couldn't find 'checkpoint' file or checkpoints in given directory "
+                             f"{path}")  # fmt: skip
+        path = latest
+    if not checkpoint_exists(path):
+        raise ValueError(f"Couldn't find checkpoint {path}")
+    return CheckpointReader(path)
+
+
+# Graph helpers -----------------------------------------------------------------------------------
+def assert_global_step(global_step_tensor) -> None:
+    """TypeError unless `global_step_tensor` is an integer scalar variable or tensor."""
+    t = global_step_tensor
+    if not (hasattr(t, "_ref") or isinstance(t, Tensor)):
+        raise TypeError(f'Existing "global_step" must be a Variable or Tensor: {t}.')
+    if not t.dtype.base_dtype.is_integer:
+        raise TypeError(f'Existing "global_step" does not have integer type: {t.dtype}')
+    if t.shape.ndims not in (None, 0):
+        raise TypeError(f'Existing "global_step" is not scalar: {t.shape}')
+
+
+def write_graph(graph_or_graph_def, logdir, name, as_text=True) -> str:
+    """Writes the graph's GraphDef to logdir/name (text or binary proto); returns the path."""
+    from google.protobuf import text_format
+
+    from .graph_def import graph_to_graph_def
+
+    graph_def = graph_or_graph_def
+    if hasattr(graph_def, "get_operations"):
+        graph_def = graph_to_graph_def(graph_def)
+    elif graph_def is None:
+        graph_def = graph_to_graph_def(get_default_graph())
+    path = os.path.join(str(logdir), name)
+    data = (text_format.MessageToString(graph_def).encode() if as_text
+            else graph_def.SerializeToString())  # fmt: skip
+    storage.atomic_write(path, lambda f: f.write(data))
+    return path
