@@ -197,3 +197,52 @@ variance_scaling_initializer = VarianceScaling
 glorot_uniform_initializer = GlorotUniform
 glorot_normal_initializer = GlorotNormal
 orthogonal_initializer = Orthogonal
+
+
+def he_normal(seed=None):
+    """VarianceScaling(2.0, "fan_in", "truncated_normal")."""
+    return VarianceScaling(2.0, "fan_in", "truncated_normal", seed)
+
+
+def he_uniform(seed=None):
+    """VarianceScaling(2.0, "fan_in", "uniform")."""
+    return VarianceScaling(2.0, "fan_in", "uniform", seed)
+
+
+def lecun_normal(seed=None):
+    """VarianceScaling(1.0, "fan_in", "truncated_normal")."""
+    return VarianceScaling(1.0, "fan_in", "truncated_normal", seed)
+
+
+def lecun_uniform(seed=None):
+    """VarianceScaling(1.0, "fan_in", "uniform")."""
+    return VarianceScaling(1.0, "fan_in", "uniform", seed)
+
+
+class Identity(Initializer):
+    """The identity matrix (2-D shapes only), times `gain`."""
+
+    def __init__(self, gain=1.0, dtype=_dt.float32):
+        self.gain, self.dtype = gain, _dt.as_dtype(dtype)
+
+    def __call__(self, shape, dtype=None, partition_info=None):
+        dtype = self._dtype(dtype)
+        full = partition_info.full_shape if partition_info is not None else list(shape)
+        if len(full) != 2:
+            raise ValueError("Identity matrix initializer can only be used for 2D matrices.")
+        return _array.constant(np.eye(*full) * self.gain, dtype=dtype)
+
+
+class UniformUnitScaling(Initializer):
+    """Uniform in [-m, m], m = factor * sqrt(3 / input size) (the product of all dimensions
+    but the last): keeps the scale of a linear layer's inputs (TF1's, deprecated there)."""
+
+    def __init__(self, factor=1.0, seed=None, dtype=_dt.float32):
+        self.factor, self.seed, self.dtype = factor, seed, _dt.as_dtype(dtype)
+
+    def __call__(self, shape, dtype=None, partition_info=None):
+        dtype = self._dtype(dtype)
+        full = partition_info.full_shape if partition_info is not None else list(shape)
+        size = int(np.prod(full[:-1])) if len(full) > 1 else (full[0] if full else 1)
+        limit = math.sqrt(3.0 / max(1, size)) * self.factor
+        return _random.random_uniform(list(shape), -limit, limit, dtype, seed=self.seed)

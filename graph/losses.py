@@ -210,3 +210,129 @@ def get_total_loss(add_regularization_losses=True, name="total_loss", scope=None
     if not losses:
         raise ValueError("No losses found in collections")
     return _math.add_n(losses, name=name)
+
+
+def _pair(labels, predictions, what):
+    if labels is None or predictions is None:
+        raise ValueError(f"{what}: labels and predictions must not be None.")
+    predictions = convert_to_tensor(predictions)
+    labels = _math.cast(convert_to_tensor(labels), predictions.dtype)
+    if not predictions.shape.is_compatible_with(labels.shape):
+        raise ValueError(f"Shapes {predictions.shape} and {labels.shape} are incompatible")
+    return labels, predictions
+
+
+def hinge_loss(
+    labels,
+    logits,
+    weights=1.0,
+    scope=None,
+    loss_collection=GraphKeys.LOSSES,
+    reduction=Reduction.SUM_BY_NONZERO_WEIGHTS,
+):
+    """max(0, 1 - (2 * labels - 1) * logits), labels in {0, 1}."""
+    with name_scope(scope, "hinge_loss"):
+        labels, logits = _pair(labels, logits, "hinge_loss")
+        signs = _math.subtract(_math.multiply(2.0, labels), 1.0)
+        losses = _math.maximum(
+            _math.subtract(1.0, _math.multiply(signs, logits)), _array.zeros_like(logits)
+        )
+        return compute_weighted_loss(losses, weights, None, loss_collection, reduction)
+
+
+def huber_loss(
+    labels,
+    predictions,
+    weights=1.0,
+    delta=1.0,
+    scope=None,
+    loss_collection=GraphKeys.LOSSES,
+    reduction=Reduction.SUM_BY_NONZERO_WEIGHTS,
+):
+    """0.5 * e^2 where |e| <= delta, delta * (|e| - 0.5 * delta) beyond (e the error)."""
+    with name_scope(scope, "huber_loss"):
+        labels, predictions = _pair(labels, predictions, "huber_loss")
+        error = _math.abs(_math.subtract(predictions, labels))
+        quadratic = _math.minimum(error, _math._scalar(delta, error.dtype))
+        linear = _math.subtract(error, quadratic)
+        losses = _math.add(
+            _math.multiply(0.5, _math.square(quadratic)),
+            _math.multiply(_math._scalar(delta, error.dtype), linear),
+        )
+        return compute_weighted_loss(losses, weights, None, loss_collection, reduction)
+
+
+def log_loss(
+    labels,
+    predictions,
+    weights=1.0,
+    epsilon=1e-7,
+    scope=None,
+    loss_collection=GraphKeys.LOSSES,
+    reduction=Reduction.SUM_BY_NONZERO_WEIGHTS,
+):
+    """-labels * log(p + eps) - (1 - labels) * log(1 - p + eps)."""
+    with name_scope(scope, "log_loss"):
+        labels, predictions = _pair(labels, predictions, "log_loss")
+        eps = _math._scalar(epsilon, predictions.dtype)
+        losses = _math.subtract(
+            _math.negative(_math.multiply(labels, _math.log(_math.add(predictions, eps)))),
+            _math.multiply(
+                _math.subtract(1.0, labels),
+                _math.log(_math.add(_math.subtract(1.0, predictions), eps)),
+            ),
+        )
+        return compute_weighted_loss(losses, weights, None, loss_collection, reduction)
+
+
+def cosine_distance(
+    labels,
+    predictions,
+    axis=None,
+    weights=1.0,
+    scope=None,
+    loss_collection=GraphKeys.LOSSES,
+    reduction=Reduction.SUM_BY_NONZERO_WEIGHTS,
+    dim=None,
+):
+    """1 - sum(labels * predictions, axis) (inputs unit-normalized along axis)."""
+    axis = dim if axis is None else axis
+    if axis is None:
+        raise ValueError("You must specify 'axis'.")
+    with name_scope(scope, "cosine_distance_loss"):
+        labels, predictions = _pair(labels, predictions, "cosine_distance")
+        products = _math.reduce_sum(_math.multiply(predictions, labels), axis=axis, keepdims=True)
+        losses = _math.subtract(1.0, products)
+        return compute_weighted_loss(losses, weights, None, loss_collection, reduction)
+
+
+def mean_pairwise_squared_error(
+    labels, predictions, weights=1.0, scope=None, loss_collection=GraphKeys.LOSSES
+):
+    """Per batch element, the mean over pairs (i, j) of its elements of
+    ((p_i - p_j) - (l_i - l_j))^2, weighted per batch element and summed (TF1's formula)."""
+    with name_scope(scope, "mean_pairwise_squared_error"):
+        labels, predictions = _pair(labels, predictions, "mean_pairwise_squared_error")
+        diffs = _math.subtract(predictions, labels)
+        rank = diffs.shape.ndims
+        if rank is None or rank < 2:
+            raise ValueError("mean_pairwise_squared_error needs predictions of rank >= 2")
+        axis = list(range(1, rank))
+        n = _math.cast(_math.reduce_prod(_array.gather(_array.shape(diffs), axis)), diffs.dtype)
+        sum_squares = _math.reduce_sum(_math.square(diffs), axis=axis, keepdims=True)
+        term1 = _math.multiply(
+            2.0, _safe_div(sum_squares, _math.maximum(_math.subtract(n, 1.0), 0.0))
+        )
+        sum_diff = _math.reduce_sum(diffs, axis=axis, keepdims=True)
+        term2 = _math.multiply(
+            2.0,
+            _safe_div(
+                _math.square(sum_diff),
+                _math.maximum(_math.multiply(n, _math.subtract(n, 1.0)), 0.0),
+            ),
+        )
+        weights = _math.cast(convert_to_tensor(weights), diffs.dtype)
+        loss = _math.reduce_sum(_math.multiply(_math.subtract(term1, term2), weights))
+        if loss_collection:
+            get_default_graph().add_to_collection(loss_collection, loss)
+        return loss
