@@ -12,6 +12,7 @@ from psflow import (  # noqa: F401
     errors,
     flags,
     gfile,
+    image,
     initializers,
     layers,
     linalg,

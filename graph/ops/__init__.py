@@ -9,6 +9,7 @@ from . import (  # noqa: F401 - registration on import
     debug,
     dynamic,
     gradients,
+    image,
     io,
     linalg,
     manip,

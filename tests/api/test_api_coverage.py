@@ -55,7 +55,7 @@ FLOOR = {
     "errors": 0.972,
     "initializers": 1.0,
     "io": 0.0,
-    "image": 0.0,
+    "image": 0.333,
     "sparse": 0.314,
     "app": 1.0,
     "flags": 0.985,

@@ -28,6 +28,8 @@ ELSEWHERE = {
     "FileCrc": "tests/cluster/test_checkpoint_storage.py",
     "Assert": "tests/ops/test_debug.py",
     "CandidateSampler": "tests/ops/test_nn_more.py",
+    "ResizeImages": "tests/ops/test_image.py (against TF1's recorded outputs, gradients)",
+    "ResizeGrad": "tests/ops/test_image.py (the resize gradient)",
     "MakeIterator": "tests/data/test_dataset.py",
     "IteratorGetNext": "tests/data/test_dataset.py",
     "SparseSegmentGrad": "tests/ops/table_fidelity.py (the SparseSegment rows' gradients)",

@@ -1,0 +1,28 @@
+"""`tf.image`: resizing, flips, crops, standardization, dtype conversion, colour basics."""
+
+from psflow.graph.ops.image import (  # noqa: F401
+    ResizeMethod,
+    adjust_brightness,
+    adjust_contrast,
+    central_crop,
+    convert_image_dtype,
+    crop_to_bounding_box,
+    flip_left_right,
+    flip_up_down,
+    grayscale_to_rgb,
+    pad_to_bounding_box,
+    per_image_standardization,
+    random_brightness,
+    random_contrast,
+    random_flip_left_right,
+    random_flip_up_down,
+    resize_bilinear,
+    resize_image_with_crop_or_pad,
+    resize_images,
+    resize_images as resize,
+    resize_nearest_neighbor,
+    rgb_to_grayscale,
+    rot90,
+    transpose_image,
+    transpose_image as transpose,
+)
