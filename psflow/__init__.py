@@ -330,6 +330,16 @@ from psflow.graph.ops.state import (  # noqa: F401
     assign_sub,
     is_variable_initialized,
 )
+from psflow.graph.ops.strings import (  # noqa: F401
+    as_string,
+    join as string_join,
+    reduce_join,
+    regex_replace,
+    string_split,
+    strip as string_strip,
+    substr,
+    to_number as string_to_number,
+)
 from psflow.graph.ops.summary import (  # noqa: F401
     audio_summary,
     histogram_summary,

@@ -3,3 +3,18 @@
 from psflow.graph.ops.sparse import (  # noqa: F401
     string_to_hash_bucket_fast as to_hash_bucket_fast,
 )
+from psflow.graph.ops.strings import (  # noqa: F401
+    as_string,
+    join,
+    length,
+    lower,
+    reduce_join,
+    regex_full_match,
+    regex_replace,
+    split,
+    strip,
+    substr,
+    to_number,
+    unsorted_segment_join,
+    upper,
+)

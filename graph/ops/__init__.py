@@ -21,6 +21,7 @@ from . import (  # noqa: F401 - registration on import
     segment,
     sparse,
     state,
+    strings,
     summary,
     sync,
     training,

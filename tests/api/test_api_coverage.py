@@ -41,7 +41,7 @@ NOT_PROVIDED = {
 
 # The fraction of each namespace's names psflow provides, as reached: it may only go up.
 FLOOR = {
-    "tf": 0.527,
+    "tf": 0.541,
     "nn": 0.504,
     "train": 0.605,
     "summary": 0.833,
@@ -49,7 +49,7 @@ FLOOR = {
     "metrics": 0.787,
     "data": 0.666,
     "math": 0.613,
-    "strings": 0.038,
+    "strings": 0.538,
     "linalg": 0.253,
     "random": 0.25,
     "errors": 0.972,
