@@ -137,6 +137,17 @@ from psflow.graph.ops.array import (  # noqa: F401
     zeros,
     zeros_like,
 )
+from psflow.graph.ops.array_more import (  # noqa: F401
+    argsort,
+    bincount,
+    cross,
+    einsum,
+    matrix_band_part,
+    meshgrid,
+    repeat,
+    roll,
+    sort,
+)
 from psflow.graph.ops.clip import (  # noqa: F401
     clip_by_global_norm,
     clip_by_norm,

@@ -41,7 +41,7 @@ NOT_PROVIDED = {
 
 # The fraction of each namespace's names psflow provides, as reached: it may only go up.
 FLOOR = {
-    "tf": 0.541,
+    "tf": 0.555,
     "nn": 0.504,
     "train": 0.605,
     "summary": 0.833,

@@ -46,6 +46,7 @@ ELSEWHERE = {
             "UnsortedSegmentJoin",
         )
     },
+    "Einsum": "tests/ops/test_array_more.py (against numpy, gradients)",
     "ResizeImages": "tests/ops/test_image.py (against TF1's recorded outputs, gradients)",
     "ResizeGrad": "tests/ops/test_image.py (the resize gradient)",
     "MakeIterator": "tests/data/test_dataset.py",
