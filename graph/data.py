@@ -81,18 +81,13 @@ def _as_tensors(structure):
     return flat, _pack(structure, [None] * len(flat))
 
 
-class Dataset:
-    """A dataset: its description, the tensors it reads, and its elements' structure,
-    dtypes and static shapes."""
+class _Structured:
+    """What an element looks like: its structure (`_template`), dtypes and static shapes."""
 
-    def __init__(self, spec: dict, inputs: list, template, types: list, shapes: list):
-        self._spec = spec
-        self._inputs = list(inputs)
-        self._template = template
-        self._types = [_dt.as_dtype(t) for t in types]
-        self._shapes = [TensorShape(s) for s in shapes]
+    _template: object
+    _types: list
+    _shapes: list
 
-    # What an element looks like -----------------------------------------------------------------
     @property
     def output_types(self):
         return _pack(self._template, self._types)
@@ -104,6 +99,18 @@ class Dataset:
     @property
     def output_classes(self):
         return _pack(self._template, [Tensor] * len(self._types))
+
+
+class Dataset(_Structured):
+    """A dataset: its description, the tensors it reads, and its elements' structure,
+    dtypes and static shapes."""
+
+    def __init__(self, spec: dict, inputs: list, template, types: list, shapes: list):
+        self._spec = spec
+        self._inputs = list(inputs)
+        self._template = template
+        self._types = [_dt.as_dtype(t) for t in types]
+        self._shapes = [TensorShape(s) for s in shapes]
 
     def _derive(self, kind: str, args: dict, template=None, types=None, shapes=None, extra=()):
         """A dataset made of this one by `kind` (its input indices shift past ours)."""
@@ -352,7 +359,7 @@ def _trace(func, dataset: Dataset, what: str):
 
 
 # Iterators ----------------------------------------------------------------------------------------
-class Iterator:
+class Iterator(_Structured):
     """An iterator over datasets of one structure (`tf.data.Iterator`)."""
 
     def __init__(self, types, shapes, template, dataset=None, shared_name=None):
@@ -376,18 +383,6 @@ class Iterator:
         if self._initializer is None:
             raise ValueError("Iterator does not have an initializer.")
         return self._initializer
-
-    @property
-    def output_types(self):
-        return _pack(self._template, self._types)
-
-    @property
-    def output_shapes(self):
-        return _pack(self._template, self._shapes)
-
-    @property
-    def output_classes(self):
-        return _pack(self._template, [Tensor] * len(self._types))
 
     def make_initializer(self, dataset, name=None):
         if [t.name for t in dataset._types] != [_dt.as_dtype(t).name for t in self._types]:
