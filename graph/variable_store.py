@@ -77,6 +77,7 @@ class VariableStore:
         self._staged: dict[str, dict[str, np.ndarray]] = {}
         self._generators: dict[str, np.random.Generator] = {}
         self.iterators: dict = {}  # tf.data iterators by shared name (graph/ops/dataset.py)
+        self.queues: dict = {}  # TF1 queues by shared name (graph/ops/queues.py)
         self._lock = threading.Lock()
 
     def generator(self, key: str, seed: int, seed2: int) -> np.random.Generator:
@@ -145,6 +146,7 @@ class VariableStore:
         self._private.clear()
         self._generators.clear()
         self.iterators.clear()
+        self.queues.clear()
 
     def __contains__(self, name: str) -> bool:
         return name in self._values

@@ -303,6 +303,7 @@ from psflow.graph.ops.math_more import (  # noqa: F401
 )
 from psflow.graph.ops.nn import log_sigmoid, relu  # noqa: F401
 from psflow.graph.ops.nn_more import depth_to_space, space_to_depth  # noqa: F401
+from psflow.graph.ops.queues import FIFOQueue, QueueBase, RandomShuffleQueue  # noqa: F401
 from psflow.graph.ops.random import (  # noqa: F401
     multinomial,
     random_normal,

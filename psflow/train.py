@@ -59,6 +59,18 @@ from psflow.graph.placement import (  # noqa: F401
     GreedyLoadBalancingStrategy,
     replica_device_setter,
 )
+from psflow.graph.queue_runner import (  # noqa: F401
+    QueueRunner,
+    add_queue_runner,
+    batch,
+    input_producer,
+    limit_epochs,
+    range_input_producer,
+    shuffle_batch,
+    slice_input_producer,
+    start_queue_runners,
+    string_input_producer,
+)
 from psflow.graph.saver import (  # noqa: F401
     CheckpointState,
     NewCheckpointReader,

@@ -27,7 +27,7 @@ GRAPH_TIERS = [
     ["dynamic_embedding"],
     ["metrics"],
     ["variable_scope", "optimizers", "meta_graph", "moving_averages"],
-    ["layers", "saver", "misc", "data"],
+    ["layers", "saver", "misc", "data", "queue_runner"],
     ["train_util"],
     ["hooks"],  # SessionRunHook and the standard hooks
     # MonitoredTrainingSession, Scaffold, session creators; SyncReplicasOptimizer

@@ -18,6 +18,7 @@ from . import (  # noqa: F401 - registration on import
     math_more,
     nn,
     nn_more,
+    queues,
     random,
     segment,
     sparse,

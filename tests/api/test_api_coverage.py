@@ -41,9 +41,9 @@ NOT_PROVIDED = {
 
 # The fraction of each namespace's names psflow provides, as reached: it may only go up.
 FLOOR = {
-    "tf": 0.555,
+    "tf": 0.56,
     "nn": 0.504,
-    "train": 0.605,
+    "train": 0.689,
     "summary": 0.833,
     "losses": 1.0,
     "metrics": 0.787,

@@ -50,6 +50,17 @@ ELSEWHERE = {
     "ResizeImages": "tests/ops/test_image.py (against TF1's recorded outputs, gradients)",
     "ResizeGrad": "tests/ops/test_image.py (the resize gradient)",
     "MakeIterator": "tests/data/test_dataset.py",
+    **{
+        t: "tests/data/test_queues.py"
+        for t in (
+            "QueueEnqueue",
+            "QueueDequeue",
+            "QueueClose",
+            "QueueSize",
+            "QueueIsClosed",
+            "LimitEpochsCheck",
+        )
+    },
     "IteratorGetNext": "tests/data/test_dataset.py",
     "SparseSegmentGrad": "tests/ops/table_fidelity.py (the SparseSegment rows' gradients)",
     "ReadChunk": "tests/cluster/test_checkpoint_storage.py",
