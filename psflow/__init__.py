@@ -10,6 +10,7 @@ from psflow import (  # noqa: F401
     data,
     dynamic_embedding,
     errors,
+    feature_column,
     flags,
     gfile,
     image,

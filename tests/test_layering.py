@@ -28,7 +28,7 @@ GRAPH_TIERS = [
     ["metrics"],
     ["variable_scope", "optimizers", "meta_graph", "moving_averages"],
     ["layers", "saver", "misc", "data", "queue_runner"],
-    ["train_util"],
+    ["train_util", "feature_column"],
     ["hooks"],  # SessionRunHook and the standard hooks
     # MonitoredTrainingSession, Scaffold, session creators; SyncReplicasOptimizer
     ["monitored_session", "sync_replicas"],
