@@ -12,7 +12,14 @@ import numpy as np
 
 from .. import dtypes as _dt
 from ..errors import InvalidArgumentError
-from ..framework import GraphKeys, Tensor, apply_op, convert_to_tensor, get_default_graph
+from ..framework import (
+    GraphKeys,
+    Tensor,
+    apply_op,
+    convert_to_tensor,
+    get_default_graph,
+    name_scope,
+)
 from ..graph_def import make_tensor_proto
 from ..registry import NOT_DIFFERENTIABLE, OpDef, TensorSpec, register_op
 from ..shapes import TensorShape
@@ -300,9 +307,13 @@ register_op(
 
 
 # tf.summary.* wrappers ---------------------------------------------------------------------
-def _scoped_tag(name: str) -> str:
-    scope = get_default_graph().get_name_scope()
-    return f"{scope}/{name}" if scope else name
+def _summary_scope(name: str) -> tuple[str, str]:
+    """(tag, op name) as TF 1.x makes them: the unique name scope of `name` under the
+    current one, so a second 'accuracy' is tagged 'accuracy_1' (unique against op names,
+    case-insensitively, as every graph name is); the op takes that name exactly."""
+    with name_scope(_clean(name)) as scope:
+        pass
+    return scope[:-1], scope
 
 
 def _collect(op_output: Tensor, collections) -> Tensor:
@@ -317,35 +328,35 @@ def _clean(name: str) -> str:
 
 def scalar(name, tensor, collections=None, family=None) -> Tensor:
     """A Summary with one scalar value, tagged with the name scope and `name`."""
-    tag = _scoped_tag(_clean(name))
-    out = apply_op("ScalarSummary", [tag, tensor], name=_clean(name)).outputs[0]
+    tag, op_name = _summary_scope(name)
+    out = apply_op("ScalarSummary", [tag, tensor], name=op_name).outputs[0]
     return _collect(out, collections)
 
 
 def histogram(name, values, collections=None, family=None) -> Tensor:
     """A Summary with a histogram of `values`."""
-    tag = _scoped_tag(_clean(name))
-    out = apply_op("HistogramSummary", [tag, values], name=_clean(name)).outputs[0]
+    tag, op_name = _summary_scope(name)
+    out = apply_op("HistogramSummary", [tag, values], name=op_name).outputs[0]
     return _collect(out, collections)
 
 
 def image(name, tensor, max_outputs=3, collections=None, family=None) -> Tensor:
     """A Summary with up to `max_outputs` PNG images from a [batch, h, w, c] tensor."""
-    tag = _scoped_tag(_clean(name))
+    tag, op_name = _summary_scope(name)
     out = apply_op(
-        "ImageSummary", [tag, tensor], {"max_images": int(max_outputs)}, name=_clean(name)
+        "ImageSummary", [tag, tensor], {"max_images": int(max_outputs)}, name=op_name
     ).outputs[0]
     return _collect(out, collections)
 
 
 def audio(name, tensor, sample_rate, max_outputs=3, collections=None, family=None) -> Tensor:
     """A Summary with up to `max_outputs` WAV clips from a [batch, frames(, channels)] tensor."""
-    tag = _scoped_tag(_clean(name))
+    tag, op_name = _summary_scope(name)
     out = apply_op(
         "AudioSummaryV2",
         [tag, tensor, float(sample_rate) if not isinstance(sample_rate, Tensor) else sample_rate],
         {"max_outputs": int(max_outputs)},
-        name=_clean(name),
+        name=op_name,
     ).outputs[0]
     return _collect(out, collections)
 
@@ -363,9 +374,9 @@ def text(name, tensor, collections=None) -> Tensor:
         raise ValueError(
             f"Expected tensor {tensor.name} to have dtype string, got {tensor.dtype.name}"
         )
-    tag = _scoped_tag(_clean(name))
+    tag, op_name = _summary_scope(name)
     out = apply_op(
-        "TensorSummaryV2", [tag, tensor, _metadata_bytes("text")], name=_clean(name)
+        "TensorSummaryV2", [tag, tensor, _metadata_bytes("text")], name=op_name
     ).outputs[0]
     return _collect(out, collections)
 
@@ -381,8 +392,8 @@ def tensor_summary(
 ) -> Tensor:
     """A Summary holding a whole tensor."""
     meta = summary_metadata.SerializeToString() if summary_metadata is not None else b""
-    tag = _scoped_tag(_clean(name))
-    out = apply_op("TensorSummaryV2", [tag, tensor, meta], name=_clean(name)).outputs[0]
+    tag, op_name = _summary_scope(name)
+    out = apply_op("TensorSummaryV2", [tag, tensor, meta], name=op_name).outputs[0]
     return _collect(out, collections)
 
 

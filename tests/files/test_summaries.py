@@ -41,8 +41,10 @@ def test_every_kind_of_summary_reads_back(tmp_path, target):
         writer.close()
     acc = _accumulator(tmp_path)
     tags = acc.Tags()
-    assert tags["scalars"] == ["layer/mean"]
-    assert [round(e.value, 5) for e in acc.Scalars("layer/mean")] == [0.75, 1.5, 2.25]
+    # "layer/mean_1", as TF 1.x tags it: the name scope "mean" is unique against the op
+    # "layer/Mean" (reduce_mean's) case-insensitively.
+    assert tags["scalars"] == ["layer/mean_1"]
+    assert [round(e.value, 5) for e in acc.Scalars("layer/mean_1")] == [0.75, 1.5, 2.25]
     hist = acc.Histograms("layer/values")[1].histogram_value
     assert (hist.num, hist.min, hist.max, hist.sum) == (8, -2.0, 6.0, 12.0)
     assert sum(hist.bucket) == 8
@@ -222,3 +224,29 @@ def test_tensorboard_server_serves_scalars_and_graph(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_summary_tags_are_uniquified_as_tf1_names_them():
+    """As TF 1.x: a summary's tag is its unique name scope (a second 'accuracy' is
+    'accuracy_1'; names are unique against op names case-insensitively)."""
+    first = tf.summary.scalar("accuracy", tf.constant(1.0))
+    second = tf.summary.scalar("accuracy", tf.constant(2.0))
+    tf.constant(0.0, name="Loss")
+    with tf.name_scope("layer1/weights/summaries"):
+        means = [tf.summary.scalar("mean", 1.0), tf.summary.histogram("mean", [1.0])]
+    loss = tf.summary.scalar("loss", 3.0)
+    old = tf.scalar_summary("accuracy", 4.0)  # the TF 0.x form keeps its tag as given
+    with tf.Session() as sess:
+        tags = [
+            tf.Summary.FromString(sess.run(t)).value[0].tag
+            for t in (first, second, *means, loss, old)
+        ]
+    assert tags == [
+        "accuracy",
+        "accuracy_1",
+        "layer1/weights/summaries/mean",
+        "layer1/weights/summaries/mean_1",
+        "loss_1",
+        "accuracy",
+    ]
+    assert second.op.name == "accuracy_1"
