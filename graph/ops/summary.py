@@ -375,9 +375,9 @@ def text(name, tensor, collections=None) -> Tensor:
             f"Expected tensor {tensor.name} to have dtype string, got {tensor.dtype.name}"
         )
     tag, op_name = _summary_scope(name)
-    out = apply_op(
-        "TensorSummaryV2", [tag, tensor, _metadata_bytes("text")], name=op_name
-    ).outputs[0]
+    out = apply_op("TensorSummaryV2", [tag, tensor, _metadata_bytes("text")], name=op_name).outputs[
+        0
+    ]
     return _collect(out, collections)
 
 
