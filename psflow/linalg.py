@@ -1,6 +1,11 @@
 """`tf.linalg`: linear algebra under its TF 1.x `tf.linalg` names (numpy's LAPACK)."""
 
 from psflow.graph.ops.array import eye  # noqa: F401
+from psflow.graph.ops.array_more import (  # noqa: F401
+    cross,
+    einsum,
+    matrix_band_part as band_part,
+)
 from psflow.graph.ops.clip import global_norm  # noqa: F401
 from psflow.graph.ops.linalg import (  # noqa: F401
     logdet,

@@ -1,11 +1,14 @@
 """`tf.math`: the math ops under their TF 1.x `tf.math` names (the same functions as at the
 top level, plus `softplus`, `l2_normalize`, `top_k` and `in_top_k` from tf.nn)."""
 
+from psflow.graph.misc import is_non_decreasing, is_strictly_increasing  # noqa: F401, E402
+from psflow.graph.ops.array_more import bincount  # noqa: F401, E402
 from psflow.graph.ops.linalg import norm  # noqa: F401, E402
 from psflow.graph.ops.math import (  # noqa: F401  # noqa: F401, E402
     abs,
     add,
     add_n,
+    add_n as accumulate_n,  # noqa: F401, E402
     argmax,
     argmin,
     ceil,
@@ -19,6 +22,7 @@ from psflow.graph.ops.math import (  # noqa: F401  # noqa: F401, E402
     floor,
     floordiv,
     floormod,
+    floormod as mod,  # noqa: F401, E402
     greater,
     greater_equal,
     is_finite,
@@ -63,8 +67,9 @@ from psflow.graph.ops.math import (  # noqa: F401  # noqa: F401, E402
     truediv,
     truncatediv,
     truncatemod,
+    unsorted_segment_sum,  # noqa: F401, E402
 )
-from psflow.graph.ops.math_more import (  # noqa: F401, E402
+from psflow.graph.ops.math_more import (  # noqa: F401, E402  # noqa: F401, E402
     acos,
     acosh,
     asin,
@@ -75,15 +80,28 @@ from psflow.graph.ops.math_more import (  # noqa: F401, E402
     cosh,
     count_nonzero,
     div_no_nan,
+    div_no_nan as divide_no_nan,
+    multiply_no_nan,
+    polyval,
+    reciprocal_no_nan,
+    reduce_euclidean_norm,
+    reduce_std,
+    reduce_variance,
     sinh,
     tan,
+    xdivy,
+    xlogy,
 )
-from psflow.graph.ops.nn import (  # noqa: F401
+from psflow.graph.ops.nn import (  # noqa: F401  # noqa: F401, E402
     in_top_k,
     l2_normalize,
     log_sigmoid,  # noqa: F401, E402
+    log_softmax,
+    softmax,
     softplus,
+    softsign,
     top_k,
+    zero_fraction,
 )
 from psflow.graph.ops.segment import (  # noqa: F401, E402
     segment_max,

@@ -1,5 +1,9 @@
 """`tf.random`: the random ops under their TF 1.x `tf.random` names."""
 
+from psflow.graph.ops.nn_more import (  # noqa: F401, E402
+    log_uniform_candidate_sampler,
+    uniform_candidate_sampler,
+)
 from psflow.graph.ops.random import (  # noqa: F401
     get_seed,
     multinomial,

@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes as _dt
-from ..framework import Tensor
-from . import math as _math
+from ..framework import Tensor, convert_to_tensor, name_scope
+from . import array as _array, math as _math
 from ._common import reduce_to_shape
 
 _FLOAT = _dt.FLOATS
@@ -115,3 +115,78 @@ def count_nonzero(input_tensor=None, axis=None, keepdims=None, dtype=_dt.int64, 
     keep = bool(keepdims if keepdims is not None else keep_dims)
     nonzero = _math.cast(_math.not_equal(x, _array.zeros_like(x)), _dt.int64)
     return _math.cast(_math.reduce_sum(nonzero, axis=axis, keepdims=keep), dtype, name=name)
+
+
+# More tf.math compositions ------------------------------------------------------------------
+def reduce_variance(input_tensor, axis=None, keepdims=False, name=None):
+    """The variance of the elements along `axis` (all when None)."""
+    with name_scope(name, "reduce_variance"):
+        x = convert_to_tensor(input_tensor)
+        mean = _math.reduce_mean(x, axis=axis, keepdims=True)
+        return _math.reduce_mean(_math.squared_difference(x, mean), axis=axis, keepdims=keepdims)
+
+
+def reduce_std(input_tensor, axis=None, keepdims=False, name=None):
+    """The standard deviation of the elements along `axis` (all when None)."""
+    with name_scope(name, "reduce_std"):
+        return _math.sqrt(reduce_variance(input_tensor, axis=axis, keepdims=keepdims))
+
+
+def reduce_euclidean_norm(input_tensor, axis=None, keepdims=False, name=None):
+    """sqrt(sum(x^2)) along `axis` (all when None)."""
+    with name_scope(name, "reduce_euclidean_norm"):
+        x = convert_to_tensor(input_tensor)
+        return _math.sqrt(_math.reduce_sum(_math.square(x), axis=axis, keepdims=keepdims))
+
+
+def _zero_where(mask, value):
+    return _math.where(mask, _array.zeros_like(value), value)
+
+
+def xlogy(x, y, name=None):
+    """x * log(y), 0 where x is 0."""
+    with name_scope(name, "xlogy"):
+        x = convert_to_tensor(x)
+        y = convert_to_tensor(y, dtype=x.dtype)
+        zero = _math.equal(x, _array.zeros_like(x))
+        safe_y = _math.where(zero, _array.ones_like(y) * _array.ones_like(x), y)
+        return _zero_where(zero, _math.multiply(x, _math.log(safe_y)))
+
+
+def xdivy(x, y, name=None):
+    """x / y, 0 where x is 0."""
+    with name_scope(name, "xdivy"):
+        x = convert_to_tensor(x)
+        y = convert_to_tensor(y, dtype=x.dtype)
+        zero = _math.equal(x, _array.zeros_like(x))
+        safe_y = _math.where(zero, _array.ones_like(y) * _array.ones_like(x), y)
+        return _zero_where(zero, _math.real_div(x, safe_y))
+
+
+def multiply_no_nan(x, y, name=None):
+    """x * y, 0 where y is 0 (even if x is inf or nan)."""
+    with name_scope(name, "multiply_no_nan"):
+        x = convert_to_tensor(x)
+        y = convert_to_tensor(y, dtype=x.dtype)
+        zero = _math.equal(y, _array.zeros_like(y))
+        safe_x = _math.where(zero, _array.zeros_like(x) * _array.ones_like(y), x)
+        return _math.multiply(safe_x, y)
+
+
+def reciprocal_no_nan(x, name=None):
+    """1 / x, 0 where x is 0."""
+    with name_scope(name, "reciprocal_no_nan"):
+        x = convert_to_tensor(x)
+        return div_no_nan(_array.ones_like(x), x)
+
+
+def polyval(coeffs, x, name=None):
+    """coeffs[0] * x^(n-1) + ... + coeffs[n-1], by Horner's rule (coeffs a list)."""
+    with name_scope(name, "polyval"):
+        x = convert_to_tensor(x)
+        if not coeffs:
+            return _array.zeros_like(x)
+        out = convert_to_tensor(coeffs[0], dtype=x.dtype) * _array.ones_like(x)
+        for c in coeffs[1:]:
+            out = _math.add(_math.multiply(out, x), convert_to_tensor(c, dtype=x.dtype))
+        return out

@@ -41,17 +41,17 @@ NOT_PROVIDED = {
 
 # The fraction of each namespace's names psflow provides, as reached: it may only go up.
 FLOOR = {
-    "tf": 0.56,
+    "tf": 0.561,
     "nn": 0.504,
     "train": 0.689,
     "summary": 0.833,
     "losses": 1.0,
     "metrics": 0.787,
     "data": 0.666,
-    "math": 0.613,
+    "math": 0.757,
     "strings": 0.538,
-    "linalg": 0.253,
-    "random": 0.25,
+    "linalg": 0.298,
+    "random": 0.312,
     "errors": 0.972,
     "initializers": 1.0,
     "io": 0.0,
