@@ -120,7 +120,7 @@ def ensure_shape(x, shape, name=None):
         if shape.ndims is None:
             return _array.identity(x)
         actual = _array.shape(x)
-        wanted = [d for d in shape.as_list()]
+        wanted = shape.as_list()
         known = [i for i, d in enumerate(wanted) if d is not None]
         checks = [_debug.assert_rank(x, shape.ndims)]
         if known:

@@ -8,6 +8,7 @@ A resize is separable: out = Rh @ image @ Rw^T per image and channel, with Rh, R
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -19,8 +20,10 @@ from ..shapes import TensorShape
 from . import array as _array, manip as _manip, math as _math, random as _random
 
 
+@functools.lru_cache(maxsize=256)
 def _weights(n_in: int, n_out: int, align_corners: bool, nearest: bool) -> np.ndarray:
-    """The [n_out, n_in] matrix sampling an axis of n_in values at n_out points (TF1)."""
+    """The [n_out, n_in] matrix sampling an axis of n_in values at n_out points (TF1);
+    made once per sizes (a step's resize reuses it), read-only."""
     out = np.zeros((n_out, n_in))
     scale = (n_in - 1) / (n_out - 1) if align_corners and n_out > 1 else n_in / n_out
     for i in range(n_out):
@@ -34,6 +37,7 @@ def _weights(n_in: int, n_out: int, align_corners: bool, nearest: bool) -> np.nd
             frac = src - lo
             out[i, min(lo, n_in - 1)] += 1.0 - frac
             out[i, hi] += frac
+    out.flags.writeable = False
     return out
 
 

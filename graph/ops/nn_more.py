@@ -271,10 +271,7 @@ def log_poisson_loss(targets, log_input, compute_full_loss=False, name=None):
             _math.subtract(_math.multiply(targets, _math.log(safe)), targets),
             _math.multiply(0.5, _math.log(_math.multiply(2.0 * np.pi, safe))),
         )
-        use = _math.logical_and(
-            _math.greater(targets, _array.ones_like(targets) * 1.0),
-            _math.greater_equal(targets, _array.zeros_like(targets)),
-        )
+        use = _math.greater(targets, _array.ones_like(targets))
         return _math.add(loss, _math.where(use, stirling, _array.zeros_like(targets)))
 
 
