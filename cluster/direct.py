@@ -216,9 +216,11 @@ class DirectServer:
 
 
 class DirectChannel:
-    """A client's connection to one task's DirectServer. Thread-safe: one call at a time.
-    While waiting for an answer, `alive()` is called every `check_every` seconds (it raises
-    when the task is gone); the whole call is bounded by `timeout`."""
+    """A client's connection to one task's DirectServer. Thread-safe. A call can be sent
+    (`submit`) and its answer taken later (`result`), so the client works meanwhile; the
+    task answers calls in the order they came. While waiting for an answer, `alive()` is
+    called every `check_every` seconds (it raises when the task is gone); each wait is
+    bounded by `timeout`."""
 
     def __init__(self, task: str, address: str, timeout: float, alive=None, check_every=5.0):
         self.task = task
@@ -228,6 +230,10 @@ class DirectChannel:
         self._check_every = check_every
         self._lock = threading.Lock()
         self._sock: socket.socket | None = None
+        self._connection = 0  # bumped per connection: calls sent on an older one are lost
+        self._sent = 0  # calls sent on this connection
+        self._answered = 0  # answers read on it
+        self._answers: dict[int, tuple] = {}  # answers read before their caller asked
 
     def _connect(self) -> socket.socket:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -247,21 +253,46 @@ class DirectChannel:
 
     def call(self, header: str, args: list):
         """Runs a stage call on the task; returns what its `run_stage` returned."""
+        return self.result(self.submit(header, args))
+
+    def submit(self, header: str, args: list) -> tuple[int, int]:
+        """Sends a stage call; returns the ticket `result` takes."""
         with self._lock:
             if self._sock is None:
                 self._sock = self._connect()
+                self._connection += 1
+                self._sent = self._answered = 0
+                self._answers.clear()
             try:
                 _send(self._sock, _OK, [header, args])
-                self._await_reply()
-                kind, reply = _recv(self._sock)
-            except TimeoutError:
-                self._drop()
-                raise tf_errors.DeadlineExceededError(
-                    None, None, f"Task {self.task} did not answer within {self._timeout} s"
-                ) from None
             except (ConnectionError, OSError) as err:
                 self._drop()
                 raise self._lost(err) from None
+            self._sent += 1
+            return self._connection, self._sent - 1
+
+    def result(self, ticket: tuple[int, int]):
+        """What the call of `ticket` returned (its error raised)."""
+        connection, number = ticket
+        with self._lock:
+            while True:
+                if connection != self._connection or self._sock is None:
+                    raise self._lost("the connection was closed")
+                if number in self._answers:
+                    kind, reply = self._answers.pop(number)
+                    break
+                try:
+                    self._await_reply()
+                    self._answers[self._answered] = _recv(self._sock)
+                except TimeoutError:
+                    self._drop()
+                    raise tf_errors.DeadlineExceededError(
+                        None, None, f"Task {self.task} did not answer within {self._timeout} s"
+                    ) from None
+                except (ConnectionError, OSError) as err:
+                    self._drop()
+                    raise self._lost(err) from None
+                self._answered += 1
         if kind == _ERROR:
             raise _error_from_wire(reply)
         return reply

@@ -72,6 +72,14 @@ class StageCall(NamedTuple):
     direct: object = None  # a DirectChannel to the task (cluster/direct.py), if on this node
 
 
+class _InFlight(NamedTuple):
+    """A stage's direct call, sent, its answer not yet taken."""
+
+    channel: object
+    ticket: tuple
+    returns: int
+
+
 class CompiledStep:
     """A run signature compiled for the cluster: its stage calls and where fetches come from."""
 
@@ -123,7 +131,16 @@ class ClusterRuntime:
         fed = {t.name for t in feeds}
         ops = prune_to_fetches([t.op for t in fetches] + list(targets), fed)
         spec = self.cluster.spec
-        dplan = partition(ops, fetches, feeds, lambda op: task_of(op.device, spec, op.name))
+        # A hosted client runs its own stages between its calls to the others: it pipelines
+        # a step's updates with its compute (graph/partition.py). Others submit every call
+        # at once, each extra stage an extra actor call.
+        dplan = partition(
+            ops,
+            fetches,
+            feeds,
+            lambda op: task_of(op.device, spec, op.name),
+            pipeline=None if self._local is None else self._local[1],
+        )
         routes, fetch_sources = route_stages(dplan, self._session_id)
         plan_ids, registrations, handles = [], [], []
         for stage, route in zip(dplan.stages, routes):
@@ -272,36 +289,62 @@ class ClusterRuntime:
         return self._execute_plain(compiled, feed_values, traced, run_metadata)
 
     def _execute_plain(self, compiled: CompiledStep, feed_values, traced, run_metadata):
-        returns: list[list] = []  # per stage: the ObjectRefs of its returns
+        returns: list = []  # per stage: the ObjectRefs of its returns, or its direct call
+        in_flight: dict = {}  # channel -> the stage whose direct call awaits its answer
         step_id = f"{self._session_id}.{next(self._steps)}"
-        for call in compiled.calls:
-            args = []
-            for src in call.route.args:
-                if isinstance(src, FromFeed):
-                    args.append(feed_values[src.feed_index])
-                elif isinstance(src, FromGroup):
-                    args.append(returns[src.stage][src.group])
-                else:  # FromToken: the token follows the stage's groups
-                    args.append(returns[src.stage][len(compiled.calls[src.stage].route.groups)])
-            if call.local is not None or call.direct is not None:
-                try:
+
+        def answered(s: int) -> list:
+            """Stage s's returns, its direct call's answer taken first if it is out."""
+            pending = returns[s]
+            if isinstance(pending, _InFlight):
+                del in_flight[pending.channel]
+                out = pending.channel.result(pending.ticket)
+                returns[s] = [out] if pending.returns == 1 else list(out)
+            return returns[s]
+
+        try:
+            for call in compiled.calls:
+                args = []
+                for src in call.route.args:
+                    if isinstance(src, FromFeed):
+                        args.append(feed_values[src.feed_index])
+                    elif isinstance(src, FromGroup):
+                        args.append(answered(src.stage)[src.group])
+                    else:  # FromToken: the token follows the stage's groups
+                        group = len(compiled.calls[src.stage].route.groups)
+                        args.append(answered(src.stage)[group])
+                n = call.route.num_returns + (1 if traced else 0)
+                if call.direct is not None:
+                    # Sent, not waited for: this process runs its own next stage meanwhile
+                    # (a pipelined step's updates, graph/partition.py). One call at a time
+                    # per channel, so neither side blocks writing to the other.
+                    if call.direct in in_flight:
+                        answered(in_flight[call.direct])
+                    returns.append(self._submit(call, step_id, args, traced, compiled.tasks, n))
+                    in_flight[call.direct] = len(returns) - 1
+                    continue
+                if call.local is not None:
                     out = self._run_here(call, step_id, args, traced, compiled.tasks)
-                except tf_errors.OpError:
-                    self._rollback(compiled, step_id)
-                    raise
-            elif traced:
-                header = CallHeader(step_id, self._take_finished(call.task), call.plan_id, True)
-                out = call.traced_method.remote(header.encode(), *args)
-            elif call.slot_method is None:
-                header = CallHeader(step_id, self._take_finished(call.task), call.plan_id)
-                out = call.method.remote(header.encode(), *args)
-            elif call.writes:
-                header = CallHeader(step_id, self._take_finished(call.task))
-                out = call.slot_method.remote(header.encode(), *args)
-            else:
-                out = call.slot_method.remote(*args)
-            n = call.route.num_returns + (1 if traced else 0)
-            returns.append([out] if n == 1 else list(out))
+                elif traced:
+                    header = CallHeader(step_id, self._take_finished(call.task), call.plan_id, True)
+                    out = call.traced_method.remote(header.encode(), *args)
+                elif call.slot_method is None:
+                    header = CallHeader(step_id, self._take_finished(call.task), call.plan_id)
+                    out = call.method.remote(header.encode(), *args)
+                elif call.writes:
+                    header = CallHeader(step_id, self._take_finished(call.task))
+                    out = call.slot_method.remote(header.encode(), *args)
+                else:
+                    out = call.slot_method.remote(*args)
+                returns.append([out] if n == 1 else list(out))
+            for s in list(in_flight.values()):
+                answered(s)
+        except tf_errors.OpError:
+            for s in list(in_flight.values()):  # the task's answers, before its rollback
+                with contextlib.suppress(tf_errors.OpError):
+                    answered(s)
+            self._rollback(compiled, step_id)
+            raise
         wanted = [returns[s][g] for s, g in compiled.fetch_groups]
         extra = [returns[s][i] for s, i in compiled.waits]
         if traced:
@@ -324,18 +367,27 @@ class ClusterRuntime:
             _trace(run_metadata, compiled.calls, got[len(wanted) + len(compiled.waits) :])
         return check_fetched(values)
 
-    def _run_here(self, call: StageCall, step_id: str, args: list, traced: bool, tasks):
-        """Runs a stage, after its upstream objects arrived, on this process's own task
-        (its runner) or by a direct call to a task on this node."""
+    def _resolved(self, args: list, tasks) -> list:
+        """`args` with the ObjectRefs among them replaced by their values."""
         remote = [i for i, a in enumerate(args) if isinstance(a, ray.ObjectRef)]
         if remote:
             got = self._get([args[i] for i in remote], STEP_TIMEOUT_S, tasks)
             for i, value in zip(remote, got):
                 args[i] = value
+        return args
+
+    def _submit(self, call: StageCall, step_id: str, args: list, traced: bool, tasks, n: int):
+        """Sends a stage's direct call, once its upstream objects arrived."""
+        args = self._resolved(args, tasks)
         header = CallHeader(step_id, self._take_finished(call.task), call.plan_id, traced)
-        if call.direct is not None:
-            self.direct_stage_runs += 1
-            return call.direct.call(header.encode(), args)
+        self.direct_stage_runs += 1
+        return _InFlight(call.direct, call.direct.submit(header.encode(), args), n)
+
+    def _run_here(self, call: StageCall, step_id: str, args: list, traced: bool, tasks):
+        """Runs a stage, after its upstream objects arrived, on this process's own task
+        (its runner)."""
+        args = self._resolved(args, tasks)
+        header = CallHeader(step_id, self._take_finished(call.task), call.plan_id, traced)
         self.local_stage_runs += 1
         return call.local.run_stage(header.encode(), *args)
 

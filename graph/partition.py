@@ -50,9 +50,16 @@ def _is_free(op: Operation) -> bool:
 
 
 def partition(
-    ops: list[Operation], fetches: list[Tensor], feeds: list[Tensor], task_for
+    ops: list[Operation],
+    fetches: list[Tensor],
+    feeds: list[Tensor],
+    task_for,
+    pipeline: str | None = None,
 ) -> DistributedPlan:
-    """Splits pruned, ordered `ops` into stages by `task_for(op)` and compiles each."""
+    """Splits pruned, ordered `ops` into stages by `task_for(op)` and compiles each.
+    `pipeline`: the task of a client that runs that task's stages itself and calls the
+    others without waiting (a hosted client): its stages are split where that lets other
+    tasks work meanwhile (`_pipeline`)."""
     fed = {t.name: i for i, t in enumerate(feeds)}
     task: dict[int, str] = {}
     level: dict[int, int] = {}
@@ -106,6 +113,13 @@ def partition(
             level[t.op._id] = 0
             extra.append(t.op)
     conditional = any(op.type == "Switch" for op in ops)
+    if pipeline is not None and not conditional and level:
+        top = max(level.values())
+        for lower in range(top - 1, -1, -1):  # the updates first, then the reads before them
+            for k in range(PIPELINE_SPLITS if lower == top - 1 else PIPELINE_READS):
+                # (each split after the first cuts the tail the one before left)
+                if not _pipeline(ops, task, level, lower + 2 * k, pipeline):
+                    break
     keys = sorted({(level[i], task[i]) for i in task})
     stage_index = {k: n for n, k in enumerate(keys)}
     members: dict[int, list[Operation]] = {n: [] for n in range(len(keys))}
@@ -173,6 +187,87 @@ def partition(
     return DistributedPlan(stages, fetch_sources)
 
 
+# Ops that cost next to nothing: left out when weighing the halves of a pipelined step.
+_TRIVIAL = frozenset(
+    {"Identity", "NoOp", "Shape", "Reshape", "StridedSlice", "Squeeze", "ExpandDims", "Size"}
+)
+PIPELINE_MIN_OPS = 4  # each half of a split at least this many ops, else no split
+PIPELINE_SPLITS = 2  # a step's last compute and updates in up to 3 parts
+PIPELINE_READS = 1  # earlier compute and the reads it feeds in up to 2 parts
+
+
+def _pipeline(
+    ops: list[Operation], task: dict[int, str], level: dict[int, int], lower: int, home: str
+) -> bool:
+    """Splits levels `lower` and `lower + 1` in two, in `level`, when `lower` runs on `home`
+    only (S: the compute of the worker hosting the client) and `lower + 1` on other tasks
+    (T: the PS updates after it, or the reads of variables it asks for): S_a, the part of
+    S that the first ops of T need, then those ops T_a, then the rest of S, S_b, then the
+    rest of T (levels above move up by 2). A client that sends T_a without waiting for it
+    (a direct or Ray call) then has the PS apply the first gradients (or gather the first
+    rows) while its own task computes the others, instead of each side waiting for all of
+    the other's work. The cut is the one that best balances T_a against S_b (ops counted,
+    trivial ones not); none when a side would be under PIPELINE_MIN_OPS. Returns whether
+    it split."""
+    before = [op for op in ops if level.get(op._id) == lower]
+    last = [op for op in ops if level.get(op._id) == lower + 1]
+    if (
+        not last
+        or any(task[op._id] != home for op in before)
+        or any(task[op._id] == home for op in last)
+    ):
+        return False
+    in_s = {op._id for op in before}
+    in_t = {op._id for op in last}
+    position = {op._id: k for k, op in enumerate(before)}
+    cost = {op._id: 0 if op.type in _TRIVIAL else 1 for op in before + last}
+    # Per op of S or T: the ops of S it needs, itself included (ops are in topological order).
+    need: dict[int, frozenset] = {}
+    for op in ops:
+        if op._id not in in_s and op._id not in in_t:
+            continue
+        acc: set[int] = {op._id} if op._id in in_s else set()
+        for p in [t.op for t in op.inputs] + list(op.control_inputs):
+            if p._id in need:
+                acc |= need[p._id]
+        need[op._id] = frozenset(acc)
+    users: dict[int, list[int]] = {}  # op of T -> its consumers in T
+    for op in last:
+        for p in [t.op for t in op.inputs] + list(op.control_inputs):
+            if p._id in in_t:
+                users.setdefault(p._id, []).append(op._id)
+    total_s = sum(cost[i] for i in in_s)
+    ready = sorted(last, key=lambda op: max((position[i] for i in need[op._id]), default=-1))
+    best, best_score = None, PIPELINE_MIN_OPS - 1
+    s_a: set[int] = set()
+    for op in ready:
+        s_a |= need[op._id]
+        t_a: set[int] = set()
+        for o in reversed(last):  # consumers first
+            if not need[o._id] <= s_a:
+                continue
+            # An op needing nothing of S (a variable's read) goes with its consumers: its
+            # output, a whole variable, must not cross between the halves.
+            if need[o._id] or any(u in t_a for u in users.get(o._id, ())):
+                t_a.add(o._id)
+        score = min(sum(cost[i] for i in t_a), total_s - sum(cost[i] for i in s_a))
+        if score > best_score:
+            best, best_score = (frozenset(s_a), t_a), score
+    if best is None:
+        return False
+    s_first, t_first = best
+    for i, at in level.items():
+        if at > lower + 1:
+            level[i] = at + 2
+    for op in before:
+        if op._id not in s_first:
+            level[op._id] = lower + 2
+    for op in last:
+        if op._id not in t_first:
+            level[op._id] = lower + 3
+    return True
+
+
 def _add_output(outs: list[Tensor], t: Tensor) -> None:
     if all(o.name != t.name for o in outs):
         outs.append(t)
@@ -190,8 +285,8 @@ def _free_inputs(stage_ops: list[Operation]) -> list[Operation]:
 
 def route_stages(dplan: DistributedPlan, scope: str = "") -> tuple[list[StageRoute], list[Source]]:
     """Per stage, its route; and per fetch a FromFeed or a FromGroup. A tensor crosses from
-    one stage to another once, in one object per (source, destination) pair, as TF1
-    deduplicates transfers by source and destination. `scope` names the client session."""
+    one stage to another task once, in one object per (source, destination task) pair, as
+    TF1 deduplicates transfers by source and destination. `scope` names the client session."""
     stages = dplan.stages
     groups: list[list[list[int]]] = [[] for _ in stages]
     dest_index: list[dict] = [{} for _ in stages]
@@ -203,11 +298,14 @@ def route_stages(dplan: DistributedPlan, scope: str = "") -> tuple[list[StageRou
             return src
         if not isinstance(src, FromStage):
             raise TypeError(f"A stage input comes from a feed or a stage, not {src!r}")
-        g = dest_index[src.stage].get(dest)
+        # Stages of one task share the group bound for that task: a tensor two of them
+        # use (a pipelined step's) crosses once.
+        key = dest if dest == "client" else stages[dest].task
+        g = dest_index[src.stage].get(key)
         if g is None:
-            g = dest_index[src.stage][dest] = len(groups[src.stage])
+            g = dest_index[src.stage][key] = len(groups[src.stage])
             groups[src.stage].append([])
-            if dest != "client" and stages[dest].task == stages[src.stage].task:
+            if key == stages[src.stage].task:
                 local[src.stage].append(g)
         members = groups[src.stage][g]
         if src.output not in members:

@@ -259,6 +259,19 @@ def _scales(kind, ids, n, dtype):
     return counts if kind == "Mean" else np.sqrt(counts)
 
 
+def _one_each(ids, n) -> bool:
+    """Whether segment ids are exactly 0, 1, ..., n - 1 (one row per segment, in order: a
+    SparseTensor with one value per row, the usual categorical feature), where a segment
+    reduction is the rows themselves."""
+    return (
+        ids.size == n
+        and n > 0
+        and ids[0] == 0
+        and ids[-1] == n - 1
+        and bool((ids[1:] > ids[:-1]).all())
+    )
+
+
 def _sparse_segment_kernel(data, indices, segment_ids, num_segments, *, kind):
     """Row k: the rows of `data` at `indices` whose segment id is k, summed (and divided
     per `kind`): gather and segment reduction in one pass."""
@@ -268,15 +281,21 @@ def _sparse_segment_kernel(data, indices, segment_ids, num_segments, *, kind):
     n = int(num_segments)
     if n < 0:  # as TF's op without num_segments: the last segment id + 1
         n = int(ids.max()) + 1 if ids.size else 0
-    if indices.size and (indices.min() < 0 or indices.max() >= data.shape[0]):
-        raise InvalidArgumentError(
-            None, None, f"SparseSegment{kind}: an index is out of range [0, {data.shape[0]})"
-        )
-    if ids.size and ids.max() >= n:
+    elif ids.size and ids.max() >= n:
         raise InvalidArgumentError(
             None, None, f"SparseSegment{kind}: segment id {int(ids.max())} >= {n} segments"
         )
-    out = segment_reduce(np.add, data[indices], ids, n, 0)
+    try:
+        if indices.size and indices.min() < 0:
+            raise IndexError
+        rows = data.take(indices, axis=0)  # raises past the end
+    except IndexError:
+        raise InvalidArgumentError(
+            None, None, f"SparseSegment{kind}: an index is out of range [0, {data.shape[0]})"
+        ) from None
+    if _one_each(ids, n):  # each segment one row: its sum, mean and sqrt_n are the row
+        return rows
+    out = segment_reduce(np.add, rows, ids, n, 0)
     scale = _scales(kind, ids, n, data.dtype)
     if scale is not None:
         out = out / scale.reshape((n,) + (1,) * (data.ndim - 1))
@@ -290,14 +309,17 @@ def _sparse_segment_grad_kernel(grad, indices, segment_ids, data, *, kind):
     rows = np.shape(data)[0]
     grad = np.asarray(grad)
     ids = np.asarray(segment_ids).ravel()
-    scale = _scales(kind, ids, grad.shape[0], grad.dtype)
-    if scale is not None:
-        grad = grad / scale.reshape((-1,) + (1,) * (grad.ndim - 1))
-    if ids.size and ids.min() < 0:
-        picked = grad[np.maximum(ids, 0)]
-        picked[ids < 0] = 0
+    if _one_each(ids, grad.shape[0]):  # each segment one row, unscaled
+        picked = grad
     else:
-        picked = grad[ids]
+        scale = _scales(kind, ids, grad.shape[0], grad.dtype)
+        if scale is not None:
+            grad = grad / scale.reshape((-1,) + (1,) * (grad.ndim - 1))
+        if ids.size and ids.min() < 0:
+            picked = grad[np.maximum(ids, 0)]
+            picked[ids < 0] = 0
+        else:
+            picked = grad[ids]
     # The indices are seldom in order here (a Unique's): sum without looking for order.
     return segment_reduce(np.add, picked, np.asarray(indices).ravel(), int(rows), 0, False)
 

@@ -410,11 +410,26 @@ def _unique_kernel(x, *, out_idx):
     x = np.asarray(x)
     if x.ndim != 1:
         raise InvalidArgumentError(None, None, f"Unique: x must be a vector, got shape {x.shape}")
-    _, first, inverse = np.unique(x, return_index=True, return_inverse=True)
-    order = np.argsort(first, kind="stable")
-    rank = np.empty(len(order), np.int64)
-    rank[order] = np.arange(len(order))
-    return x[np.sort(first)], rank[inverse.reshape(-1)].astype(_dt.as_dtype(out_idx).np)
+    out_np = _dt.as_dtype(out_idx).np
+    if x.dtype.kind not in "iu" or not x.size:  # (floats: np.unique's handling of NaN)
+        _, first, inverse = np.unique(x, return_index=True, return_inverse=True)
+        order = np.argsort(first, kind="stable")
+        rank = np.empty(len(order), np.int64)
+        rank[order] = np.arange(len(order))
+        return x[np.sort(first)], rank[inverse.reshape(-1)].astype(out_np)
+    # Integer ids (an embedding lookup's, every step): one stable sort, no np.unique wrapper.
+    order = np.argsort(x, kind="stable")
+    ordered = x[order]
+    starts = np.empty(x.size, bool)
+    starts[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
+    first = order[starts]  # where each distinct value (in sorted order) first appears
+    by_first = np.argsort(first)
+    rank = np.empty(by_first.size, out_np)
+    rank[by_first] = np.arange(by_first.size, dtype=out_np)
+    idx = np.empty(x.size, out_np)
+    idx[order] = rank[np.cumsum(starts) - 1]
+    return x[first[by_first]], idx
 
 
 register_op(

@@ -171,6 +171,68 @@ def test_a_direct_call_error_is_the_tf_class_and_rolls_the_step_back(cluster):
         assert direct_used
 
 
+def _pipelined_step_fails_late():
+    import numpy as np
+
+    import psflow as tf
+
+    spec, job, index = parse_tf_config()
+    server = tf.train.Server(spec, job_name=job, task_index=index)
+    rng = np.random.RandomState(index)
+    with tf.device(
+        tf.train.replica_device_setter(worker_device=f"/job:worker/task:{index}", cluster=spec)
+    ):
+        feeds, deep, wide = {}, [], []
+        for f in range(6):
+            sp = tf.sparse_placeholder(tf.int64)
+            emb = tf.get_variable(f"t{index}emb{f}", [40, 4])
+            col = tf.get_variable(f"t{index}wide{f}", [40, 1])
+            deep.append(tf.nn.embedding_lookup_sparse(emb, sp, None, combiner="sum"))
+            wide.append(tf.nn.embedding_lookup_sparse(col, sp, None, combiner="sum"))
+            n = 16
+            feeds[sp] = tf.SparseTensorValue(
+                np.stack([np.arange(n), np.zeros(n, np.int64)], 1),
+                rng.randint(0, 40, n).astype(np.int64),
+                [n, 1],
+            )
+        hidden = tf.layers.dense(tf.concat(deep, 1), 8, tf.nn.relu, name=f"h{index}")
+        logit = tf.add_n(wide) + tf.layers.dense(hidden, 1, name=f"o{index}")
+        loss = tf.reduce_mean(tf.square(logit))
+        train = tf.train.AdagradOptimizer(0.1).minimize(loss)
+        ok = tf.placeholder(tf.bool, [])
+        with tf.control_dependencies([train]):  # fails after every update of the step
+            checked = tf.Assert(ok, [loss], name="late_check")
+    with tf.Session(server.target) as sess:
+        sess.run(tf.global_variables_initializer())
+        before = sess.run(tf.trainable_variables())
+        local = sess.runtime.local_stage_runs
+        try:
+            sess.run(checked, {**feeds, ok: False})
+            return "no error"
+        except tf.errors.InvalidArgumentError as err:
+            message = str(err)
+        unchanged = all(
+            np.array_equal(a, b) for a, b in zip(before, sess.run(tf.trainable_variables()))
+        )
+        local = sess.runtime.local_stage_runs - local  # the failed step's own stages
+        sess.run(checked, {**feeds, ok: True})
+        changed = all(
+            not np.array_equal(a, b) for a, b in zip(before, sess.run(tf.trainable_variables()))
+        )
+        return message, unchanged, changed, local
+
+
+@pytestmark_ray
+def test_a_pipelined_step_failing_late_undoes_its_earlier_updates(cluster):
+    """A hosted client's step is pipelined (graph/partition.py): the PS applies the first
+    gradients while the worker computes the rest. When a later part fails, the updates
+    already applied are rolled back with the rest of the step."""
+    for message, unchanged, changed, local in cluster.run(_pipelined_step_fails_late):
+        assert "late_check" in message
+        assert unchanged and changed
+        assert local >= 4  # the worker's part in pieces (2 in one piece: ids, then compute)
+
+
 @pytestmark_ray
 def test_a_session_in_another_process_reaches_the_cluster_by_target(cluster):
     with tf.device("/job:ps/task:1"):

@@ -120,3 +120,39 @@ def test_more_arrays_than_one_sendmsg_takes():
     assert len(got) == len(arrays)
     for sent, back in zip(arrays, got):
         np.testing.assert_array_equal(back, sent)
+
+
+def test_submitted_calls_run_in_order_and_answers_are_taken_in_any_order():
+    """A client sends a call and takes its answer later (a pipelined step's updates run
+    on the PS while the client computes): the task runs calls in the order sent."""
+    ran = []
+
+    def run(header, args):
+        ran.append(header)
+        if header == "bad":
+            raise tf.errors.InvalidArgumentError(None, None, "no such row in 'apply'")
+        return [header, args[0] + 1]
+
+    _, channel = _serve(run)
+    first = channel.submit("a", [np.ones(3)])
+    second = channel.submit("b", [np.zeros(2)])
+    bad = channel.submit("bad", [])
+    header, value = channel.result(second)
+    assert header == "b" and value.tolist() == [1.0, 1.0]
+    with pytest.raises(tf.errors.InvalidArgumentError, match="'apply'"):
+        channel.result(bad)
+    header, value = channel.result(first)
+    assert header == "a" and value.tolist() == [2.0, 2.0, 2.0]
+    assert ran == ["a", "b", "bad"]
+    assert channel.call("c", [np.ones(1)])[0] == "c"  # and goes on as before
+
+
+def test_a_call_sent_before_the_connection_was_lost_is_unavailable():
+    _, channel = _serve(lambda header, args: header)
+    ticket = channel.submit("a", [])
+    channel.close()  # as a lost task's connection is dropped
+    with pytest.raises(tf.errors.UnavailableError, match="/job:ps/task:0"):
+        channel.result(ticket)
+    assert channel.call("b", []) == "b"  # a new connection serves new calls
+    with pytest.raises(tf.errors.UnavailableError):
+        channel.result(ticket)
