@@ -183,7 +183,7 @@ def _pipelined_step_fails_late():
         tf.train.replica_device_setter(worker_device=f"/job:worker/task:{index}", cluster=spec)
     ):
         feeds, deep, wide = {}, [], []
-        for f in range(6):
+        for f in range(20):
             sp = tf.sparse_placeholder(tf.int64)
             emb = tf.get_variable(f"t{index}emb{f}", [40, 4])
             col = tf.get_variable(f"t{index}wide{f}", [40, 1])

@@ -75,7 +75,7 @@ def test_partitioned_training_step_matches_in_process():
     assert "w" not in direct.tasks["/job:worker/task:0"].store
 
 
-def _sparse_model(features=6):
+def _sparse_model(features=20):
     """A small wide & deep step: per feature an embedding and a wide column on the PS.
     Returns (train op, loss, flat feeds: tensor -> value)."""
     tf.set_random_seed(7)
@@ -127,7 +127,7 @@ def test_a_pipelined_step_interleaves_compute_and_updates_with_the_same_values()
     worker, ps = "/job:worker/task:0", "/job:ps/task:0"
     assert [s.task for s in whole.stages] == [worker, ps, worker, ps]
     tasks = [s.task for s in split.stages]
-    assert len(tasks) >= 8 and tasks == [worker, ps] * (len(tasks) // 2)
+    assert len(tasks) >= 6 and tasks == [worker, ps] * (len(tasks) // 2)
     assert [s.level for s in split.stages] == sorted(s.level for s in split.stages)
     for n, stage in enumerate(split.stages):
         for later in split.stages[n + 1 :]:
