@@ -30,6 +30,7 @@ from .framework import Graph, Tensor, convert_to_tensor
 from .ops import array as _array, dataset as _ops
 from .shapes import TensorShape
 from .sparse_tensor import SparseTensor
+from .tfrecord import compression_name, decode_records, read_file
 
 _GENERATORS: dict[str, Callable] = {}  # from_generator's functions, in this process
 AUTOTUNE = -1  # num_parallel_calls / buffer sizes chosen by the runtime
@@ -415,6 +416,14 @@ def TextLineDataset(filenames, compression_type=None, buffer_size=None,  # noqa:
     return Dataset._files("text", filenames, {})
 
 
+def TFRecordDataset(filenames, compression_type=None, buffer_size=None,  # noqa: N802
+                    num_parallel_reads=None):  # fmt: skip
+    """The records of TFRecord files (graph/tfrecord.py), as bytes; `compression_type`
+    '', 'ZLIB' or 'GZIP'. A corrupt record is a DataLossError when reached."""
+    args = {"compression": compression_name(compression_type)}
+    return Dataset._files("tfrecord", filenames, args)
+
+
 def FixedLengthRecordDataset(filenames, record_bytes, header_bytes=None,  # noqa: N802
                              footer_bytes=None, buffer_size=None, compression_type=None,
                              num_parallel_reads=None):  # fmt: skip
@@ -495,6 +504,11 @@ def _pipeline(spec: dict, inputs: list, caches: dict):
         template = _undescribe(spec["template"])
         for item in fn():
             yield tuple(_flatten(item) if template is not None else [item])
+    elif kind == "tfrecord":
+        for name in np.atleast_1d(inputs[spec["inputs"][0]]).tolist():
+            path = name.decode() if isinstance(name, bytes) else str(name)
+            for record in decode_records(read_file(path, spec["compression"]), path):
+                yield (np.array(record, dtype=object),)
     elif kind in ("text", "records"):
         for name in np.atleast_1d(inputs[spec["inputs"][0]]).tolist():
             path = name.decode() if isinstance(name, bytes) else str(name)

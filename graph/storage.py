@@ -353,3 +353,12 @@ def remove(path: str) -> None:
 
 def isabs(path: str) -> bool:
     return is_uri(path) or os.path.isabs(path)
+
+
+def open_write(path: str, append: bool = False):
+    """A binary file object to write (or append to) `path`, a local path or a URI."""
+    mode = "ab" if append else "wb"
+    if is_uri(path):
+        fs, inner = _fs(path)
+        return fs.open(inner, mode)
+    return open(_local(path), mode)

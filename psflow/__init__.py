@@ -15,6 +15,7 @@ from psflow import (  # noqa: F401
     gfile,
     image,
     initializers,
+    io,
     layers,
     linalg,
     logging,
@@ -22,6 +23,7 @@ from psflow import (  # noqa: F401
     math,
     metrics,
     nn,
+    python_io,
     random,
     sparse,
     strings,
@@ -181,6 +183,14 @@ from psflow.graph.ops.debug import (  # noqa: F401
     assert_type,
     verify_tensor_all_finite,
 )
+from psflow.graph.ops.files import (  # noqa: F401
+    decode_base64,
+    decode_raw,
+    encode_base64,
+    matching_files,
+    read_file,
+    write_file,
+)
 from psflow.graph.ops.gradients import gradients, hessians  # noqa: F401
 from psflow.graph.ops.linalg import (  # noqa: F401
     matrix_determinant,
@@ -304,6 +314,12 @@ from psflow.graph.ops.math_more import (  # noqa: F401
 )
 from psflow.graph.ops.nn import log_sigmoid, relu  # noqa: F401
 from psflow.graph.ops.nn_more import depth_to_space, space_to_depth  # noqa: F401
+from psflow.graph.ops.parsing import (  # noqa: F401
+    FixedLenFeature,
+    VarLenFeature,
+    parse_example,
+    parse_single_example,
+)
 from psflow.graph.ops.queues import FIFOQueue, QueueBase, RandomShuffleQueue  # noqa: F401
 from psflow.graph.ops.random import (  # noqa: F401
     multinomial,

@@ -8,6 +8,7 @@ from psflow.graph.data import (  # noqa: F401
     FixedLengthRecordDataset,
     Iterator,
     TextLineDataset,
+    TFRecordDataset,
     get_output_classes,
     get_output_shapes,
     get_output_types,

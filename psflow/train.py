@@ -1,6 +1,17 @@
 """`tf.train`: optimizers, global step and learning-rate schedules, Saver and checkpoint
 helpers, the summary writer (old name), and placement helpers."""
 
+from psflow.graph.example_proto import (  # noqa: F401
+    BytesList,
+    Example,
+    Feature,
+    FeatureList,
+    FeatureLists,
+    Features,
+    FloatList,
+    Int64List,
+    SequenceExample,
+)
 from psflow.graph.hooks import (  # noqa: F401
     CheckpointSaverHook,
     CheckpointSaverListener,

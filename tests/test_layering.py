@@ -16,8 +16,9 @@ LAYERS = {"graph": 0, "workers": 1, "ps": 2, "cluster": 3, "psflow": 4}
 # leaves (array <-> math, math <-> linalg, resolved at call time) stay inside it.
 GRAPH_TIERS = [
     ["dtypes", "shapes", "errors", "device", "wire", "summary_writer", "timeline", "console"],
+    ["example_proto"],  # tf.train.Example's protobuf classes
     ["storage"],  # local paths, fsspec URIs, spool files
-    ["dynamic_table"],  # a dynamic embedding table's shard
+    ["dynamic_table", "tfrecord"],  # a dynamic embedding table's shard; TFRecord files
     ["registry", "graph_def", "checkpoint", "variable_store", "placement", "route"],
     ["framework"],  # Graph, Operation, Tensor, scopes, the default graph and session
     ["plan", "sparse_tensor"],  # pruning and the plan compiler; SparseTensor

@@ -49,8 +49,8 @@ def test_a_dequeue_waits_for_another_thread_to_enqueue():
                 sess.run(enq, {v: i})  # the third waits until the main thread dequeues
 
         t = threading.Thread(target=later)
+        start = time.monotonic()  # before the thread's sleep begins
         t.start()
-        start = time.monotonic()
         got = [sess.run(deq) for _ in range(3)]
         t.join()
     assert got == [0, 1, 2] and time.monotonic() - start >= 0.2

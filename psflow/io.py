@@ -1,0 +1,26 @@
+"""`tf.io` (and `tf.python_io`'s TFRecord names): TFRecord files, tf.train.Example parsing,
+files and bytes as tensors, queues, gfile."""
+
+from psflow import gfile  # noqa: F401
+from psflow.graph.ops.files import (  # noqa: F401
+    decode_base64,
+    decode_raw,
+    encode_base64,
+    matching_files,
+    read_file,
+    write_file,
+)
+from psflow.graph.ops.parsing import (  # noqa: F401
+    FixedLenFeature,
+    VarLenFeature,
+    parse_example,
+    parse_single_example,
+)
+from psflow.graph.ops.queues import QueueBase, RandomShuffleQueue  # noqa: F401
+from psflow.graph.tfrecord import (  # noqa: F401
+    TFRecordCompressionType,
+    TFRecordOptions,
+    TFRecordWriter,
+    tf_record_iterator,
+)
+from psflow.graph.train_util import write_graph  # noqa: F401
