@@ -317,6 +317,7 @@ from psflow.graph.ops.nn_more import depth_to_space, space_to_depth  # noqa: F40
 from psflow.graph.ops.parsing import (  # noqa: F401
     FixedLenFeature,
     VarLenFeature,
+    decode_csv,
     parse_example,
     parse_single_example,
 )

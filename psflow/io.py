@@ -13,6 +13,7 @@ from psflow.graph.ops.files import (  # noqa: F401
 from psflow.graph.ops.parsing import (  # noqa: F401
     FixedLenFeature,
     VarLenFeature,
+    decode_csv,
     parse_example,
     parse_single_example,
 )

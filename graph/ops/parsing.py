@@ -6,6 +6,7 @@ differentiable (string inputs)."""
 
 from __future__ import annotations
 
+import csv
 from typing import NamedTuple
 
 import numpy as np
@@ -227,3 +228,121 @@ def parse_example(serialized, features, name=None, example_names=None):
 def parse_single_example(serialized, features, name=None, example_names=None):
     """One serialized Example -> {key: a dense tensor or a 1-D SparseTensor}."""
     return _parse(serialized, features, True, name, "ParseSingleExample")
+
+
+# decode_csv ---------------------------------------------------------------------------------
+_CSV_NAMES = {"float32": "float", "float64": "double", "int32": "int32", "int64": "int64",
+              "string": "string"}  # fmt: skip
+
+
+def _csv_fields(record: str, delim: str, quoted: bool, index: int) -> list[str]:
+    if not quoted:
+        return record.split(delim)
+    try:
+        rows = list(csv.reader([record], delimiter=delim, quotechar='"', doublequote=True,
+                               strict=True))  # fmt: skip
+    except csv.Error as err:
+        raise InvalidArgumentError(
+            None, None, f"Quote error in record {index}: {err}"
+        ) from None  # fmt: skip
+    return rows[0] if rows else [""]
+
+
+def _decode_csv_kernel(records, *defaults, field_delim, use_quote_delim, na_value, select_cols):
+    shape = np.shape(records)
+    flat = np.asarray(records, dtype=object).reshape(-1)
+    columns: list[list] = [[] for _ in defaults]
+    wanted = list(select_cols) if select_cols else None
+    for index, raw in enumerate(flat):
+        text = raw.decode() if isinstance(raw, bytes) else str(raw)
+        fields = _csv_fields(text, field_delim, use_quote_delim, index)
+        if wanted is not None:
+            if len(fields) <= wanted[-1]:
+                raise InvalidArgumentError(
+                    None, None, f"Expect {len(defaults)} fields but have {len(fields)} in "
+                    f"record {index}"
+                )  # fmt: skip
+            fields = [fields[c] for c in wanted]
+        if len(fields) != len(defaults):
+            raise InvalidArgumentError(
+                None, None, f"Expect {len(defaults)} fields but have {len(fields)} in record "
+                f"{index}"
+            )  # fmt: skip
+        for col, (field, default) in enumerate(zip(fields, defaults)):
+            default = np.asarray(default)
+            kind = "string" if default.dtype == object else default.dtype.name
+            if field == "" or (na_value and field == na_value):
+                if default.size == 0:
+                    raise InvalidArgumentError(
+                        None, None, f"Field {col} is required but missing in record {index}!"
+                    )  # fmt: skip
+                columns[col].append(default.reshape(-1)[0])
+                continue
+            try:
+                if kind == "string":
+                    columns[col].append(field.encode())
+                elif kind.startswith("int"):
+                    columns[col].append(int(field))
+                else:
+                    columns[col].append(float(field))
+            except ValueError:
+                raise InvalidArgumentError(
+                    None, None, f"Field {col} in record {index} is not a valid "
+                    f"{_CSV_NAMES.get(kind, kind)}: {field}"
+                ) from None  # fmt: skip
+    out = []
+    for values, default in zip(columns, defaults):
+        default = np.asarray(default)
+        dtype = object if default.dtype == object else default.dtype
+        column = np.empty(len(values), dtype=dtype)
+        column[:] = values
+        out.append(column.reshape(shape))
+    return tuple(out)
+
+
+def _decode_csv_infer(records, defaults, **_):
+    return [TensorSpec(d.dtype, records.shape) for d in defaults]
+
+
+register_op(
+    OpDef(
+        "DecodeCSV",
+        inputs=["records: string", "record_defaults: N*any"],
+        outputs=["output: N*any"],
+        attrs={"field_delim": ",", "use_quote_delim": True, "na_value": "", "select_cols": []},
+        infer=_decode_csv_infer,
+        kernel=_decode_csv_kernel,
+        grad=NOT_DIFFERENTIABLE,
+    )
+)
+
+
+def decode_csv(records, record_defaults, field_delim=",", use_quote_delim=True, name=None,
+               na_value="", select_cols=None):  # fmt: skip
+    """Each CSV record split into its columns: one tensor per column of `records`' shape,
+    of its default's dtype; an empty field (or `na_value`) takes the column's default, and
+    is an error where the default is empty (a required column)."""
+    if len(field_delim) != 1:
+        raise ValueError("field_delim should be only 1 char")
+    if select_cols is not None and list(select_cols) != sorted(set(select_cols)):
+        raise ValueError("select_cols is not strictly increasing.")
+    if select_cols is not None and len(select_cols) != len(record_defaults):
+        raise ValueError("Length of select_cols and record_defaults do not match.")
+    defaults = []
+    for d in record_defaults:
+        t = convert_to_tensor(d)
+        if t.dtype.name not in _CSV_NAMES:
+            raise TypeError(f"Unsupported dtype {t.dtype.name} in record_defaults")
+        defaults.append(t)
+    op = apply_op(
+        "DecodeCSV",
+        [convert_to_tensor(records, dtype=_dt.string), defaults],
+        {
+            "field_delim": field_delim,
+            "use_quote_delim": bool(use_quote_delim),
+            "na_value": na_value,
+            "select_cols": list(select_cols or []),
+        },  # fmt: skip
+        name=name or "DecodeCSV",
+    )
+    return list(op.outputs)

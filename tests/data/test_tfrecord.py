@@ -178,3 +178,32 @@ def test_files_and_bytes_ops_equal_tensorflows(tmp_path):
         assert big.tolist() == [[256, 513]]
         with pytest.raises(tf.errors.InvalidArgumentError, match="same size"):
             sess.run(tf.decode_raw([b"\x01", b"\x01\x02"], tf.uint8))
+
+
+def test_decode_csv_equals_tensorflows():
+    records = tf.constant(["1,2.5,a", ',,"b,c"', '3,4,"say ""hi"""'])
+    cols = tf.decode_csv(records, [[0], [1.0], ["x"]])
+    picked = tf.io.decode_csv(
+        tf.constant([["7;8;9", "NA;1;2"]]), [[-1], [5.0]], field_delim=";", na_value="NA",
+        select_cols=[0, 2],
+    )  # fmt: skip
+    raw = tf.decode_csv(['1,"a'], [[0], [""]], use_quote_delim=False)
+    with tf.Session() as sess:
+        ints, floats, strings = sess.run(cols)
+        first, third = sess.run(picked)
+        assert sess.run(raw)[1].tolist() == [b'"a']
+        # TensorFlow's outputs and messages:
+        assert ints.dtype == np.int32 and ints.tolist() == [1, 0, 3]
+        assert floats.dtype == np.float32 and floats.tolist() == [2.5, 1.0, 4.0]
+        assert strings.tolist() == [b"a", b"b,c", b'say "hi"']
+        assert first.tolist() == [[7, -1]] and third.tolist() == [[9.0, 2.0]]
+        for record, defaults, message in (
+            (",1", [tf.constant([], tf.int32), [0]],
+             "Field 0 is required but missing in record 0!"),
+            ("1,2,3", [[0], [0]], "Expect 2 fields but have 3 in record 0"),
+            ("x,1", [[0], [0]], "Field 0 in record 0 is not a valid int32: x"),
+            ("1,y", [[0], [0.0]], "Field 1 in record 0 is not a valid float: y"),
+        ):  # fmt: skip
+            with pytest.raises(tf.errors.InvalidArgumentError) as info:
+                sess.run(tf.decode_csv([record], defaults))
+            assert message in str(info.value)

@@ -28,6 +28,7 @@ ELSEWHERE = {
         [
             "ParseExampleDense",
             "ParseExampleSparse",
+            "DecodeCSV",
             "ReadFile",
             "WriteFile",
             "MatchingFiles",
