@@ -202,6 +202,39 @@ def checkpoint_inspect(path: str, tensor: str | None, all_values: bool) -> None:
         raise _ops_error(e) from None
 
 
+@checkpoint.command("convert")
+@click.argument("source", type=click.Path())
+@click.argument("dest", type=click.Path())
+@click.option(
+    "--to",
+    "fmt",
+    type=click.Choice(["tensorflow", "psflow"]),
+    default="tensorflow",
+    show_default=True,
+    help="the format to write",
+)
+def checkpoint_convert(source: str, dest: str, fmt: str) -> None:
+    """Writes the checkpoint SOURCE (a prefix, or a directory for its latest checkpoint;
+    psflow's format or TensorFlow's) as DEST in the other format, name for name. DEST is a
+    prefix; its directory's `checkpoint` state file names it when there was none."""
+    from psflow.graph import checkpoint as ckpt, saver
+
+    try:
+        if os.path.isdir(source):
+            latest = saver.latest_checkpoint(source)
+            if latest is None:
+                raise click.ClickException(f"no checkpoints in {source}")
+            source = latest
+        directory = os.path.dirname(dest) or "."
+        os.makedirs(directory, exist_ok=True)
+        count = ckpt.convert(source, dest, fmt)
+        if ckpt.read_state(directory) is None:
+            ckpt.write_state(directory, dest, [dest], "checkpoint")
+    except errors.OpError as e:
+        raise _ops_error(e) from None
+    click.echo(f"wrote {count} tensors to {dest} ({fmt} format)")
+
+
 # Operating a cluster ---------------------------------------------------------------------------
 def _cluster_source(source: str | None):
     """A target string, a config path, or None (the Ray cluster on this machine)."""

@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import uuid
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 
@@ -34,8 +35,9 @@ import msgpack
 import numpy as np
 import xxhash
 
-from . import dtypes as _dt, storage
-from .errors import DataLossError, NotFoundError
+from . import dtypes as _dt, storage, tf_checkpoint as _tf
+from .errors import DataLossError, NotFoundError, UnimplementedError
+from .tfrecord import masked_crc
 
 FORMAT_VERSION = 2
 _STRING = "string"
@@ -136,6 +138,8 @@ def read_index(prefix: str) -> dict:
             f"Unsuccessful TensorSliceReader constructor: Failed to "
             f"find any matching files for {prefix}",
         ) from None
+    if _tf.is_tf_index(raw):  # written by TensorFlow (or for it): graph/tf_checkpoint.py
+        return _tf.read_index(prefix, raw)
     try:
         index = msgpack.unpackb(raw, strict_map_key=False)
     except Exception as e:
@@ -182,8 +186,16 @@ def read_tensors(prefix: str, entries: list[dict]) -> list[np.ndarray]:
 
 def _mismatch(entry: dict, data) -> str | None:
     """What is wrong with a tensor's bytes read back (None when its checksum matches)."""
-    kind = "xxh3" if "xxh3" in entry else "crc32"
-    got = checksum(data) if kind == "xxh3" else zlib.crc32(data)
+    kind = next(k for k in ("xxh3", "crc32c", "crc32") if k in entry)
+    if kind == "crc32c":  # a TensorFlow checkpoint's masked CRC-32C
+        if entry["dtype"] == _STRING:
+            count = int(np.prod(entry["shape"], dtype=np.int64))
+            found = _tf.string_crcs(bytes(data), count, entry["name"])
+            got = entry[kind] if entry[kind] in found else (found[0] if found else None)
+        else:
+            got = masked_crc(data)
+    else:
+        got = checksum(data) if kind == "xxh3" else zlib.crc32(data)
     if got == entry[kind]:
         return None
     return (
@@ -199,6 +211,8 @@ def _check(entry: dict, data) -> None:
 
 
 def _decode(entry: dict, value, data):
+    if entry["dtype"] == _STRING and "crc32c" in entry:
+        return _tf.decode_strings(data, entry["shape"], entry["name"])
     if entry["dtype"] == _STRING:
         items = msgpack.unpackb(data)
         return np.array(items, dtype=object).reshape(entry["shape"])
@@ -208,6 +222,11 @@ def _decode(entry: dict, value, data):
 def _read(prefix: str, entry: dict, out: np.ndarray | None):
     """(the array read, or None for strings; the bytes read) of one tensor, unchecked."""
     name = entry["name"]
+    if entry.get("sliced"):
+        raise UnimplementedError(
+            None, None, f"{name} is saved partitioned (in slices) in the TensorFlow checkpoint "
+            f"{prefix}: reading those is not implemented"
+        )  # fmt: skip
     path = data_path(prefix, entry)
     nbytes = entry["nbytes"]
     try:
@@ -361,3 +380,36 @@ def table_entries(index: dict, base: str) -> dict[int, dict[str, str]]:
         if m:
             shards.setdefault(int(m.group(1)), {})[m.group(2)] = key
     return {k: v for k, v in shards.items() if "keys" in v and "values" in v}
+
+
+# Converting between psflow's format and TensorFlow's (graph/tf_checkpoint.py) ----------------
+FORMATS = ("psflow", "tensorflow")
+
+
+def read_all(prefix: str) -> dict[str, np.ndarray]:
+    """Every tensor of a checkpoint of either format, checked, by name."""
+    index = read_index(prefix)["tensors"]
+    names = sorted(index)
+    return dict(zip(names, read_tensors(prefix, [index[n] for n in names])))
+
+
+def write_tensors(prefix: str, tensors: dict[str, np.ndarray], fmt: str = "psflow") -> None:
+    """Writes `tensors` as a checkpoint at `prefix` in `fmt` ('psflow' or 'tensorflow'):
+    data first, the index last."""
+    if fmt not in FORMATS:
+        raise ValueError(f"Unknown checkpoint format {fmt!r}: one of {', '.join(FORMATS)}")
+    if fmt == "tensorflow":
+        _tf.write(prefix, tensors)
+        return
+    path = data_file_name(prefix, 0, 1, uuid.uuid4().hex[:12])
+    entries = write_data_file(path, sorted(tensors.items()))
+    write_index(prefix, entries, [os.path.basename(path)])
+
+
+def convert(src: str, dst: str, fmt: str) -> int:
+    """Writes the checkpoint `src` (either format) again as `dst` in `fmt`; the number of
+    tensors. `dst` may be `src`: its index is replaced last, and the data files only the
+    old index named are left for `remove_unreferenced_data`."""
+    tensors = read_all(src)
+    write_tensors(dst, tensors, fmt)
+    return len(tensors)

@@ -48,7 +48,16 @@ class Saver:
         pad_step_number=False,
         save_relative_paths=False,
         filename=None,
+        checkpoint_format="psflow",
     ):
+        if checkpoint_format not in _ckpt.FORMATS:
+            raise ValueError(
+                f"checkpoint_format must be one of {', '.join(_ckpt.FORMATS)}, got "
+                f"{checkpoint_format!r}"
+            )
+        # psflow's own format (faster, checked with xxh3), or TensorFlow's V2 format (a save
+        # is written in psflow's, then rewritten: for checkpoints that leave for TensorFlow).
+        self._format = checkpoint_format
         if var_list is None:
             var_list = global_variables()
         self._items = _named_variables(var_list)
@@ -169,6 +178,8 @@ class Saver:
         entries = [e for blob in results for e in msgpack.unpackb(blob)]
         shard_files = [os.path.basename(p) for p in names]
         _ckpt.write_index(prefix, entries, shard_files)
+        if self._format == "tensorflow":  # rewritten for TensorFlow's Saver to read
+            _ckpt.convert(prefix, prefix, "tensorflow")
         _ckpt.remove_unreferenced_data(str(save_path), started)
         if write_meta_graph:
             self.export_meta_graph(f"{prefix}.{meta_graph_suffix}")

@@ -19,6 +19,7 @@ GRAPH_TIERS = [
     ["example_proto"],  # tf.train.Example's protobuf classes
     ["storage"],  # local paths, fsspec URIs, spool files
     ["dynamic_table", "tfrecord"],  # a dynamic embedding table's shard; TFRecord files
+    ["tf_checkpoint"],  # TensorFlow's checkpoint format
     ["registry", "graph_def", "checkpoint", "variable_store", "placement", "route"],
     ["framework"],  # Graph, Operation, Tensor, scopes, the default graph and session
     ["plan", "sparse_tensor"],  # pruning and the plan compiler; SparseTensor
