@@ -7,13 +7,18 @@ one step before timing. Needs the `bench` extra. Run it as `make bench` does, wi
 OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset when the machine pins old-OpenBLAS kernels
 (numpy's current OpenBLAS then picks its own; the kernel in use is printed first). Ends with
 `ratio train.b{64,512}_vs_tf1 VALUE >=0.9/0.8` and `ratio train.b{64,512}_vs_numpy VALUE
->=0.85` (VALUE = psflow steps/s / anchor steps/s).
+>=0.85` (VALUE = psflow steps/s / anchor steps/s), then the same psflow and TF1 steps again
+beside BUSY other processes spinning on the cores (a shared machine, or tasks co-located),
+`ratio train.b{64,512}_busy_vs_tf1 VALUE >=1.0`, with each framework's busy/quiet
+fraction printed (graph/threads.py: BLAS's threads follow the machine's load).
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import sys
+import time
 
 import numpy as np
 
@@ -23,6 +28,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import harness  # noqa: E402
 
 SIZES = [784, 256, 128, 10]
+BUSY = 2  # other processes spinning during the contended phase
 LR = 0.01
 
 
@@ -115,7 +121,7 @@ def main() -> None:
 
     tf1.disable_eager_execution()
     print("blas:", harness.blas_kernels())
-    medians = {}
+    medians, steps = {}, {}
     for batch in (64, 512):
         contestants = {}
         values = {}
@@ -131,6 +137,7 @@ def main() -> None:
             for a, b in zip(values["psflow"], values[name]):
                 np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
         medians.update(harness.interleaved_medians(contestants, repeats=7, min_time=0.3))
+        steps.update(contestants)
     for name, seconds in medians.items():
         print(f"{name:12s} {1 / seconds:9.1f} steps/s  ({seconds * 1e3:.3f} ms/step)")
     for batch, goal_tf in ((64, ">=0.9"), (512, ">=0.8")):
@@ -143,6 +150,37 @@ def main() -> None:
                 f"train.b{batch}_vs_numpy", medians[f"numpy.b{batch}"] / ps, ">=0.85"
             )
         )
+    busy = _contended({k: v for k, v in steps.items() if not k.startswith("numpy")})
+    for name, seconds in busy.items():
+        fraction = medians[name] / seconds
+        print(f"{name:12s} {1 / seconds:9.1f} steps/s beside {BUSY} busy processes "
+              f"({fraction:.2f} of quiet)")  # fmt: skip
+    for batch in (64, 512):
+        value = busy[f"tf1.b{batch}"] / busy[f"psflow.b{batch}"]
+        print(harness.ratio_line(f"train.b{batch}_busy_vs_tf1", value, ">=1.0"))
+
+
+def _spin(stop) -> None:
+    x = 0
+    while not stop.is_set():
+        for _ in range(100_000):
+            x += 1
+
+
+def _contended(steps: dict) -> dict:
+    """Median seconds per step of each contestant while BUSY processes spin."""
+    ctx = multiprocessing.get_context("spawn")
+    stop = ctx.Event()
+    spinners = [ctx.Process(target=_spin, args=(stop,), daemon=True) for _ in range(BUSY)]
+    for p in spinners:
+        p.start()
+    time.sleep(1.0)  # they are running (and psflow's governor has seen them)
+    try:
+        return harness.interleaved_medians(steps, repeats=5, min_time=0.3)
+    finally:
+        stop.set()
+        for p in spinners:
+            p.join()
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from . import threads as _threads
 from .device import DeviceSpec
 from .errors import InvalidArgumentError
 from .executor import Executor, check_fetched
@@ -329,6 +330,9 @@ class BaseSession:
         self._graph = graph if graph is not None else get_default_graph()
         self._target = target
         self._config = config
+        # TF1's intra-op threads: BLAS's thread count for in-process steps (graph/threads.py;
+        # 0: the governor decides). Inter-op threads are accepted: ops run in turn here.
+        self._intra_threads = int(getattr(config, "intra_op_parallelism_threads", 0) or 0)
         self._closed = False
         self._cache = PlanCache()
         self._runtime = _runtime_for(target, self._graph)
@@ -376,6 +380,8 @@ class BaseSession:
             feed_values = [c.convert(feed_dict[k]) for c, k in zip(entry.checkers, entry.feed_keys)]
         else:
             feed_values = ()
+        if self._target is None:
+            _threads.BLAS.before_run(self._intra_threads)
         values = self._runtime.execute(entry.compiled, feed_values, options, run_metadata)
         if entry.echoes:
             values = [*values, *(feed_values[i] for i in entry.echoes)]

@@ -15,7 +15,17 @@ LAYERS = {"graph": 0, "workers": 1, "ps": 2, "cluster": 3, "psflow": 4}
 # library (graph/ops/, one entry "ops") is one tier: ops build on ops, and the cycles that
 # leaves (array <-> math, math <-> linalg, resolved at call time) stay inside it.
 GRAPH_TIERS = [
-    ["dtypes", "shapes", "errors", "device", "wire", "summary_writer", "timeline", "console"],
+    [
+        "dtypes",
+        "shapes",
+        "errors",
+        "device",
+        "wire",
+        "summary_writer",
+        "timeline",
+        "console",
+        "threads",
+    ],
     ["example_proto"],  # tf.train.Example's protobuf classes
     ["storage"],  # local paths, fsspec URIs, spool files
     ["dynamic_table", "tfrecord"],  # a dynamic embedding table's shard; TFRecord files
