@@ -36,7 +36,7 @@ import numpy as np
 import xxhash
 
 from . import dtypes as _dt, storage, tf_checkpoint as _tf
-from .errors import DataLossError, NotFoundError, UnimplementedError
+from .errors import DataLossError, NotFoundError
 from .tfrecord import masked_crc
 
 FORMAT_VERSION = 2
@@ -185,7 +185,10 @@ def read_tensors(prefix: str, entries: list[dict]) -> list[np.ndarray]:
 
 
 def _mismatch(entry: dict, data) -> str | None:
-    """What is wrong with a tensor's bytes read back (None when its checksum matches)."""
+    """What is wrong with a tensor's bytes read back (None when its checksum matches; a
+    tensor assembled from slices had each slice checked)."""
+    if data is None:
+        return None
     kind = next(k for k in ("xxh3", "crc32c", "crc32") if k in entry)
     if kind == "crc32c":  # a TensorFlow checkpoint's masked CRC-32C
         if entry["dtype"] == _STRING:
@@ -222,11 +225,12 @@ def _decode(entry: dict, value, data):
 def _read(prefix: str, entry: dict, out: np.ndarray | None):
     """(the array read, or None for strings; the bytes read) of one tensor, unchecked."""
     name = entry["name"]
-    if entry.get("sliced"):
-        raise UnimplementedError(
-            None, None, f"{name} is saved partitioned (in slices) in the TensorFlow checkpoint "
-            f"{prefix}: reading those is not implemented"
-        )  # fmt: skip
+    if "slices" in entry:  # a TensorFlow checkpoint's variable saved in slices: assembled
+        whole = np.empty(entry["shape"], _dt.as_dtype(entry["dtype"]).np)
+        for piece in entry["slices"]:
+            block = read_tensor(prefix, piece)
+            whole[tuple(slice(a, a + n) for a, n in zip(piece["start"], piece["shape"]))] = block
+        return whole, None
     path = data_path(prefix, entry)
     nbytes = entry["nbytes"]
     try:
@@ -386,23 +390,32 @@ def table_entries(index: dict, base: str) -> dict[int, dict[str, str]]:
 FORMATS = ("psflow", "tensorflow")
 
 
-def read_all(prefix: str) -> dict[str, np.ndarray]:
-    """Every tensor of a checkpoint of either format, checked, by name."""
+def read_all(prefix: str) -> tuple[dict[str, np.ndarray], dict[str, tuple]]:
+    """Every tensor of a checkpoint of either format, checked, by name -- a variable
+    TensorFlow saved in slices as its parts, `NAME/part_K` --, and the parts of partitioned
+    variables: part name -> (full name, full shape, start offsets)."""
     index = read_index(prefix)["tensors"]
-    names = sorted(index)
-    return dict(zip(names, read_tensors(prefix, [index[n] for n in names])))
+    names = sorted(n for n, e in index.items() if "slices" not in e)
+    tensors = dict(zip(names, read_tensors(prefix, [index[n] for n in names])))
+    return tensors, {n: tuple(index[n]["slice"]) for n in names if "slice" in index[n]}
 
 
-def write_tensors(prefix: str, tensors: dict[str, np.ndarray], fmt: str = "psflow") -> None:
+def write_tensors(
+    prefix: str, tensors: dict[str, np.ndarray], fmt: str = "psflow", slices=None
+) -> None:
     """Writes `tensors` as a checkpoint at `prefix` in `fmt` ('psflow' or 'tensorflow'):
-    data first, the index last."""
+    data first, the index last. `slices`: as `read_all` returns them."""
     if fmt not in FORMATS:
         raise ValueError(f"Unknown checkpoint format {fmt!r}: one of {', '.join(FORMATS)}")
+    slices = slices or {}
     if fmt == "tensorflow":
-        _tf.write(prefix, tensors)
+        _tf.write(prefix, tensors, slices)
         return
     path = data_file_name(prefix, 0, 1, uuid.uuid4().hex[:12])
     entries = write_data_file(path, sorted(tensors.items()))
+    for entry in entries:
+        if entry["name"] in slices:
+            entry["slice"] = list(slices[entry["name"]])
     write_index(prefix, entries, [os.path.basename(path)])
 
 
@@ -410,6 +423,6 @@ def convert(src: str, dst: str, fmt: str) -> int:
     """Writes the checkpoint `src` (either format) again as `dst` in `fmt`; the number of
     tensors. `dst` may be `src`: its index is replaced last, and the data files only the
     old index named are left for `remove_unreferenced_data`."""
-    tensors = read_all(src)
-    write_tensors(dst, tensors, fmt)
+    tensors, slices = read_all(src)
+    write_tensors(dst, tensors, fmt, slices)
     return len(tensors)

@@ -61,6 +61,11 @@ class Saver:
         if var_list is None:
             var_list = global_variables()
         self._items = _named_variables(var_list)
+        self._slices = {
+            name: v._save_slice_info
+            for name, v in self._items
+            if getattr(v, "_save_slice_info", None) is not None
+        }
         self._bytes = sum(  # what a save writes, as far as static shapes tell
             v.shape.num_elements() * v.dtype.size
             for _, v in self._items
@@ -176,6 +181,10 @@ class Saver:
             if spooled:
                 sess.run([self._drop_ops[i] for i in spooled], {self._token_feed: token})
         entries = [e for blob in results for e in msgpack.unpackb(blob)]
+        for entry in entries:  # a partitioned variable's part: where it lies in the whole
+            info = self._slices.get(entry["name"])
+            if info is not None:
+                entry["slice"] = [info[0], list(info[1]), list(info[2])]
         shard_files = [os.path.basename(p) for p in names]
         _ckpt.write_index(prefix, entries, shard_files)
         if self._format == "tensorflow":  # rewritten for TensorFlow's Saver to read
@@ -523,7 +532,10 @@ class CheckpointReader:
 
     def __init__(self, prefix):
         self._prefix = _prefix_of(prefix)
-        self._index = _ckpt.read_index(self._prefix)["tensors"]
+        index = _ckpt.read_index(self._prefix)["tensors"]
+        # (the parts of a variable TensorFlow saved in slices are for restoring into a
+        # partitioned variable; the checkpoint holds the whole, as TF lists it)
+        self._index = {k: e for k, e in index.items() if not e.get("derived")}
 
     def has_tensor(self, name) -> bool:
         return name in self._index

@@ -240,6 +240,69 @@ def table_bytes(items: list[tuple[bytes, bytes]]) -> bytes:
     return bytes(out) + footer.ljust(_FOOTER - 8, b"\0") + struct.pack("<Q", MAGIC)
 
 
+# A partitioned variable's slices -------------------------------------------------------------
+# TensorFlow keys each slice of a variable saved in slices by OrderedCode (order-preserving):
+# 0, the name (0x00 escaped as 00 ff, 0xff as ff 00, then 00 01), the rank, and per dimension
+# its start and length as signed numbers (length -1: the whole dimension).
+def _num_increasing(n: int) -> bytes:
+    body = n.to_bytes((n.bit_length() + 7) // 8, "big") if n else b""
+    return bytes([len(body)]) + body
+
+
+def _signed_increasing(value: int) -> bytes:
+    x = ~value if value < 0 else value
+    n = (x.bit_length() + 1 + 6) // 7  # value bits a length of n holds: 7n - 1
+    if n > 8:
+        raise UnimplementedError(None, None, f"slice bound {value} is too large to encode")
+    raw = value & ((1 << (8 * n)) - 1)
+    header = ((1 << n) - 1) << (8 * n - n)  # n leading ones
+    return (raw ^ header).to_bytes(n, "big")
+
+
+def _read_signed(key: bytes, pos: int) -> tuple[int, int]:
+    first = key[pos]
+    negative = not first & 0x80
+    probe = (~first & 0xFF) if negative else first
+    n = 0
+    while n < 8 and probe & (0x80 >> n):
+        n += 1
+    raw = int.from_bytes(key[pos : pos + n], "big") ^ (((1 << n) - 1) << (8 * n - n))
+    value = raw - (1 << (8 * n)) if negative else raw
+    return value, pos + n
+
+
+def slice_key(name: str, starts: list[int], lengths: list[int]) -> bytes:
+    escaped = name.encode().replace(b"\xff", b"\xff\x00").replace(b"\x00", b"\x00\xff")
+    out = [b"\x00", escaped, b"\x00\x01", _num_increasing(len(starts))]
+    for start, length in zip(starts, lengths):
+        out += [_signed_increasing(start), _signed_increasing(length)]
+    return b"".join(out)
+
+
+def parse_slice_key(key: bytes) -> tuple[str, list[int], list[int]] | None:
+    """(name, starts, lengths) of a slice key (None: not one)."""
+    try:
+        if key[:1] != b"\x00":
+            return None
+        end = key.index(b"\x00\x01", 1)
+        while key[end - 1 : end + 1] == b"\x00\xff":  # (an escaped 0 just before)
+            end = key.index(b"\x00\x01", end + 1)
+        name = key[1:end].replace(b"\x00\xff", b"\x00").replace(b"\xff\x00", b"\xff").decode()
+        pos = end + 2
+        width = key[pos]
+        rank = int.from_bytes(key[pos + 1 : pos + 1 + width], "big")
+        pos += 1 + width
+        starts, lengths = [], []
+        for _ in range(rank):
+            start, pos = _read_signed(key, pos)
+            length, pos = _read_signed(key, pos)
+            starts.append(start)
+            lengths.append(length)
+        return name, starts, lengths
+    except (ValueError, IndexError, UnicodeDecodeError):
+        return None
+
+
 # Tensors ------------------------------------------------------------------------------------
 def data_file(prefix: str, shard: int, num_shards: int) -> str:
     return f"{prefix}.data-{shard:05d}-of-{num_shards:05d}"
@@ -299,24 +362,26 @@ def read_index(prefix: str, raw: bytes) -> dict:
     """A TensorFlow index as graph/checkpoint.py's index: {"format", "shards", "tensors":
     {name: entry}} with entries {name, dtype, shape, file, offset, nbytes, crc32c}."""
     path = f"{prefix}.index"
-    header, tensors = None, {}
+    header = None
+    tensors: dict = {}  # name -> entry (or, for one saved in slices, its proto until below)
+    pieces: dict = {}
     for key, value in read_table(raw, path):
         if key == b"":
             header = BundleHeaderProto.FromString(value)
             continue
-        try:
-            name = key.decode()
-        except UnicodeDecodeError:  # a slice of a partitioned variable (binary key)
+        sliced = parse_slice_key(key)
+        if sliced is not None:  # a slice of a variable saved partitioned
+            pieces[(sliced[0], tuple(sliced[1]), tuple(sliced[2]))] = value
             continue
+        name = key.decode()
         entry = BundleEntryProto.FromString(value)
         if entry.dtype not in _FROM_TF:
             raise UnimplementedError(
                 None, None, f"Tensor {name} of TensorFlow DataType {entry.dtype} in {path}"
             )
         dtype = _FROM_TF[entry.dtype]
-        if entry.slices:  # listed with its full shape; its slices are not read yet
-            shape = [int(d.size) for d in entry.shape.dim]
-            tensors[name] = {"name": name, "dtype": dtype, "shape": shape, "sliced": True}
+        if entry.slices:  # filled in below, from its slices' entries
+            tensors[name] = (entry, dtype)
             continue
         num_shards = header.num_shards if header is not None else 1
         tensors[name] = {
@@ -331,6 +396,9 @@ def read_index(prefix: str, raw: bytes) -> dict:
     if header is None:
         raise DataLossError(None, None, f"{path} has no bundle header")
     num = header.num_shards
+    for name in [n for n, e in tensors.items() if isinstance(e, tuple)]:
+        proto, dtype = tensors[name]
+        tensors.update(_sliced_entries(prefix, path, name, proto, dtype, pieces, num))
     return {
         "format": "tensorflow",
         "shards": [os.path.basename(data_file(prefix, k, num)) for k in range(num)],
@@ -338,16 +406,52 @@ def read_index(prefix: str, raw: bytes) -> dict:
     }
 
 
-def write(prefix: str, tensors: dict[str, np.ndarray]) -> None:
+def _sliced_entries(prefix, path, name, entry, dtype, pieces, num_shards) -> dict:
+    """A variable TensorFlow saved in slices: its full entry (read by assembling the
+    slices) and, when it was cut along one dimension (a partitioner's), an entry per part
+    named as TF1 and psflow name a partitioned variable's parts, `NAME/part_K`, for
+    restoring into one ("derived": not listed as the checkpoint's own)."""
+    shape = [int(d.size) for d in entry.shape.dim]
+    parts = []
+    for piece in entry.slices:
+        starts = [int(e.start) for e in piece.extent]
+        lengths = [int(e.length) if e.HasField("length") else -1 for e in piece.extent]
+        value = pieces.get((name, tuple(starts), tuple(lengths)))
+        if value is None:
+            raise DataLossError(None, None, f"{path}: slice {starts} {lengths} of {name} missing")
+        data = BundleEntryProto.FromString(value)
+        lengths = [dim if n < 0 else n for n, dim in zip(lengths, shape)]
+        parts.append({
+            "name": name, "dtype": dtype, "shape": lengths, "start": starts,
+            "file": os.path.basename(data_file(prefix, data.shard_id, num_shards)),
+            "offset": int(data.offset), "nbytes": int(data.size), "crc32c": int(data.crc32c),
+        })  # fmt: skip
+    out = {name: {"name": name, "dtype": dtype, "shape": shape, "slices": parts}}
+    cut = [d for d in range(len(shape)) if any(p["shape"][d] != shape[d] for p in parts)]
+    if len(cut) <= 1:
+        axis = cut[0] if cut else 0
+        for k, part in enumerate(sorted(parts, key=lambda p: p["start"][axis])):
+            part_name = f"{name}/part_{k}"
+            out[part_name] = {**part, "name": part_name, "slice": [name, shape, part["start"]],
+                              "derived": True}  # fmt: skip
+    return out
+
+
+def write(prefix: str, tensors: dict[str, np.ndarray], slices: dict | None = None) -> None:
     """Writes `tensors` (name -> array) as a TensorFlow V2 checkpoint at `prefix`: the data
-    file, then the index (each under a temporary name, then renamed)."""
-    entries, chunks, offset = [], [], 0
+    file, then the index (each under a temporary name, then renamed). `slices` names the
+    parts of partitioned variables, part name -> (full name, full shape, start offsets):
+    those are saved as TensorFlow saves a partitioned variable, slices of the full name."""
+    slices = slices or {}
+    entries: dict[bytes, bytes] = {}
+    full: dict = {}  # a partitioned variable's name -> its entry, with its slices
+    chunks, offset = [], 0
     for name in sorted(tensors):
         value = np.asarray(tensors[name])
         dtype = "string" if value.dtype == object else _dt.as_dtype(value.dtype).name
         if dtype not in _TF_TYPES:
             raise UnimplementedError(
-                None, None, f"Tensor {name} of dtype {dtype} in a TF checkpoint"
+                None, None, f"Tensor {name} of dtype {dtype} in a TensorFlow checkpoint"
             )
         if dtype == "string":
             data, crc = _string_bytes(value)
@@ -358,11 +462,26 @@ def write(prefix: str, tensors: dict[str, np.ndarray]) -> None:
         entry.shape.SetInParent()  # present even for a scalar, as TensorFlow writes it
         for d in value.shape:
             entry.shape.dim.add(size=int(d))
-        entries.append((name.encode(), entry.SerializeToString()))
+        key = name.encode()
+        if name in slices:
+            whole, shape, starts = slices[name]
+            key = slice_key(whole, list(starts), list(value.shape))
+            if whole not in full:
+                full[whole] = BundleEntryProto(dtype=_TF_TYPES[dtype])
+                full[whole].shape.SetInParent()
+                for d in shape:
+                    full[whole].shape.dim.add(size=int(d))
+            piece = full[whole].slices.add()
+            for start, length in zip(starts, value.shape):
+                piece.extent.add(start=int(start), length=int(length))
+        entries[key] = entry.SerializeToString()
         chunks.append(data)
         offset += len(data)
+    for whole, entry in full.items():
+        entries[whole.encode()] = entry.SerializeToString()
     storage.atomic_write(data_file(prefix, 0, 1), lambda f: [f.write(c) for c in chunks])
     header = BundleHeaderProto(num_shards=1)
     header.version.producer = 1
-    index = table_bytes([(b"", header.SerializeToString())] + entries)
+    items = [(b"", header.SerializeToString())] + sorted(entries.items())
+    index = table_bytes(items)
     storage.atomic_write(f"{prefix}.index", lambda f: f.write(index))

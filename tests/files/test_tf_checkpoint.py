@@ -31,15 +31,29 @@ TF_DATA = bytes.fromhex(
     "000000000000803f0000004000004040000080400000a0400000000000000c400100020005a1ca70af787968"
     "656c6c6f0100000000000000feffffffffffffff0300000000000000"
 )
-# ... and of tf.get_variable("emb", [4, 2], partitioner=tf.fixed_size_partitioner(2)), ones:
+# ... and of tf.get_variable("emb", [130, 1], partitioner=tf.fixed_size_partitioner(2)), its
+# parts assigned arange(0, 65) and arange(65, 130) (slices keyed by TF's OrderedCode):
 TF_SLICED_INDEX = bytes.fromhex(
-    "00000608011a020801000c1300656d6200010102808280820801120812020802120208022810352337cbbb08"
-    "04158282808208011208120208021202080220102810352337cbbb000322656d620801120812020804120208"
-    "023a080a0210020a0210023a0a0a04080210020a021002000000000100000000a7dc76b40000000001000000"
-    "00c0f2a1b00001026600770000000001000000002ddfcba27c0889010e000000000000000000000000000000"
-    "000000000000000000000000000000000000000057fb808b247547db"
+    "00000608011a020801000d1400656d620001010280c0418081080112081202084112020801288402355fa1a2"
+    "52080617c041c04180810801120812020841120208012084022884023534f11587000323656d620801120912"
+    "03088201120208013a080a0210410a0210013a0a0a04084110410a021001000000000100000000d5944ad500"
+    "0000000100000000c0f2a1b000010266007e00000000010000000024daa2c383010890010e00000000000000"
+    "00000000000000000000000000000000000000000000000000000057fb808b247547db"
 )
-TF_SLICED_DATA = bytes.fromhex("0000803f0000803f0000803f0000803f0000803f0000803f0000803f0000803f")
+TF_SLICED_DATA = bytes.fromhex(
+    "000000000000803f0000004000004040000080400000a0400000c0400000e040000000410000104100002041"
+    "0000304100004041000050410000604100007041000080410000884100009041000098410000a0410000a841"
+    "0000b0410000b8410000c0410000c8410000d0410000d8410000e0410000e8410000f0410000f84100000042"
+    "000004420000084200000c4200001042000014420000184200001c4200002042000024420000284200002c42"
+    "00003042000034420000384200003c4200004042000044420000484200004c42000050420000544200005842"
+    "00005c4200006042000064420000684200006c4200007042000074420000784200007c420000804200008242"
+    "00008442000086420000884200008a4200008c4200008e420000904200009242000094420000964200009842"
+    "00009a4200009c4200009e420000a0420000a2420000a4420000a6420000a8420000aa420000ac420000ae42"
+    "0000b0420000b2420000b4420000b6420000b8420000ba420000bc420000be420000c0420000c2420000c442"
+    "0000c6420000c8420000ca420000cc420000ce420000d0420000d2420000d4420000d6420000d8420000da42"
+    "0000dc420000de420000e0420000e2420000e4420000e6420000e8420000ea420000ec420000ee420000f042"
+    "0000f2420000f4420000f6420000f8420000fa420000fc420000fe420000004300000143"
+)
 
 VALUES = {
     "a": np.arange(6, dtype=np.float32).reshape(2, 3),
@@ -115,13 +129,50 @@ def test_a_corrupt_tensor_is_a_data_loss_error_and_restores_nothing(tmp_path):
         tf.train.list_variables(bad)
 
 
-def test_a_variable_tensorflow_saved_in_slices_is_named_in_the_error(tmp_path):
+def _partitioned():
+    tf.reset_default_graph()
+    return tf.get_variable(
+        "emb", [130, 1], partitioner=tf.fixed_size_partitioner(2),
+        initializer=tf.zeros_initializer(),
+    )  # fmt: skip
+
+
+def test_a_variable_tensorflow_saved_in_slices_restores_into_a_partitioned_one(tmp_path):
     prefix = _write(tmp_path, "model", TF_SLICED_INDEX, TF_SLICED_DATA)
-    assert dict(tf.train.list_variables(prefix)) == {"emb": [4, 2]}
+    whole = np.arange(130, dtype=np.float32).reshape(130, 1)
+    assert dict(tf.train.list_variables(prefix)) == {"emb": [130, 1]}  # as TF lists it
+    np.testing.assert_array_equal(tf.train.load_variable(prefix, "emb"), whole)
+    emb = _partitioned()
     with tf.Session() as sess:
-        v = tf.Variable(np.zeros((4, 2), np.float32), name="emb")
-        with pytest.raises(tf.errors.UnimplementedError, match="emb is saved partitioned"):
-            tf.train.Saver([v]).restore(sess, prefix)
+        tf.train.Saver().restore(sess, prefix)
+        np.testing.assert_array_equal(sess.run(tf.concat(list(emb), 0)), whole)
+
+
+def test_a_partitioned_variable_saved_for_tensorflow_is_saved_in_slices(tmp_path):
+    emb = _partitioned()
+    saver = tf.train.Saver(checkpoint_format="tensorflow")
+    with tf.Session() as sess:
+        for k, part in enumerate(emb):
+            sess.run(part.assign(np.arange(65 * k, 65 * k + 65, dtype=np.float32)[:, None]))
+        saver.save(sess, str(tmp_path / "model"), write_meta_graph=False)
+    assert (tmp_path / "model.index").read_bytes() == TF_SLICED_INDEX
+    assert (tmp_path / "model.data-00000-of-00001").read_bytes() == TF_SLICED_DATA
+    mid = str(tmp_path / "mid")
+    ckpt.convert(str(tmp_path / "model"), mid, "psflow")  # and back, through psflow's format
+    ckpt.convert(mid, str(tmp_path / "back"), "tensorflow")
+    assert (tmp_path / "back.index").read_bytes() == TF_SLICED_INDEX
+
+
+def test_slice_keys_are_tensorflows_ordered_code():
+    assert (
+        tf_checkpoint.slice_key("emb", [65, 0], [65, 1])
+        == b"\x00emb\x00\x01\x01\x02\xc0A\xc0A\x80\x81"
+    )
+    for value in (0, 1, 63, 64, 8191, 8192, 10**6, 10**12, -1, -64, -65, -(10**6)):
+        key = tf_checkpoint.slice_key("a/b", [value], [-1])
+        assert tf_checkpoint.parse_slice_key(key) == ("a/b", [value], [-1])
+    keys = [tf_checkpoint.slice_key("v", [s], [1]) for s in (-70, -1, 0, 5, 64, 10**4)]
+    assert keys == sorted(keys)  # order-preserving, as the table needs
 
 
 def test_a_saver_writing_tensorflows_format_round_trips(tmp_path):
