@@ -112,3 +112,35 @@ def graph_to_graph_def(graph, add_shapes: bool = False):
                     s.dim.add(size=-1 if d is None else d)
             node.attr["_output_shapes"].CopyFrom(shapes)
     return gd
+
+
+def make_ndarray(proto) -> np.ndarray:
+    """The numpy value of a TensorProto (`tf.make_ndarray`): its raw `tensor_content`, or
+    its typed values (the last one repeated to fill the shape, as TF reads them)."""
+    dtype = _dt.as_dtype(proto.dtype)
+    shape = [d.size for d in proto.tensor_shape.dim]
+    count = int(np.prod(shape, dtype=np.int64))
+    if dtype is _dt.string:
+        strings = list(proto.string_val)
+        out = np.empty(count, dtype=object)
+        out[:] = (strings + strings[-1:] * (count - len(strings)))[:count] if strings else b""
+        return out.reshape(shape)
+    np_type = dtype.np
+    if proto.tensor_content:
+        return np.frombuffer(proto.tensor_content, dtype=np_type).copy().reshape(shape)
+    field = {
+        "float16": "half_val", "float32": "float_val", "float64": "double_val",
+        "int64": "int64_val", "bool": "bool_val", "uint32": "uint32_val", "uint64": "uint64_val",
+    }.get(dtype.name, "int_val")  # fmt: skip
+    raw = getattr(proto, field)
+    values: np.ndarray
+    if field == "half_val":  # stored as the halves' bits
+        values = np.array(raw, np.uint16).view(np.float16)
+    else:
+        values = np.asarray(raw, dtype=np_type)
+    if values.size == count:
+        return values.reshape(shape)
+    filled = np.empty(count, np_type)
+    filled[: values.size] = values
+    filled[values.size :] = values[-1] if values.size else 0
+    return filled.reshape(shape)

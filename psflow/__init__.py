@@ -74,6 +74,7 @@ from psflow.graph.framework import (  # noqa: F401  # noqa: F401
     name_scope,
     reset_default_graph,
 )
+from psflow.graph.graph_def import make_ndarray, make_tensor_proto  # noqa: F401
 from psflow.graph.init_ops import (  # noqa: F401
     constant_initializer,
     glorot_normal_initializer,
@@ -192,7 +193,7 @@ from psflow.graph.ops.files import (  # noqa: F401
     write_file,
 )
 from psflow.graph.ops.gradients import gradients, hessians  # noqa: F401
-from psflow.graph.ops.linalg import (  # noqa: F401
+from psflow.graph.ops.linalg import (  # noqa: F401  # noqa: F401
     matrix_determinant,
     matrix_diag,
     matrix_diag_part,
@@ -200,6 +201,8 @@ from psflow.graph.ops.linalg import (  # noqa: F401
     matrix_solve,
     matrix_transpose,
     norm,
+    tensor_diag as diag,
+    tensor_diag_part as diag_part,
     tensordot,
     trace,
 )
@@ -224,6 +227,7 @@ from psflow.graph.ops.math import (  # noqa: F401  # noqa: F401
     abs,
     add,
     add_n,
+    add_n as accumulate_n,  # noqa: F401
     argmax,
     argmin,
     broadcast_to,
@@ -323,12 +327,20 @@ from psflow.graph.ops.parsing import (  # noqa: F401
 )
 from psflow.graph.ops.queues import FIFOQueue, QueueBase, RandomShuffleQueue  # noqa: F401
 from psflow.graph.ops.random import (  # noqa: F401
+    get_seed,  # noqa: F401
     multinomial,
     random_normal,
     random_shuffle,
     random_uniform,
     set_random_seed,
     truncated_normal,
+)
+from psflow.graph.ops.script import (  # noqa: F401
+    numpy_function,
+    parse_tensor,
+    py_func,
+    py_function,
+    serialize_tensor,
 )
 from psflow.graph.ops.segment import (  # noqa: F401
     segment_max,
@@ -498,6 +510,8 @@ def __getattr__(name):
         return _proto_names()[name]
     raise AttributeError(f"module 'psflow' has no attribute '{name}'")
 
+
+from psflow.graph.ops.script import print_v2 as print  # noqa: E402, F401, A001 (last: a builtin's name)
 
 del _dtypes
 from psflow import compat  # noqa: E402, F401  (psflow.compat.v1 is psflow itself)

@@ -18,6 +18,7 @@ from psflow.graph.ops.parsing import (  # noqa: F401
     parse_single_example,
 )
 from psflow.graph.ops.queues import QueueBase, RandomShuffleQueue  # noqa: F401
+from psflow.graph.ops.script import parse_tensor, serialize_tensor  # noqa: F401
 from psflow.graph.tfrecord import (  # noqa: F401
     TFRecordCompressionType,
     TFRecordOptions,

@@ -118,4 +118,8 @@ def __getattr__(name):
         from psflow.cluster.server import Server
 
         return Server
+    if name in ("SaverDef", "ClusterDef", "JobDef"):  # protos (tensorboard's copies), lazily
+        from tensorboard.compat.proto import cluster_pb2, saver_pb2
+
+        return getattr(saver_pb2 if name == "SaverDef" else cluster_pb2, name)
     raise AttributeError(f"module 'psflow.train' has no attribute '{name}'")

@@ -22,6 +22,7 @@ from . import (  # noqa: F401 - registration on import
     parsing,
     queues,
     random,
+    script,
     segment,
     sparse,
     state,

@@ -366,3 +366,32 @@ def logdet(matrix, name=None) -> Tensor:
     """log(det(matrix)) of a positive definite matrix."""
     with name_scope(name, "logdet"):
         return _math.log(matrix_determinant(matrix))
+
+
+def tensor_diag(diagonal, name=None):
+    """`tf.diag` (TF1's Diag): a tensor of rank 2k from one of rank k, `diagonal`'s values
+    at [i, ..., i, ...] and zeros elsewhere (for a vector, a diagonal matrix)."""
+    with name_scope(name, "Diag"):
+        diagonal = convert_to_tensor(diagonal)
+        shape = _array.shape(diagonal)
+        square = matrix_diag(_array.reshape(diagonal, [-1]))
+        return _array.reshape(square, _array.concat([shape, shape], 0))
+
+
+def tensor_diag_part(input, name=None):  # noqa: A002
+    """`tf.diag_part` (TF1's DiagPart): the inverse of `tf.diag`, for a tensor of rank 2k
+    whose first k dimensions equal its last k."""
+    with name_scope(name, "DiagPart"):
+        input = convert_to_tensor(input)
+        rank = input.shape.ndims
+        if rank is None or rank % 2:
+            raise ValueError(f"diag_part needs a tensor of even rank, got rank {rank}")
+        dims = input.shape.as_list()
+        if None not in dims and dims[: rank // 2] != dims[rank // 2 :]:
+            raise ValueError(
+                f"diag_part: dimensions {dims[: rank // 2]} and {dims[rank // 2 :]} differ"
+            )
+        half = _array.shape(input)[: rank // 2]
+        count = _math.reduce_prod(half)
+        square = _array.reshape(input, _array.stack([count, count]))
+        return _array.reshape(matrix_diag_part(square), half)

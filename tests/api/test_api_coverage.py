@@ -41,9 +41,9 @@ NOT_PROVIDED = {
 
 # The fraction of each namespace's names psflow provides, as reached: it may only go up.
 FLOOR = {
-    "tf": 0.581,
+    "tf": 0.6,
     "nn": 0.504,
-    "train": 0.764,
+    "train": 0.789,
     "summary": 0.833,
     "losses": 1.0,
     "metrics": 0.787,
@@ -54,7 +54,7 @@ FLOOR = {
     "random": 0.312,
     "errors": 0.972,
     "initializers": 1.0,
-    "io": 0.395,
+    "io": 0.437,
     "image": 0.333,
     "sparse": 0.314,
     "app": 1.0,
