@@ -127,7 +127,7 @@ def _format(value, summarize: int, depth: int = 0) -> str:
     if value.ndim == 0:
         return _scalar(value.item() if value.dtype == object else value[()], True)
     n = value.shape[0]
-    shown = list(range(n))
+    shown: list[int | None] = list(range(n))
     if 0 <= summarize < n and n > 2 * summarize:
         shown = list(range(summarize)) + [None] + list(range(n - summarize, n))
     parts = ["..." if k is None else _format(value[k], summarize, depth + 1) for k in shown]
