@@ -95,6 +95,12 @@ from psflow.graph.saver import (  # noqa: F401
     load_variable,
 )
 from psflow.graph.summary_writer import SummaryWriter, summary_iterator  # noqa: F401
+from psflow.graph.supervisor import (  # noqa: F401
+    LooperThread,
+    SessionManager,
+    Supervisor,
+    basic_train_loop,
+)
 from psflow.graph.sync_replicas import SyncReplicasOptimizer  # noqa: F401
 from psflow.graph.train_util import (  # noqa: F401
     ProximalAdagradOptimizer,
