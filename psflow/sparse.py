@@ -14,4 +14,23 @@ from psflow.graph.ops.sparse import (  # noqa: F401
     sparse_tensor_dense_matmul as sparse_dense_matmul,
     to_dense,
 )
+from psflow.graph.ops.sparse_more import (  # noqa: F401
+    add,
+    concat,
+    expand_dims,
+    eye,
+    from_dense,
+    maximum,
+    minimum,
+    reduce_max,
+    reduce_max_sparse,
+    reduce_sum,
+    reduce_sum_sparse,
+    retain,
+    slice,
+    softmax,
+    split,
+    to_indicator,
+    transpose,
+)
 from psflow.graph.sparse_tensor import SparseTensor, SparseTensorValue  # noqa: F401

@@ -25,6 +25,7 @@ from . import (  # noqa: F401 - registration on import
     script,
     segment,
     sparse,
+    sparse_more,
     state,
     strings,
     summary,

@@ -56,7 +56,7 @@ FLOOR = {
     "initializers": 1.0,
     "io": 0.437,
     "image": 0.333,
-    "sparse": 0.314,
+    "sparse": 0.8,
     "app": 1.0,
     "flags": 0.985,
     "logging": 1.0,

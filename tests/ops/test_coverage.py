@@ -24,6 +24,10 @@ ELSEWHERE = {
     "MergeSummary": "tests/files/test_summaries.py",
     "SaveShard": "tests/files/test_saver.py",
     **dict.fromkeys(
+        ["SparseReduce", "SparseAdd", "SparseSparseExtreme", "SparseSoftmax", "SparseSoftmaxGrad"],
+        "tests/ops/test_sparse_more.py",
+    ),
+    **dict.fromkeys(
         ["PyFunc", "PrintV2", "SerializeTensor", "ParseTensor"], "tests/ops/test_script.py"
     ),  # fmt: skip
     # tf.io: against TensorFlow's outputs on the same records and files
