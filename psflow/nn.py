@@ -6,6 +6,7 @@ from psflow.graph.ops.conv import (  # noqa: F401  # noqa: F401
     conv2d,
     conv2d_backprop_filter,
     conv2d_backprop_input,
+    conv2d_transpose,
     max_pool,
     max_pool as max_pool2d,
 )
@@ -45,15 +46,17 @@ from psflow.graph.ops.nn import (  # noqa: F401
     xw_plus_b,
     zero_fraction,
 )
-from psflow.graph.ops.nn_more import (  # noqa: F401
+from psflow.graph.ops.nn_more import (  # noqa: F401  # noqa: F401
     avg_pool_v2,
     compute_average_loss,
     conv1d,
     convolution,
     depth_to_space,
     fused_batch_norm,
+    local_response_normalization,
     log_poisson_loss,
     log_uniform_candidate_sampler,
+    lrn,
     max_pool_v2,
     nce_loss,
     normalize_moments,

@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import dtypes as _dt
 from ..errors import InvalidArgumentError
-from ..framework import Tensor, apply_op, convert_to_tensor
+from ..framework import Tensor, apply_op, convert_to_tensor, name_scope
 from ..registry import OpDef, TensorSpec, register_op
 from ..shapes import TensorShape
 from . import array as _array
@@ -579,3 +579,28 @@ def avg_pool(value, ksize, strides, padding, data_format="NHWC", name=None, inpu
     return _pool(
         "AvgPool", value if input is None else input, ksize, strides, padding, data_format, name
     )
+
+
+def conv2d_transpose(value=None, filter=None, output_shape=None, strides=None,  # noqa: A002
+                     padding="SAME", data_format="NHWC", name=None, input=None,  # noqa: A002
+                     filters=None, dilations=None) -> Tensor:  # fmt: skip
+    """The transpose (gradient) of conv2d: `value` [batch, h, w, out_channels] spread back
+    to `output_shape` [batch, H, W, in_channels] through `filter` [kh, kw, in_channels,
+    out_channels] (the `filter` conv2d would take to go from the output back to `value`)."""
+    value = input if value is None else value
+    filter = filters if filter is None else filter
+    with name_scope(name, "conv2d_transpose"):
+        value = convert_to_tensor(value, name="value")
+        filter = convert_to_tensor(filter, name="filter")
+        axis = 3 if data_format == "NHWC" else 1
+        channels = value.shape.as_list()[axis] if value.shape.ndims == 4 else None
+        out_channels = filter.shape.as_list()[3] if filter.shape.ndims == 4 else None
+        if None not in (channels, out_channels) and channels != out_channels:
+            raise ValueError(
+                f"input channels does not match filter's input channels, {channels} != "
+                f"{out_channels}"
+            )
+        output_shape = convert_to_tensor(output_shape, dtype=_dt.int32, name="output_shape")
+        return conv2d_backprop_input(output_shape, filter, value, strides, padding,
+                                     data_format=data_format,
+                                     dilations=dilations or (1, 1, 1, 1))  # fmt: skip

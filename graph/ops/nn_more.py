@@ -544,3 +544,73 @@ def sampled_softmax_loss(
         return _nn.softmax_cross_entropy_with_logits(
             labels=_array.stop_gradient(labels), logits=logits
         )
+
+
+# Local response normalization (AlexNet's; TF's LRN) ----------------------------------------------
+def _window_sum(x: np.ndarray, radius: int) -> np.ndarray:
+    """Per position of the last axis, the sum of x over [d - radius, d + radius]."""
+    depth = x.shape[-1]
+    padded = np.concatenate([np.zeros(x.shape[:-1] + (1,), x.dtype), np.cumsum(x, -1)], -1)
+    hi = np.minimum(np.arange(depth) + radius + 1, depth)
+    lo = np.maximum(np.arange(depth) - radius, 0)
+    return padded[..., hi] - padded[..., lo]
+
+
+def _lrn_kernel(input, *, depth_radius, bias, alpha, beta):
+    x = np.asarray(input)
+    if x.ndim != 4:
+        raise InvalidArgumentError(None, None, f"input must be 4-dimensional, got {x.ndim}")
+    norm = bias + alpha * _window_sum(x.astype(np.float64) ** 2, depth_radius)
+    return (x / norm**beta).astype(x.dtype)
+
+
+def _lrn_grad_kernel(grads, input, output, *, depth_radius, bias, alpha, beta):
+    g, x = np.asarray(grads, np.float64), np.asarray(input, np.float64)
+    norm = bias + alpha * _window_sum(x**2, depth_radius)
+    inner = _window_sum(g * x * norm ** (-beta - 1), depth_radius)
+    return (g * norm ** (-beta) - 2 * alpha * beta * x * inner).astype(np.asarray(input).dtype)
+
+
+_LRN_ATTRS = {"depth_radius": 5, "bias": 1.0, "alpha": 1.0, "beta": 0.5}
+register_op(
+    OpDef(
+        "LRN",
+        inputs=["input: T"],
+        outputs=["output: T"],
+        types={"T": _dt.FLOATS},
+        attrs=dict(_LRN_ATTRS),
+        infer=lambda input, **_: TensorSpec(input.dtype, input.shape),
+        kernel=_lrn_kernel,
+        grad=lambda op, grad: [
+            apply_op(
+                "LRNGrad",
+                [grad, op.inputs[0], op.outputs[0]],
+                {k: op.get_attr(k) for k in _LRN_ATTRS},
+            ).outputs[0]
+        ],  # fmt: skip
+    )
+)
+register_op(
+    OpDef(
+        "LRNGrad",
+        inputs=["input_grads: T", "input_image: T", "output_image: T"],
+        outputs=["output: T"],
+        types={"T": _dt.FLOATS},
+        attrs=dict(_LRN_ATTRS),
+        infer=lambda g, *_, **__: TensorSpec(g.dtype, g.shape),
+        kernel=_lrn_grad_kernel,
+        grad=NOT_DIFFERENTIABLE,
+    )
+)
+
+
+def local_response_normalization(input, depth_radius=5, bias=1, alpha=1, beta=0.5,  # noqa: A002
+                                 name=None):  # fmt: skip
+    """input / (bias + alpha * sum of squares over the depth window) ** beta, per position
+    of the last axis (a window of 2 * depth_radius + 1 channels)."""
+    attrs = {"depth_radius": int(depth_radius), "bias": float(bias), "alpha": float(alpha),
+             "beta": float(beta)}  # fmt: skip
+    return apply_op("LRN", [convert_to_tensor(input)], attrs, name=name or "LRN").outputs[0]
+
+
+lrn = local_response_normalization
