@@ -7,8 +7,10 @@ from psflow.graph.ops.conv import (  # noqa: F401  # noqa: F401
     conv2d_backprop_filter,
     conv2d_backprop_input,
     conv2d_transpose,
+    depthwise_conv2d,
     max_pool,
     max_pool as max_pool2d,
+    separable_conv2d,
 )
 from psflow.graph.ops.linalg import batch_matmul  # noqa: F401
 from psflow.graph.ops.math import sigmoid, tanh  # noqa: F401

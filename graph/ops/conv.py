@@ -604,3 +604,42 @@ def conv2d_transpose(value=None, filter=None, output_shape=None, strides=None,  
         return conv2d_backprop_input(output_shape, filter, value, strides, padding,
                                      data_format=data_format,
                                      dilations=dilations or (1, 1, 1, 1))  # fmt: skip
+
+
+def depthwise_conv2d(input, filter, strides, padding, rate=None, name=None,  # noqa: A002
+                     data_format=None, dilations=None) -> Tensor:  # fmt: skip
+    """Each input channel convolved with its own `channel_multiplier` filters: `filter` is
+    [kh, kw, in_channels, channel_multiplier], the output has in_channels *
+    channel_multiplier channels (channel c's k-th filter at c * multiplier + k). One conv2d
+    per input channel (NHWC)."""
+    if data_format not in (None, "NHWC"):
+        raise ValueError("depthwise_conv2d: only data_format NHWC")
+    rates = rate if rate is not None else (dilations[1:3] if dilations else None)
+    dil = (1, *rates, 1) if rates is not None else (1, 1, 1, 1)
+    with name_scope(name, "depthwise"):
+        input = convert_to_tensor(input, name="input")
+        filter = convert_to_tensor(filter, name="filter")
+        channels = filter.shape.as_list()[2]
+        if channels is None:
+            raise ValueError("depthwise_conv2d needs the filter's in_channels known")
+        outs = [
+            conv2d(
+                input[:, :, :, c : c + 1],
+                filter[:, :, c : c + 1, :],
+                strides,
+                padding,
+                dilations=dil,
+            )  # fmt: skip
+            for c in range(channels)
+        ]
+        return _array.concat(outs, 3) if len(outs) > 1 else outs[0]
+
+
+def separable_conv2d(input, depthwise_filter, pointwise_filter, strides, padding,  # noqa: A002
+                     rate=None, name=None, data_format=None, dilations=None) -> Tensor:  # fmt: skip
+    """depthwise_conv2d, then a 1x1 conv2d with `pointwise_filter` [1, 1, in *
+    multiplier, out_channels]."""
+    with name_scope(name, "separable_conv2d"):
+        depthwise = depthwise_conv2d(input, depthwise_filter, strides, padding, rate=rate,
+                                     data_format=data_format, dilations=dilations)  # fmt: skip
+        return conv2d(depthwise, pointwise_filter, [1, 1, 1, 1], "VALID")

@@ -1,4 +1,5 @@
-"""tf.nn.lrn / local_response_normalization and tf.nn.conv2d_transpose against numpy and
+"""tf.nn.lrn / local_response_normalization, conv2d_transpose, depthwise_conv2d and
+separable_conv2d against numpy and
 TensorFlow's recorded outputs and gradients (data/tf1_lrn_conv_transpose.npz, made with
 tensorflow.compat.v1 on the same inputs), with finite-difference gradient checks."""
 
@@ -60,3 +61,15 @@ def test_conv2d_transpose_equals_tensorflow_with_gradients():
     np.testing.assert_allclose(gf, DATA["gf"], rtol=1e-4, atol=1e-4)
     with pytest.raises(ValueError, match="input channels"):
         tf.nn.conv2d_transpose(tf.zeros([1, 2, 2, 4]), f, [1, 4, 4, 2], [1, 2, 2, 1])
+
+
+def test_depthwise_and_separable_conv2d_equal_tensorflow_with_gradients():
+    x, dwf, pwf = (tf.constant(DATA[k]) for k in ("dw_x", "dw_f", "pw_f"))
+    dw = tf.nn.depthwise_conv2d(x, dwf, [1, 2, 2, 1], "SAME")
+    sep = tf.nn.separable_conv2d(x, dwf, pwf, [1, 1, 1, 1], "VALID")
+    grads = tf.gradients(tf.reduce_sum(sep * sep) + tf.reduce_sum(dw), [x, dwf, pwf])
+    assert dw.shape.as_list() == [1, 3, 3, 6] and sep.shape.as_list() == [1, 3, 3, 4]
+    with tf.Session() as sess:
+        got = sess.run([dw, sep, *grads])
+    for value, key in zip(got, ["dw_dw", "dw_sep", "dw_g_x", "dw_g_dw", "dw_g_pw"]):
+        np.testing.assert_allclose(value, DATA[key], rtol=1e-4, atol=1e-4)
