@@ -192,6 +192,7 @@ from psflow.graph.ops.files import (  # noqa: F401
     read_file,
     write_file,
 )
+from psflow.graph.ops.functional import foldl, foldr, map_fn, scan  # noqa: F401
 from psflow.graph.ops.gradients import gradients, hessians  # noqa: F401
 from psflow.graph.ops.linalg import (  # noqa: F401  # noqa: F401
     matrix_determinant,

@@ -10,6 +10,7 @@ from . import (  # noqa: F401 - registration on import
     debug,
     dynamic,
     files,
+    functional,
     gradients,
     image,
     io,

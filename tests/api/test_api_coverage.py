@@ -41,7 +41,7 @@ NOT_PROVIDED = {
 
 # The fraction of each namespace's names psflow provides, as reached: it may only go up.
 FLOOR = {
-    "tf": 0.6,
+    "tf": 0.606,
     "nn": 0.548,
     "train": 0.823,
     "summary": 0.833,
