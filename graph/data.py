@@ -292,6 +292,19 @@ class Dataset(_Structured):
             raise NotImplementedError("Dataset.cache to a file")
         return self._derive("cache", {"key": uuid.uuid4().hex})
 
+    def with_options(self, options):
+        """This dataset with `options` recorded (`options()` returns them). The pipeline runs
+        its ops in turn in one process whatever they say (threading and optimization
+        options have nothing to tune here)."""
+        if not isinstance(options, Options):
+            raise TypeError(f"options must be a tf.data.Options, got {type(options).__name__}")
+        out = self._derive("prefetch", {"size": 1})
+        out._options = options
+        return out
+
+    def options(self):
+        return getattr(self, "_options", None) or Options()
+
     # Iterators ----------------------------------------------------------------------------------
     def make_one_shot_iterator(self):
         return Iterator(self._types, self._shapes, self._template, dataset=self)
@@ -406,6 +419,41 @@ class Iterator(_Structured):
             name=name,
         )
         return _pack(self._template, flat)
+
+
+class ThreadingOptions:
+    """`tf.data.ThreadingOptions`: accepted and recorded (see Dataset.with_options)."""
+
+    def __init__(self):
+        self.max_intra_op_parallelism = None
+        self.private_threadpool_size = None
+
+
+class Options:
+    """`tf.data.Options`: accepted and recorded (see Dataset.with_options). Unknown names
+    raise AttributeError, as TF's options object does."""
+
+    _FIELDS = ("deterministic", "experimental_deterministic", "experimental_optimization",
+               "experimental_distribute", "experimental_slack", "experimental_threading",
+               "threading", "autotune", "experimental_external_state_policy",
+               "experimental_warm_start", "experimental_symbolic_checkpoint")  # fmt: skip
+
+    def __init__(self):
+        for name in self._FIELDS:
+            object.__setattr__(self, name, None)
+        object.__setattr__(self, "threading", ThreadingOptions())
+
+    def __setattr__(self, name, value):
+        if name not in self._FIELDS:
+            raise AttributeError(f"'Options' object has no attribute '{name}'")
+        object.__setattr__(self, name, value)
+
+    def merge(self, options):
+        out = Options()
+        for name in self._FIELDS:
+            mine, theirs = getattr(self, name), getattr(options, name)
+            object.__setattr__(out, name, theirs if theirs is not None else mine)
+        return out
 
 
 def TextLineDataset(filenames, compression_type=None, buffer_size=None,  # noqa: N802

@@ -168,3 +168,18 @@ def test_text_line_and_fixed_length_record_files(tmp_path):
     with tf.Session() as sess, pytest.raises(tf.errors.NotFoundError, match="nope.txt"):
         sess.run(missing.make_one_shot_iterator().get_next())
     assert tf.data.AUTOTUNE == -1
+
+
+def test_options_are_accepted_and_recorded():
+    options = tf.data.Options()
+    options.experimental_deterministic = False
+    options.threading.private_threadpool_size = 2
+    with pytest.raises(AttributeError, match="no attribute 'not_an_option'"):
+        options.not_an_option = 1
+    ds = tf.data.Dataset.range(3).with_options(options)
+    assert ds.options().experimental_deterministic is False
+    with pytest.raises(TypeError, match="tf.data.Options"):
+        tf.data.Dataset.range(3).with_options({"deterministic": False})
+    nxt = ds.make_one_shot_iterator().get_next()
+    with tf.Session() as sess:
+        assert [sess.run(nxt) for _ in range(3)] == [0, 1, 2]
