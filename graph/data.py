@@ -17,6 +17,7 @@ its iterator must run there (the in-process Session, or a client hosted in the t
 
 from __future__ import annotations
 
+import copy
 import itertools
 import threading
 import uuid
@@ -298,7 +299,7 @@ class Dataset(_Structured):
         options have nothing to tune here)."""
         if not isinstance(options, Options):
             raise TypeError(f"options must be a tf.data.Options, got {type(options).__name__}")
-        out = self._derive("prefetch", {"size": 1})
+        out = copy.copy(self)  # the same pipeline
         out._options = options
         return out
 
