@@ -145,10 +145,6 @@ def test_runtime_error_names_the_op_and_session_survives(op_type, build, values)
         assert sess.run(ok) == 2.0
 
 
-def test_py_func_is_not_provided():
-    assert not hasattr(tf, "py_func")
-
-
 @pytest.mark.parametrize(
     "values,what",
     [([np.nan, 1.0], "NaN"), ([np.inf, 1.0], "Inf"), ([np.inf, np.nan], "Inf and NaN")],
