@@ -345,3 +345,173 @@ def random_contrast(image, lower, upper, seed=None):
     if lower < 0:
         raise ValueError("lower must be non-negative.")
     return adjust_contrast(image, _random.random_uniform([], lower, upper, seed=seed))
+
+
+# Colour spaces, gamma, gradients, quality measures (compositions: differentiable) --------------
+_YIQ = np.array([[0.299, 0.59590059, 0.2115], [0.587, -0.27455667, -0.52273617],
+                 [0.114, -0.32134392, 0.31119955]], np.float32)  # fmt: skip
+_YUV = np.array([[0.299, -0.14714119, 0.61497538], [0.587, -0.28886916, -0.51496512],
+                 [0.114, 0.43601035, -0.10001026]], np.float32)  # fmt: skip
+# TF's inverses, to its digits
+_YIQ_INV = np.array([[1, 1, 1], [0.95598634, -0.27201283, -1.10674021],
+                     [0.6208248, -0.64720424, 1.70423049]], np.float32)  # fmt: skip
+_YUV_INV = np.array([[1, 1, 1], [0, -0.394642334, 2.03206185],
+                     [1.13988303, -0.58062185, 0]], np.float32)  # fmt: skip
+
+
+def _mix(images, matrix, name):
+    with name_scope(name, "color"):
+        images = convert_to_tensor(images)
+        kernel = convert_to_tensor(matrix.astype(images.dtype.np))
+        return _linalg().tensordot(images, kernel, axes=[[images.shape.ndims - 1], [0]])
+
+
+def _linalg():
+    from . import linalg
+
+    return linalg
+
+
+def rgb_to_yiq(images):
+    return _mix(images, _YIQ, "rgb_to_yiq")
+
+
+def yiq_to_rgb(images):
+    return _mix(images, _YIQ_INV, "yiq_to_rgb")
+
+
+def rgb_to_yuv(images):
+    return _mix(images, _YUV, "rgb_to_yuv")
+
+
+def yuv_to_rgb(images):
+    return _mix(images, _YUV_INV, "yuv_to_rgb")
+
+
+def rgb_to_hsv(images, name=None):
+    """Hue, saturation, value in [0, 1] of RGB values in [0, 1] (TF's formulas)."""
+    with name_scope(name, "rgb_to_hsv"):
+        images = convert_to_tensor(images)
+        r, g, b = _array.unstack(images, axis=-1)
+        value = _math.reduce_max(images, axis=-1)
+        delta = value - _math.reduce_min(images, axis=-1)
+        zero = _array.zeros_like(value)
+        saturation = _math.where(_math.greater(value, zero), delta / _safe(value), zero)
+        d = _safe(delta)
+        hue = _math.where(
+            _math.equal(value, r), (g - b) / d,
+            _math.where(_math.equal(value, g), 2.0 + (b - r) / d, 4.0 + (r - g) / d),
+        )  # fmt: skip
+        hue = _math.where(_math.greater(delta, zero), hue / 6.0, zero)
+        hue = _math.where(_math.less(hue, zero), hue + 1.0, hue)
+        return _array.stack([hue, saturation, value], axis=-1)
+
+
+def _safe(x):
+    """x, with 1 where it is 0 (for a division whose result is then masked out)."""
+    return _math.where(_math.equal(x, _array.zeros_like(x)), _array.ones_like(x), x)
+
+
+def hsv_to_rgb(images, name=None):
+    """RGB values of hue, saturation, value in [0, 1] (TF's formulas)."""
+    with name_scope(name, "hsv_to_rgb"):
+        images = convert_to_tensor(images)
+        h, s, v = _array.unstack(images, axis=-1)
+        dh = h * 6.0
+        r = _math.minimum(_math.maximum(_math.abs(dh - 3.0) - 1.0, 0.0), 1.0)
+        g = _math.minimum(_math.maximum(2.0 - _math.abs(dh - 2.0), 0.0), 1.0)
+        b = _math.minimum(_math.maximum(2.0 - _math.abs(dh - 4.0), 0.0), 1.0)
+        return _array.stack([(1.0 - s + s * c) * v for c in (r, g, b)], axis=-1)
+
+
+def adjust_saturation(image, saturation_factor, name=None):
+    """The image's saturation scaled by `saturation_factor` (clipped to [0, 1])."""
+    with name_scope(name, "adjust_saturation"):
+        h, s, v = _array.unstack(rgb_to_hsv(image), axis=-1)
+        s = _math.minimum(_math.maximum(s * saturation_factor, 0.0), 1.0)
+        return hsv_to_rgb(_array.stack([h, s, v], axis=-1))
+
+
+def adjust_hue(image, delta, name=None):
+    """The image's hue turned by `delta` (in [-1, 1], a fraction of the circle)."""
+    with name_scope(name, "adjust_hue"):
+        h, s, v = _array.unstack(rgb_to_hsv(image), axis=-1)
+        h = _math.floormod(h + delta, 1.0)
+        return hsv_to_rgb(_array.stack([h, s, v], axis=-1))
+
+
+def random_saturation(image, lower, upper, seed=None):
+    if upper <= lower:
+        raise ValueError("upper must be > lower.")
+    if lower < 0:
+        raise ValueError("lower must be non-negative.")
+    return adjust_saturation(image, _random.random_uniform([], lower, upper, seed=seed))
+
+
+def random_hue(image, max_delta, seed=None):
+    if not 0 <= max_delta <= 0.5:
+        raise ValueError("max_delta must be in the interval [0, 0.5].")
+    return adjust_hue(image, _random.random_uniform([], -max_delta, max_delta, seed=seed))
+
+
+def adjust_gamma(image, gamma=1, gain=1):
+    """gain * image ** gamma (float images; gamma must be non-negative)."""
+    with name_scope(None, "adjust_gamma"):
+        image = convert_to_tensor(image)
+        if isinstance(gamma, (int, float)) and gamma < 0:
+            raise ValueError("Gamma should be a non-negative real number.")
+        return gain * _math.pow(image, _math.cast(gamma, image.dtype))
+
+
+def total_variation(images, name=None):
+    """Per image, the sum of absolute differences of neighbouring pixel values."""
+    with name_scope(name, "total_variation"):
+        images = convert_to_tensor(images)
+        if images.shape.ndims == 3:
+            dh = images[1:, :, :] - images[:-1, :, :]
+            dw = images[:, 1:, :] - images[:, :-1, :]
+            return _math.reduce_sum(_math.abs(dh)) + _math.reduce_sum(_math.abs(dw))
+        dh = images[:, 1:, :, :] - images[:, :-1, :, :]
+        dw = images[:, :, 1:, :] - images[:, :, :-1, :]
+        return (_math.reduce_sum(_math.abs(dh), axis=[1, 2, 3])
+                + _math.reduce_sum(_math.abs(dw), axis=[1, 2, 3]))  # fmt: skip
+
+
+def psnr(a, b, max_val, name=None):
+    """Peak signal-to-noise ratio per image: 10 log10(max_val^2 / mean squared error)."""
+    with name_scope(name, "PSNR"):
+        a, b = convert_to_tensor(a), convert_to_tensor(b)
+        mse = _math.reduce_mean(_math.square(a - b), axis=[-3, -2, -1])
+        max_val = _math.cast(max_val, a.dtype)
+        return 10.0 * _math.log(max_val * max_val / mse) / math.log(10.0)
+
+
+def image_gradients(image):
+    """(dy, dx): each pixel's difference with the next one down and right (0 at the last
+    row and column), for a [batch, h, w, c] image."""
+    image = convert_to_tensor(image)
+    if image.shape.ndims != 4:
+        raise ValueError(f"image_gradients expects a 4D tensor [batch_size, h, w, d], not "
+                         f"{image.shape}.")  # fmt: skip
+    dy = image[:, 1:, :, :] - image[:, :-1, :, :]
+    dx = image[:, :, 1:, :] - image[:, :, :-1, :]
+    dy = _manip.pad(dy, [[0, 0], [0, 1], [0, 0], [0, 0]])
+    dx = _manip.pad(dx, [[0, 0], [0, 0], [0, 1], [0, 0]])
+    return dy, dx
+
+
+def resize_with_crop_or_pad(image, target_height, target_width):
+    return resize_image_with_crop_or_pad(image, target_height, target_width)
+
+
+def random_crop(value, size, seed=None, name=None):
+    """A `size` window of `value` at a uniformly random offset."""
+    with name_scope(name, "random_crop"):
+        value = convert_to_tensor(value)
+        size = convert_to_tensor(size, dtype=_dt.int32)
+        limit = _array.shape(value) - size + 1
+        offset = _math.cast(
+            _math.floor(_random.random_uniform(_array.shape(limit), 0.0, 1.0, seed=seed)
+                        * _math.cast(limit, _dt.float32)), _dt.int32
+        )  # fmt: skip
+        return _manip.slice_(value, offset, size)

@@ -55,7 +55,7 @@ FLOOR = {
     "errors": 0.972,
     "initializers": 1.0,
     "io": 0.437,
-    "image": 0.333,
+    "image": 0.555,
     "sparse": 0.8,
     "app": 1.0,
     "flags": 0.985,
