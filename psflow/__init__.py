@@ -367,6 +367,7 @@ from psflow.graph.ops.sparse import (  # noqa: F401
     string_to_hash_bucket_fast,
     unique,
 )
+from psflow.graph.ops.special import digamma, erf, erfc, lgamma, polygamma  # noqa: F401
 from psflow.graph.ops.state import (  # noqa: F401
     assign,
     assign_add,

@@ -113,3 +113,17 @@ from psflow.graph.ops.segment import (  # noqa: F401, E402
     unsorted_segment_min,
     unsorted_segment_sqrt_n,
 )
+from psflow.graph.ops.special import (  # noqa: F401, E402
+    bessel_i0,
+    bessel_i0e,
+    bessel_i1,
+    bessel_i1e,
+    digamma,
+    erf,
+    erfc,
+    erfinv,
+    lgamma,
+    ndtri,
+    polygamma,
+    xlog1py,
+)

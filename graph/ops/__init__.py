@@ -27,6 +27,7 @@ from . import (  # noqa: F401 - registration on import
     segment,
     sparse,
     sparse_more,
+    special,
     state,
     strings,
     summary,

@@ -41,14 +41,14 @@ NOT_PROVIDED = {
 
 # The fraction of each namespace's names psflow provides, as reached: it may only go up.
 FLOOR = {
-    "tf": 0.606,
+    "tf": 0.613,
     "nn": 0.548,
     "train": 0.823,
     "summary": 0.833,
     "losses": 1.0,
     "metrics": 0.787,
     "data": 0.833,
-    "math": 0.757,
+    "math": 0.848,
     "strings": 0.538,
     "linalg": 0.298,
     "random": 0.312,

@@ -498,3 +498,7 @@ ROWS += _SPARSE_ROWS
 from .table_fidelity import ROWS as _FIDELITY_ROWS  # noqa: E402 - the TF1-fidelity part
 
 ROWS += _FIDELITY_ROWS
+
+from .table_special import ROWS as _SPECIAL_ROWS  # noqa: E402 - special functions
+
+ROWS += _SPECIAL_ROWS

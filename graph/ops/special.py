@@ -1,0 +1,185 @@
+"""Special functions on scipy.special (the well-kept implementation of them): erf, erfc,
+erfinv, ndtri, lgamma, digamma, polygamma, xlog1py, bessel_i0e, bessel_i1e, bessel_i0,
+bessel_i1, each with TF's gradient."""
+
+from __future__ import annotations
+
+import math as _pymath
+
+import numpy as np
+from scipy import special as _sp
+
+from .. import dtypes as _dt
+from ..framework import apply_op, convert_to_tensor
+from ..registry import OpDef, TensorSpec, register_op
+from . import array as _array, math as _math
+from ._common import reduce_to_shape
+from .math_more import div_no_nan as _div_no_nan
+
+_FLOAT = _dt.FLOATS
+
+
+def _typed(fn):
+    """fn on the input's values, in the input's dtype."""
+
+    def kernel(x):
+        x = np.asarray(x)
+        return np.asarray(fn(x), dtype=x.dtype)
+
+    return kernel
+
+
+def _c(value, like):
+    return _math._scalar(value, like.dtype)
+
+
+def _erf_grad(op, grad):
+    x = op.inputs[0]
+    return [grad * _c(2 / _pymath.sqrt(_pymath.pi), x) * _math.exp(-_math.square(x))]
+
+
+def _erfc_grad(op, grad):
+    x = op.inputs[0]
+    return [grad * _c(-2 / _pymath.sqrt(_pymath.pi), x) * _math.exp(-_math.square(x))]
+
+
+def _erfinv_grad(op, grad):
+    return [grad * _c(_pymath.sqrt(_pymath.pi) / 2, op.outputs[0])
+            * _math.exp(_math.square(op.outputs[0]))]  # fmt: skip
+
+
+def _ndtri_grad(op, grad):
+    return [grad * _c(_pymath.sqrt(2 * _pymath.pi), op.outputs[0])
+            * _math.exp(_math.square(op.outputs[0]) / _c(2, op.outputs[0]))]  # fmt: skip
+
+
+def _lgamma_grad(op, grad):
+    return [grad * digamma(op.inputs[0])]
+
+
+def _digamma_grad(op, grad):
+    x = op.inputs[0]
+    return [grad * polygamma(_array.ones_like(x), x)]
+
+
+def _i0e_grad(op, grad):
+    x = op.inputs[0]
+    return [grad * (bessel_i1e(x) - _math.sign(x) * op.outputs[0])]
+
+
+def _i1e_grad(op, grad):
+    x, y = op.inputs[0], op.outputs[0]
+    # d/dx i1e(x) = i0e(x) - i1e(x) * (sign(x) + 1/x); 1/2 at 0
+    safe = _math.where(_math.equal(x, _array.zeros_like(x)), _array.ones_like(x), x)
+    inner = bessel_i0e(x) - y * (_math.sign(x) + _math.reciprocal(safe))
+    half = _array.zeros_like(x) + _c(0.5, x)
+    return [grad * _math.where(_math.equal(x, _array.zeros_like(x)), half, inner)]
+
+
+def _i0_grad(op, grad):
+    return [grad * bessel_i1(op.inputs[0])]
+
+
+def _i1_grad(op, grad):
+    x, y = op.inputs[0], op.outputs[0]
+    safe = _math.where(_math.equal(x, _array.zeros_like(x)), _array.ones_like(x), x)
+    inner = bessel_i0(x) - y / safe
+    half = _array.zeros_like(x) + _c(0.5, x)
+    return [grad * _math.where(_math.equal(x, _array.zeros_like(x)), half, inner)]
+
+
+_UNARY = {
+    "Erf": (_sp.erf, _erf_grad),
+    "Erfc": (_sp.erfc, _erfc_grad),
+    "Erfinv": (_sp.erfinv, _erfinv_grad),
+    "Ndtri": (_sp.ndtri, _ndtri_grad),
+    "Lgamma": (_sp.gammaln, _lgamma_grad),
+    "Digamma": (_sp.digamma, _digamma_grad),
+    "BesselI0e": (_sp.i0e, _i0e_grad),
+    "BesselI1e": (_sp.i1e, _i1e_grad),
+    "BesselI0": (_sp.i0, _i0_grad),
+    "BesselI1": (_sp.i1, _i1_grad),
+}
+for _type, (_fn, _grad) in _UNARY.items():
+    register_op(
+        OpDef(
+            _type,
+            inputs=["x: T"],
+            outputs=["y: T"],
+            types={"T": _FLOAT},
+            infer=lambda x: TensorSpec(x.dtype, x.shape),
+            kernel=_typed(_fn),
+            grad=_grad,
+        )  # fmt: skip
+    )
+
+
+def _binary_infer(a, b):
+    from ._common import broadcast_shape
+
+    return TensorSpec(a.dtype, broadcast_shape(a.shape, b.shape))
+
+
+def _polygamma_kernel(a, x):
+    x = np.asarray(x)
+    return np.asarray(_sp.polygamma(np.asarray(a).astype(np.int64), x), dtype=x.dtype)
+
+
+def _polygamma_grad(op, grad):
+    a, x = op.inputs
+    d_x = grad * polygamma(a + _c(1, a), x)
+    return [None, reduce_to_shape(d_x, x)]
+
+
+def _xlog1py_kernel(x, y):
+    x = np.asarray(x)
+    return np.asarray(_sp.xlog1py(x, y), dtype=x.dtype)
+
+
+def _xlog1py_grad(op, grad):
+    x, y = op.inputs
+    zero = _array.zeros_like(x)
+    nonzero = _math.cast(_math.not_equal(x, zero), x.dtype)
+    d_x = grad * nonzero * _math.log1p(y)
+    d_y = grad * _div_no_nan(x, _c(1, y) + y)
+    return [reduce_to_shape(d_x, x), reduce_to_shape(d_y, y)]
+
+
+register_op(OpDef("Polygamma", inputs=["a: T", "x: T"], outputs=["z: T"], types={"T": _FLOAT},
+                  infer=_binary_infer, kernel=_polygamma_kernel, grad=_polygamma_grad))  # fmt: skip
+register_op(OpDef("Xlog1py", inputs=["x: T", "y: T"], outputs=["z: T"], types={"T": _FLOAT},
+                  infer=_binary_infer, kernel=_xlog1py_kernel, grad=_xlog1py_grad))  # fmt: skip
+
+
+def _unary_fn(op_type, doc):
+    def fn(x, name=None):
+        return apply_op(op_type, [convert_to_tensor(x)], name=name or op_type).outputs[0]
+
+    fn.__doc__ = doc
+    return fn
+
+
+erf = _unary_fn("Erf", "The error function, elementwise.")
+erfc = _unary_fn("Erfc", "1 - erf(x), elementwise (accurate where erf is near 1).")
+erfinv = _unary_fn("Erfinv", "The inverse of erf, elementwise.")
+ndtri = _unary_fn("Ndtri", "The inverse of the standard normal CDF, elementwise.")
+lgamma = _unary_fn("Lgamma", "log |Gamma(x)|, elementwise.")
+digamma = _unary_fn("Digamma", "The derivative of lgamma, elementwise.")
+bessel_i0e = _unary_fn("BesselI0e", "exp(-|x|) I0(x), elementwise.")
+bessel_i1e = _unary_fn("BesselI1e", "exp(-|x|) I1(x), elementwise.")
+bessel_i0 = _unary_fn("BesselI0", "The modified Bessel function I0, elementwise.")
+bessel_i1 = _unary_fn("BesselI1", "The modified Bessel function I1, elementwise.")
+
+
+def polygamma(a, x, name=None):
+    """The a-th derivative of digamma at x (a: whole numbers, as floats)."""
+    x = convert_to_tensor(x)
+    a = convert_to_tensor(a, dtype=x.dtype)
+    return apply_op("Polygamma", [a, x], name=name or "Polygamma").outputs[0]
+
+
+def xlog1py(x, y, name=None):
+    """x * log1p(y), 0 where x is 0."""
+    x = convert_to_tensor(x)
+    y = convert_to_tensor(y, dtype=x.dtype)
+    return apply_op("Xlog1py", [x, y], name=name or "Xlog1py").outputs[0]

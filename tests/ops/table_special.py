@@ -1,0 +1,76 @@
+"""Op table, special functions (graph/ops/special.py, on scipy.special): references from
+Python's own math and statistics modules and plain series, independent of scipy."""
+
+from __future__ import annotations
+
+import math
+import statistics
+
+import numpy as np
+from psflow.graph.ops import special
+
+from .table import Row
+
+F64 = np.float64
+X = np.array([[0.1, 0.5, 1.5], [2.0, 3.5, 0.8]], F64)
+U = np.array([[-0.9, -0.3, 0.1], [0.4, 0.7, 0.95]], F64)  # in (-1, 1)
+P = (U + 1) / 2  # in (0, 1)
+
+
+def _each(fn):
+    """fn elementwise in float64, in the first input's dtype."""
+    return lambda *a: np.vectorize(fn, otypes=[F64])(*a).astype(np.asarray(a[0]).dtype)
+
+
+def _digamma(x):
+    h = 1e-5
+    return (math.lgamma(x + h) - math.lgamma(x - h)) / (2 * h)
+
+
+def _trigamma(x):
+    total = 0.0
+    while x < 20:  # recurrence, then the asymptotic series
+        total += 1 / (x * x)
+        x += 1
+    return total + 1 / x + 1 / (2 * x**2) + 1 / (6 * x**3) - 1 / (30 * x**5) + 1 / (42 * x**7)
+
+
+def _erfinv(y):
+    lo, hi = -6.0, 6.0
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if math.erf(mid) < y else (lo, mid)
+    return (lo + hi) / 2
+
+
+def _bessel_i(order, x):
+    return sum((x / 2) ** (2 * k + order) / (math.factorial(k) * math.factorial(k + order))
+               for k in range(40))  # fmt: skip
+
+
+def _rows(name, fn, ref, x):
+    return [Row(f"{name}-float32", fn, ref, [x.astype(np.float32)], grad=False, rtol=1e-4),
+            Row(f"{name}-float64", fn, ref, [x])]  # fmt: skip
+
+
+ROWS: list[Row] = []
+ROWS += _rows("Erf", special.erf, _each(math.erf), U * 2)
+ROWS += _rows("Erfc", special.erfc, _each(math.erfc), U * 2)
+ROWS += _rows("Erfinv", special.erfinv, _each(_erfinv), U)
+ROWS += _rows("Ndtri", special.ndtri, _each(statistics.NormalDist().inv_cdf), P)
+ROWS += _rows("Lgamma", special.lgamma, _each(math.lgamma), X)
+ROWS += _rows("Digamma", special.digamma, _each(_digamma), X)
+ROWS += _rows("BesselI0", special.bessel_i0, _each(lambda x: _bessel_i(0, x)), U * 3)
+ROWS += _rows("BesselI1", special.bessel_i1, _each(lambda x: _bessel_i(1, x)), U * 3)
+ROWS += _rows("BesselI0e", special.bessel_i0e,
+              _each(lambda x: math.exp(-abs(x)) * _bessel_i(0, x)), U * 3)  # fmt: skip
+ROWS += _rows("BesselI1e", special.bessel_i1e,
+              _each(lambda x: math.exp(-abs(x)) * _bessel_i(1, x)), U * 3)  # fmt: skip
+ROWS += [
+    Row("Polygamma-1-float64", lambda x: special.polygamma(np.ones_like(X), x),
+        _each(_trigamma), [X]),
+    Row("Xlog1py-float64", special.xlog1py, lambda x, y: x * np.log1p(y),
+        [X, P], diff=[0, 1]),
+    Row("Xlog1py-zero-x-float64", special.xlog1py,
+        lambda x, y: np.where(x == 0, 0.0, x * np.log1p(y)), [np.zeros((2, 3)), P], grad=False),
+]  # fmt: skip
