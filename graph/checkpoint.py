@@ -35,9 +35,28 @@ import msgpack
 import numpy as np
 import xxhash
 
-from . import dtypes as _dt, storage, tf_checkpoint as _tf
+from . import dtypes as _dt, storage
 from .errors import DataLossError, NotFoundError
 from .tfrecord import masked_crc
+
+_TF_MAGIC = (0xDB4775248B80FB57).to_bytes(8, "little")  # a TensorFlow table's footer ends so
+
+
+def _is_tf_index(raw: bytes) -> bool:
+    return len(raw) >= 48 and raw[-8:] == _TF_MAGIC
+
+
+class _LazyTF:
+    """graph/tf_checkpoint.py, imported on first use (its protobuf classes take ~50 ms to
+    build; most programs never see a TensorFlow checkpoint)."""
+
+    def __getattr__(self, name):
+        from . import tf_checkpoint
+
+        return getattr(tf_checkpoint, name)
+
+
+_tf = _LazyTF()
 
 FORMAT_VERSION = 2
 _STRING = "string"
@@ -138,7 +157,7 @@ def read_index(prefix: str) -> dict:
             f"Unsuccessful TensorSliceReader constructor: Failed to "
             f"find any matching files for {prefix}",
         ) from None
-    if _tf.is_tf_index(raw):  # written by TensorFlow (or for it): graph/tf_checkpoint.py
+    if _is_tf_index(raw):  # written by TensorFlow (or for it): graph/tf_checkpoint.py
         return _tf.read_index(prefix, raw)
     try:
         index = msgpack.unpackb(raw, strict_map_key=False)

@@ -13,8 +13,6 @@ import io
 import struct
 import zlib
 
-import crc32c as _crc32c
-
 from . import storage
 from .errors import DataLossError, InvalidArgumentError, NotFoundError
 
@@ -25,7 +23,9 @@ _MASK_DELTA = 0xA282EAD8
 
 def masked_crc(data: bytes) -> int:
     """TF's masked CRC-32C of `data`."""
-    crc = _crc32c.crc32c(data)
+    import crc32c  # (imported on first use)
+
+    crc = crc32c.crc32c(data)
     return ((((crc >> 15) | (crc << 17)) & 0xFFFFFFFF) + _MASK_DELTA) & 0xFFFFFFFF
 
 

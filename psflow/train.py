@@ -1,17 +1,6 @@
 """`tf.train`: optimizers, global step and learning-rate schedules, Saver and checkpoint
 helpers, the summary writer (old name), and placement helpers."""
 
-from psflow.graph.example_proto import (  # noqa: F401
-    BytesList,
-    Example,
-    Feature,
-    FeatureList,
-    FeatureLists,
-    Features,
-    FloatList,
-    Int64List,
-    SequenceExample,
-)
 from psflow.graph.hooks import (  # noqa: F401
     CheckpointSaverHook,
     CheckpointSaverListener,
@@ -117,6 +106,9 @@ from psflow.graph.train_util import (  # noqa: F401
     write_graph,
 )
 
+_EXAMPLE_NAMES = ("BytesList", "Example", "Feature", "FeatureList", "FeatureLists", "Features",
+                  "FloatList", "Int64List", "SequenceExample")  # fmt: skip
+
 
 def __getattr__(name):
     # tf.train.Server lives with the cluster layer; Ray loads only when it is used.
@@ -124,6 +116,10 @@ def __getattr__(name):
         from psflow.cluster.server import Server
 
         return Server
+    if name in _EXAMPLE_NAMES:  # tf.train.Example & co. (graph/example_proto.py), lazily
+        from psflow.graph import example_proto
+
+        return getattr(example_proto, name)
     if name in ("SaverDef", "ClusterDef", "JobDef"):  # protos (tensorboard's copies), lazily
         from tensorboard.compat.proto import cluster_pb2, saver_pb2
 

@@ -13,7 +13,6 @@ import numpy as np
 
 from .. import dtypes as _dt
 from ..errors import InvalidArgumentError
-from ..example_proto import Example
 from ..framework import apply_op, convert_to_tensor, name_scope
 from ..registry import NOT_DIFFERENTIABLE, OpDef, TensorSpec, register_op
 from ..shapes import TensorShape
@@ -44,6 +43,8 @@ def _dtype_name(dtype) -> str:
 
 
 def _examples(serialized) -> list:
+    from ..example_proto import Example  # (its classes are built on first use)
+
     out = []
     for k, s in enumerate(np.asarray(serialized, dtype=object).reshape(-1)):
         try:
