@@ -1,5 +1,6 @@
 """`tf.strings`: string ops under their TF 1.x `tf.strings` names."""
 
+from psflow.graph.ops.script import string_format as format  # noqa: E402, F401, A001
 from psflow.graph.ops.sparse import (  # noqa: F401
     string_to_hash_bucket_fast as to_hash_bucket_fast,
 )

@@ -235,3 +235,43 @@ def parse_tensor(serialized, out_type, name=None):
     return apply_op("ParseTensor", [convert_to_tensor(serialized, dtype=_dt.string)],
                     {"out_type": _dt.as_dtype(out_type).name},
                     name=name or "ParseTensor").outputs[0]  # fmt: skip
+
+
+# tf.strings.format -----------------------------------------------------------------------------
+def _string_format_kernel(*inputs, template, placeholder, summarize):
+    pieces = template.split(placeholder)
+    if len(pieces) - 1 != len(inputs):
+        raise _errors.InvalidArgumentError(
+            None, None, f"num placeholders in template and num inputs must match: "
+            f"{len(pieces) - 1} vs. {len(inputs)}"
+        )  # fmt: skip
+    out = pieces[0]
+    for value, rest in zip(inputs, pieces[1:]):
+        out += _format(value, summarize) + rest
+    return np.array(out.encode(), dtype=object)
+
+
+register_op(
+    OpDef(
+        "StringFormat",
+        inputs=["inputs: N*any"],
+        outputs=["output: string"],
+        attrs={"template": "%s", "placeholder": "%s", "summarize": 3},
+        infer=lambda *_, **__: TensorSpec(_dt.string, TensorShape([])),
+        kernel=_string_format_kernel,
+        grad=NOT_DIFFERENTIABLE,
+    )
+)
+
+
+def string_format(template, inputs, placeholder="{}", summarize=3, name=None):
+    """`tf.strings.format`: `template` with each `placeholder` replaced by the next input,
+    formatted as tf.print shows tensors; a scalar string."""
+    tensors = [
+        convert_to_tensor(x) for x in (inputs if isinstance(inputs, (list, tuple)) else [inputs])
+    ]
+    if template.count(placeholder) != len(tensors):
+        raise ValueError(f"num placeholders in template and num inputs must match: "
+                         f"{template.count(placeholder)} vs. {len(tensors)}")  # fmt: skip
+    attrs = {"template": template, "placeholder": placeholder, "summarize": int(summarize)}
+    return apply_op("StringFormat", [tensors], attrs, name=name or "StringFormat").outputs[0]

@@ -49,7 +49,7 @@ FLOOR = {
     "metrics": 0.787,
     "data": 0.833,
     "math": 0.848,
-    "strings": 0.538,
+    "strings": 0.576,
     "linalg": 0.298,
     "random": 0.312,
     "errors": 0.972,

@@ -28,7 +28,8 @@ ELSEWHERE = {
         "tests/ops/test_sparse_more.py",
     ),
     **dict.fromkeys(
-        ["PyFunc", "PrintV2", "SerializeTensor", "ParseTensor"], "tests/ops/test_script.py"
+        ["PyFunc", "PrintV2", "SerializeTensor", "ParseTensor", "StringFormat"],
+        "tests/ops/test_script.py",
     ),  # fmt: skip
     **dict.fromkeys(["LRN", "LRNGrad"], "tests/ops/test_lrn_conv_transpose.py"),
     # tf.io: against TensorFlow's outputs on the same records and files

@@ -108,3 +108,14 @@ def test_diag_and_diag_part_against_numpy_with_gradients():
     np.testing.assert_array_equal(gp, [[5.0, 0.0], [0.0, 7.0]])
     with pytest.raises(ValueError, match="even rank"):
         tf.diag_part(tf.constant([1.0, 2.0, 3.0]))
+
+
+def test_strings_format_as_tensorflow():
+    text = tf.strings.format("x={} and y={}!", (tf.constant([1.5, 2.0, 3.0, 4.0, 5.0]),
+                                                tf.constant(7)), summarize=1)  # fmt: skip
+    grid = tf.strings.format("{}", tf.constant([[b"a", b"b"], [b"c", b"d"]]))
+    with tf.Session() as sess:
+        assert sess.run(text) == b"x=[1.5 ... 5] and y=7!"  # TensorFlow's
+        assert sess.run(grid) == b'[["a" "b"]\n ["c" "d"]]'
+    with pytest.raises(ValueError, match="placeholders"):
+        tf.strings.format("{} {}", [tf.constant(1)])
