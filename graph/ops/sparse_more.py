@@ -45,15 +45,21 @@ def reduce_sum(sp_input, axis=None, keepdims=None, reduction_axes=None, keep_dim
         return _math.reduce_sum(to_dense(_sp(sp_input)), axis=axis, keepdims=keep)
 
 
-def reduce_sum_sparse(sp_input, axis=None, keepdims=None, reduction_axes=None,
-                      keep_dims=None, name=None):  # fmt: skip
-    """reduce_sum as a SparseTensor of the coordinates some value reduced to."""
+def _reduce(sp_input, axis, keepdims, reduction_axes, keep_dims, kind, name):
+    """The SparseReduce op of `kind` ("sum" or "max") and whether it keeps dimensions."""
     axis = reduction_axes if axis is None else axis
     keep = bool(keepdims if keepdims is not None else keep_dims)
     sp = _sp(sp_input)
     op = apply_op("SparseReduce", [sp.indices, sp.values, sp.dense_shape],
-                  {"axes": _axes(axis), "keepdims": keep, "kind": "sum"},
-                  name=name or "SparseReduceSumSparse")  # fmt: skip
+                  {"axes": _axes(axis), "keepdims": keep, "kind": kind}, name=name)  # fmt: skip
+    return op, not _axes(axis) and not keep
+
+
+def reduce_sum_sparse(sp_input, axis=None, keepdims=None, reduction_axes=None,
+                      keep_dims=None, name=None):  # fmt: skip
+    """reduce_sum as a SparseTensor of the coordinates some value reduced to."""
+    op, _ = _reduce(sp_input, axis, keepdims, reduction_axes, keep_dims, "sum",
+                    name or "SparseReduceSumSparse")  # fmt: skip
     return SparseTensor(*op.outputs)
 
 
@@ -61,25 +67,18 @@ def reduce_max(sp_input, axis=None, keepdims=None, reduction_axes=None, keep_dim
                name=None):  # fmt: skip
     """The max of the values (the implicit zeros not counted) over `axis`; 0 where no
     value reduces, as TF gives it. Not differentiable, as in TF."""
-    axis = reduction_axes if axis is None else axis
-    keep = bool(keepdims if keepdims is not None else keep_dims)
-    sp = _sp(sp_input)
-    op = apply_op("SparseReduce", [sp.indices, sp.values, sp.dense_shape],
-                  {"axes": _axes(axis), "keepdims": keep, "kind": "max"},
-                  name=name or "SparseReduceMax")  # fmt: skip
-    if not _axes(axis) and not keep:  # a scalar: the one value reduced to (0 when none)
+    op, scalar = _reduce(sp_input, axis, keepdims, reduction_axes, keep_dims, "max",
+                         name or "SparseReduceMax")  # fmt: skip
+    if scalar:  # the one value reduced to (0 when none)
         return _math.reduce_sum(op.outputs[1])
     return sparse_to_dense(op.outputs[0], op.outputs[2], op.outputs[1])
 
 
 def reduce_max_sparse(sp_input, axis=None, keepdims=None, reduction_axes=None,
                       keep_dims=None, name=None):  # fmt: skip
-    axis = reduction_axes if axis is None else axis
-    keep = bool(keepdims if keepdims is not None else keep_dims)
-    sp = _sp(sp_input)
-    op = apply_op("SparseReduce", [sp.indices, sp.values, sp.dense_shape],
-                  {"axes": _axes(axis), "keepdims": keep, "kind": "max"},
-                  name=name or "SparseReduceMaxSparse")  # fmt: skip
+    """reduce_max as a SparseTensor of the coordinates some value reduced to."""
+    op, _ = _reduce(sp_input, axis, keepdims, reduction_axes, keep_dims, "max",
+                    name or "SparseReduceMaxSparse")  # fmt: skip
     return SparseTensor(*op.outputs)
 
 
