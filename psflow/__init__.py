@@ -195,12 +195,17 @@ from psflow.graph.ops.files import (  # noqa: F401
 from psflow.graph.ops.functional import foldl, foldr, map_fn, scan  # noqa: F401
 from psflow.graph.ops.gradients import gradients, hessians  # noqa: F401
 from psflow.graph.ops.linalg import (  # noqa: F401  # noqa: F401
+    cholesky,
+    cholesky_solve,
     matrix_determinant,
     matrix_diag,
     matrix_diag_part,
     matrix_inverse,
+    matrix_set_diag,
     matrix_solve,
+    matrix_solve_ls,
     matrix_transpose,
+    matrix_triangular_solve,
     norm,
     tensor_diag as diag,
     tensor_diag_part as diag_part,

@@ -8,15 +8,24 @@ from psflow.graph.ops.array_more import (  # noqa: F401
 )
 from psflow.graph.ops.clip import global_norm  # noqa: F401
 from psflow.graph.ops.linalg import (  # noqa: F401
+    cholesky,
+    cholesky_solve,
     logdet,
     matrix_determinant as det,
     matrix_diag as diag,
     matrix_diag_part as diag_part,
     matrix_inverse as inv,
+    matrix_set_diag as set_diag,
     matrix_solve as solve,
+    matrix_solve_ls as lstsq,
     matrix_transpose,
     matrix_transpose as adjoint,
+    matrix_triangular_solve as triangular_solve,
     norm,
+    normalize,
+    slogdet,
+    tensor_diag,
+    tensor_diag_part,
     tensordot,
     trace,
 )

@@ -395,3 +395,174 @@ def tensor_diag_part(input, name=None):  # noqa: A002
         count = _math.reduce_prod(half)
         square = _array.reshape(input, _array.stack([count, count]))
         return _array.reshape(matrix_diag_part(square), half)
+
+
+# Cholesky, MatrixTriangularSolve (TF's gradients) and what builds on them ---------------------
+def _cholesky_kernel(input):
+    try:
+        return np.linalg.cholesky(input).astype(input.dtype, copy=False)
+    except np.linalg.LinAlgError:
+        raise InvalidArgumentError(
+            None, None, "Cholesky decomposition was not successful. The input might not be "
+            "valid."
+        ) from None  # fmt: skip
+
+
+def _lower(x):
+    from .array_more import matrix_band_part
+
+    return matrix_band_part(x, -1, 0)
+
+
+def _cholesky_grad(op, grad):
+    """TF's: with L the factor, phi(L^T grad) its lower triangle with a halved diagonal,
+    d_A = sym(L^-T phi L^-1)."""
+    chol = op.outputs[0]
+    identity = _identity_like(chol)
+    chol_inv = matrix_triangular_solve(chol, identity, lower=True)
+    middle = batch_matmul(chol, grad, adj_x=True)
+    middle = _lower(middle) - 0.5 * matrix_diag(matrix_diag_part(middle))
+    grad_a = batch_matmul(batch_matmul(chol_inv, middle, adj_x=True), chol_inv)
+    return [0.5 * (grad_a + _adj(grad_a))]
+
+
+register_op(
+    OpDef(
+        "Cholesky",
+        inputs=["input: T"],
+        outputs=["output: T"],
+        types={"T": _dt.FLOATS},
+        infer=_square_infer("Cholesky"),
+        kernel=_cholesky_kernel,
+        grad=_cholesky_grad,
+    )
+)
+
+
+def cholesky(input, name=None) -> Tensor:  # noqa: A002
+    """The lower-triangular L with L L^T = input (a positive definite matrix, or a batch)."""
+    return apply_op("Cholesky", [convert_to_tensor(input)], name=name or "Cholesky").outputs[0]
+
+
+def _tri_solve_kernel(matrix, rhs, *, lower, adjoint):
+    a = np.tril(matrix) if lower else np.triu(matrix)
+    if adjoint:
+        a = np.swapaxes(a, -1, -2)
+    try:
+        return np.linalg.solve(a, rhs).astype(rhs.dtype, copy=False)
+    except np.linalg.LinAlgError:
+        raise _singular("MatrixTriangularSolve") from None
+
+
+def _tri_solve_grad(op, grad):
+    """TF's: d_rhs = solve(A, grad) with the other adjoint; d_A = -d_rhs X^T (or X d_rhs^T
+    when adjoint), cut to A's triangle."""
+    matrix = op.inputs[0]
+    x = op.outputs[0]
+    lower, adjoint = op.get_attr("lower"), op.get_attr("adjoint")
+    d_rhs = matrix_triangular_solve(matrix, grad, lower=lower, adjoint=not adjoint)
+    if adjoint:
+        d_a = _math.negative(batch_matmul(x, d_rhs, adj_y=True))
+    else:
+        d_a = _math.negative(batch_matmul(d_rhs, x, adj_y=True))
+    from .array_more import matrix_band_part
+
+    d_a = matrix_band_part(d_a, -1, 0) if lower else matrix_band_part(d_a, 0, -1)
+    return [d_a, d_rhs]
+
+
+register_op(
+    OpDef(
+        "MatrixTriangularSolve",
+        inputs=["matrix: T", "rhs: T"],
+        outputs=["output: T"],
+        types={"T": _dt.FLOATS},
+        attrs={"lower": True, "adjoint": False},
+        infer=lambda matrix, rhs, **_: TensorSpec(rhs.dtype, rhs.shape),
+        kernel=_tri_solve_kernel,
+        grad=_tri_solve_grad,
+    )
+)
+
+
+def matrix_triangular_solve(matrix, rhs, lower=True, adjoint=False, name=None) -> Tensor:
+    """X with A X = rhs for the lower (or upper) triangle A of `matrix` (A^T X = rhs when
+    adjoint); the other triangle of `matrix` is not read."""
+    attrs = {"lower": bool(lower), "adjoint": bool(adjoint)}
+    return apply_op("MatrixTriangularSolve", [convert_to_tensor(matrix), convert_to_tensor(rhs)],
+                    attrs, name=name or "MatrixTriangularSolve").outputs[0]  # fmt: skip
+
+
+def cholesky_solve(chol, rhs, name=None) -> Tensor:
+    """X with A X = rhs, given A's Cholesky factor `chol`."""
+    with name_scope(name, "cholesky_solve"):
+        y = matrix_triangular_solve(chol, rhs, lower=True, adjoint=False)
+        return matrix_triangular_solve(chol, y, lower=True, adjoint=True)
+
+
+def matrix_solve_ls(matrix, rhs, l2_regularizer=0.0, fast=True, name=None) -> Tensor:
+    """The least-squares X of matrix X = rhs (+ l2_regularizer |X|^2), by the normal
+    equations and a Cholesky factor (TF's fast path; fast=False takes it too)."""
+    with name_scope(name, "matrix_solve_ls"):
+        a = convert_to_tensor(matrix)
+        b = convert_to_tensor(rhs, dtype=a.dtype)
+        m, n = a.shape.as_list()[-2:]
+        if m is not None and n is not None and m < n:  # underdetermined: the minimum norm
+            gram = batch_matmul(a, a, adj_y=True)
+            gram = gram + l2_regularizer * _identity_like(gram)
+            return batch_matmul(a, cholesky_solve(cholesky(gram), b), adj_x=True)
+        gram = batch_matmul(a, a, adj_x=True)
+        gram = gram + l2_regularizer * _identity_like(gram)
+        return cholesky_solve(cholesky(gram), batch_matmul(a, b, adj_x=True))
+
+
+def _identity_like(square):
+    return matrix_diag(_array.ones_like(matrix_diag_part(square)))
+
+
+def matrix_set_diag(input, diagonal, name=None, k=0, align="RIGHT_LEFT") -> Tensor:  # noqa: A002
+    """`input` with its main diagonal replaced by `diagonal`."""
+    if k != 0:
+        raise NotImplementedError("matrix_set_diag with k != 0")
+    with name_scope(name, "set_diag"):
+        input = convert_to_tensor(input)
+        diagonal = convert_to_tensor(diagonal, dtype=input.dtype)
+        return input - matrix_diag(matrix_diag_part(input)) + matrix_diag(diagonal)
+
+
+def _slogdet_kernel(x):
+    sign, logdet = np.linalg.slogdet(x)
+    return sign.astype(x.dtype), logdet.astype(x.dtype)
+
+
+register_op(
+    OpDef(
+        "LogMatrixDeterminant",
+        inputs=["input: T"],
+        outputs=["sign: T", "log_abs_determinant: T"],
+        types={"T": _dt.FLOATS},
+        infer=lambda x: [_det_infer(x), _det_infer(x)],
+        kernel=_slogdet_kernel,
+        grad=lambda op, grad_sign, grad_logdet: [
+            _math.multiply(
+                _array.expand_dims(_array.expand_dims(grad_logdet, -1), -1),
+                _adj(matrix_inverse(op.inputs[0])),
+            )
+        ],  # fmt: skip
+    )
+)
+
+
+def slogdet(input, name=None):  # noqa: A002
+    """(sign, log |det|) of a square matrix (or a batch): stable where det over- or
+    underflows."""
+    op = apply_op("LogMatrixDeterminant", [convert_to_tensor(input)], name=name or "slogdet")
+    return op.outputs[0], op.outputs[1]
+
+
+def normalize(tensor, ord="euclidean", axis=None, name=None):  # noqa: A002
+    """(tensor / norm, norm) with the norm over `axis` kept for broadcasting."""
+    with name_scope(name, "normalize"):
+        tensor = convert_to_tensor(tensor)
+        n = norm(tensor, ord=ord, axis=axis, keepdims=True)
+        return tensor / n, n

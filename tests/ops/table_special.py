@@ -1,5 +1,6 @@
-"""Op table, special functions (graph/ops/special.py, on scipy.special): references from
-Python's own math and statistics modules and plain series, independent of scipy."""
+"""Op table, special functions (graph/ops/special.py, on scipy.special: references from
+Python's own math and statistics modules and plain series, independent of scipy) and the
+Cholesky-based linear algebra (graph/ops/linalg.py, against numpy)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import math
 import statistics
 
 import numpy as np
-from psflow.graph.ops import special
+from psflow.graph.ops import linalg, special
+
+import psflow as tf
 
 from .table import Row
 
@@ -73,4 +76,37 @@ ROWS += [
         [X, P], diff=[0, 1]),
     Row("Xlog1py-zero-x-float64", special.xlog1py,
         lambda x, y: np.where(x == 0, 0.0, x * np.log1p(y)), [np.zeros((2, 3)), P], grad=False),
+]  # fmt: skip
+
+# Cholesky, triangular solves and what builds on them (graph/ops/linalg.py), against numpy.
+_A = np.array([[0.9, 0.2, -0.3], [0.1, 1.1, 0.4], [-0.2, 0.3, 0.8]], F64)
+_B = np.array([[1.0, -0.5], [0.3, 0.2], [-0.7, 0.9]], F64)
+
+
+def _spd(x):
+    """x x^T + 3 I: positive definite for any x, and symmetric in the gradient check."""
+    return tf.matmul(x, x, transpose_b=True) + 3.0 * np.eye(3)
+
+
+def _spd_np(x):
+    return x @ x.T + 3.0 * np.eye(3)
+
+
+ROWS += [
+    Row("Cholesky-float64", lambda x: linalg.cholesky(_spd(x)),
+        lambda x: np.linalg.cholesky(_spd_np(x)), [_A]),
+    Row("MatrixTriangularSolve-lower-float64", linalg.matrix_triangular_solve,
+        lambda a, b: np.linalg.solve(np.tril(a), b), [_A + 2 * np.eye(3), _B]),
+    Row("MatrixTriangularSolve-upper-adjoint-float64",
+        lambda a, b: linalg.matrix_triangular_solve(a, b, lower=False, adjoint=True),
+        lambda a, b: np.linalg.solve(np.triu(a).T, b), [_A + 2 * np.eye(3), _B]),
+    Row("cholesky_solve-float64", lambda x, b: linalg.cholesky_solve(linalg.cholesky(_spd(x)), b),
+        lambda x, b: np.linalg.solve(_spd_np(x), b), [_A, _B]),
+    Row("matrix_solve_ls-float64", linalg.matrix_solve_ls,
+        lambda a, b: np.linalg.lstsq(a, b, rcond=None)[0],
+        [np.vstack([_A, _A[:2] * 0.5]), np.vstack([_B, _B[:2]])]),
+    Row("LogMatrixDeterminant-float64", lambda x: linalg.slogdet(x)[1],
+        lambda x: np.linalg.slogdet(x)[1], [_A + np.eye(3)]),
+    Row("matrix_set_diag-float64", linalg.matrix_set_diag,
+        lambda x, d: x - np.diag(np.diag(x)) + np.diag(d), [_A, np.array([1.0, 2.0, 3.0])]),
 ]  # fmt: skip
