@@ -335,7 +335,9 @@ from psflow.graph.ops.queues import FIFOQueue, QueueBase, RandomShuffleQueue  # 
 from psflow.graph.ops.random import (  # noqa: F401
     get_seed,  # noqa: F401
     multinomial,
+    random_gamma,
     random_normal,
+    random_poisson,
     random_shuffle,
     random_uniform,
     set_random_seed,

@@ -18,7 +18,7 @@ from ..errors import InvalidArgumentError
 from ..framework import Tensor, apply_op, convert_to_tensor, get_default_graph, name_scope
 from ..registry import NOT_DIFFERENTIABLE, OpDef, TensorSpec, register_op
 from ..shapes import TensorShape
-from . import math as _math
+from . import array as _array, math as _math
 
 DEFAULT_GRAPH_SEED = 87654321
 _MAXINT32 = 2**31 - 1
@@ -308,3 +308,113 @@ register_op(
         prepare=_prepare_dtype,
     )
 )
+
+
+# Gamma and Poisson draws --------------------------------------------------------------------------
+def _params_infer(shape, param, *, seed=0, seed2=0, dtype=None, **_):
+    out = _shape_infer(shape, _dt.as_dtype(dtype) if dtype else param.dtype)
+    if out.shape.ndims is None or param.shape.ndims is None:
+        return TensorSpec(out.dtype, TensorShape(None))
+    return TensorSpec(out.dtype, TensorShape(out.shape.as_list() + param.shape.as_list()))
+
+
+def _gamma_kernel(state, shape, alpha, *, seed, seed2, op_name):
+    gen = generator(state, op_name, seed, seed2)
+    alpha = np.asarray(alpha)
+    out = gen.standard_gamma(alpha, size=_shape_tuple(shape) + alpha.shape)
+    return out.astype(alpha.dtype)
+
+
+def _gamma_grad_kernel(alpha, sample):
+    """d sample / d alpha at fixed uniform noise (implicit reparameterization): -(dF/dalpha)
+    / f, F the Gamma(alpha, 1) CDF (its alpha-derivative by central differences)."""
+    from scipy import special, stats
+
+    a = np.broadcast_to(np.asarray(alpha, np.float64), np.shape(sample))
+    x = np.asarray(sample, np.float64)
+    h = 1e-5 * np.maximum(a, 1.0)
+    d_cdf = (special.gammainc(a + h, x) - special.gammainc(a - h, x)) / (2 * h)
+    pdf = stats.gamma.pdf(x, a)
+    return (-d_cdf / np.maximum(pdf, np.finfo(np.float64).tiny)).astype(np.asarray(sample).dtype)
+
+
+def _gamma_grad(op, grad):
+    alpha = op.inputs[1]
+    partial = apply_op("RandomGammaGrad", [alpha, op.outputs[0]]).outputs[0]
+    extra = (op.outputs[0].shape.ndims or 0) - (alpha.shape.ndims or 0)
+    d_alpha = _math.reduce_sum(grad * partial, axis=list(range(extra))) if extra else grad * partial
+    return [None, d_alpha]
+
+
+register_op(
+    OpDef(
+        "RandomGamma",
+        inputs=["shape: S", "alpha: T"],
+        outputs=["output: T"],
+        types={"S": _INDEX, "T": _dt.FLOATS},
+        attrs={"seed": 0, "seed2": 0},
+        infer=_params_infer,
+        kernel=_gamma_kernel,
+        grad=_gamma_grad,
+        stateful=True,
+        keeps_op_state=True,
+    )
+)
+register_op(
+    OpDef(
+        "RandomGammaGrad",
+        inputs=["alpha: T", "sample: T"],
+        outputs=["output: T"],
+        types={"T": _dt.FLOATS},
+        infer=lambda alpha, sample: TensorSpec(sample.dtype, sample.shape),
+        kernel=_gamma_grad_kernel,
+        grad=NOT_DIFFERENTIABLE,
+    )
+)
+
+
+def random_gamma(shape, alpha, beta=None, dtype=_dt.float32, seed=None, name=None) -> Tensor:
+    """Gamma(alpha, beta) draws of shape `shape` + the broadcast shape of alpha and beta
+    (beta is the rate: the mean is alpha / beta); differentiable in alpha and beta (the
+    implicit reparameterization gradient, as TF)."""
+    with name_scope(name, "random_gamma"):
+        dtype = _dt.as_dtype(dtype)
+        alpha = convert_to_tensor(alpha, dtype=dtype)
+        if beta is not None:
+            beta = convert_to_tensor(beta, dtype=dtype)
+            alpha = alpha + _array.zeros_like(beta)
+        shape = convert_to_tensor(shape, dtype=_dt.int32)
+        sample = apply_op("RandomGamma", [shape, alpha], _seed_attrs(seed)).outputs[0]
+        return sample if beta is None else sample / beta
+
+
+def _poisson_kernel(state, shape, rate, *, seed, seed2, dtype, op_name):
+    gen = generator(state, op_name, seed, seed2)
+    rate = np.asarray(rate)
+    return gen.poisson(rate, size=_shape_tuple(shape) + rate.shape).astype(_dt.as_dtype(dtype).np)
+
+
+register_op(
+    OpDef(
+        "RandomPoissonV2",
+        inputs=["shape: S", "rate: R"],
+        outputs=["output: dtype"],
+        types={"S": _INDEX, "R": _dt.FLOATS + (_dt.int32, _dt.int64)},
+        attrs={"seed": 0, "seed2": 0, "dtype": "float32"},
+        infer=_params_infer,
+        kernel=_poisson_kernel,
+        grad=NOT_DIFFERENTIABLE,
+        stateful=True,
+        keeps_op_state=True,
+    )
+)
+
+
+def random_poisson(lam, shape, dtype=_dt.float32, seed=None, name=None) -> Tensor:
+    """Poisson(lam) draws of shape `shape` + lam's shape (not differentiable, as in TF)."""
+    lam = convert_to_tensor(lam)
+    shape = convert_to_tensor(shape, dtype=_dt.int32)
+    attrs = {"dtype": _dt.as_dtype(dtype).name, **_seed_attrs(seed)}
+    return apply_op("RandomPoissonV2", [shape, lam], attrs, name=name or "random_poisson").outputs[
+        0
+    ]

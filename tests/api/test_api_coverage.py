@@ -41,7 +41,7 @@ NOT_PROVIDED = {
 
 # The fraction of each namespace's names psflow provides, as reached: it may only go up.
 FLOOR = {
-    "tf": 0.621,
+    "tf": 0.624,
     "nn": 0.548,
     "train": 0.823,
     "summary": 0.833,
@@ -51,7 +51,7 @@ FLOOR = {
     "math": 0.848,
     "strings": 0.576,
     "linalg": 0.432,
-    "random": 0.312,
+    "random": 0.375,
     "errors": 0.972,
     "initializers": 1.0,
     "io": 0.437,

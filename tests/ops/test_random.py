@@ -147,3 +147,21 @@ def test_each_session_restarts_the_seeded_sequence(target):
     assert not np.array_equal(a1, a2)
     np.testing.assert_array_equal(a1, b1)
     np.testing.assert_array_equal(d1, e1)
+
+
+def test_gamma_and_poisson_draws_and_the_gamma_gradient():
+    """Moments of Gamma(alpha, 1) and Poisson(lam) draws, seeded repeatability, and the
+    implicit reparameterization gradient: d E[gamma(alpha)/beta] / d alpha = 1 / beta."""
+    alpha = tf.constant([2.0, 5.0])
+    draws = tf.random.gamma([40000], alpha, seed=1)
+    counts = tf.random_poisson([3.0, 10.0], [40000], seed=2)
+    scaled = tf.random.gamma([40000], alpha, beta=tf.constant(2.0), seed=3)
+    grad = tf.gradients(tf.reduce_mean(scaled, 0), alpha)[0]
+    assert draws.shape.as_list() == [40000, 2]
+    with tf.Session() as sess:
+        g, p, d = sess.run([draws, counts, grad])
+    np.testing.assert_allclose(g.mean(0), [2.0, 5.0], rtol=0.03)
+    np.testing.assert_allclose(g.var(0), [2.0, 5.0], rtol=0.06)
+    np.testing.assert_allclose(p.mean(0), [3.0, 10.0], rtol=0.03)
+    assert p.dtype == np.float32 and np.all(p == np.round(p))
+    np.testing.assert_allclose(d, [0.5, 0.5], rtol=0.03)
