@@ -240,3 +240,78 @@ def write_graph(graph_or_graph_def, logdir, name, as_text=True) -> str:
             else graph_def.SerializeToString())  # fmt: skip
     storage.atomic_write(path, lambda f: f.write(data))
     return path
+
+
+# init_from_checkpoint ---------------------------------------------------------------------------
+def init_from_checkpoint(ckpt_dir_or_file, assignment_map):
+    """Makes variables start from a checkpoint's values (`tf.train.init_from_checkpoint`):
+    their initializers assign the checkpoint's tensors instead of their initial values, so
+    the usual init op (or a session creator) loads them. `assignment_map` maps checkpoint
+    names to current ones: `"scope/var": "new_scope/var"` (or a Variable, or a list of a
+    partitioned variable's parts), `"scope/": "new_scope/"` for every variable under a scope,
+    `"/": "new_scope/"` for every variable of the checkpoint. Shapes must match
+    (ValueError naming the variable), and a name the checkpoint lacks is a ValueError."""
+    path = ckpt_dir_or_file
+    if storage.isdir(str(path)):
+        path = latest_checkpoint(str(path))
+        if path is None:
+            raise ValueError(
+                f"Couldn't find 'checkpoint' file or checkpoints in given directory "
+                f"{ckpt_dir_or_file}"
+            )
+    reader = CheckpointReader(path)
+    saved = reader.get_variable_to_shape_map()
+    graph = get_default_graph()
+    by_name = {v.op.name: v for v in graph.get_collection("variables")}
+    pairs = []
+    for src, dst in assignment_map.items():
+        if not isinstance(dst, str):
+            targets = list(dst) if isinstance(dst, (list, tuple)) else [dst]
+            if len(targets) == 1:
+                pairs.append((src, targets[0]))
+            else:  # a partitioned variable's parts, in order
+                pairs += [(f"{src}/part_{k}", t) for k, t in enumerate(targets)]
+            continue
+        if not src.endswith("/") and src != "/":
+            if src not in saved:
+                raise ValueError(f"Tensor {src} is not found in {path} checkpoint")
+            if dst not in by_name:
+                raise ValueError(f"Variable {dst} is not found in the graph")
+            pairs.append((src, by_name[dst]))
+            continue
+        prefix = "" if src == "/" else src
+        scope = dst
+        found = False
+        for name in sorted(saved):
+            if not name.startswith(prefix):
+                continue
+            target = scope + name[len(prefix) :]
+            if target in by_name:
+                pairs.append((name, by_name[target]))
+                found = True
+        if not found:
+            raise ValueError(f"Assignment map with scope only name {src} should map to scope "
+                             f"only {dst}, and the checkpoint and graph should share variables "
+                             "under them")  # fmt: skip
+    for name, var in pairs:
+        value = reader.get_tensor(name)
+        shape = var.shape.as_list() if var.shape.ndims is not None else None
+        if shape is not None and None not in shape and list(np.shape(value)) != shape:
+            raise ValueError(f"Shape of variable {var.op.name} ({shape}) doesn't match with "
+                             f"shape of tensor {name} ({list(np.shape(value))}) from checkpoint "
+                             "reader.")  # fmt: skip
+        _initialize_from(graph, var, value, name)
+
+
+def _initialize_from(graph, var, value, name) -> None:
+    """Replaces `var`'s initializer with an assign of `value` (beside the variable)."""
+    from .framework import colocate_with
+    from .ops import state as _state
+
+    parts = getattr(var, "_get_variable_list", None)
+    if parts is not None and len(parts()) > 1:
+        raise ValueError(f"{name}: map a partitioned variable part by part (NAME/part_K)")
+    with graph.as_default(), colocate_with(var._variable.op):
+        constant = _array.constant(np.asarray(value, dtype=var.dtype.base_dtype.np))
+        var._initializer_op = _state.assign(var._variable, constant,
+                                            name="init_from_checkpoint").op  # fmt: skip

@@ -99,6 +99,7 @@ from psflow.graph.train_util import (  # noqa: F401
     cosine_decay_restarts,
     generate_checkpoint_state_proto,
     get_checkpoint_mtimes,
+    init_from_checkpoint,
     load_checkpoint,
     noisy_linear_cosine_decay,
     remove_checkpoint,

@@ -74,3 +74,29 @@ def test_assert_global_step_and_write_graph(tmp_path):
         graph_def = tf.GraphDef.FromString(f.read())
     assert "c" in [n.name for n in graph_def.node] and os.path.getsize(binary) > 0
     assert np.isfinite(os.path.getsize(path))
+
+
+def test_init_from_checkpoint_maps_scopes_and_names(tmp_path):
+    with tf.Graph().as_default():
+        with tf.variable_scope("old"):
+            tf.get_variable("a", [2], initializer=tf.constant_initializer([1.0, 2.0]))
+            tf.get_variable("b", [], initializer=tf.constant_initializer(5.0))
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            tf.train.Saver().save(sess, str(tmp_path / "model"))
+    with tf.Graph().as_default():
+        with tf.variable_scope("new"):
+            a = tf.get_variable("a", [2])
+            b = tf.get_variable("b", [])
+        c = tf.get_variable("c", [], initializer=tf.constant_initializer(7.0))
+        d = tf.get_variable("d", [], initializer=tf.zeros_initializer())
+        tf.train.init_from_checkpoint(str(tmp_path), {"old/": "new/"})
+        tf.train.init_from_checkpoint(str(tmp_path / "model"), {"old/b": d})
+        with pytest.raises(ValueError, match="not found"):
+            tf.train.init_from_checkpoint(str(tmp_path), {"old/zz": "c"})
+        with pytest.raises(ValueError, match="Shape of variable c"):
+            tf.train.init_from_checkpoint(str(tmp_path), {"old/a": c})
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            got = sess.run([a, b, c, d])
+    assert got[0].tolist() == [1.0, 2.0] and got[1:] == [5.0, 7.0, 5.0]
