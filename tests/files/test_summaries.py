@@ -250,3 +250,23 @@ def test_summary_tags_are_uniquified_as_tf1_names_them():
         "accuracy",
     ]
     assert second.op.name == "accuracy_1"
+
+
+def test_tf2_summary_names_in_graph_mode_and_summary_descriptions():
+    assert tf.summary.all_v2_summary_ops() == []
+    with tf.Session() as sess:
+        assert tf.summary.initialize(session=sess) is None
+    node = tf.NodeDef(name="s", op="TensorSummaryV2")
+    assert tf.summary.get_summary_description(node).type_hint == ""
+    described = tf.summary.SummaryDescription(type_hint="scalar")
+    node.attr["description"].s = described.SerializeToString()
+    assert tf.summary.get_summary_description(node).type_hint == "scalar"
+
+
+def test_raise_exception_on_not_ok_status():
+    with tf.errors.raise_exception_on_not_ok_status() as status:
+        pass  # OK: nothing raised
+    with pytest.raises(tf.errors.NotFoundError, match="no such file"):
+        with tf.errors.raise_exception_on_not_ok_status() as status:
+            status.code = tf.errors.NOT_FOUND
+            status.message = "no such file"
