@@ -315,3 +315,46 @@ def _initialize_from(graph, var, value, name) -> None:
         constant = _array.constant(np.asarray(value, dtype=var.dtype.base_dtype.np))
         var._initializer_op = _state.assign(var._variable, constant,
                                             name="init_from_checkpoint").op  # fmt: skip
+
+
+class VocabInfo(tuple):
+    """`tf.train.VocabInfo`: how a vocabulary changed between a checkpoint and the model
+    (new_vocab, new_vocab_size, num_oov_buckets, old_vocab, old_vocab_size,
+    backup_initializer, axis). warm_start takes it only for a vocabulary that did not
+    change (remapping rows between vocabularies is not provided)."""
+
+    _fields = ("new_vocab", "new_vocab_size", "num_oov_buckets", "old_vocab",
+               "old_vocab_size", "backup_initializer", "axis")  # fmt: skip
+
+    def __new__(cls, new_vocab, new_vocab_size, num_oov_buckets, old_vocab,
+                old_vocab_size=-1, backup_initializer=None, axis=0):  # fmt: skip
+        return super().__new__(cls, (new_vocab, new_vocab_size, num_oov_buckets, old_vocab,
+                                     old_vocab_size, backup_initializer, axis))  # fmt: skip
+
+    def __getattr__(self, name):
+        if name in VocabInfo._fields:
+            return self[VocabInfo._fields.index(name)]
+        raise AttributeError(name)
+
+
+def warm_start(ckpt_to_initialize_from, vars_to_warm_start=".*", var_name_to_vocab_info=None,
+               var_name_to_prev_var_name=None):  # fmt: skip
+    """Starts the trainable variables whose names match `vars_to_warm_start` (a regex, or a
+    list of names or regexes) from the checkpoint's values (`init_from_checkpoint`, under the
+    same names unless `var_name_to_prev_var_name` says otherwise). A VocabInfo whose old and
+    new vocabularies are the same file is taken as is; remapping is NotImplementedError."""
+    import re
+
+    for name, info in (var_name_to_vocab_info or {}).items():
+        if info.old_vocab != info.new_vocab:
+            raise NotImplementedError(f"warm_start of {name} across vocabularies")
+    patterns = [vars_to_warm_start] if isinstance(vars_to_warm_start, str) else list(
+        vars_to_warm_start or [])  # fmt: skip
+    graph = get_default_graph()
+    chosen = [v for v in graph.get_collection("trainable_variables")
+              if any(re.match(p, v.op.name) for p in patterns)]  # fmt: skip
+    if not chosen:
+        return
+    renamed = var_name_to_prev_var_name or {}
+    init_from_checkpoint(ckpt_to_initialize_from,
+                         {renamed.get(v.op.name, v.op.name): v for v in chosen})  # fmt: skip

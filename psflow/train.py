@@ -94,6 +94,7 @@ from psflow.graph.sync_replicas import SyncReplicasOptimizer  # noqa: F401
 from psflow.graph.train_util import (  # noqa: F401
     ProximalAdagradOptimizer,
     ProximalGradientDescentOptimizer,
+    VocabInfo,
     assert_global_step,
     checkpoints_iterator,
     cosine_decay_restarts,
@@ -104,6 +105,7 @@ from psflow.graph.train_util import (  # noqa: F401
     noisy_linear_cosine_decay,
     remove_checkpoint,
     update_checkpoint_state,
+    warm_start,
     write_graph,
 )
 

@@ -100,3 +100,27 @@ def test_init_from_checkpoint_maps_scopes_and_names(tmp_path):
             sess.run(tf.global_variables_initializer())
             got = sess.run([a, b, c, d])
     assert got[0].tolist() == [1.0, 2.0] and got[1:] == [5.0, 7.0, 5.0]
+
+
+def test_warm_start_by_pattern_and_previous_name(tmp_path):
+    with tf.Graph().as_default():
+        tf.get_variable("dense/kernel", [2], initializer=tf.constant_initializer([3.0, 4.0]))
+        tf.get_variable("old_bias", [], initializer=tf.constant_initializer(9.0))
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            tf.train.Saver().save(sess, str(tmp_path / "model"))
+    with tf.Graph().as_default():
+        kernel = tf.get_variable("dense/kernel", [2], initializer=tf.zeros_initializer())
+        bias = tf.get_variable("dense/bias", [], initializer=tf.zeros_initializer())
+        other = tf.get_variable("head/w", [], initializer=tf.constant_initializer(1.0))
+        tf.train.warm_start(str(tmp_path), vars_to_warm_start="dense/.*",
+                            var_name_to_prev_var_name={"dense/bias": "old_bias"})  # fmt: skip
+        same = tf.train.VocabInfo("vocab.txt", 10, 1, "vocab.txt")
+        assert same.new_vocab_size == 10 and same.axis == 0
+        with pytest.raises(NotImplementedError, match="across vocabularies"):
+            tf.train.warm_start(str(tmp_path), var_name_to_vocab_info={
+                "head/w": tf.train.VocabInfo("new.txt", 10, 1, "old.txt")})  # fmt: skip
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            got = sess.run([kernel, bias, other])
+    assert got[0].tolist() == [3.0, 4.0] and got[1:] == [9.0, 1.0]
