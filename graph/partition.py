@@ -194,7 +194,7 @@ _TRIVIAL = frozenset(
 # Each side of a split at least this many ops, else none: an extra piece costs a call
 # (~0.2-0.3 ms with both ends' overhead), an op ~10-30 us of numpy's per-call cost, so the
 # overlap must be worth ~15 ops. (Cutting a 784-256-128-10 MLP's 4 last updates from its
-# step made it ~40% slower.)
+# step cut bench/async_training.py's 2-worker rate from 452 to 396 steps/s.)
 PIPELINE_MIN_OPS = 16
 PIPELINE_SPLITS = 2  # a step's last compute and updates in up to 3 parts
 PIPELINE_READS = 1  # earlier compute and the reads it feeds in up to 2 parts
