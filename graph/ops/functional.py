@@ -9,6 +9,7 @@ are those of TF1's functions (which use a while loop and TensorArrays).
 from __future__ import annotations
 
 from ..framework import convert_to_tensor, name_scope
+from ..shapes import TensorShape
 from . import array as _array, math as _math
 from .while_loop import while_loop
 
@@ -60,17 +61,11 @@ def map_fn(fn, elems, dtype=None, parallel_iterations=None, back_prop=True,
                               for a, o in zip(acc, out)]  # fmt: skip
 
         invariants = [_array.zeros([]).shape] + [
-            _tensor_shape([None] + t.shape.as_list()) for t in probe_flat
+            TensorShape([None] + t.shape.as_list()) for t in probe_flat
         ]
         result = while_loop(lambda i, *acc: _math.less(i, n), body, [0] + start,
                             shape_invariants=invariants, back_prop=back_prop)  # fmt: skip
         return _pack(list(result[1:]), probe_single, probe)
-
-
-def _tensor_shape(dims):
-    from ..shapes import TensorShape
-
-    return TensorShape(dims)
 
 
 def _fold(fn, elems, initializer, reverse, name, default_name):
