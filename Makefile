@@ -42,6 +42,7 @@ bench: $(STAMP_TEST)
 	$(BIN)/pip install -q -e '.[bench]'
 	$(BENCH_ENV) $(BIN)/python bench/session_overhead.py
 	$(BENCH_ENV) $(BIN)/python bench/train_step.py
+	$(BENCH_ENV) $(BIN)/python bench/conv_step.py
 	$(BENCH_ENV) $(BIN)/python bench/checkpoint.py
 	$(BENCH_ENV) $(BIN)/python bench/async_training.py
 	$(BENCH_ENV) $(BIN)/python bench/faults.py
