@@ -5,7 +5,6 @@ np.argmax picks it), NaN included."""
 
 import numpy as np
 import pytest
-
 from psflow.graph.ops import conv
 
 RNG = np.random.default_rng(3)
@@ -55,7 +54,7 @@ def test_conv2d_and_its_backprops_match_loops(case, monkeypatch):
     # <dy, conv(x, f)> is linear in x and in f: its gradients are the backprops.
     dx = conv._backprop_input_kernel(np.array(in_shape), f, dy, **attrs)
     df = conv._backprop_filter_kernel(x, np.array(f_shape), dy, **attrs)
-    for k in range(3):
+    for _ in range(3):
         e = np.zeros(x.size)
         e[RNG.integers(x.size)] = 1
         e = e.reshape(x.shape)
