@@ -220,35 +220,72 @@ def slice_input_producer(
 
 
 # Batching ----------------------------------------------------------------------------------------
+def _flatten(tensors):
+    """(flat tensor list, how to rebuild the caller's structure from dequeued tensors)."""
+    if isinstance(tensors, dict):
+        names = sorted(tensors)
+        return [convert_to_tensor(tensors[k]) for k in names], lambda out: dict(zip(names, out))
+    if isinstance(tensors, (list, tuple)):
+        return [convert_to_tensor(t) for t in tensors], list
+    return [convert_to_tensor(tensors)], lambda out: out[0]
+
+
+def _kept(flat, keep_input, enqueue_many):
+    """The rows of `flat` that `keep_input` keeps, as an enqueue_many list (TF's
+    maybe_batch: a scalar keeps or drops the element, a vector each row)."""
+    if keep_input is True:
+        return flat, enqueue_many
+    keep = convert_to_tensor(keep_input, dtype=_dt.bool_)
+    if keep.shape.ndims not in (0, 1):
+        raise ValueError(f"keep_input must be a scalar or a vector, got shape {keep.shape}")
+    if not enqueue_many:
+        flat = [_array.expand_dims(t, 0) for t in flat]
+        keep = _array.reshape(keep, [1])
+    elif keep.shape.ndims == 0:
+        keep = _array.fill(_array.shape(flat[0])[:1], keep)
+    return [_array.boolean_mask(t, keep) for t in flat], True
+
+
 def _batch(
-    tensors,
+    tensors_list,
     batch_size,
     num_threads,
     capacity,
     enqueue_many,
     shapes,
     allow_smaller_final_batch,
-    shared_name,
-    queue,
-    name,
+    keep_input,
+    make_queue,
 ):
-    single = not isinstance(tensors, (list, tuple, dict))
-    names = sorted(tensors) if isinstance(tensors, dict) else None
-    flat = [tensors] if single else ([tensors[k] for k in names] if names else list(tensors))
-    flat = [convert_to_tensor(t) for t in flat]
+    """Batches through a queue that one enqueue op per element of `tensors_list` fills
+    (each run by its own QueueRunner thread, `num_threads` times for a single list)."""
+    flats = [_flatten(t) for t in tensors_list]
+    first, rebuild = flats[0]
+    if any(len(f) != len(first) for f, _ in flats):
+        raise ValueError("Expected all the tensor lists to have the same number of tensors")
     if shapes is None:
-        shapes = [t.shape[1:] if enqueue_many else t.shape for t in flat]
+        shapes = [t.shape[1:] if enqueue_many else t.shape for t in first]
     shapes = [_dims(s) for s in shapes]
     if any(s is None or None in s for s in shapes):
         raise ValueError("All shapes must be fully defined (give shapes=)")
-    q = queue(capacity, [t.dtype for t in flat], shapes, shared_name)
-    enqueue = q.enqueue_many(flat) if enqueue_many else q.enqueue(flat)
-    add_queue_runner(QueueRunner(q, [enqueue] * num_threads))
+    q = make_queue(capacity, [t.dtype for t in first], shapes)
+    enqueues = []
+    for flat, _ in flats:
+        rows, many = _kept(flat, keep_input, enqueue_many)
+        enqueues.append(q.enqueue_many(rows) if many else q.enqueue(rows))
+    add_queue_runner(QueueRunner(q, enqueues * (num_threads if len(flats) == 1 else 1)))
     out = q.dequeue_up_to(batch_size) if allow_smaller_final_batch else q.dequeue_many(batch_size)
-    out = out if isinstance(out, list) else [out]
-    if single:
-        return out[0]
-    return dict(zip(names, out)) if names else out
+    return rebuild(out if isinstance(out, list) else [out])
+
+
+def _fifo(shared_name):
+    return lambda c, d, s: FIFOQueue(c, d, s, shared_name=shared_name)
+
+
+def _shuffling(min_after_dequeue, seed, shared_name):
+    return lambda c, d, s: RandomShuffleQueue(
+        c, min_after_dequeue, d, s, seed=seed, shared_name=shared_name
+    )
 
 
 def batch(
@@ -264,20 +301,103 @@ def batch(
     name=None,
 ):
     """Batches of `tensors` (a tensor, list or dict) through a FIFOQueue and a QueueRunner."""
+    return maybe_batch(
+        tensors,
+        True,
+        batch_size,
+        num_threads,
+        capacity,
+        enqueue_many,
+        shapes,
+        dynamic_pad,
+        allow_smaller_final_batch,
+        shared_name,
+        name or "batch",
+    )
+
+
+def maybe_batch(
+    tensors,
+    keep_input,
+    batch_size,
+    num_threads=1,
+    capacity=32,
+    enqueue_many=False,
+    shapes=None,
+    dynamic_pad=False,
+    allow_smaller_final_batch=False,
+    shared_name=None,
+    name=None,
+):
+    """`batch` of the elements (or rows) for which `keep_input` is true."""
+    return maybe_batch_join(
+        [tensors],
+        keep_input,
+        batch_size,
+        capacity,
+        enqueue_many,
+        shapes,
+        dynamic_pad,
+        allow_smaller_final_batch,
+        shared_name,
+        name or "batch",
+        num_threads,
+    )
+
+
+def batch_join(
+    tensors_list,
+    batch_size,
+    capacity=32,
+    enqueue_many=False,
+    shapes=None,
+    dynamic_pad=False,
+    allow_smaller_final_batch=False,
+    shared_name=None,
+    name=None,
+):
+    """Batches from several lists of tensors (one enqueuing thread each) through one queue."""
+    return maybe_batch_join(
+        tensors_list,
+        True,
+        batch_size,
+        capacity,
+        enqueue_many,
+        shapes,
+        dynamic_pad,
+        allow_smaller_final_batch,
+        shared_name,
+        name or "batch_join",
+    )
+
+
+def maybe_batch_join(
+    tensors_list,
+    keep_input,
+    batch_size,
+    capacity=32,
+    enqueue_many=False,
+    shapes=None,
+    dynamic_pad=False,
+    allow_smaller_final_batch=False,
+    shared_name=None,
+    name=None,
+    _num_threads=1,
+):
+    """`batch_join` of the elements (or rows) for which `keep_input` is true."""
     if dynamic_pad:
         raise NotImplementedError("tf.train.batch(dynamic_pad=True)")
-    with name_scope(name, "batch"):
+    with name_scope(name, "batch_join"):
         return _batch(
-            tensors,
+            tensors_list,
             batch_size,
-            num_threads,
+            _num_threads,
             capacity,
             enqueue_many,
             shapes,
             allow_smaller_final_batch,
-            shared_name,
-            lambda c, d, s, n: FIFOQueue(c, d, s, shared_name=n),
-            name,
+            keep_input,
+            _fifo(shared_name),
         )
 
 
@@ -295,18 +415,117 @@ def shuffle_batch(
     name=None,
 ):
     """Batches of randomly chosen elements through a RandomShuffleQueue."""
+    return maybe_shuffle_batch(
+        tensors,
+        batch_size,
+        capacity,
+        min_after_dequeue,
+        True,
+        num_threads,
+        seed,
+        enqueue_many,
+        shapes,
+        allow_smaller_final_batch,
+        shared_name,
+        name or "shuffle_batch",
+    )
+
+
+def maybe_shuffle_batch(
+    tensors,
+    batch_size,
+    capacity,
+    min_after_dequeue,
+    keep_input,
+    num_threads=1,
+    seed=None,
+    enqueue_many=False,
+    shapes=None,
+    allow_smaller_final_batch=False,
+    shared_name=None,
+    name=None,
+):
+    """`shuffle_batch` of the elements (or rows) for which `keep_input` is true."""
     with name_scope(name, "shuffle_batch"):
         return _batch(
-            tensors,
+            [tensors],
             batch_size,
             num_threads,
             capacity,
             enqueue_many,
             shapes,
             allow_smaller_final_batch,
-            shared_name,
-            lambda c, d, s, n: RandomShuffleQueue(
-                c, min_after_dequeue, d, s, seed=seed, shared_name=n
-            ),
-            name,
+            keep_input,
+            _shuffling(min_after_dequeue, seed, shared_name),
+        )
+
+
+def shuffle_batch_join(
+    tensors_list,
+    batch_size,
+    capacity,
+    min_after_dequeue,
+    seed=None,
+    enqueue_many=False,
+    shapes=None,
+    allow_smaller_final_batch=False,
+    shared_name=None,
+    name=None,
+):
+    """Shuffled batches from several lists of tensors through one RandomShuffleQueue."""
+    return maybe_shuffle_batch_join(
+        tensors_list,
+        batch_size,
+        capacity,
+        min_after_dequeue,
+        True,
+        seed,
+        enqueue_many,
+        shapes,
+        allow_smaller_final_batch,
+        shared_name,
+        name or "shuffle_batch_join",
+    )
+
+
+def maybe_shuffle_batch_join(
+    tensors_list,
+    batch_size,
+    capacity,
+    min_after_dequeue,
+    keep_input,
+    seed=None,
+    enqueue_many=False,
+    shapes=None,
+    allow_smaller_final_batch=False,
+    shared_name=None,
+    name=None,
+):
+    """`shuffle_batch_join` of the elements (or rows) for which `keep_input` is true."""
+    with name_scope(name, "shuffle_batch_join"):
+        return _batch(
+            tensors_list,
+            batch_size,
+            1,
+            capacity,
+            enqueue_many,
+            shapes,
+            allow_smaller_final_batch,
+            keep_input,
+            _shuffling(min_after_dequeue, seed, shared_name),
+        )
+
+
+def match_filenames_once(pattern, name=None):
+    """A local variable holding the file names matching `pattern` (a glob), found when the
+    local variables are initialized."""
+    from .ops import files as _files
+
+    with name_scope(name, "matching_filenames", [pattern]) as scope:
+        return Variable(
+            _files.matching_files(pattern),
+            trainable=False,
+            validate_shape=False,
+            name=scope.rstrip("/") if scope else "matching_filenames",
+            collections=[GraphKeys.LOCAL_VARIABLES],
         )

@@ -79,6 +79,12 @@ def encode_record(data: bytes) -> bytes:
 
 def decode_records(data: bytes, path: str):
     """The records of a file's (decompressed) bytes; DataLossError at a corrupt one."""
+    for _, record in decode_records_at(data, path):
+        yield record
+
+
+def decode_records_at(data: bytes, path: str):
+    """(byte offset, record) of each record of a file's (decompressed) bytes."""
     pos, end = 0, len(data)
     while pos < end:
         if end - pos < 12:
@@ -93,7 +99,7 @@ def decode_records(data: bytes, path: str):
         record = data[start:stop]
         if _CRC.unpack_from(data, stop)[0] != masked_crc(record):
             raise DataLossError(None, None, f"corrupted record at {pos} in {path}")
-        yield record
+        yield pos, record
         pos = stop + 4
 
 

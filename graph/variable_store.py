@@ -78,6 +78,7 @@ class VariableStore:
         self._generators: dict[str, np.random.Generator] = {}
         self.iterators: dict = {}  # tf.data iterators by shared name (graph/ops/dataset.py)
         self.queues: dict = {}  # TF1 queues by shared name (graph/ops/queues.py)
+        self.readers: dict = {}  # TF1 readers by shared name (graph/ops/readers.py)
         self._lock = threading.Lock()
 
     def generator(self, key: str, seed: int, seed2: int) -> np.random.Generator:
@@ -147,6 +148,7 @@ class VariableStore:
         self._generators.clear()
         self.iterators.clear()
         self.queues.clear()
+        self.readers.clear()
 
     def __contains__(self, name: str) -> bool:
         return name in self._values

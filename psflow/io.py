@@ -19,6 +19,7 @@ from psflow.graph.ops.parsing import (  # noqa: F401
 )
 from psflow.graph.ops.queues import QueueBase, RandomShuffleQueue  # noqa: F401
 from psflow.graph.ops.script import parse_tensor, serialize_tensor  # noqa: F401
+from psflow.graph.queue_runner import match_filenames_once  # noqa: F401
 from psflow.graph.tfrecord import (  # noqa: F401
     TFRecordCompressionType,
     TFRecordOptions,

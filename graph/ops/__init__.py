@@ -23,6 +23,7 @@ from . import (  # noqa: F401 - registration on import
     parsing,
     queues,
     random,
+    readers,
     script,
     segment,
     sparse,

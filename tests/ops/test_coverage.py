@@ -10,6 +10,16 @@ from .test_gradients import GRAD_ROWS
 
 # Op types whose behaviour needs state, files or protos: tested where that lives.
 ELSEWHERE = {
+    **dict.fromkeys(
+        [
+            "ReaderRead",
+            "ReaderReadUpTo",
+            "ReaderNumRecordsProduced",
+            "ReaderNumWorkUnitsCompleted",
+            "ReaderReset",
+        ],
+        "tests/data/test_readers.py",
+    ),  # fmt: skip
     "VariableV2": "tests/session/test_variables.py",
     "Assign": "tests/session/test_variables.py",
     "AssignAdd": "tests/session/test_variables.py",
