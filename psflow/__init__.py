@@ -332,14 +332,6 @@ from psflow.graph.ops.parsing import (  # noqa: F401
     parse_single_example,
 )
 from psflow.graph.ops.queues import FIFOQueue, QueueBase, RandomShuffleQueue  # noqa: F401
-from psflow.graph.ops.readers import (  # noqa: F401
-    FixedLengthRecordReader,
-    IdentityReader,
-    ReaderBase,
-    TextLineReader,
-    TFRecordReader,
-    WholeFileReader,
-)
 from psflow.graph.ops.random import (  # noqa: F401
     get_seed,  # noqa: F401
     multinomial,
@@ -350,6 +342,14 @@ from psflow.graph.ops.random import (  # noqa: F401
     random_uniform,
     set_random_seed,
     truncated_normal,
+)
+from psflow.graph.ops.readers import (  # noqa: F401
+    FixedLengthRecordReader,
+    IdentityReader,
+    ReaderBase,
+    TextLineReader,
+    TFRecordReader,
+    WholeFileReader,
 )
 from psflow.graph.ops.script import (  # noqa: F401
     numpy_function,

@@ -72,8 +72,11 @@ def test_text_line_reader_skips_headers_and_strips_line_ends(files):
         got = _drain(sess, [key, number, letter])
         _stop(sess, coord, threads)
     assert [(k.decode().rsplit("/", 1)[1], int(n), s) for k, n, s in got] == [
-        ("t0.csv:2", 0, b"a"), ("t0.csv:3", 10, b"b"), ("t1.csv:2", 1, b"a"), ("t1.csv:3", 11, b"b"),
-    ]  # fmt: skip
+        ("t0.csv:2", 0, b"a"),
+        ("t0.csv:3", 10, b"b"),
+        ("t1.csv:2", 1, b"a"),
+        ("t1.csv:3", 11, b"b"),
+    ]
 
 
 def test_fixed_length_reader_read_up_to_with_header_footer_and_hop(files):
