@@ -136,12 +136,13 @@ def _is_closed_kernel(state, **attrs):
     return np.bool_(_queue(state, **attrs).closed)
 
 
-def _specs(component_types, shapes, many_n=None):
+def _specs(component_types, shapes, many=False, batch=None):
+    """Each component's spec; with `many`, a leading dimension of `batch` (None: unknown)."""
     out = []
     for i, t in enumerate(component_types):
         shape = TensorShape(shapes[i]) if shapes else TensorShape(None)
-        if many_n is not False and many_n is not None:
-            shape = TensorShape([many_n]).concatenate(shape)
+        if many:
+            shape = TensorShape([batch]).concatenate(shape)
         out.append(TensorSpec(_dt.as_dtype(t), shape))
     return out
 
@@ -162,7 +163,7 @@ for _type, _kernel, _inputs, _outputs, _extra, _infer in (
         ["components: N*any"],
         {"many": False, "up_to": False},
         lambda n, *, component_types, shapes, many, up_to, **_: _specs(
-            component_types, shapes, (None if up_to else n.value) if many else None
+            component_types, shapes, many, None if up_to or n.value is None else int(n.value)
         ),
     ),
     ("QueueClose", _close_kernel, [], [], {"cancel_pending_enqueues": False}, lambda *a, **k: []),

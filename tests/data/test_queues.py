@@ -20,7 +20,7 @@ def test_fifo_queue_semantics():
         q.dequeue_many(2),
         q.dequeue_up_to(5),
     )
-    assert dm[0].shape.as_list() == [2]
+    assert dm[0].shape.as_list() == [2] and up_to[0].shape.as_list() == [None]
     with tf.Session() as sess:
         sess.run(enq)
         assert [v.item() for v in sess.run(deq)] == [1.5, 2]
