@@ -25,7 +25,7 @@ train_step = tf.train.GradientDescentOptimizer(0.5).minimize(cross_entropy)
 
 sess = tf.InteractiveSession()
 tf.initialize_all_variables().run()
-for i in range(300):
+for _ in range(300):
     batch_xs, batch_ys = batches.next_batch(100)
     train_step.run({x: batch_xs, y_: batch_ys})
 

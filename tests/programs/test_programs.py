@@ -52,8 +52,13 @@ def test_summaries_program_writes_what_tensorboard_shows(tmp_path):
         acc = _events(str(tmp_path / run))
         tags = acc.Tags()
         # Summary names uniquified as TF 1.x names them (the ops' name scopes come first).
-        for tag in ("accuracy_1", "cross_entropy_1", "layer1/weights/summaries/mean_1",
-                    "layer2/biases/summaries/stddev_1", "dropout/dropout_keep_probability"):  # fmt: skip
+        for tag in (
+            "accuracy_1",
+            "cross_entropy_1",
+            "layer1/weights/summaries/mean_1",
+            "layer2/biases/summaries/stddev_1",
+            "dropout/dropout_keep_probability",
+        ):
             assert tag in tags["scalars"], (run, tag)
         assert "layer1/weights/summaries/histogram" in tags["histograms"]
         assert "layer2/Wx_plus_b/pre_activations" in tags["histograms"]
@@ -70,7 +75,8 @@ def test_fully_connected_feed_with_app_flags_and_gfile(tmp_path):
     assert _value(lines, "precision") >= 0.93
     assert sum("Precision @ 1" in line for line in lines) == 4
     assert not (tmp_path / "stale").exists()
-    assert os.path.basename(open(tmp_path / "checkpoint").read().split('"')[1]) == "model.ckpt-599"
+    latest = (tmp_path / "checkpoint").read_text().split('"')[1]
+    assert os.path.basename(latest) == "model.ckpt-599"
     assert [e.step for e in _events(str(tmp_path)).Scalars("loss")] == [0, 100, 200, 300, 400, 500]
 
 
