@@ -141,6 +141,30 @@ from psflow.graph.ops.array import (  # noqa: F401
     zeros,
     zeros_like,
 )
+from psflow.graph.ops.array_ext import (  # noqa: F401
+    batch_gather,
+    batch_to_space,
+    batch_to_space_nd,
+    bitcast,
+    histogram_fixed_width,
+    histogram_fixed_width_bins,
+    required_space_to_batch_paddings,
+    reverse_sequence,
+    searchsorted,
+    setdiff1d,
+    space_to_batch,
+    space_to_batch_nd,
+    tensor_scatter_nd_add,
+    tensor_scatter_nd_add as tensor_scatter_add,
+    tensor_scatter_nd_max,
+    tensor_scatter_nd_min,
+    tensor_scatter_nd_sub,
+    tensor_scatter_nd_sub as tensor_scatter_sub,
+    tensor_scatter_nd_update,
+    tensor_scatter_nd_update as tensor_scatter_update,
+    unique_with_counts,
+    unravel_index,
+)
 from psflow.graph.ops.array_more import (  # noqa: F401
     argsort,
     bincount,
@@ -362,6 +386,7 @@ from psflow.graph.ops.segment import (  # noqa: F401
     segment_max,
     segment_mean,
     segment_min,
+    segment_prod,
     segment_sum,
     sparse_segment_mean,
     sparse_segment_sqrt_n,
@@ -369,6 +394,7 @@ from psflow.graph.ops.segment import (  # noqa: F401
     unsorted_segment_max,
     unsorted_segment_mean,
     unsorted_segment_min,
+    unsorted_segment_prod,
     unsorted_segment_sqrt_n,
 )
 from psflow.graph.ops.sparse import (  # noqa: F401
@@ -407,7 +433,20 @@ from psflow.graph.ops.summary import (  # noqa: F401
     merge_summary,
     scalar_summary,
 )
-from psflow.graph.ops.training import scatter_add, scatter_sub, scatter_update  # noqa: F401
+from psflow.graph.ops.training import (  # noqa: F401
+    batch_scatter_update,
+    count_up_to,
+    scatter_add,
+    scatter_div,
+    scatter_max,
+    scatter_min,
+    scatter_mul,
+    scatter_nd_add,
+    scatter_nd_sub,
+    scatter_nd_update,
+    scatter_sub,
+    scatter_update,
+)
 from psflow.graph.ops.while_loop import while_loop  # noqa: F401
 from psflow.graph.registry import RegisterGradient  # noqa: F401
 from psflow.graph.saver import export_meta_graph, import_meta_graph  # noqa: F401

@@ -107,10 +107,12 @@ from psflow.graph.ops.segment import (  # noqa: F401, E402
     segment_max,
     segment_mean,
     segment_min,
+    segment_prod,
     segment_sum,
     unsorted_segment_max,
     unsorted_segment_mean,
     unsorted_segment_min,
+    unsorted_segment_prod,
     unsorted_segment_sqrt_n,
 )
 from psflow.graph.ops.special import (  # noqa: F401, E402

@@ -2,6 +2,7 @@
 
 from . import (  # noqa: F401 - registration on import
     array,
+    array_ext,
     array_more,
     clip,
     control_flow,

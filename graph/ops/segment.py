@@ -1,5 +1,5 @@
-"""Segment reductions: SegmentSum/Mean/Max/Min (sorted segment ids; as many output rows as
-the last id plus one) and UnsortedSegmentMax/Min (ids in any order, `num_segments` rows,
+"""Segment reductions: SegmentSum/Mean/Max/Min/Prod (sorted segment ids; as many output rows as
+the last id plus one) and UnsortedSegmentMax/Min/Prod (ids in any order, `num_segments` rows,
 negative ids dropped); `unsorted_segment_mean` and `unsorted_segment_sqrt_n` composed from
 UnsortedSegmentSum (graph/ops/math.py); SparseSegmentReduce (`sparse_segment_sum/mean/
 sqrt_n`: gather and segment sum in one op, as TF's SparseSegment* ops, with one op for its
@@ -27,6 +27,7 @@ _REDUCERS = {
     "Mean": (np.add, lambda dtype: 0),
     "Max": (np.maximum, lambda dtype: _lowest(dtype)),
     "Min": (np.minimum, lambda dtype: _highest(dtype)),
+    "Prod": (np.multiply, lambda dtype: 1),
 }
 
 
@@ -145,8 +146,24 @@ def _min_max_grad(op, grad):
     return [_math.multiply(_gather_rows(weighted, ids), chosen)] + [None] * (len(op.inputs) - 1)
 
 
+def _prod_grad(op, grad):
+    """TF's rule: each entry gets the product of the other entries of its segment (the
+    segment's product over the entry when it is not 0; the product of the nonzero others
+    when it is the segment's only 0; 0 when the segment has two zeros or more)."""
+    data, ids = op.inputs[0], op.inputs[1]
+    n = _num_rows(op)
+    is_zero = _math.equal(data, _array.zeros_like(data))
+    zeros = _math.unsorted_segment_sum(_math.cast(is_zero, _dt.int32), ids, n)
+    grad = _math.where(_math.greater(zeros, 1), _array.zeros_like(grad), grad)
+    nonzero = _math.where(is_zero, _array.ones_like(data), data)
+    nonzero_prod = unsorted_segment_prod(nonzero, ids, n)
+    others = _math.real_div(_gather_rows(op.outputs[0], ids), nonzero)
+    partial = _math.where(is_zero, _gather_rows(nonzero_prod, ids), others)
+    return [_math.multiply(_gather_rows(grad, ids), partial)] + [None] * (len(op.inputs) - 1)
+
+
 for _kind, _grad in (("Sum", _sum_grad), ("Mean", _mean_grad), ("Max", _min_max_grad),
-                     ("Min", _min_max_grad)):  # fmt: skip
+                     ("Min", _min_max_grad), ("Prod", _prod_grad)):  # fmt: skip
     register_op(
         OpDef(
             f"Segment{_kind}",
@@ -173,6 +190,7 @@ segment_sum = _segment("Sum")
 segment_mean = _segment("Mean")
 segment_max = _segment("Max")
 segment_min = _segment("Min")
+segment_prod = _segment("Prod")
 
 
 # Unsorted: UnsortedSegmentMax, UnsortedSegmentMin -----------------------------------------------
@@ -201,7 +219,7 @@ def _unsorted_kernel(kind):
     return kernel
 
 
-for _kind in ("Max", "Min"):
+for _kind, _grad in (("Max", _min_max_grad), ("Min", _min_max_grad), ("Prod", _prod_grad)):
     register_op(
         OpDef(
             f"UnsortedSegment{_kind}",
@@ -210,7 +228,7 @@ for _kind in ("Max", "Min"):
             types={"T": _NUM, "Tindices": _INDEX, "Tnumsegments": _INDEX},
             infer=_unsorted_infer,
             kernel=_unsorted_kernel(_kind),
-            grad=_min_max_grad,
+            grad=_grad,
         )
     )
 
@@ -221,6 +239,11 @@ def unsorted_segment_max(data, segment_ids, num_segments, name=None):
 
 def unsorted_segment_min(data, segment_ids, num_segments, name=None):
     return apply_op("UnsortedSegmentMin", [data, segment_ids, num_segments], name=name).outputs[0]
+
+
+def unsorted_segment_prod(data, segment_ids, num_segments, name=None):
+    """The product of each segment's rows (1 for an empty segment)."""
+    return apply_op("UnsortedSegmentProd", [data, segment_ids, num_segments], name=name).outputs[0]
 
 
 def _per_segment(data, segment_ids, num_segments, scale, name, default_name):

@@ -14,10 +14,11 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes as _dt
-from ..errors import InvalidArgumentError
-from ..framework import apply_op
+from ..errors import InvalidArgumentError, OutOfRangeError
+from ..framework import apply_op, convert_to_tensor, name_scope
 from ..registry import NOT_DIFFERENTIABLE, OpDef, TensorSpec, register_op
 from ..shapes import TensorShape
+from . import array as _array, math as _math
 from ._common import segment_reduce
 from .state import _colocated, _ref_of
 
@@ -391,6 +392,10 @@ for _type, _update in (
     ("ScatterUpdate", _scatter_set),
     ("ScatterAdd", _scatter_add),
     ("ScatterSub", _scatter_sub),
+    ("ScatterMul", lambda new, idx, rows: np.multiply.at(new, idx, rows)),
+    ("ScatterDiv", lambda new, idx, rows: np.divide.at(new, idx, rows)),
+    ("ScatterMin", lambda new, idx, rows: np.minimum.at(new, idx, rows)),
+    ("ScatterMax", lambda new, idx, rows: np.maximum.at(new, idx, rows)),
 ):
     register_op(
         OpDef(
@@ -428,3 +433,134 @@ def scatter_add(ref, indices, updates, use_locking=False, name=None):
 def scatter_sub(ref, indices, updates, use_locking=False, name=None):
     """Subtracts `updates` from rows `indices` of the variable (duplicates add up)."""
     return _scatter("ScatterSub", ref, indices, updates, use_locking, name)
+
+
+def scatter_mul(ref, indices, updates, use_locking=False, name=None):
+    """Multiplies rows `indices` of the variable by `updates` (duplicates multiply)."""
+    return _scatter("ScatterMul", ref, indices, updates, use_locking, name)
+
+
+def scatter_div(ref, indices, updates, use_locking=False, name=None):
+    """Divides rows `indices` of the variable by `updates` (duplicates divide in turn)."""
+    return _scatter("ScatterDiv", ref, indices, updates, use_locking, name)
+
+
+def scatter_min(ref, indices, updates, use_locking=False, name=None):
+    """Rows `indices` of the variable become their minimum with `updates`."""
+    return _scatter("ScatterMin", ref, indices, updates, use_locking, name)
+
+
+def scatter_max(ref, indices, updates, use_locking=False, name=None):
+    """Rows `indices` of the variable become their maximum with `updates`."""
+    return _scatter("ScatterMax", ref, indices, updates, use_locking, name)
+
+
+# ScatterNd updates: slices of the variable at index tuples ---------------------------------------
+def _scatter_nd_kernel(np_update):
+    def kernel(state, ref, indices, updates, *, use_locking=False):
+        old = state.read(ref)
+        idx = np.asarray(indices)
+        k = idx.shape[-1] if idx.ndim else 0
+        if idx.ndim == 0 or k > old.ndim:
+            raise InvalidArgumentError(
+                None, None, f"Index innermost dimension length must be <= tensor rank; saw: "
+                f"{k} vs. {old.ndim}"
+            )  # fmt: skip
+        flat = idx.reshape(-1, k)
+        bad = ((flat < 0) | (flat >= np.asarray(old.shape[:k]))).any(axis=1)
+        if bad.any():
+            at = int(np.argmax(bad))
+            raise InvalidArgumentError(
+                None, None, f"indices[{at}] = {flat[at].tolist()} does not index into shape "
+                f"{list(old.shape)}"
+            )  # fmt: skip
+        where = tuple(np.moveaxis(idx, -1, 0))
+        new = np.array(old, copy=True)
+        np_update(new, where, np.broadcast_to(updates, idx.shape[:-1] + old.shape[k:]))
+        return state.assign(ref, new)
+
+    return kernel
+
+
+for _type, _update in (
+    ("ScatterNdUpdate", _scatter_set),
+    ("ScatterNdAdd", _scatter_add),
+    ("ScatterNdSub", _scatter_sub),
+):
+    register_op(
+        OpDef(
+            _type,
+            inputs=["ref: Ref(T)", "indices: Tindices", "updates: T"],
+            outputs=["output_ref: T"],
+            types={"T": _dt.NUMERIC, "Tindices": _INDEX},
+            attrs={"use_locking": True},
+            infer=_scatter_infer,
+            kernel=_scatter_nd_kernel(_update),
+            grad=NOT_DIFFERENTIABLE,
+            stateful=True,
+        )
+    )
+
+
+def scatter_nd_update(ref, indices, updates, use_locking=True, name=None):
+    """Sets the slices of the variable at the index tuples `indices` to `updates`."""
+    return _scatter("ScatterNdUpdate", ref, indices, updates, use_locking, name)
+
+
+def scatter_nd_add(ref, indices, updates, use_locking=False, name=None):
+    """Adds `updates` to the slices of the variable at `indices` (repeats add up)."""
+    return _scatter("ScatterNdAdd", ref, indices, updates, use_locking, name)
+
+
+def scatter_nd_sub(ref, indices, updates, use_locking=False, name=None):
+    """Subtracts `updates` from the slices of the variable at `indices`."""
+    return _scatter("ScatterNdSub", ref, indices, updates, use_locking, name)
+
+
+def batch_scatter_update(ref, indices, updates, use_locking=True, name=None):
+    """ref[b..., indices[b..., i]] = updates[b..., i]: a scatter_update per batch entry."""
+    with name_scope(name, "BatchScatterUpdate"):
+        indices = convert_to_tensor(indices)
+        rank = indices.shape.ndims
+        shape = _array.shape(indices, out_type=indices.dtype)
+        coords = []
+        for axis in range(rank - 1):
+            n = _array.strided_slice(shape, [axis], [axis + 1], shrink_axis_mask=1)
+            view = [1] * rank
+            view[axis] = -1
+            row = _array.reshape(_math.range_(n, dtype=indices.dtype), view)
+            coords.append(_math.add(row, _array.zeros_like(indices)))
+        coords.append(indices)
+        return scatter_nd_update(ref, _array.stack(coords, axis=-1), updates, use_locking)
+
+
+# CountUpTo ------------------------------------------------------------------------------------
+def _count_up_to_kernel(state, ref, *, limit):
+    old = state.read(ref)
+    if old >= limit:
+        raise OutOfRangeError(None, None, f"Reached limit of {limit}")
+    state.assign(ref, old + 1)
+    return np.array(old, copy=True)
+
+
+register_op(
+    OpDef(
+        "CountUpTo",
+        inputs=["ref: Ref(T)"],
+        outputs=["output: T"],
+        types={"T": (_dt.int32, _dt.int64)},
+        attrs={"limit": None},
+        infer=lambda ref, *, limit: TensorSpec(ref.dtype, TensorShape([])),
+        kernel=_count_up_to_kernel,
+        grad=NOT_DIFFERENTIABLE,
+        stateful=True,
+    )
+)
+
+
+def count_up_to(ref, limit, name=None):
+    """Increments the integer variable until it reaches `limit` (then OutOfRangeError);
+    returns its value before the increment."""
+    ref = _ref_of(ref)
+    with _colocated(ref):
+        return apply_op("CountUpTo", [ref], {"limit": int(limit)}, name=name).outputs[0]

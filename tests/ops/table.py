@@ -502,3 +502,7 @@ ROWS += _FIDELITY_ROWS
 from .table_special import ROWS as _SPECIAL_ROWS  # noqa: E402 - special functions
 
 ROWS += _SPECIAL_ROWS
+
+from .table_ext import ROWS as _EXT_ROWS  # noqa: E402 - the less common array ops
+
+ROWS += _EXT_ROWS
