@@ -89,16 +89,24 @@ from psflow.graph.init_ops import (  # noqa: F401
 )
 from psflow.graph.misc import (  # noqa: F401
     AggregationMethod,
+    NoGradient,
+    NotDifferentiable,
+    Template,
     UnconnectedGradients,
+    VariableAggregation,
+    VariableSynchronization,
+    add_check_numerics_ops,
     broadcast_dynamic_shape,
     broadcast_static_shape,
     clip_by_average_norm,
     container,
+    control_flow_v2_enabled,
     convert_to_tensor_or_indexed_slices,
     convert_to_tensor_or_sparse_tensor,
     dimension_at_index,
     dimension_value,
     ensure_shape,
+    executing_eagerly_outside_functions,
     get_local_variable,
     get_static_value,
     guarantee_const,
@@ -107,6 +115,16 @@ from psflow.graph.misc import (  # noqa: F401
     is_non_decreasing,
     is_numeric_tensor,
     is_strictly_increasing,
+    is_symbolic_tensor,
+    make_template,
+    no_gradient,
+    op_scope,
+    parallel_stack,
+    resource_variables_enabled,
+    sparse_mask,
+    sparse_matmul,
+    sparse_merge,
+    sparse_reset_shape,
     tables_initializer,
     tables_initializer as initialize_all_tables,
 )
@@ -567,7 +585,42 @@ def __getattr__(name):
     raise AttributeError(f"module 'psflow' has no attribute '{name}'")
 
 
+from psflow.graph.init_ops import UniformUnitScaling as uniform_unit_scaling_initializer  # noqa: E402, F401
+from psflow.graph.ops.debug import (  # noqa: E402, F401
+    assert_near,
+    assert_proper_iterable,
+    assert_rank_at_least,
+    assert_rank_in,
+    assert_same_float_dtype,
+)
+from psflow.graph.ops.image import random_crop  # noqa: E402, F401
 from psflow.graph.ops.script import print_v2 as print  # noqa: E402, F401, A001 (last: a builtin's name)
+from psflow.graph.ops.sparse_more import (  # noqa: E402, F401
+    add as sparse_add,
+    concat as sparse_concat,
+    maximum as sparse_maximum,
+    minimum as sparse_minimum,
+    reduce_max as sparse_reduce_max,
+    reduce_max_sparse as sparse_reduce_max_sparse,
+    reduce_sum as sparse_reduce_sum,
+    reduce_sum_sparse as sparse_reduce_sum_sparse,
+    retain as sparse_retain,
+    slice as sparse_slice,
+    softmax as sparse_softmax,
+    split as sparse_split,
+    to_indicator as sparse_to_indicator,
+    transpose as sparse_transpose,
+)
+from psflow.version import GIT_VERSION, VERSION  # noqa: E402, F401
 
 del _dtypes
-from psflow import compat  # noqa: E402, F401  (psflow.compat.v1 is psflow itself)
+from psflow import (  # noqa: E402, F401  (modules built on the names above)
+    bitwise,
+    compat,  # psflow.compat.v1 is psflow itself
+    debugging,
+    dtypes,
+    manip,
+    nest,
+    queue,
+    version,
+)

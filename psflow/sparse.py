@@ -1,5 +1,10 @@
 """`tf.sparse`: SparseTensor and the sparse ops under their TF 1.x `tf.sparse` names."""
 
+from psflow.graph.misc import (  # noqa: F401
+    sparse_mask as mask,
+    sparse_merge as merge,
+    sparse_reset_shape as reset_shape,
+)
 from psflow.graph.ops.segment import (  # noqa: F401
     sparse_segment_mean as segment_mean,
     sparse_segment_sqrt_n as segment_sqrt_n,

@@ -25,6 +25,7 @@ GRAPH_TIERS = [
         "timeline",
         "console",
         "threads",
+        "nest",
     ],
     ["example_proto"],  # tf.train.Example's protobuf classes
     ["storage"],  # local paths, fsspec URIs, spool files

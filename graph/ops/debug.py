@@ -180,3 +180,71 @@ def Print(input_, data, message=None, first_n=None, summarize=None, name=None): 
 def verify_tensor_all_finite(t, msg, name=None):
     """`t`, failing the step with `msg` when it holds a NaN or an infinity."""
     return _math.check_numerics(t, msg, name=name)
+
+
+def assert_near(x, y, rtol=None, atol=None, data=None, summarize=None, message=None, name=None):
+    """An Assert op that x and y are close elementwise: |x - y| <= atol + rtol * |y| (by
+    default 10 times the dtype's resolution for both, as TF)."""
+    with name_scope(name, "assert_near"):
+        x = convert_to_tensor(x, name="x")
+        y = convert_to_tensor(y, dtype=x.dtype, name="y")
+        eps = float(np.finfo(x.dtype.np).eps) if x.dtype.is_floating else 0.0
+        rtol = 10 * eps if rtol is None else rtol
+        atol = 10 * eps if atol is None else atol
+        diff = _math.abs(_math.subtract(x, y))
+        bound = _math.add(atol, _math.multiply(rtol, _math.abs(y)))
+        condition = _math.reduce_all(_math.less_equal(diff, bound))
+        if data is None:
+            data = [
+                message or "",
+                f"x and y not equal to tolerance rtol = {rtol}, atol = {atol}",
+                f"x ({x.name}) = ", x,
+                f"y ({y.name}) = ", y,
+            ]  # fmt: skip
+        return Assert(condition, data, summarize=summarize)
+
+
+def _static_rank_check(x, ok, wanted, message, name, default_name):
+    x = convert_to_tensor(x)
+    if x.shape.ndims is not None and not ok(x.shape.ndims):
+        raise ValueError(
+            f"{message or ''} Tensor {x.name} must have rank {wanted}. "
+            f"Received rank {x.shape.ndims}, shape {x.shape}".strip()
+        )
+    return _control_flow.no_op(name=name or default_name)
+
+
+def assert_rank_at_least(x, rank, data=None, summarize=None, message=None, name=None):
+    """Checks that the static rank of `x` is at least `rank` (ValueError now)."""
+    return _static_rank_check(x, lambda n: n >= int(rank), f"at least {int(rank)}", message,
+                              name, "assert_rank_at_least")  # fmt: skip
+
+
+def assert_rank_in(x, ranks, data=None, summarize=None, message=None, name=None):
+    """Checks that the static rank of `x` is one of `ranks` (ValueError now)."""
+    wanted = [int(r) for r in ranks]
+    return _static_rank_check(x, lambda n: n in wanted, f"in {wanted}", message, name,
+                              "assert_rank_in")  # fmt: skip
+
+
+def assert_proper_iterable(values):
+    """TypeError unless `values` is an iterable other than a string or a tensor."""
+    from ..framework import Tensor
+
+    if isinstance(values, (str, bytes, np.ndarray, Tensor)) or not hasattr(values, "__iter__"):
+        raise TypeError(f"Expected argument 'values' to be iterable.  Found: {type(values)}")
+
+
+def assert_same_float_dtype(tensors=None, dtype=None):
+    """The one floating dtype of `tensors` (and `dtype`), float32 when none is given;
+    ValueError when they differ or are not floating."""
+    found = _dt.as_dtype(dtype) if dtype is not None else None
+    for t in tensors or []:
+        t_dtype = t.dtype.base_dtype
+        if found is not None and t_dtype != found:
+            raise ValueError(f"{t.name}, type={t_dtype.name}: expected type {found.name}.")
+        found = t_dtype
+    found = found or _dt.float32
+    if not found.is_floating:
+        raise ValueError(f"Expected floating point type, got {found.name}.")
+    return found

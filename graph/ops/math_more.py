@@ -7,7 +7,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes as _dt
-from ..framework import Tensor, convert_to_tensor, name_scope
+from ..framework import Tensor, apply_op, convert_to_tensor, name_scope
+from ..registry import NOT_DIFFERENTIABLE, OpDef, TensorSpec, register_op
 from . import array as _array, math as _math
 from ._common import reduce_to_shape
 
@@ -190,3 +191,56 @@ def polyval(coeffs, x, name=None):
         for c in coeffs[1:]:
             out = _math.add(_math.multiply(out, x), convert_to_tensor(c, dtype=x.dtype))
         return out
+
+
+# Bitwise ops on integers (tf.bitwise) -------------------------------------------------------------
+def _shift(np_shift):
+    def kernel(x, y):
+        bits = x.dtype.itemsize * 8
+        # TF's rule: a shift by a negative amount or by the width or more is undefined; here
+        # it gives what numpy gives for the amount clipped into [0, width - 1].
+        return np_shift(x, np.clip(y, 0, bits - 1).astype(x.dtype))
+
+    return kernel
+
+
+_BITWISE: tuple = (
+    ("BitwiseAnd", np.bitwise_and),
+    ("BitwiseOr", np.bitwise_or),
+    ("BitwiseXor", np.bitwise_xor),
+    ("LeftShift", _shift(np.left_shift)),
+    ("RightShift", _shift(np.right_shift)),
+)
+for _bit_type, _bit_kernel in _BITWISE:
+    _math._register_binary(_bit_type, _bit_kernel, NOT_DIFFERENTIABLE, types=_dt.INTEGERS)
+register_op(
+    OpDef(
+        "Invert",
+        inputs=["x: T"],
+        outputs=["y: T"],
+        types={"T": _dt.INTEGERS},
+        infer=lambda x: TensorSpec(x.dtype, x.shape),
+        kernel=np.invert,
+        grad=NOT_DIFFERENTIABLE,
+    )
+)
+
+
+def _bitwise(op_type, doc):
+    def fn(x, y, name=None) -> Tensor:
+        return _math._binary(op_type, x, y, name)
+
+    fn.__doc__ = doc
+    return fn
+
+
+bitwise_and = _bitwise("BitwiseAnd", "Elementwise x & y of integers.")
+bitwise_or = _bitwise("BitwiseOr", "Elementwise x | y of integers.")
+bitwise_xor = _bitwise("BitwiseXor", "Elementwise x ^ y of integers.")
+left_shift = _bitwise("LeftShift", "Elementwise x << y of integers.")
+right_shift = _bitwise("RightShift", "Elementwise x >> y of integers (arithmetic if signed).")
+
+
+def invert(x, name=None) -> Tensor:
+    """Elementwise ~x (every bit flipped) of integers."""
+    return apply_op("Invert", [x], name=name).outputs[0]

@@ -5,7 +5,7 @@ layout is TF's own (space_to_batch / batch_to_space); gradient rows where TF has
 from __future__ import annotations
 
 import numpy as np
-from psflow.graph.ops import array_ext as ext, segment
+from psflow.graph.ops import array_ext as ext, math_more, segment
 
 from .table import Row
 
@@ -123,4 +123,19 @@ ROWS: list[Row] = [
     Row("UnsortedSegmentProd-two-zeros-float64",
         lambda x: segment.unsorted_segment_prod(x, [0, 0, 0, 1], 2),
         lambda x: np.array([0.0, x[3]]), [np.array([0.0, 1.5, 0.0, 0.7])]),
+]  # fmt: skip
+
+_I = np.array([[12, -7, 0], [5, 255, -128]], np.int32)
+_J = np.array([[10, 3, 1], [1, 4, 2]], np.int32)
+ROWS += [
+    Row("BitwiseAnd-int32", math_more.bitwise_and, np.bitwise_and, [_I, _J]),
+    Row("BitwiseOr-int32", math_more.bitwise_or, np.bitwise_or, [_I, _J]),
+    Row("BitwiseXor-int64", math_more.bitwise_xor, np.bitwise_xor,
+        [_I.astype(np.int64), _J.astype(np.int64)]),
+    Row("LeftShift-int32", math_more.left_shift, np.left_shift, [_I, _J]),
+    Row("RightShift-int32", math_more.right_shift, np.right_shift, [_I, _J]),
+    Row("RightShift-uint8", math_more.right_shift, np.right_shift,
+        [np.array([255, 16, 1], np.uint8), np.array([1, 4, 0], np.uint8)]),
+    Row("Invert-int8", math_more.invert, np.invert, [np.array([0, 5, -1, 127], np.int8)]),
+    Row("Invert-uint8", math_more.invert, np.invert, [np.array([0, 5, 255], np.uint8)]),
 ]  # fmt: skip
