@@ -358,6 +358,7 @@ from psflow.graph.ops.math_more import (  # noqa: F401
     atan,
     atan2,
     atanh,
+    confusion_matrix,  # noqa: F401
     cosh,
     count_nonzero,
     div_no_nan,
@@ -426,7 +427,18 @@ from psflow.graph.ops.sparse import (  # noqa: F401
     string_to_hash_bucket_fast,
     unique,
 )
-from psflow.graph.ops.special import digamma, erf, erfc, lgamma, polygamma  # noqa: F401
+from psflow.graph.ops.special import (  # noqa: F401
+    betainc,
+    digamma,
+    erf,
+    erfc,
+    igamma,
+    igammac,
+    lbeta,
+    lgamma,
+    polygamma,
+    zeta,
+)
 from psflow.graph.ops.state import (  # noqa: F401
     assign,
     assign_add,

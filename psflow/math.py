@@ -4,6 +4,7 @@ top level, plus `softplus`, `l2_normalize`, `top_k` and `in_top_k` from tf.nn)."
 from psflow.graph.misc import is_non_decreasing, is_strictly_increasing  # noqa: F401, E402
 from psflow.graph.ops.array_more import bincount  # noqa: F401, E402
 from psflow.graph.ops.linalg import norm  # noqa: F401, E402
+from psflow.graph.ops.manip import invert_permutation  # noqa: F401, E402
 from psflow.graph.ops.math import (  # noqa: F401  # noqa: F401, E402
     abs,
     add,
@@ -69,7 +70,7 @@ from psflow.graph.ops.math import (  # noqa: F401  # noqa: F401, E402
     truncatemod,
     unsorted_segment_sum,  # noqa: F401, E402
 )
-from psflow.graph.ops.math_more import (  # noqa: F401, E402  # noqa: F401, E402
+from psflow.graph.ops.math_more import (  # noqa: F401, E402  # noqa: F401, E402  # noqa: F401, E402
     acos,
     acosh,
     asin,
@@ -77,11 +78,14 @@ from psflow.graph.ops.math_more import (  # noqa: F401, E402  # noqa: F401, E402
     atan,
     atan2,
     atanh,
+    confusion_matrix,
     cosh,
     count_nonzero,
+    cumulative_logsumexp,
     div_no_nan,
     div_no_nan as divide_no_nan,
     multiply_no_nan,
+    nextafter,
     polyval,
     reciprocal_no_nan,
     reduce_euclidean_norm,
@@ -115,17 +119,23 @@ from psflow.graph.ops.segment import (  # noqa: F401, E402
     unsorted_segment_prod,
     unsorted_segment_sqrt_n,
 )
-from psflow.graph.ops.special import (  # noqa: F401, E402
+from psflow.graph.ops.special import (  # noqa: F401, E402  # noqa: F401, E402
     bessel_i0,
     bessel_i0e,
     bessel_i1,
     bessel_i1e,
+    betainc,
     digamma,
     erf,
     erfc,
+    erfcinv,
     erfinv,
+    igamma,
+    igammac,
+    lbeta,
     lgamma,
     ndtri,
     polygamma,
     xlog1py,
+    zeta,
 )

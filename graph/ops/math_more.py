@@ -244,3 +244,56 @@ right_shift = _bitwise("RightShift", "Elementwise x >> y of integers (arithmetic
 def invert(x, name=None) -> Tensor:
     """Elementwise ~x (every bit flipped) of integers."""
     return apply_op("Invert", [x], name=name).outputs[0]
+
+
+# NextAfter, cumulative_logsumexp, confusion_matrix ------------------------------------------------
+register_op(
+    OpDef(
+        "NextAfter",
+        inputs=["x1: T", "x2: T"],
+        outputs=["output: T"],
+        types={"T": (_dt.float32, _dt.float64)},
+        infer=_math._binary_infer("NextAfter"),
+        kernel=np.nextafter,
+        grad=NOT_DIFFERENTIABLE,
+    )
+)
+
+
+def nextafter(x1, x2, name=None) -> Tensor:
+    """The next representable value after x1 towards x2, elementwise."""
+    return _math._binary("NextAfter", x1, x2, name)
+
+
+def cumulative_logsumexp(x, axis=0, exclusive=False, reverse=False, name=None) -> Tensor:
+    """log(cumsum(exp(x))) along `axis`, computed stably (shifted by the maximum)."""
+    with name_scope(name, "CumulativeLogsumexp"):
+        x = convert_to_tensor(x)
+        shift = _array.stop_gradient(_math.reduce_max(x, axis=axis, keepdims=True))
+        total = _math.cumsum(_math.exp(x - shift), axis=axis, exclusive=exclusive,
+                             reverse=reverse)  # fmt: skip
+        return _math.add(_math.log(total), shift)
+
+
+def confusion_matrix(labels, predictions, num_classes=None, weights=None, dtype=_dt.int32,
+                     name=None) -> Tensor:  # fmt: skip
+    """[num_classes, num_classes] counts (or summed `weights`) of each (label, prediction)
+    pair; num_classes defaults to the largest label or prediction plus one."""
+    from . import manip as _manip
+
+    with name_scope(name, "confusion_matrix"):
+        labels = _math.cast(convert_to_tensor(labels), _dt.int64)
+        predictions = _math.cast(convert_to_tensor(predictions), _dt.int64)
+        if num_classes is None:
+            num_classes = _math.add(
+                _math.maximum(_math.reduce_max(labels), _math.reduce_max(predictions)),
+                _math.cast(1, _dt.int64),
+            )
+        n = _math.cast(num_classes, _dt.int64)
+        indices = _array.stack([labels, predictions], axis=1)
+        values = (
+            _array.ones_like(labels, dtype=dtype)
+            if weights is None
+            else _math.cast(convert_to_tensor(weights), dtype)
+        )
+        return _manip.scatter_nd(indices, values, _array.stack([n, n]))

@@ -191,3 +191,102 @@ def xlog1py(x, y, name=None):
     x = convert_to_tensor(x)
     y = convert_to_tensor(y, dtype=x.dtype)
     return apply_op("Xlog1py", [x, y], name=name or "Xlog1py").outputs[0]
+
+
+# Incomplete gamma and beta functions, Hurwitz zeta (gradients where TF has them: x for
+# igamma/igammac/betainc, q for zeta) ----------------------------------------------------------
+def _typed2(name):
+    def kernel(*args):
+        first = np.asarray(args[-1])
+        return np.asarray(getattr(_scipy(), name)(*args), dtype=first.dtype)
+
+    return kernel
+
+
+def _igamma_dx(a, x):
+    """d/dx of the regularized lower incomplete gamma: exp(-x) x^(a-1) / Gamma(a)."""
+    return _math.exp(-x + (a - _c(1, a)) * _math.log(x) - lgamma(a))
+
+
+def _igamma_grad(op, grad):
+    a, x = op.inputs
+    return [None, reduce_to_shape(grad * _igamma_dx(a, x), x)]
+
+
+def _igammac_grad(op, grad):
+    a, x = op.inputs
+    return [None, reduce_to_shape(-grad * _igamma_dx(a, x), x)]
+
+
+def _betainc_grad(op, grad):
+    a, b, x = op.inputs
+    one = _c(1, x)
+    log_beta = lgamma(a) + lgamma(b) - lgamma(a + b)
+    dx = _math.exp((a - one) * _math.log(x) + (b - one) * _math.log1p(-x) - log_beta)
+    return [None, None, reduce_to_shape(grad * dx, x)]
+
+
+def _zeta_grad(op, grad):
+    x, q = op.inputs
+    return [None, reduce_to_shape(grad * -x * zeta(x + _c(1, x), q), q)]
+
+
+def _ternary_infer(a, b, x):
+    from ._common import broadcast_shape
+
+    return TensorSpec(x.dtype, broadcast_shape(broadcast_shape(a.shape, b.shape), x.shape))
+
+
+for _type, _fn, _grad in (
+    ("Igamma", "gammainc", _igamma_grad),
+    ("Igammac", "gammaincc", _igammac_grad),
+    ("Zeta", "zeta", _zeta_grad),
+):
+    register_op(OpDef(_type, inputs=["a: T", "x: T"], outputs=["z: T"], types={"T": _FLOAT},
+                      infer=_binary_infer, kernel=_typed2(_fn), grad=_grad))  # fmt: skip
+register_op(OpDef("Betainc", inputs=["a: T", "b: T", "x: T"], outputs=["z: T"],
+                  types={"T": _FLOAT}, infer=_ternary_infer, kernel=_typed2("betainc"),
+                  grad=_betainc_grad))  # fmt: skip
+
+
+def _binary_fn(op_type, doc):
+    def fn(a, x, name=None):
+        x = convert_to_tensor(x)
+        a = convert_to_tensor(a, dtype=x.dtype)
+        return apply_op(op_type, [a, x], name=name or op_type).outputs[0]
+
+    fn.__doc__ = doc
+    return fn
+
+
+igamma = _binary_fn("Igamma", "The regularized lower incomplete gamma function P(a, x).")
+igammac = _binary_fn("Igammac", "The regularized upper incomplete gamma function Q(a, x).")
+zeta = _binary_fn("Zeta", "The Hurwitz zeta function zeta(x, q) (x > 1).")
+
+
+def betainc(a, b, x, name=None):
+    """The regularized incomplete beta function I_x(a, b)."""
+    x = convert_to_tensor(x)
+    a, b = convert_to_tensor(a, dtype=x.dtype), convert_to_tensor(b, dtype=x.dtype)
+    return apply_op("Betainc", [a, b, x], name=name or "Betainc").outputs[0]
+
+
+def lbeta(x, name=None):
+    """log |Beta(x)| over the last axis: sum(lgamma(x)) - lgamma(sum(x)) (0 for an empty
+    last axis, as TF)."""
+    from ..framework import name_scope
+
+    with name_scope(name, "lbeta"):
+        x = convert_to_tensor(x)
+        return _math.subtract(
+            _math.reduce_sum(lgamma(x), axis=-1), lgamma(_math.reduce_sum(x, axis=-1))
+        )
+
+
+def erfcinv(x, name=None):
+    """The inverse of erfc: -ndtri(x / 2) / sqrt(2)."""
+    from ..framework import name_scope
+
+    with name_scope(name, "erfcinv"):
+        x = convert_to_tensor(x)
+        return _math.multiply(ndtri(_math.multiply(x, _c(0.5, x))), _c(-1 / _pymath.sqrt(2), x))

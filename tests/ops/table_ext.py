@@ -139,3 +139,34 @@ ROWS += [
     Row("Invert-int8", math_more.invert, np.invert, [np.array([0, 5, -1, 127], np.int8)]),
     Row("Invert-uint8", math_more.invert, np.invert, [np.array([0, 5, 255], np.uint8)]),
 ]  # fmt: skip
+
+_LX = rng.uniform(-2, 2, (3, 4))
+
+
+def _cum_lse(x, exclusive=False, reverse=False):
+    x = x[:, ::-1] if reverse else x
+    out = np.logaddexp.accumulate(x, axis=1)
+    if exclusive:
+        out = np.concatenate([np.full((x.shape[0], 1), -np.inf), out[:, :-1]], axis=1)
+    return out[:, ::-1] if reverse else out
+
+
+ROWS += [
+    Row("NextAfter-float32", math_more.nextafter, np.nextafter,
+        [np.array([1.0, 0.0, -2.0], np.float32), np.array([2.0, -1.0, -2.0], np.float32)],
+        grad=False),
+    Row("cumulative_logsumexp-float64", lambda x: math_more.cumulative_logsumexp(x, axis=1),
+        _cum_lse, [_LX]),
+    Row("cumulative_logsumexp-reverse-float64",
+        lambda x: math_more.cumulative_logsumexp(x, axis=1, reverse=True),
+        lambda x: _cum_lse(x, reverse=True), [_LX]),
+    Row("confusion_matrix-int32", lambda y, p: math_more.confusion_matrix(y, p),
+        lambda y, p: np.array([[0, 0, 0, 0, 0], [0, 0, 1, 0, 0], [0, 0, 1, 0, 0],
+                               [0, 0, 0, 0, 0], [0, 0, 0, 0, 1]], np.int32),
+        [np.array([1, 2, 4], np.int32), np.array([2, 2, 4], np.int32)]),
+    Row("confusion_matrix-weighted-float32",
+        lambda y, p, w: math_more.confusion_matrix(y, p, 3, weights=w, dtype="float32"),
+        lambda y, p, w: np.array([[0, 0.5, 0], [0, 2.0, 0], [0, 0, 0]], np.float32),
+        [np.array([0, 1], np.int64), np.array([1, 1], np.int64),
+         np.array([0.5, 2.0], np.float32)], grad=False),
+]  # fmt: skip

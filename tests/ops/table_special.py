@@ -110,3 +110,42 @@ ROWS += [
     Row("matrix_set_diag-float64", linalg.matrix_set_diag,
         lambda x, d: x - np.diag(np.diag(x)) + np.diag(d), [_A, np.array([1.0, 2.0, 3.0])]),
 ]  # fmt: skip
+
+
+# Incomplete gamma and beta functions, Hurwitz zeta: references from series.
+def _igamma_series(a, x):
+    term = total = 1.0 / math.gamma(a + 1)
+    for n in range(1, 200):
+        term *= x / (a + n)
+        total += term
+    return x**a * math.exp(-x) * total
+
+
+def _hurwitz(s, q, n=2000):
+    head = sum((q + k) ** -s for k in range(n))
+    return head + (q + n) ** (1 - s) / (s - 1) + (q + n) ** -s / 2 + s * (q + n) ** (-s - 1) / 12
+
+
+def _betainc_int(a, b, x):
+    """I_x(a, b) for whole a, b: a binomial tail."""
+    m = int(a + b - 1)
+    return sum(math.comb(m, j) * x**j * (1 - x) ** (m - j) for j in range(int(a), m + 1))
+
+
+_A_G = np.array([[0.5, 1.0, 2.5], [3.0, 1.5, 0.8]], F64)
+_X_G = np.array([[0.3, 1.2, 2.0], [4.0, 0.7, 1.1]], F64)
+_AB = np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 1.0]], F64)
+ROWS += [
+    Row("Igamma-float64", special.igamma, _each(_igamma_series), [_A_G, _X_G], diff=[1]),
+    Row("Igammac-float64", special.igammac, _each(lambda a, x: 1 - _igamma_series(a, x)),
+        [_A_G, _X_G], diff=[1]),
+    Row("Igamma-float32", special.igamma, _each(_igamma_series),
+        [_A_G.astype(np.float32), _X_G.astype(np.float32)], grad=False, rtol=1e-4),
+    Row("Zeta-float64", special.zeta, _each(_hurwitz), [_A_G + 1.5, _X_G], diff=[1]),
+    Row("Betainc-float64", special.betainc, _each(_betainc_int), [_AB, _AB[::-1], P * 0.9],
+        diff=[2]),
+    Row("lbeta-float64", special.lbeta,
+        lambda x: np.array([sum(math.lgamma(v) for v in r) - math.lgamma(sum(r)) for r in x]),
+        [X + 0.5]),
+    Row("erfcinv-float64", special.erfcinv, _each(lambda y: _erfinv(1 - y)), [P * 1.8 + 0.05]),
+]  # fmt: skip
