@@ -254,6 +254,13 @@ from psflow.graph.ops.linalg import (  # noqa: F401  # noqa: F401
     tensordot,
     trace,
 )
+from psflow.graph.ops.linalg_more import (  # noqa: F401
+    matrix_square_root,
+    qr,
+    self_adjoint_eig,
+    self_adjoint_eigvals,
+    svd,
+)
 from psflow.graph.ops.manip import (  # noqa: F401
     dynamic_partition,
     dynamic_stitch,

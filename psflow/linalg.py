@@ -29,6 +29,18 @@ from psflow.graph.ops.linalg import (  # noqa: F401
     tensordot,
     trace,
 )
+from psflow.graph.ops.linalg_more import (  # noqa: F401
+    matrix_exponential as expm,
+    matrix_rank,
+    matrix_square_root as sqrtm,
+    pinv,
+    qr,
+    self_adjoint_eig as eigh,
+    self_adjoint_eigvals as eigvalsh,
+    svd,
+    tridiagonal_matmul,
+    tridiagonal_solve,
+)
 from psflow.graph.ops.manip import transpose  # noqa: F401
 from psflow.graph.ops.math import matmul  # noqa: F401
 from psflow.graph.ops.nn import l2_normalize  # noqa: F401

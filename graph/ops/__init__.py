@@ -16,6 +16,7 @@ from . import (  # noqa: F401 - registration on import
     image,
     io,
     linalg,
+    linalg_more,
     manip,
     math,
     math_more,

@@ -41,7 +41,7 @@ NOT_PROVIDED = {
 
 # The fraction of each namespace's names psflow provides, as reached: it may only go up.
 FLOOR = {
-    "tf": 0.766,
+    "tf": 0.773,
     "nn": 0.548,
     "train": 0.907,
     "summary": 1.0,
@@ -50,7 +50,7 @@ FLOOR = {
     "data": 0.833,
     "math": 0.939,
     "strings": 0.576,
-    "linalg": 0.432,
+    "linalg": 0.582,
     "random": 0.375,
     "errors": 1.0,
     "initializers": 1.0,

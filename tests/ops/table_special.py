@@ -149,3 +149,70 @@ ROWS += [
         [X + 0.5]),
     Row("erfcinv-float64", special.erfcinv, _each(lambda y: _erfinv(1 - y)), [P * 1.8 + 0.05]),
 ]  # fmt: skip
+
+# Decompositions and matrix functions (graph/ops/linalg_more.py): numpy's and scipy's values
+# (the same LAPACK routines, so the same signs), finite-difference gradients.
+from psflow.graph.ops import linalg_more  # noqa: E402
+
+_T = np.array([[0.9, 0.2, -0.3], [0.1, 1.1, 0.4], [-0.2, 0.3, 0.8], [0.5, -0.6, 0.1]], F64)
+_W = np.array([[1.0, 2.0, -1.0], [0.5, -0.5, 2.0], [1.5, 0.3, 0.7]], F64)
+
+
+def _sym(x):
+    return tf.matmul(x, x, transpose_b=True) + tf.matrix_transpose(x) + x
+
+
+def _sym_np(x):
+    return x @ x.T + x.T + x
+
+
+def _expm_np(x):
+    from scipy.linalg import expm
+
+    return expm(x)
+
+
+def _sqrtm_np(x):
+    from scipy.linalg import sqrtm
+
+    return np.real(sqrtm(x))
+
+
+ROWS += [
+    Row("SelfAdjointEigV2-values-float64", lambda x: linalg_more.self_adjoint_eig(_sym(x))[0],
+        lambda x: np.linalg.eigh(_sym_np(x))[0], [_A]),
+    Row("SelfAdjointEigV2-vectors-float64",
+        lambda x: linalg_more.self_adjoint_eig(_sym(x))[1] * _W,
+        lambda x: np.linalg.eigh(_sym_np(x))[1] * _W, [_A]),
+    Row("SelfAdjointEigV2-eigvalsh-float32",
+        lambda x: linalg_more.self_adjoint_eigvals(x + tf.matrix_transpose(x)),
+        lambda x: np.linalg.eigvalsh(x + x.T), [_A.astype(np.float32)], grad=False, rtol=1e-4),
+    Row("Qr-r-float64", lambda x: linalg_more.qr(x)[1], lambda x: np.linalg.qr(x)[1], [_T]),
+    Row("Qr-q-float64", lambda x: linalg_more.qr(x)[0] * _W[:, :1].T,
+        lambda x: np.linalg.qr(x)[0] * _W[:, :1].T, [_T]),
+    Row("Qr-full-square-float64", lambda x: linalg_more.qr(x, full_matrices=True)[0],
+        lambda x: np.linalg.qr(x, mode="complete")[0], [_A]),
+    Row("Svd-values-float64", lambda x: linalg_more.svd(x, compute_uv=False),
+        lambda x: np.linalg.svd(x, compute_uv=False), [_T]),
+    Row("Svd-u-float64", lambda x: linalg_more.svd(x)[1] * _W[:, :1].T,
+        lambda x: np.linalg.svd(x, full_matrices=False)[0] * _W[:, :1].T, [_T]),
+    Row("Svd-v-wide-float64", lambda x: linalg_more.svd(tf.matrix_transpose(x))[2] * _W[:, :1].T,
+        lambda x: np.linalg.svd(x.T, full_matrices=False)[2].T * _W[:, :1].T, [_T]),
+    Row("matrix_rank-float64", linalg_more.matrix_rank,
+        lambda x: np.int32(np.linalg.matrix_rank(x)),
+        [np.array([[1.0, 2.0], [2.0, 4.0]])], grad=False),
+    Row("pinv-float64", linalg_more.pinv, np.linalg.pinv, [_T]),
+    Row("MatrixExponential-float64", lambda x: linalg_more.matrix_exponential(x * 0.5),
+        lambda x: _expm_np(x * 0.5), [_A]),
+    Row("MatrixSquareRoot-float64", lambda x: linalg_more.matrix_square_root(_spd(x)),
+        lambda x: _sqrtm_np(_spd_np(x)), [_A]),
+    Row("tridiagonal_matmul-float64", linalg_more.tridiagonal_matmul,
+        lambda d, b: (np.diag(d[1]) + np.diag(d[0, :-1], 1) + np.diag(d[2, 1:], -1)) @ b,
+        [np.array([[1.0, 2, 3, 0], [4, 5, 6, 7], [0, 8, 9, 10]]) * 0.1,
+         np.arange(8.0).reshape(4, 2)]),
+    Row("tridiagonal_solve-float64", linalg_more.tridiagonal_solve,
+        lambda d, b: np.linalg.solve(np.diag(d[1]) + np.diag(d[0, :-1], 1)
+                                     + np.diag(d[2, 1:], -1), b),
+        [np.array([[1.0, 2, 3, 0], [4, 5, 6, 7], [0, 8, 9, 10]]) * 0.1,
+         np.arange(8.0).reshape(4, 2)]),
+]  # fmt: skip
