@@ -1,5 +1,6 @@
 """`tf.nn`: activations, losses, convolution and pooling, embeddings."""
 
+from psflow import rnn_cell  # noqa: E402, F401
 from psflow.graph.ops.conv import (  # noqa: F401  # noqa: F401
     avg_pool,
     avg_pool as avg_pool2d,
@@ -68,4 +69,10 @@ from psflow.graph.ops.nn_more import (  # noqa: F401  # noqa: F401
     sufficient_statistics,
     uniform_candidate_sampler,
     weighted_moments,
+)
+from psflow.graph.rnn import (  # noqa: E402, F401
+    bidirectional_dynamic_rnn,
+    dynamic_rnn,
+    static_bidirectional_rnn,
+    static_rnn,
 )

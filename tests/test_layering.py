@@ -40,7 +40,7 @@ GRAPH_TIERS = [
     ["dynamic_embedding"],
     ["metrics"],
     ["variable_scope", "optimizers", "meta_graph", "moving_averages"],
-    ["layers", "saver", "misc", "data", "queue_runner"],
+    ["layers", "saver", "misc", "data", "queue_runner", "rnn"],
     ["train_util", "feature_column"],
     ["hooks"],  # SessionRunHook and the standard hooks
     # MonitoredTrainingSession, Scaffold, session creators; SyncReplicasOptimizer
