@@ -79,6 +79,7 @@ class VariableStore:
         self.iterators: dict = {}  # tf.data iterators by shared name (graph/ops/dataset.py)
         self.queues: dict = {}  # TF1 queues by shared name (graph/ops/queues.py)
         self.readers: dict = {}  # TF1 readers by shared name (graph/ops/readers.py)
+        self.sampler_counts: dict = {}  # learned unigram samplers' class counts, by op
         self._lock = threading.Lock()
 
     def generator(self, key: str, seed: int, seed2: int) -> np.random.Generator:
@@ -149,6 +150,7 @@ class VariableStore:
         self.iterators.clear()
         self.queues.clear()
         self.readers.clear()
+        self.sampler_counts.clear()
 
     def __contains__(self, name: str) -> bool:
         return name in self._values

@@ -1,6 +1,7 @@
 """`tf.nn`: activations, losses, convolution and pooling, embeddings."""
 
 from psflow import rnn_cell  # noqa: E402, F401
+from psflow.graph.ops.array_ext import space_to_batch  # noqa: E402, F401
 from psflow.graph.ops.conv import (  # noqa: F401  # noqa: F401
     avg_pool,
     avg_pool as avg_pool2d,
@@ -49,13 +50,35 @@ from psflow.graph.ops.nn import (  # noqa: F401
     xw_plus_b,
     zero_fraction,
 )
+from psflow.graph.ops.nn_ext import (  # noqa: E402, F401
+    approx_max_k,
+    approx_min_k,
+    atrous_conv2d,
+    atrous_conv2d_transpose,
+    avg_pool1d,
+    batch_norm_with_global_normalization,
+    conv1d_transpose,
+    conv_transpose,
+    depthwise_conv2d_native,
+    depthwise_conv2d_native_backprop_filter,
+    depthwise_conv2d_native_backprop_filter as depthwise_conv2d_backprop_filter,
+    depthwise_conv2d_native_backprop_input,
+    depthwise_conv2d_native_backprop_input as depthwise_conv2d_backprop_input,
+    max_pool1d,
+    max_pool_with_argmax,
+    pool,
+)
 from psflow.graph.ops.nn_more import (  # noqa: F401  # noqa: F401
+    all_candidate_sampler,
     avg_pool_v2,
+    compute_accidental_hits,
     compute_average_loss,
     conv1d,
     convolution,
     depth_to_space,
+    fixed_unigram_candidate_sampler,
     fused_batch_norm,
+    learned_unigram_candidate_sampler,
     local_response_normalization,
     log_poisson_loss,
     log_uniform_candidate_sampler,

@@ -1,6 +1,9 @@
 """`tf.random`: the random ops under their TF 1.x `tf.random` names."""
 
 from psflow.graph.ops.nn_more import (  # noqa: F401, E402
+    all_candidate_sampler,
+    fixed_unigram_candidate_sampler,
+    learned_unigram_candidate_sampler,
     log_uniform_candidate_sampler,
     uniform_candidate_sampler,
 )

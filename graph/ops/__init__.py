@@ -21,6 +21,7 @@ from . import (  # noqa: F401 - registration on import
     math,
     math_more,
     nn,
+    nn_ext,
     nn_more,
     parsing,
     queues,

@@ -292,7 +292,7 @@ def scale_regularization_loss(regularization_loss):
 
 
 # Candidate samplers -------------------------------------------------------------------------------
-def _sampler_infer(true_classes, *, num_true, num_sampled, unique, range_max, seed, seed2, kind):
+def _sampler_infer(true_classes, *, num_sampled, **_):
     return [
         TensorSpec(_dt.int64, TensorShape([num_sampled])),
         TensorSpec(_dt.float32, true_classes.shape),
@@ -300,20 +300,69 @@ def _sampler_infer(true_classes, *, num_true, num_sampled, unique, range_max, se
     ]
 
 
-def _probability(kind, classes, range_max):
-    classes = np.asarray(classes, np.float64)
+def _unigram_weights(attrs):
+    """The fixed unigram distribution over [0, range_max): the reserved ids first (weight
+    0), the given counts raised to `distortion`, ids outside this shard dropped."""
+    if attrs["vocab_file"]:
+        with open(attrs["vocab_file"]) as f:
+            counts = [float(line.rstrip("\n").split(",")[-1]) for line in f if line.strip()]
+    else:
+        counts = list(attrs["unigrams"])
+    weights = np.asarray([0.0] * attrs["num_reserved_ids"] + counts, np.float64)
+    if len(weights) != attrs["range_max"]:
+        raise InvalidArgumentError(
+            None, None, f"range_max must equal the number of reserved ids plus unigrams: "
+            f"{attrs['range_max']} vs {len(weights)}"
+        )  # fmt: skip
+    weights = weights ** attrs["distortion"]
+    weights[np.arange(len(weights)) % attrs["num_shards"] != attrs["shard"]] = 0.0
+    return weights / weights.sum()
+
+
+def _distribution(state, kind, attrs, op_name):
+    """Each class's probability, or None for the closed-form kinds."""
+    if kind == "fixed_unigram":
+        return _unigram_weights(attrs)
+    if kind == "learned_unigram":  # counts of the true classes seen so far (1 to start)
+        with state.store._lock:
+            counts = state.store.sampler_counts.setdefault(
+                op_name, np.ones(attrs["range_max"], np.float64)
+            )
+        return counts / counts.sum()
+    return None
+
+
+def _probability(kind, classes, range_max, dist=None):
+    classes = np.asarray(classes)
+    if dist is not None:
+        return dist[np.clip(classes, 0, range_max - 1)]
+    classes = classes.astype(np.float64)
     if kind == "log_uniform":
         return (np.log(classes + 2.0) - np.log(classes + 1.0)) / np.log(range_max + 1.0)
     return np.full(classes.shape, 1.0 / range_max)
 
 
-def _sampler_kernel(
-    state, true_classes, *, num_true, num_sampled, unique, range_max, seed, seed2, kind, op_name
-):
+def _draw(kind, rng, batch, range_max, dist):
+    if dist is not None:
+        return rng.choice(range_max, size=batch, p=dist)
+    if kind == "log_uniform":  # exp(U * log(range_max + 1)) - 1, floored
+        cand = (np.exp(rng.random(batch) * np.log(range_max + 1.0)) - 1.0).astype(np.int64)
+        return np.minimum(cand, range_max - 1)
+    return rng.integers(0, range_max, batch)
+
+
+def _sampler_kernel(state, true_classes, *, num_true, num_sampled, unique, range_max, seed,
+                    seed2, kind, op_name, **attrs):  # fmt: skip
     """num_sampled classes in [0, range_max) (distinct when `unique`) and the expected
     count of each true and sampled class, TF's way: p (or, when unique, 1 - (1-p)^tries,
-    tries being the draws it took)."""
-    if unique and num_sampled > range_max:
+    tries being the draws it took). `all`: the classes 0..num_sampled-1, each expected once."""
+    if kind == "all":
+        sampled = np.arange(num_sampled, dtype=np.int64)
+        return (sampled, np.ones(np.shape(true_classes), np.float32),
+                np.ones(num_sampled, np.float32))  # fmt: skip
+    attrs["range_max"] = range_max
+    dist = _distribution(state, kind, attrs, op_name)
+    if unique and num_sampled > (range_max if dist is None else int(np.count_nonzero(dist))):
         raise InvalidArgumentError(
             None, None, f"Sampler's range is too small: range_max={range_max} < {num_sampled}"
         )
@@ -322,13 +371,7 @@ def _sampler_kernel(
     seen: set[int] = set()
     tries = 0
     while len(draws) < num_sampled:
-        batch = max(num_sampled - len(draws), 16)
-        if kind == "log_uniform":  # exp(U * log(range_max + 1)) - 1, floored
-            cand = (np.exp(rng.random(batch) * np.log(range_max + 1.0)) - 1.0).astype(np.int64)
-        else:
-            cand = rng.integers(0, range_max, batch)
-        cand = np.minimum(cand, range_max - 1)
-        for c in cand.tolist():
+        for c in _draw(kind, rng, max(num_sampled - len(draws), 16), range_max, dist).tolist():
             if len(draws) == num_sampled:
                 break
             tries += 1
@@ -339,13 +382,33 @@ def _sampler_kernel(
     sampled = np.asarray(draws, np.int64)
 
     def expected(classes):
-        p = _probability(kind, classes, range_max)
+        p = _probability(kind, classes, range_max, dist)
         if unique:
-            return (-np.expm1(tries * np.log1p(-p))).astype(np.float32)
+            return (-np.expm1(tries * np.log1p(-np.minimum(p, 1 - 1e-12)))).astype(np.float32)
         return (p * num_sampled).astype(np.float32)
 
-    return sampled, expected(true_classes), expected(sampled)
+    out = sampled, expected(true_classes), expected(sampled)
+    if kind == "learned_unigram":  # learns from this batch's true classes
+        with state.store._lock:
+            np.add.at(state.store.sampler_counts[op_name], np.asarray(true_classes).ravel(), 1.0)
+    return out
 
+
+_SAMPLER_ATTRS = {
+    "num_true": 1,
+    "num_sampled": 1,
+    "unique": True,
+    "range_max": 1,
+    "seed": 0,
+    "seed2": 0,
+    "kind": "log_uniform",
+    "unigrams": [],
+    "vocab_file": "",
+    "distortion": 1.0,
+    "num_reserved_ids": 0,
+    "num_shards": 1,
+    "shard": 0,
+}
 
 register_op(
     OpDef(
@@ -356,15 +419,7 @@ register_op(
             "true_expected_count: float",
             "sampled_expected_count: float",
         ],
-        attrs={
-            "num_true": 1,
-            "num_sampled": 1,
-            "unique": True,
-            "range_max": 1,
-            "seed": 0,
-            "seed2": 0,
-            "kind": "log_uniform",
-        },
+        attrs=dict(_SAMPLER_ATTRS),
         infer=_sampler_infer,
         kernel=_sampler_kernel,
         grad=NOT_DIFFERENTIABLE,
@@ -374,28 +429,31 @@ register_op(
 )
 
 
+def _run_sampler(kind, true_classes, num_true, num_sampled, unique, range_max, seed, name,
+                 **extra):  # fmt: skip
+    from .random import _seed_attrs
+
+    if range_max < 1:
+        raise ValueError(f"range_max must be >= 1, got {range_max}")
+    attrs = {
+        "num_true": int(num_true),
+        "num_sampled": int(num_sampled),
+        "unique": bool(unique),
+        "range_max": int(range_max),
+        "kind": kind,
+        **_seed_attrs(seed),
+        **extra,
+    }
+    classes = _math.cast(convert_to_tensor(true_classes), _dt.int64)
+    default = "".join(w.title() for w in kind.split("_")) + "CandidateSampler"
+    op = apply_op("CandidateSampler", [classes], attrs, name=name or default)
+    return tuple(op.outputs)
+
+
 def _sampler(kind):
     def sampler(true_classes, num_true, num_sampled, unique, range_max, seed=None, name=None):
-        from .random import _seed_attrs
-
-        if range_max < 1:
-            raise ValueError(f"range_max must be >= 1, got {range_max}")
-        attrs = {
-            "num_true": int(num_true),
-            "num_sampled": int(num_sampled),
-            "unique": bool(unique),
-            "range_max": int(range_max),
-            "kind": kind,
-            **_seed_attrs(seed),
-        }
-        classes = _math.cast(convert_to_tensor(true_classes), _dt.int64)
-        op = apply_op(
-            "CandidateSampler",
-            [classes],
-            attrs,
-            name=name or f"{kind.title().replace('_', '')}CandidateSampler",
-        )
-        return tuple(op.outputs)
+        return _run_sampler(kind, true_classes, num_true, num_sampled, unique, range_max,
+                            seed, name)  # fmt: skip
 
     sampler.__name__ = f"{kind}_candidate_sampler"
     sampler.__doc__ = (
@@ -407,6 +465,60 @@ def _sampler(kind):
 
 log_uniform_candidate_sampler = _sampler("log_uniform")
 uniform_candidate_sampler = _sampler("uniform")
+learned_unigram_candidate_sampler = _sampler("learned_unigram")
+learned_unigram_candidate_sampler.__doc__ = (
+    "Candidates drawn from the unigram distribution of the true classes seen so far by this "
+    "op (every class counted once to start): (sampled, true expected, sampled expected)."
+)
+
+
+def fixed_unigram_candidate_sampler(
+    true_classes,
+    num_true,
+    num_sampled,
+    unique,
+    range_max,
+    vocab_file="",
+    distortion=1.0,
+    num_reserved_ids=0,
+    num_shards=1,
+    shard=0,
+    unigrams=(),
+    seed=None,
+    name=None,
+):
+    """Candidates drawn from a fixed unigram distribution (`unigrams`, or the last column
+    of each line of `vocab_file`), raised to `distortion`, after `num_reserved_ids` ids of
+    weight 0; with num_shards > 1 only ids with id % num_shards == shard."""
+    return _run_sampler("fixed_unigram", true_classes, num_true, num_sampled, unique,
+                        range_max, seed, name, unigrams=[float(u) for u in unigrams],
+                        vocab_file=str(vocab_file or ""), distortion=float(distortion),
+                        num_reserved_ids=int(num_reserved_ids), num_shards=int(num_shards),
+                        shard=int(shard))  # fmt: skip
+
+
+def all_candidate_sampler(true_classes, num_true, num_sampled, unique, seed=None, name=None):
+    """The classes 0..num_sampled-1 as the candidates (every class, for tests and small
+    vocabularies), each with expected count 1."""
+    return _run_sampler("all", true_classes, num_true, num_sampled, True, num_sampled, seed,
+                        name)  # fmt: skip
+
+
+def compute_accidental_hits(true_classes, sampled_candidates, num_true, seed=None, name=None):
+    """(indices, ids, weights): for each sampled candidate equal to a true class of an
+    example, the example's row, the candidate's position and -FLOAT_MAX (to add to that
+    logit, removing it)."""
+    with name_scope(name, "ComputeAccidentalHits"):
+        true_classes = _math.cast(convert_to_tensor(true_classes), _dt.int64)
+        sampled = _math.cast(convert_to_tensor(sampled_candidates), _dt.int64)
+        hits = _math.equal(_array.expand_dims(true_classes, -1),
+                           _array.reshape(sampled, [1, 1, -1]))  # fmt: skip
+        # [batch, num_true, num_sampled] -> any true class of the row
+        where = _math.where(_math.reduce_any(hits, axis=1))
+        rows = _math.cast(where[:, 0], _dt.int32)
+        ids = where[:, 1]
+        weights = _array.fill(_array.shape(rows), np.float32(-np.finfo(np.float32).max))
+        return rows, ids, weights
 
 
 def _sampled_logits(

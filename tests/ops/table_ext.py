@@ -5,7 +5,7 @@ layout is TF's own (space_to_batch / batch_to_space); gradient rows where TF has
 from __future__ import annotations
 
 import numpy as np
-from psflow.graph.ops import array_ext as ext, math_more, segment
+from psflow.graph.ops import array_ext as ext, math_more, nn_ext, segment
 
 from .table import Row
 
@@ -169,4 +169,33 @@ ROWS += [
         lambda y, p, w: np.array([[0, 0.5, 0], [0, 2.0, 0], [0, 0, 0]], np.float32),
         [np.array([0, 1], np.int64), np.array([1, 1], np.int64),
          np.array([0.5, 2.0], np.float32)], grad=False),
+]  # fmt: skip
+
+_P = rng.permutation(2 * 5 * 4 * 2).reshape(2, 5, 4, 2).astype(np.float64) / 10  # no ties
+
+
+def _argmax_ref(x):
+    """2x2 windows, stride 2, SAME on a 5x4 image: the flat index (y * 4 + x) * 2 + c."""
+    n, h, w, c = x.shape
+    out = np.zeros((n, 3, 2, c), np.int64)
+    for b in range(n):
+        for i in range(3):
+            for j in range(2):
+                for ch in range(c):
+                    window = [
+                        (y, xx) for y in (2 * i, 2 * i + 1) for xx in (2 * j, 2 * j + 1) if y < h
+                    ]
+                    y, xx = max(window, key=lambda p: x[b, p[0], p[1], ch])
+                    out[b, i, j, ch] = (y * w + xx) * c + ch
+    return out
+
+
+ROWS += [
+    Row("MaxPoolWithArgmax-float64",
+        lambda x: nn_ext.max_pool_with_argmax(x, [1, 2, 2, 1], [1, 2, 2, 1], "SAME")[0],
+        lambda x: np.take(x.reshape(2, -1), _argmax_ref(x).reshape(2, -1), axis=1)[
+            np.arange(2), np.arange(2)].reshape(2, 3, 2, 2), [_P]),
+    Row("MaxPoolWithArgmax-argmax-float64",
+        lambda x: nn_ext.max_pool_with_argmax(x, [1, 2, 2, 1], [1, 2, 2, 1], "SAME")[1],
+        _argmax_ref, [_P], grad=False),
 ]  # fmt: skip
