@@ -630,6 +630,10 @@ from psflow.graph.ops.sparse_more import (  # noqa: E402, F401
     to_indicator as sparse_to_indicator,
     transpose as sparse_transpose,
 )
+from psflow.graph.ops.strings_more import (  # noqa: E402, F401
+    string_to_hash_bucket,
+    string_to_hash_bucket_strong,
+)
 from psflow.version import GIT_VERSION, VERSION  # noqa: E402, F401
 
 del _dtypes
@@ -641,5 +645,6 @@ from psflow import (  # noqa: E402, F401  (modules built on the names above)
     manip,
     nest,
     queue,
+    sets,
     version,
 )

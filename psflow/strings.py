@@ -19,3 +19,9 @@ from psflow.graph.ops.strings import (  # noqa: F401
     unsorted_segment_join,
     upper,
 )
+from psflow.graph.ops.strings_more import (  # noqa: E402, F401
+    bytes_split,
+    ngrams,
+    to_hash_bucket,
+    to_hash_bucket_strong,
+)
