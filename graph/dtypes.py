@@ -81,14 +81,21 @@ int16 = DType("int16", np.int16, 5)
 int32 = DType("int32", np.int32, 3)
 int64 = DType("int64", np.int64, 9)
 uint8 = DType("uint8", np.uint8, 4)
+uint16 = DType("uint16", np.uint16, 17)
+uint32 = DType("uint32", np.uint32, 22)
+uint64 = DType("uint64", np.uint64, 23)
+complex64 = DType("complex64", np.complex64, 8)
+complex128 = DType("complex128", np.complex128, 18)
 bool_ = DType("bool", np.bool_, 10)
 string = DType("string", np.object_, 7)
 half = float16
 double = float64
 
-ALL = (float16, float32, float64, int8, int16, int32, int64, uint8, bool_, string)
+ALL = (float16, float32, float64, int8, int16, int32, int64, uint8, uint16, uint32, uint64,
+       complex64, complex128, bool_, string)  # fmt: skip
 FLOATS = (float16, float32, float64)
-INTEGERS = (int8, int16, int32, int64, uint8)
+INTEGERS = (int8, int16, int32, int64, uint8, uint16, uint32, uint64)
+COMPLEX = (complex64, complex128)
 NUMERIC = FLOATS + INTEGERS
 REAL_AND_BOOL = NUMERIC + (bool_,)
 

@@ -772,13 +772,45 @@ def is_tensor_like(value) -> bool:
     return isinstance(value, Tensor) or hasattr(value, "_as_tensor")
 
 
+# (priority, base types, function) registered by register_tensor_conversion_function.
+_CONVERSIONS: list = []
+
+
+def register_tensor_conversion_function(base_type, conversion_func, priority=100):
+    """Makes convert_to_tensor turn instances of `base_type` (a type or tuple of types)
+    into tensors with `conversion_func(value, dtype=None, name=None, as_ref=False)`;
+    lower `priority` values are tried first."""
+    types = base_type if isinstance(base_type, tuple) else (base_type,)
+    if not all(isinstance(t, type) for t in types):
+        raise TypeError("base_type must be a type or a tuple of types.")
+    if any(issubclass(t, (Tensor, np.ndarray, np.generic, float, int, str, bytes)) for t in types):
+        raise TypeError("Cannot register conversions for Python numeric types and NumPy "
+                        "scalars and arrays.")  # fmt: skip
+    if not callable(conversion_func):
+        raise TypeError("conversion_func must be callable.")
+    _CONVERSIONS.append((priority, len(_CONVERSIONS), types, conversion_func))
+    _CONVERSIONS.sort(key=lambda entry: entry[:2])
+
+
+def _registered_conversion(value, dtype, name):
+    for _, _, types, fn in _CONVERSIONS:
+        if isinstance(value, types):
+            result = fn(value, dtype=dtype, name=name, as_ref=False)
+            if result is not NotImplemented:
+                return result
+    return None
+
+
 def convert_to_tensor(value, dtype=None, name=None, preferred_dtype=None) -> Tensor:
-    """A Tensor for `value`: Tensors pass through (dtype checked), Variables read, anything
-    else becomes a `Const` op."""
+    """A Tensor for `value`: Tensors pass through (dtype checked), Variables read, values
+    of types with a registered conversion function converted by it, anything else becomes
+    a `Const` op."""
     if isinstance(value, Tensor):
         tensor = value
     elif hasattr(value, "_as_tensor"):
         tensor = value._as_tensor()
+    elif _CONVERSIONS and (converted := _registered_conversion(value, dtype, name)) is not None:
+        tensor = converted
     else:
         if dtype is None and preferred_dtype is not None:
             try:
@@ -958,6 +990,10 @@ def _bind_type(op_type, opdef, arg, dtype, resolved, first_arg) -> None:
 
 
 def _convert_arg(op_type, opdef, arg, value, resolved, first_arg) -> Tensor:
+    if _CONVERSIONS and not is_tensor_like(value):
+        dtype = arg.fixed if arg.fixed is not None else resolved.get(arg.type_var)
+        converted = _registered_conversion(value, dtype, None)
+        value = value if converted is None else converted
     if is_tensor_like(value):
         t = value if isinstance(value, Tensor) else _ref_or_tensor(value, arg.is_ref)
         if arg.is_ref and not t.op.op_def.produces_ref:

@@ -551,3 +551,26 @@ def variable_op_scope(values, name_or_scope, default_name=None, **kwargs):
 def no_regularizer(_):
     """Use as a regularizer to turn off the scope's regularizer for one variable."""
     return None
+
+
+def create_partitioned_variables(shape, slicing, initializer, dtype=_dt.float32, trainable=True,
+                                 collections=None, name=None, reuse=None):  # fmt: skip
+    """TF 0.x's partitioned variables: a variable of `shape` split as `slicing` says (the
+    number of parts per dimension, one dimension above 1), returned as its parts."""
+    from .framework import get_default_graph
+
+    shape, slicing = list(shape), list(slicing)
+    if len(shape) != len(slicing):
+        raise ValueError(
+            f"The 'shape' and 'slicing' of a partitioned Variable must have the length: "
+            f"shape: {shape}, slicing: {slicing}"
+        )
+    if len(shape) < 1:
+        raise ValueError(f"A partitioned Variable must have rank at least 1: shape: {shape}")
+    name = name or "PartitionedVariable"
+    if not reuse:
+        name = get_default_graph().unique_name(name).rsplit("/", 1)[-1]
+    variable = get_variable(name, shape, dtype=dtype, initializer=initializer,
+                            trainable=trainable, collections=collections,
+                            partitioner=lambda *args, **kwargs: slicing)  # fmt: skip
+    return list(variable) if isinstance(variable, PartitionedVariable) else [variable]

@@ -604,16 +604,35 @@ def __getattr__(name):
     raise AttributeError(f"module 'psflow' has no attribute '{name}'")
 
 
+from psflow.graph.dtypes import uint16, uint32, uint64  # noqa: E402, F401
+from psflow.graph.framework import register_tensor_conversion_function  # noqa: E402, F401
 from psflow.graph.init_ops import UniformUnitScaling as uniform_unit_scaling_initializer  # noqa: E402, F401
+from psflow.graph.ops.array_ext import edit_distance  # noqa: E402, F401
+from psflow.graph.ops.control_flow import switch_case  # noqa: E402, F401
+from psflow.graph.ops.conv import (  # noqa: E402, F401
+    conv2d_backprop_filter_v2,
+    conv2d_backprop_input_v2,
+    extract_image_patches,
+)
 from psflow.graph.ops.debug import (  # noqa: E402, F401
     assert_near,
     assert_proper_iterable,
     assert_rank_at_least,
     assert_rank_in,
     assert_same_float_dtype,
+    timestamp,  # noqa: E402, F401
 )
+from psflow.graph.ops.files import decode_compressed  # noqa: E402, F401
+from psflow.graph.ops.gradients import custom_gradient  # noqa: E402, F401
 from psflow.graph.ops.image import random_crop  # noqa: E402, F401
-from psflow.graph.ops.script import print_v2 as print  # noqa: E402, F401, A001 (last: a builtin's name)
+from psflow.graph.ops.nn_ext import approx_top_k  # noqa: E402, F401
+from psflow.graph.ops.queues import PaddingFIFOQueue, PriorityQueue  # noqa: E402, F401
+from psflow.graph.ops.script import (  # noqa: E402, F401
+    deserialize_many_sparse,
+    print_v2 as print,  # noqa: E402, F401, A001 (last: a builtin's name)
+    serialize_many_sparse,
+    serialize_sparse,
+)
 from psflow.graph.ops.sparse_more import (  # noqa: E402, F401
     add as sparse_add,
     concat as sparse_concat,
@@ -631,9 +650,11 @@ from psflow.graph.ops.sparse_more import (  # noqa: E402, F401
     transpose as sparse_transpose,
 )
 from psflow.graph.ops.strings_more import (  # noqa: E402, F401
+    fingerprint,  # noqa: E402, F401
     string_to_hash_bucket,
     string_to_hash_bucket_strong,
 )
+from psflow.graph.variable_scope import create_partitioned_variables  # noqa: E402, F401
 from psflow.version import GIT_VERSION, VERSION  # noqa: E402, F401
 
 del _dtypes

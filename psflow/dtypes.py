@@ -18,4 +18,7 @@ from psflow import (  # noqa: F401
     saturate_cast,
     string,
     uint8,
+    uint16,
+    uint32,
+    uint64,
 )

@@ -1,5 +1,9 @@
 """`tf.image`: resizing, flips, crops, standardization, dtype conversion, colour basics."""
 
+from psflow.graph.ops.conv import (
+    extract_image_patches,  # noqa: E402, F401
+    extract_image_patches as extract_patches,  # noqa: E402, F401
+)
 from psflow.graph.ops.image import (  # noqa: F401
     ResizeMethod,
     adjust_brightness,

@@ -4,6 +4,7 @@ files and bytes as tensors, queues, gfile."""
 from psflow import gfile  # noqa: F401
 from psflow.graph.ops.files import (  # noqa: F401
     decode_base64,
+    decode_compressed,  # noqa: E402, F401
     decode_raw,
     encode_base64,
     matching_files,
@@ -17,8 +18,14 @@ from psflow.graph.ops.parsing import (  # noqa: F401
     parse_example,
     parse_single_example,
 )
-from psflow.graph.ops.queues import QueueBase, RandomShuffleQueue  # noqa: F401
-from psflow.graph.ops.script import parse_tensor, serialize_tensor  # noqa: F401
+from psflow.graph.ops.queues import PaddingFIFOQueue, PriorityQueue, QueueBase, RandomShuffleQueue  # noqa: F401  # noqa: E402, F401
+from psflow.graph.ops.script import (  # noqa: F401  # noqa: E402, F401
+    deserialize_many_sparse,
+    parse_tensor,
+    serialize_many_sparse,
+    serialize_sparse,
+    serialize_tensor,
+)
 from psflow.graph.queue_runner import match_filenames_once  # noqa: F401
 from psflow.graph.tfrecord import (  # noqa: F401
     TFRecordCompressionType,

@@ -1,3 +1,9 @@
 """`tf.queue`: TF1's queues."""
 
-from psflow.graph.ops.queues import FIFOQueue, QueueBase, RandomShuffleQueue  # noqa: F401
+from psflow.graph.ops.queues import (  # noqa: F401
+    FIFOQueue,
+    PaddingFIFOQueue,
+    PriorityQueue,
+    QueueBase,
+    RandomShuffleQueue,
+)

@@ -639,3 +639,95 @@ def required_space_to_batch_paddings(input_shape, block_shape, base_paddings=Non
         paddings = _array.stack([start, end + extra], axis=1)
         crops = _array.stack([_array.zeros_like(start), extra], axis=1)
         return paddings, crops
+
+
+# IdentityN (what custom_gradient builds on) ---------------------------------------------------
+register_op(
+    OpDef(
+        "IdentityN",
+        inputs=["input: N*any"],
+        outputs=["output: N*any"],
+        infer=lambda inputs: [TensorSpec(x.dtype, x.shape) for x in inputs],
+        kernel=lambda *inputs: tuple(inputs),
+        grad=lambda op, *grads: list(grads),
+    )
+)
+
+
+def identity_n_op(values, name=None) -> list:
+    """The tensors `values` through one IdentityN op (one gradient rule for all of them)."""
+    return list(apply_op("IdentityN", [[convert_to_tensor(v) for v in values]],
+                         name=name).outputs)  # fmt: skip
+
+
+# EditDistance ---------------------------------------------------------------------------------
+def _sequences(indices, values, shape):
+    rows: dict = {}
+    for idx, value in zip(np.asarray(indices).tolist(), np.asarray(values, object).tolist()):
+        rows.setdefault(tuple(idx[:-1]), []).append((idx[-1], value))
+    return {k: [v for _, v in sorted(items)] for k, items in rows.items()}
+
+
+def _levenshtein(a: list, b: list) -> int:
+    previous = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        current = [i]
+        for j, y in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
+        previous = current
+    return previous[-1]
+
+
+def _edit_distance_kernel(hyp_indices, hyp_values, hyp_shape, truth_indices, truth_values,
+                          truth_shape, *, normalize):  # fmt: skip
+    hyp_shape, truth_shape = np.asarray(hyp_shape), np.asarray(truth_shape)
+    if len(hyp_shape) != len(truth_shape):
+        raise InvalidArgumentError(
+            None, None, f"hypothesis and truth must have the same rank: {hyp_shape.tolist()} "
+            f"vs {truth_shape.tolist()}"
+        )  # fmt: skip
+    out_shape = tuple(np.maximum(hyp_shape[:-1], truth_shape[:-1]).tolist())
+    hyp = _sequences(hyp_indices, hyp_values, hyp_shape)
+    truth = _sequences(truth_indices, truth_values, truth_shape)
+    out = np.zeros(out_shape, np.float32)
+    for key in np.ndindex(*out_shape):
+        h, t = hyp.get(key, []), truth.get(key, [])
+        distance = float(_levenshtein(h, t))
+        if normalize:
+            distance = distance / len(t) if t else (np.inf if h else 0.0)
+        out[key] = distance
+    return out
+
+
+register_op(
+    OpDef(
+        "EditDistance",
+        inputs=[
+            "hypothesis_indices: int64",
+            "hypothesis_values: T",
+            "hypothesis_shape: int64",
+            "truth_indices: int64",
+            "truth_values: T",
+            "truth_shape: int64",
+        ],  # fmt: skip
+        outputs=["output: float"],
+        types={"T": ()},
+        attrs={"normalize": True},
+        infer=lambda *inputs, normalize: TensorSpec(_dt.float32, TensorShape(None)),
+        kernel=_edit_distance_kernel,
+        grad=NOT_DIFFERENTIABLE,
+    )
+)
+
+
+def edit_distance(hypothesis, truth, normalize=True, name="edit_distance") -> Tensor:
+    """The Levenshtein distance between the sequences (the last dimension) of two
+    SparseTensors, position by position of their other dimensions; with `normalize`,
+    divided by the truth's length (inf for an empty truth and a nonempty hypothesis)."""
+    from ..sparse_tensor import SparseTensor
+
+    if not isinstance(hypothesis, SparseTensor) or not isinstance(truth, SparseTensor):
+        raise TypeError("Hypothesis and truth must be SparseTensors.")
+    inputs = [hypothesis.indices, hypothesis.values, hypothesis.dense_shape,
+              truth.indices, truth.values, truth.dense_shape]  # fmt: skip
+    return apply_op("EditDistance", inputs, {"normalize": bool(normalize)}, name=name).outputs[0]

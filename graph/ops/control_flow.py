@@ -345,3 +345,25 @@ def case(pred_fn_pairs, default=None, exclusive=False, strict=False, name="case"
 
 def _chain(pred, branch, otherwise, strict):
     return lambda: cond(pred, branch, otherwise, strict=strict)
+
+
+def switch_case(branch_index, branch_fns, default=None, name="switch_case"):
+    """The result of branch_fns[branch_index] (a list, or a dict keyed by index), or of
+    `default` (the last branch when None) for an index outside them."""
+    if isinstance(branch_fns, dict):
+        pairs = sorted(branch_fns.items())
+    else:
+        pairs = list(enumerate(branch_fns))
+    if not pairs:
+        raise ValueError("Must provide at least one item in branch_fns")
+    for key, fn in pairs:
+        if not isinstance(key, int) or not callable(fn):
+            raise TypeError("branch_fns must be callables keyed by integer indices")
+    if default is None:
+        default = pairs[-1][1]
+    from . import math as _math  # (math builds on control_flow)
+
+    with name_scope(name, "switch_case"):
+        index = convert_to_tensor(branch_index, dtype=_dt.int32, name="branch_index")
+        return case([(_math.equal(index, key), fn) for key, fn in pairs], default=default,
+                    exclusive=False)  # fmt: skip

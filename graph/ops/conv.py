@@ -700,3 +700,74 @@ def separable_conv2d(input, depthwise_filter, pointwise_filter, strides, padding
         depthwise = depthwise_conv2d(input, depthwise_filter, strides, padding, rate=rate,
                                      data_format=data_format, dilations=dilations)  # fmt: skip
         return conv2d(depthwise, pointwise_filter, [1, 1, 1, 1], "VALID")
+
+
+def conv2d_backprop_filter_v2(
+    input,
+    filter,
+    out_backprop,
+    strides,
+    padding,  # noqa: A002
+    use_cudnn_on_gpu=True,
+    explicit_paddings=(),
+    data_format="NHWC",
+    dilations=(1, 1, 1, 1),
+    name=None,
+) -> Tensor:
+    """conv2d_backprop_filter given the filter itself (its shape is what is used)."""
+    from .array import shape as _shape
+
+    return conv2d_backprop_filter(
+        input,
+        _shape(filter),
+        out_backprop,
+        strides,
+        padding,
+        data_format=data_format,
+        dilations=dilations,
+        name=name,
+    )
+
+
+def conv2d_backprop_input_v2(
+    input,
+    filter,
+    out_backprop,
+    strides,
+    padding,  # noqa: A002
+    use_cudnn_on_gpu=True,
+    explicit_paddings=(),
+    data_format="NHWC",
+    dilations=(1, 1, 1, 1),
+    name=None,
+) -> Tensor:
+    """conv2d_backprop_input given the input itself (its shape is what is used)."""
+    from .array import shape as _shape
+
+    return conv2d_backprop_input(
+        _shape(input),
+        filter,
+        out_backprop,
+        strides,
+        padding,
+        data_format=data_format,
+        dilations=dilations,
+        name=name,
+    )
+
+
+def extract_image_patches(
+    images, ksizes=None, strides=None, rates=None, padding=None, name=None, sizes=None
+) -> Tensor:
+    """The ksize patches of NHWC images, each flattened (rows, columns, depth) into the
+    last dimension: [batch, out_rows, out_cols, kh * kw * depth]. A convolution with a
+    one-hot filter, so it has the convolution's gradient."""
+    ksizes = ksizes if ksizes is not None else sizes
+    kh, kw = _list4(ksizes, "ksizes")[1:3]
+    with name_scope(name, "ExtractImagePatches"):
+        images = convert_to_tensor(images)
+        depth = images.shape.as_list()[3] if images.shape.ndims == 4 else None
+        if depth is None:
+            raise ValueError("extract_image_patches needs the images' depth known")
+        eye = np.eye(kh * kw * depth, dtype=images.dtype.np).reshape(kh, kw, depth, -1)
+        return conv2d(images, eye, strides, padding, dilations=_list4(rates, "rates"))

@@ -248,3 +248,34 @@ def assert_same_float_dtype(tensors=None, dtype=None):
     if not found.is_floating:
         raise ValueError(f"Expected floating point type, got {found.name}.")
     return found
+
+
+def _timestamp_kernel(state, op_name=None):
+    import time
+
+    return np.float64(time.time())
+
+
+register_op(
+    OpDef(
+        "Timestamp",
+        inputs=[],
+        outputs=["ts: float64"],
+        infer=lambda: TensorSpec(_dt.float64, _scalar_shape()),
+        kernel=_timestamp_kernel,
+        grad=NOT_DIFFERENTIABLE,
+        stateful=True,
+        keeps_op_state=True,
+    )
+)
+
+
+def _scalar_shape():
+    from ..shapes import TensorShape
+
+    return TensorShape([])
+
+
+def timestamp(name=None):
+    """The time the op runs, in seconds since the epoch (float64)."""
+    return apply_op("Timestamp", [], name=name).outputs[0]

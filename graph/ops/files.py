@@ -173,3 +173,46 @@ def encode_base64(input, pad=False, name=None):
 def decode_base64(input, name=None):
     """The bytes each web-safe base64 string encodes."""
     return apply_op("DecodeBase64", [_s(input)], {}, name=name or "DecodeBase64").outputs[0]
+
+
+def _decode_compressed_kernel(strings, *, compression_type):
+    import gzip
+    import zlib
+
+    def one(data):
+        data = data if isinstance(data, (bytes, bytearray)) else str(data).encode()
+        try:
+            if compression_type == "ZLIB":
+                return zlib.decompress(data)
+            if compression_type == "GZIP":
+                return gzip.decompress(data)
+        except (OSError, zlib.error, EOFError) as err:
+            raise InvalidArgumentError(None, None, f"DecodeCompressed: {err}") from None
+        return data
+
+    values = np.asarray(strings, dtype=object)
+    out = np.empty(values.shape, dtype=object)
+    out.reshape(-1)[:] = [one(v) for v in values.reshape(-1)]
+    return out
+
+
+register_op(
+    OpDef(
+        "DecodeCompressed",
+        inputs=["bytes: string"],
+        outputs=["output: string"],
+        attrs={"compression_type": ""},
+        infer=lambda b, **_: TensorSpec(_dt.string, b.shape),
+        kernel=_decode_compressed_kernel,
+        grad=NOT_DIFFERENTIABLE,
+    )
+)
+
+
+def decode_compressed(bytes, compression_type="", name=None):  # noqa: A002
+    """Each string decompressed ("ZLIB" or "GZIP"; "" leaves it as it is)."""
+    kind = str(compression_type or "").upper()
+    if kind not in ("", "ZLIB", "GZIP"):
+        raise ValueError(f"Unsupported compression type: {compression_type}")
+    return apply_op("DecodeCompressed", [convert_to_tensor(bytes, dtype=_dt.string)],
+                    {"compression_type": kind}, name=name).outputs[0]  # fmt: skip

@@ -165,3 +165,47 @@ def hessians(ys, xs, name="hessians"):
         rows = [gradients(_array.reshape(g, [-1])[i], x)[0] for i in range(n)]
         out.append(_array.stack(rows))
     return out
+
+
+_CUSTOM_GRADIENTS = [0]
+
+
+def custom_gradient(f=None):
+    """Decorates `f(*x) -> (y, grad_fn)`: y as f computes it, its gradient with respect to
+    the arguments given by grad_fn(*dy) (f's own operations are not differentiated)."""
+    if f is None:
+        return custom_gradient
+
+    import functools
+
+    from ..framework import convert_to_tensor, get_default_graph
+    from ..registry import RegisterGradient
+    from .array_ext import identity_n_op
+
+    @functools.wraps(f)
+    def wrapped(*args, **kwargs):
+        args = [convert_to_tensor(a) for a in args]
+        result, grad_fn = f(*args, **kwargs)
+        many = isinstance(result, (list, tuple))
+        ys = [convert_to_tensor(r) for r in (result if many else [result])]
+        _CUSTOM_GRADIENTS[0] += 1
+        override = f"CustomGradient-{_CUSTOM_GRADIENTS[0]}"
+
+        def rule(op, *grads):
+            dys = [g if g is not None else _array.zeros_like(y)
+                   for g, y in zip(grads[: len(ys)], ys)]  # fmt: skip
+            in_grads = grad_fn(*dys)
+            in_grads = list(in_grads) if isinstance(in_grads, (list, tuple)) else [in_grads]
+            if len(in_grads) != len(args):
+                raise ValueError(
+                    f"custom_gradient function returned {len(in_grads)} gradients for "
+                    f"{len(args)} arguments"
+                )
+            return [None] * len(ys) + in_grads
+
+        RegisterGradient(override)(rule)
+        with get_default_graph().gradient_override_map({"IdentityN": override}):
+            outs = identity_n_op(ys + args)[: len(ys)]
+        return outs if many else outs[0]
+
+    return wrapped

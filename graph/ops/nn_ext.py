@@ -387,3 +387,17 @@ def batch_norm_with_global_normalization(
     return _nn.batch_normalization(
         t, m, v, beta, gamma if scale_after_normalization else None, variance_epsilon, name=name
     )
+
+
+def approx_top_k(
+    input,
+    k,
+    reduction_dimension=-1,
+    recall_target=0.95,
+    is_max_k=True,  # noqa: A002
+    reduction_input_size_override=-1,
+    aggregate_to_topk=True,
+    name=None,
+):
+    """(values, indices) of the k largest (is_max_k) or smallest along a dimension."""
+    return _approx_k(input, k, reduction_dimension, bool(is_max_k), name)

@@ -25,7 +25,8 @@ WAIT_S = 0.05  # how often a waiting op wakes to see the queue closed
 
 
 class _Queue:
-    def __init__(self, capacity, min_after_dequeue, shuffle, seed):
+    def __init__(self, capacity, min_after_dequeue, shuffle, seed, kind="fifo"):
+        self.kind = kind
         self.capacity = capacity
         self.min_after_dequeue = min_after_dequeue
         self.items: list[tuple] = []
@@ -64,7 +65,10 @@ class _Queue:
                 self.cond.wait(WAIT_S)
             out = []
             for _ in range(n):
-                k = 0 if self.rng is None else int(self.rng.integers(len(self.items)))
+                if self.kind == "priority":  # the lowest priority first
+                    k = min(range(len(self.items)), key=lambda i: int(self.items[i][0]))
+                else:
+                    k = 0 if self.rng is None else int(self.rng.integers(len(self.items)))
                 out.append(self.items.pop(k))
             self.cond.notify_all()
             return out
@@ -78,17 +82,30 @@ _ATTRS = {
     "seed": 0,
     "component_types": [],
     "shapes": [],
+    "kind": "fifo",
 }
 
 
-def _queue(state, shared_name, capacity, min_after_dequeue, shuffle, seed, **_):
+def _queue(state, shared_name, capacity, min_after_dequeue, shuffle, seed, kind="fifo", **_):
     store = state.store
     with store._lock:
         q = store.queues.get(shared_name)
         if q is None:
             cap = capacity if capacity > 0 else 2**31
-            q = store.queues[shared_name] = _Queue(cap, min_after_dequeue, shuffle, seed)
+            q = store.queues[shared_name] = _Queue(cap, min_after_dequeue, shuffle, seed, kind)
     return q
+
+
+def _padded_stack(parts):
+    """The components stacked, each padded (zeros, or b"" for strings) to the largest
+    shape among them (PaddingFIFOQueue's dequeue_many)."""
+    arrays = [np.asarray(p) for p in parts]
+    top = np.max([a.shape for a in arrays], axis=0) if arrays[0].ndim else ()
+    fill = b"" if arrays[0].dtype == object else 0
+    out = np.full((len(arrays), *top), fill, dtype=arrays[0].dtype)
+    for i, a in enumerate(arrays):
+        out[(i, *(slice(0, d) for d in a.shape))] = a
+    return out
 
 
 def _enqueue_kernel(state, *components, many, **attrs):
@@ -111,8 +128,9 @@ def _dequeue_kernel(state, n, *, many, up_to, **attrs):
     q = _queue(state, **attrs)
     rows = q.take(int(n) if many else 1, up_to, attrs["shared_name"])
     if many:
+        stack = _padded_stack if attrs.get("kind") == "padding" else np.stack
         return tuple(
-            np.stack([r[i] for r in rows]) if rows else np.zeros((0,))
+            stack([r[i] for r in rows]) if rows else np.zeros((0,))
             for i in range(len(attrs["component_types"]))
         )
     return tuple(rows[0])
@@ -212,6 +230,7 @@ class QueueBase:
         min_after_dequeue=0,
         shuffle=False,
         seed=None,
+        kind="fifo",
     ):
         from ..framework import get_default_graph
         from .random import get_seed
@@ -245,6 +264,7 @@ class QueueBase:
             "seed": 0 if s1 is None else int(s1) * 1000003 + int(s2),
             "component_types": [d.name for d in self._dtypes],
             "shapes": shapes or [],
+            "kind": kind,
         }
 
     @property
@@ -352,6 +372,32 @@ class RandomShuffleQueue(QueueBase):
         super().__init__(
             capacity, dtypes, shapes, names, shared_name, name, min_after_dequeue, True, seed
         )
+
+
+class PaddingFIFOQueue(QueueBase):
+    """A FIFO queue whose components may have unknown dimensions (None in `shapes`);
+    dequeue_many pads each batch's components to the largest among them (zeros, or empty
+    strings)."""
+
+    def __init__(self, capacity, dtypes, shapes, names=None, shared_name=None,
+                 name="padding_fifo_queue"):  # fmt: skip
+        if shapes is None:
+            raise ValueError("PaddingFIFOQueue needs shapes (use None for unknown dimensions)")
+        super().__init__(capacity, dtypes, shapes, names, shared_name, name, kind="padding")
+
+
+class PriorityQueue(QueueBase):
+    """A queue whose elements are (int64 priority, *components) and leave lowest priority
+    first."""
+
+    def __init__(self, capacity, types, shapes=None, names=None, shared_name=None,
+                 name="priority_queue"):  # fmt: skip
+        types = list(types) if isinstance(types, (list, tuple)) else [types]
+        if shapes is not None:
+            shapes = [[]] + [list(s) if s is not None else None for s in shapes]
+        names = None if names is None else ["priority"] + list(names)
+        super().__init__(capacity, [_dt.int64] + types, shapes, names, shared_name, name,
+                         kind="priority")  # fmt: skip
 
 
 def _limit_kernel(count, *, limit):

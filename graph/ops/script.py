@@ -275,3 +275,107 @@ def string_format(template, inputs, placeholder="{}", summarize=3, name=None):
                          f"{template.count(placeholder)} vs. {len(tensors)}")  # fmt: skip
     attrs = {"template": template, "placeholder": placeholder, "summarize": int(summarize)}
     return apply_op("StringFormat", [tensors], attrs, name=name or "StringFormat").outputs[0]
+
+
+# serialize_sparse / serialize_many_sparse / deserialize_many_sparse ------------------------------
+def _serialize_many_kernel(indices, values, dense_shape):
+    """[N, 3]: for each entry of the first dimension, its SparseTensor (the first index
+    column and dimension dropped) serialized as TF does."""
+    indices, values, shape = np.asarray(indices), np.asarray(values), np.asarray(dense_shape)
+    if shape.size < 2:
+        raise _errors.InvalidArgumentError(
+            None, None, "SparseTensor must have rank at least 2 to be serialized as a batch"
+        )
+    out = np.empty((int(shape[0]), 3), dtype=object)
+    for row in range(int(shape[0])):
+        keep = indices[:, 0] == row
+        parts = (indices[keep][:, 1:].astype(np.int64), values[keep], shape[1:].astype(np.int64))
+        for k, part in enumerate(parts):
+            out[row, k] = _serialize_kernel(part).item()
+    return out
+
+
+def _deserialize_many_kernel(serialized, *, dtype):
+    rows = np.asarray(serialized, dtype=object).reshape(-1, 3)
+    all_indices, all_values, shapes = [], [], []
+    for row, (i, v, s) in enumerate(rows):
+        idx = _parse_kernel(np.array(i, dtype=object), out_type="int64")
+        all_values.append(_parse_kernel(np.array(v, dtype=object), out_type=dtype))
+        shapes.append(_parse_kernel(np.array(s, dtype=object), out_type="int64"))
+        idx = idx.reshape(len(idx), len(shapes[-1]))
+        all_indices.append(np.concatenate([np.full((len(idx), 1), row, np.int64), idx], 1))
+    if not rows.size:
+        return (
+            np.zeros((0, 1), np.int64),
+            np.zeros(0, _dt.as_dtype(dtype).np),
+            np.zeros(1, np.int64),
+        )
+    if len({len(s) for s in shapes}) != 1:
+        raise _errors.InvalidArgumentError(None, None, "Inconsistent rank across SparseTensors")
+    shape = np.max(np.stack(shapes), axis=0)
+    indices = np.concatenate(all_indices)
+    values = np.concatenate(all_values)
+    order = np.lexsort(indices.T[::-1])
+    return indices[order], values[order], np.concatenate([[len(rows)], shape]).astype(np.int64)
+
+
+register_op(
+    OpDef(
+        "SerializeManySparse",
+        inputs=["sparse_indices: int64", "sparse_values: T", "sparse_shape: int64"],
+        outputs=["serialized_sparse: string"],
+        types={"T": ()},
+        infer=lambda i, v, s: TensorSpec(_dt.string, TensorShape([None, 3])),
+        kernel=_serialize_many_kernel,
+        grad=NOT_DIFFERENTIABLE,
+    )
+)
+register_op(
+    OpDef(
+        "DeserializeManySparse",
+        inputs=["serialized_sparse: string"],
+        outputs=["sparse_indices: int64", "sparse_values: dtype", "sparse_shape: int64"],
+        attrs={"dtype": None},
+        infer=lambda s, *, dtype: [
+            TensorSpec(_dt.int64, TensorShape([None, None])),
+            TensorSpec(_dt.as_dtype(dtype), TensorShape([None])),
+            TensorSpec(_dt.int64, TensorShape([None])),
+        ],
+        kernel=_deserialize_many_kernel,
+        grad=NOT_DIFFERENTIABLE,
+    )
+)
+
+
+def serialize_sparse(sp_input, name=None, out_type=_dt.string):
+    """A SparseTensor as a string vector of its 3 serialized parts (TF's bytes)."""
+    from ..framework import name_scope
+    from . import array as _array
+
+    with name_scope(name, "SerializeSparse"):
+        parts = [sp_input.indices, sp_input.values, sp_input.dense_shape]
+        return _array.stack([serialize_tensor(p) for p in parts])
+
+
+def serialize_many_sparse(sp_input, name=None, out_type=_dt.string):
+    """A rank >= 2 SparseTensor as [N, 3] strings: each entry of its first dimension
+    serialized (the form deserialize_many_sparse and the queues' batching take)."""
+    return apply_op(
+        "SerializeManySparse",
+        [sp_input.indices, sp_input.values, sp_input.dense_shape],
+        name=name or "SerializeManySparse",
+    ).outputs[0]
+
+
+def deserialize_many_sparse(serialized_sparse, dtype, rank=None, name=None):
+    """The SparseTensors of an [N, 3] string tensor as one, with the batch dimension first
+    (the dense shape is the largest of each dimension)."""
+    from ..sparse_tensor import SparseTensor
+
+    op = apply_op(
+        "DeserializeManySparse",
+        [convert_to_tensor(serialized_sparse, dtype=_dt.string)],
+        {"dtype": _dt.as_dtype(dtype).name},
+        name=name or "DeserializeManySparse",
+    )
+    return SparseTensor(*op.outputs)

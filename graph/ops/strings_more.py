@@ -13,6 +13,7 @@ from .. import dtypes as _dt
 from ..errors import InvalidArgumentError
 from ..framework import Tensor, apply_op, convert_to_tensor, name_scope
 from ..registry import NOT_DIFFERENTIABLE, OpDef, TensorSpec, register_op
+from ..shapes import TensorShape
 from . import array as _array, math as _math, strings as _strings
 
 _M64 = (1 << 64) - 1
@@ -188,3 +189,49 @@ def bytes_split(input, name=None) -> Tensor:  # noqa: A002
         positions = _math.range_(_strings.length(input))
         copies = _array.fill(_array.shape(positions), input)
         return _strings.substr(copies, positions, _array.ones_like(positions))
+
+
+# Fingerprint -----------------------------------------------------------------------------------
+def _fingerprint_kernel(data, method):
+    import farmhash
+
+    if method != b"farmhash64" and method != "farmhash64":
+        raise InvalidArgumentError(None, None, f"Unsupported fingerprint method: {method!r}")
+    rows = np.asarray(data)
+    n = rows.shape[0] if rows.ndim else 1
+    rows = rows.reshape(n, -1)
+    out = np.empty((n, 8), np.uint8)
+    for i, row in enumerate(rows):
+        if row.dtype == object:  # strings: each one's fingerprint, then of those
+            if len(row) == 1:
+                value = farmhash.fingerprint64(_bytes(row[0]))
+            else:
+                parts = b"".join(struct.pack("<Q", farmhash.fingerprint64(_bytes(s))) for s in row)
+                value = farmhash.fingerprint64(parts)
+        else:
+            value = farmhash.fingerprint64(np.ascontiguousarray(row).tobytes())
+        out[i] = np.frombuffer(struct.pack("<Q", value), np.uint8)
+    return out
+
+
+register_op(
+    OpDef(
+        "Fingerprint",
+        inputs=["data: T", "method: string"],
+        outputs=["fingerprint: uint8"],
+        types={"T": ()},
+        infer=lambda data, method: TensorSpec(
+            _dt.uint8,
+            TensorShape([data.shape.as_list()[0] if data.shape.ndims else None, 8]),
+        ),
+        kernel=_fingerprint_kernel,
+        grad=NOT_DIFFERENTIABLE,
+    )
+)
+
+
+def fingerprint(data, method="farmhash64", name=None) -> Tensor:
+    """An 8-byte FarmHash fingerprint of each row (the first dimension) of `data`, as TF
+    computes it: [rows, 8] uint8, little-endian."""
+    method = convert_to_tensor(method, dtype=_dt.string)
+    return apply_op("Fingerprint", [convert_to_tensor(data), method], name=name).outputs[0]

@@ -11,6 +11,18 @@ from .test_gradients import GRAD_ROWS
 # Op types whose behaviour needs state, files or protos: tested where that lives.
 ELSEWHERE = {
     **dict.fromkeys(
+        [
+            "IdentityN",
+            "EditDistance",
+            "Fingerprint",
+            "Timestamp",
+            "SerializeManySparse",
+            "DeserializeManySparse",
+            "DecodeCompressed",
+        ],
+        "tests/ops/test_tf_extras.py",
+    ),  # fmt: skip
+    **dict.fromkeys(
         ["SparseToSparseSetOperation", "SetSize", "StringToHashBucket", "StringToHashBucketStrong"],
         "tests/ops/test_sets_and_hashes.py",
     ),  # fmt: skip
