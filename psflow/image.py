@@ -46,3 +46,18 @@ from psflow.graph.ops.image import (  # noqa: F401
     yiq_to_rgb,
     yuv_to_rgb,
 )
+from psflow.graph.ops.image_codecs import (  # noqa: E402, F401
+    adjust_jpeg_quality,
+    decode_and_crop_jpeg,
+    decode_bmp,
+    decode_gif,
+    decode_image,
+    decode_jpeg,
+    decode_png,
+    decode_webp,
+    encode_jpeg,
+    encode_png,
+    extract_jpeg_shape,
+    is_jpeg,
+    random_jpeg_quality,
+)

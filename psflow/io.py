@@ -11,6 +11,19 @@ from psflow.graph.ops.files import (  # noqa: F401
     read_file,
     write_file,
 )
+from psflow.graph.ops.image_codecs import (  # noqa: E402, F401
+    decode_and_crop_jpeg,
+    decode_bmp,
+    decode_gif,
+    decode_image,
+    decode_jpeg,
+    decode_png,
+    decode_webp,
+    encode_jpeg,
+    encode_png,
+    extract_jpeg_shape,
+    is_jpeg,
+)
 from psflow.graph.ops.parsing import (  # noqa: F401
     FixedLenFeature,
     VarLenFeature,

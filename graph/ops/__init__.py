@@ -14,6 +14,7 @@ from . import (  # noqa: F401 - registration on import
     functional,
     gradients,
     image,
+    image_codecs,
     io,
     linalg,
     linalg_more,

@@ -11,6 +11,9 @@ from .test_gradients import GRAD_ROWS
 # Op types whose behaviour needs state, files or protos: tested where that lives.
 ELSEWHERE = {
     **dict.fromkeys(
+        ["DecodeImage", "EncodeImage", "ExtractJpegShape"], "tests/ops/test_image_codecs.py"
+    ),
+    **dict.fromkeys(
         [
             "IdentityN",
             "EditDistance",
