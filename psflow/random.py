@@ -19,3 +19,14 @@ from psflow.graph.ops.random import (  # noqa: F401  # noqa: F401, E402
     set_random_seed,
     truncated_normal,
 )
+from psflow.graph.ops.stateless_random import (  # noqa: E402, F401
+    stateless_categorical,
+    stateless_multinomial,
+    stateless_parameterized_truncated_normal,
+    stateless_random_binomial as stateless_binomial,
+    stateless_random_gamma as stateless_gamma,
+    stateless_random_normal as stateless_normal,
+    stateless_random_poisson as stateless_poisson,
+    stateless_random_uniform as stateless_uniform,
+    stateless_truncated_normal,
+)

@@ -35,6 +35,7 @@ from . import (  # noqa: F401 - registration on import
     sparse_more,
     special,
     state,
+    stateless_random,
     strings,
     strings_more,
     summary,
