@@ -533,3 +533,232 @@ def mean_per_class_accuracy(
         update = _safe_div(update_count, update_total)
     _collect(value, update, metrics_collections, updates_collections)
     return value, update
+
+
+# Top-k precision and recall ------------------------------------------------------------------
+def _dense_labels(labels):
+    """(labels as a dense int64 [..., num_labels] tensor, which of them are labels): a
+    SparseTensor's missing entries are -1 and not labels; every entry of a dense tensor is
+    one (TF counts out-of-range ones as misses); [...] single labels get a last axis."""
+    from .ops import sparse as _sparse
+    from .sparse_tensor import SparseTensor
+
+    if isinstance(labels, SparseTensor):
+        values = _math.cast(labels.values, _dt.int64)
+        dense = _sparse.sparse_tensor_to_dense(
+            SparseTensor(labels.indices, values, labels.dense_shape), default_value=-1
+        )
+        present = _sparse.sparse_tensor_to_dense(
+            SparseTensor(labels.indices, _array.ones_like(values, dtype=_dt.bool_),
+                         labels.dense_shape), default_value=False,
+        )  # fmt: skip
+        return dense, present
+    dense = _math.cast(convert_to_tensor(labels), _dt.int64)
+    return dense, _array.ones_like(dense, dtype=_dt.bool_)
+
+
+def _aligned(labels, predictions_idx):
+    labels, present = _dense_labels(labels)
+    idx = _math.cast(convert_to_tensor(predictions_idx), _dt.int64)
+    if labels.shape.ndims == idx.shape.ndims - 1:
+        labels, present = _array.expand_dims(labels, -1), _array.expand_dims(present, -1)
+    return labels, present, idx
+
+
+def _top_k_hits(labels, predictions_idx, class_id):
+    """Per example: (true positives, false positives, false negatives) of the top-k
+    predicted classes against the labels (only `class_id` when given)."""
+    labels, present, idx = _aligned(labels, predictions_idx)
+    # [..., k, num_labels]: does the i-th prediction match a label?
+    match = _math.logical_and(
+        _math.equal(_array.expand_dims(idx, -1), _array.expand_dims(labels, -2)),
+        _array.expand_dims(present, -2),
+    )
+
+    def f(x):
+        return _math.cast(x, _dt.float32)
+
+    if class_id is None:
+        predicted_hit = _math.reduce_any(match, axis=-1)  # [..., k]
+        label_found = _math.reduce_any(match, axis=-2)  # [..., num_labels]
+        missed = _math.logical_and(present, _math.logical_not(label_found))
+        tp = _math.reduce_sum(f(predicted_hit), axis=-1)
+        fp = _math.reduce_sum(f(_math.logical_not(predicted_hit)), axis=-1)
+        return tp, fp, _math.reduce_sum(f(missed), axis=-1)
+    cls = convert_to_tensor(class_id, dtype=_dt.int64)
+    in_top = _math.reduce_any(_math.equal(idx, cls), axis=-1)
+    in_labels = _math.reduce_any(_math.logical_and(_math.equal(labels, cls), present), axis=-1)
+    both = _math.logical_and(in_top, in_labels)
+    return (f(both), f(_math.logical_and(in_top, _math.logical_not(in_labels))),
+            f(_math.logical_and(in_labels, _math.logical_not(in_top))))  # fmt: skip
+
+
+def _streaming_rate(labels, predictions_idx, k, class_id, weights, collections, other, name):
+    """TP / (TP + FP) (precision) or TP / (TP + FN) (recall) over every batch, in local
+    variables named as TF's (true_positive_at_<k>, false_positive_at_<k>, ...)."""
+    tp, fp, fn = _top_k_hits(labels, predictions_idx, class_id)
+    w = _weights(weights, tp)
+    suffix = f"at_{k}" if class_id is None else f"at_{k}_class{class_id}"
+    tp_var = _local(f"true_positive_{suffix}", [])
+    other_var = _local(f"false_{'positive' if other == 'fp' else 'negative'}_{suffix}", [])
+    batch_other = fp if other == "fp" else fn
+    update_tp = _state.assign_add(tp_var, _math.reduce_sum(_math.multiply(tp, w)))
+    update_other = _state.assign_add(other_var, _math.reduce_sum(_math.multiply(batch_other, w)))
+    value = _safe_div(tp_var, _math.add(tp_var, other_var))
+    update = _safe_div(update_tp, _math.add(update_tp, update_other))
+    _collect(value, update, *collections)
+    return value, update
+
+
+def _top_k_indices(predictions, k):
+    from .ops.nn import top_k
+
+    return top_k(convert_to_tensor(predictions), k)[1]
+
+
+def precision_at_k(
+    labels,
+    predictions,
+    k,
+    class_id=None,
+    weights=None,
+    metrics_collections=None,
+    updates_collections=None,
+    name=None,
+):
+    """Of the k highest-scored classes of each example, the (weighted) fraction that are
+    among its labels, over every batch (or only for `class_id`)."""
+    with name_scope(name, f"precision_at_{k}"):
+        return _streaming_rate(
+            labels,
+            _top_k_indices(predictions, k),
+            k,
+            class_id,
+            weights,
+            (metrics_collections, updates_collections),
+            "fp",
+            name,
+        )
+
+
+def precision_at_top_k(
+    labels,
+    predictions_idx,
+    k=None,
+    class_id=None,
+    weights=None,
+    metrics_collections=None,
+    updates_collections=None,
+    name=None,
+):
+    """precision_at_k given the top-k class indices themselves."""
+    idx = convert_to_tensor(predictions_idx)
+    k = k if k is not None else idx.shape.as_list()[-1]
+    with name_scope(name, f"precision_at_top_{k}"):
+        return _streaming_rate(
+            labels,
+            idx,
+            k,
+            class_id,
+            weights,
+            (metrics_collections, updates_collections),
+            "fp",
+            name,
+        )
+
+
+def recall_at_k(
+    labels,
+    predictions,
+    k,
+    class_id=None,
+    weights=None,
+    metrics_collections=None,
+    updates_collections=None,
+    name=None,
+):
+    """Of each example's labels, the (weighted) fraction among its k highest-scored
+    classes, over every batch (labels outside the classes always count as misses)."""
+    with name_scope(name, f"recall_at_{k}"):
+        return _streaming_rate(
+            labels,
+            _top_k_indices(predictions, k),
+            k,
+            class_id,
+            weights,
+            (metrics_collections, updates_collections),
+            "fn",
+            name,
+        )
+
+
+def recall_at_top_k(
+    labels,
+    predictions_idx,
+    k=None,
+    class_id=None,
+    weights=None,
+    metrics_collections=None,
+    updates_collections=None,
+    name=None,
+):
+    """recall_at_k given the top-k class indices themselves."""
+    idx = convert_to_tensor(predictions_idx)
+    k = k if k is not None else idx.shape.as_list()[-1]
+    with name_scope(name, f"recall_at_top_{k}"):
+        return _streaming_rate(
+            labels,
+            idx,
+            k,
+            class_id,
+            weights,
+            (metrics_collections, updates_collections),
+            "fn",
+            name,
+        )
+
+
+def average_precision_at_k(
+    labels,
+    predictions,
+    k,
+    weights=None,
+    metrics_collections=None,
+    updates_collections=None,
+    name=None,
+):
+    """The mean over examples of AP@k: the precision at each rank i <= k where the i-th
+    prediction is a label, summed and divided by min(k, the example's number of labels)
+    (NaN for an example without labels, as TF). Local variables `total` and `max` (the
+    number of examples, weighted), float64."""
+    if k < 1:
+        raise ValueError(f"Invalid k={k}.")
+    with name_scope(name, f"average_precision_at_{k}"):
+        labels, present, idx = _aligned(labels, _top_k_indices(predictions, k))
+        match = _math.logical_and(
+            _math.equal(_array.expand_dims(idx, -1), _array.expand_dims(labels, -2)),
+            _array.expand_dims(present, -2),
+        )
+        relevant = _math.cast(_math.reduce_any(match, axis=-1), _dt.float64)  # [..., k]
+        ranks = _math.cast(_math.range_(1, k + 1), _dt.float64)
+        precision_at_i = _math.real_div(_math.cumsum(relevant, axis=-1), ranks)
+        num_labels = _math.reduce_sum(_math.cast(present, _dt.float64), axis=-1)
+        denominator = _math.minimum(num_labels, float(k))
+        hits = _math.reduce_sum(_math.multiply(precision_at_i, relevant), axis=-1)
+        some = _math.greater(denominator, 0.0)
+        safe = _math.where(some, denominator, _array.ones_like(denominator))
+        nan = _math.multiply(_array.ones_like(denominator), float("nan"))
+        ap = _math.where(some, _math.real_div(hits, safe), nan)
+        w = _math.cast(_weights(weights, _math.cast(ap, _dt.float32)), _dt.float64)
+        total = _local("total", [], _dt.float64)
+        count = _local("max", [], _dt.float64)
+        update_total = _state.assign_add(total, _math.reduce_sum(_math.multiply(ap, w)))
+        update_count = _state.assign_add(count, _math.reduce_sum(w))
+        value = _safe_div(total, count)
+        update = _safe_div(update_total, update_count)
+    _collect(value, update, metrics_collections, updates_collections)
+    return value, update
+
+
+sparse_precision_at_k = precision_at_k
+sparse_average_precision_at_k = average_precision_at_k

@@ -157,3 +157,34 @@ def test_mean_tensor_and_mean_cosine_distance():
         got_t, got_d = sess.run([mean_t, dist])
     np.testing.assert_allclose(got_t, (a + b) / 2)
     assert got_d == pytest.approx(1 - (0.6 + 0.0) / 2)
+
+
+def test_top_k_precision_recall_and_average_precision_are_tfs():
+    """Values TensorFlow 1.x gave for the same labels and scores (dense labels with a -1
+    pad, sparse labels, class_id, weights; an example without labels makes the average
+    precision NaN, as in TF)."""
+    rng = np.random.RandomState(0)
+    pred = rng.rand(6, 5).astype(np.float32)
+    labels = np.array([[0, 3], [1, -1], [4, 2], [2, 2], [0, 1], [3, 4]], np.int64)
+    sp = tf.SparseTensor([[0, 0], [1, 0], [2, 0], [2, 1], [4, 0]],
+                         np.array([1, 2, 3, 0, 4], np.int64), [6, 3])  # fmt: skip
+    w = np.array([1, 2, 0.5, 1, 1, 3], np.float32)
+    top2 = tf.constant(np.argsort(-pred, 1)[:, :2])
+    top3 = tf.constant(np.argsort(-pred, 1)[:, :3])
+    metrics = [
+        tf.metrics.precision_at_k(labels, pred, 2),
+        tf.metrics.recall_at_k(labels, pred, 2),
+        tf.metrics.precision_at_k(labels, pred, 3, class_id=2),
+        tf.metrics.recall_at_k(labels, pred, 3, class_id=4, weights=w),
+        tf.metrics.precision_at_top_k(labels, top2),
+        tf.metrics.recall_at_top_k(sp, top3),
+        tf.metrics.average_precision_at_k(labels, pred, 3),
+        tf.metrics.sparse_average_precision_at_k(sp, pred, 2, weights=w),
+        tf.metrics.sparse_precision_at_k(sp, pred, 1, weights=w),
+    ]
+    with tf.Session() as sess:
+        sess.run(tf.local_variables_initializer())
+        sess.run([update for _, update in metrics])
+        got = [float(sess.run(value)) for value, _ in metrics]
+    want = [0.25, 0.272727, 0.4, 0.0, 0.25, 0.8, 0.291667, float("nan"), 0.176471]
+    np.testing.assert_allclose(got, want, rtol=1e-5)
