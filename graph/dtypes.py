@@ -37,6 +37,14 @@ class DType:
         return self._np.kind in "iu"
 
     @property
+    def is_complex(self) -> bool:
+        return self._np.kind == "c"
+
+    @property
+    def real_dtype(self) -> DType:
+        return {"complex64": float32, "complex128": float64}.get(self.name, self)
+
+    @property
     def is_unsigned(self) -> bool:
         return self._np.kind == "u"
 

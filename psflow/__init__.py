@@ -604,10 +604,29 @@ def __getattr__(name):
     raise AttributeError(f"module 'psflow' has no attribute '{name}'")
 
 
-from psflow.graph.dtypes import uint16, uint32, uint64  # noqa: E402, F401
+from psflow.graph.dtypes import complex64, complex128, uint16, uint32, uint64  # noqa: E402, F401
 from psflow.graph.framework import register_tensor_conversion_function  # noqa: E402, F401
 from psflow.graph.init_ops import UniformUnitScaling as uniform_unit_scaling_initializer  # noqa: E402, F401
 from psflow.graph.ops.array_ext import edit_distance  # noqa: E402, F401
+from psflow.graph.ops.complex_ops import (  # noqa: E402, F401
+    angle,
+    complex,
+    conj,
+    fft,
+    fft2d,
+    fft3d,
+    fftnd,
+    ifft,
+    ifft2d,
+    ifft3d,
+    ifftnd,
+    imag,
+    irfftnd,
+    real,
+    rfftnd,
+    to_complex64,
+    to_complex128,
+)
 from psflow.graph.ops.control_flow import switch_case  # noqa: E402, F401
 from psflow.graph.ops.conv import (  # noqa: E402, F401
     conv2d_backprop_filter_v2,
@@ -667,5 +686,7 @@ from psflow import (  # noqa: E402, F401  (modules built on the names above)
     nest,
     queue,
     sets,
+    signal,
+    spectral,
     version,
 )

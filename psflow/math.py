@@ -3,6 +3,7 @@ top level, plus `softplus`, `l2_normalize`, `top_k` and `in_top_k` from tf.nn)."
 
 from psflow.graph.misc import is_non_decreasing, is_strictly_increasing  # noqa: F401, E402
 from psflow.graph.ops.array_more import bincount  # noqa: F401, E402
+from psflow.graph.ops.complex_ops import angle, conj, imag, real  # noqa: E402, F401
 from psflow.graph.ops.linalg import norm  # noqa: F401, E402
 from psflow.graph.ops.manip import invert_permutation  # noqa: F401, E402
 from psflow.graph.ops.math import (  # noqa: F401  # noqa: F401, E402

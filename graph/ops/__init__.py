@@ -5,6 +5,7 @@ from . import (  # noqa: F401 - registration on import
     array_ext,
     array_more,
     clip,
+    complex_ops,
     control_flow,
     conv,
     dataset,

@@ -17,7 +17,7 @@ from .array import IndexedSlices
 
 
 def _is_trainable(t: Tensor) -> bool:
-    return t.dtype.is_floating
+    return t.dtype.is_floating or t.dtype.is_complex
 
 
 def _as_x(x) -> Tensor:

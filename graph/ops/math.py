@@ -67,8 +67,13 @@ def _sub_grad(op, grad):
 
 
 def _mul_grad(op, grad):
-    """d_x = grad * y, d_y = grad * x."""
+    """d_x = grad * y, d_y = grad * x (complex: grad * conj(y), conj(x) * grad, TF's
+    convention)."""
     x, y = op.inputs
+    if x.dtype in _dt.COMPLEX:
+        from .complex_ops import conj
+
+        x, y = conj(x), conj(y)
     return [reduce_to_shape(multiply(grad, y), x), reduce_to_shape(multiply(x, grad), y)]
 
 
@@ -139,9 +144,9 @@ def _squared_difference_grad(op, grad):
     return [reduce_to_shape(d, x), reduce_to_shape(negative(d), y)]
 
 
-_register_binary("Add", np.add, _add_grad, types=_NUM + (_dt.string,))
-_register_binary("Sub", np.subtract, _sub_grad)
-_register_binary("Mul", np.multiply, _mul_grad)
+_register_binary("Add", np.add, _add_grad, types=_NUM + _dt.COMPLEX + (_dt.string,))
+_register_binary("Sub", np.subtract, _sub_grad, types=_NUM + _dt.COMPLEX)
+_register_binary("Mul", np.multiply, _mul_grad, types=_NUM + _dt.COMPLEX)
 _register_binary("RealDiv", np.true_divide, _real_div_grad, types=_FLOAT)
 # Piecewise constant: no gradient flows through floor division.
 _register_binary("FloorDiv", _int_checked(np.floor_divide, "FloorDiv"), NOT_DIFFERENTIABLE)
@@ -414,7 +419,7 @@ def _sign_kernel(x):
     return np.sign(x)
 
 
-_register_unary("Neg", np.negative, _neg_grad, types=_SIGNED)
+_register_unary("Neg", np.negative, _neg_grad, types=_SIGNED + _dt.COMPLEX)
 _register_unary("Abs", np.abs, _abs_grad, types=_SIGNED)
 _register_unary("Sign", _sign_kernel, _zero_grad, types=_SIGNED)
 _register_unary("Square", np.square, _square_grad)
@@ -533,6 +538,12 @@ def check_numerics(tensor, message, name=None) -> Tensor:
 
 
 def abs(x, name=None) -> Tensor:  # TF's name
+    """|x|; of a complex tensor, its magnitude (a real tensor)."""
+    x = convert_to_tensor(x)
+    if x.dtype in _dt.COMPLEX:
+        from .complex_ops import complex_abs
+
+        return complex_abs(x, name)
     return _unary("Abs", x, name)
 
 
@@ -851,18 +862,22 @@ def _batch_matmul(a, b, adj_x, adj_y, name):
 
 # Cast ---------------------------------------------------------------------------------------------
 def _cast_infer(x, *, DstT):  # TF's attr name
-    value = None if x.value is None else x.value.astype(np_dtype(DstT))
+    value = None if x.value is None else _cast_kernel(x.value, DstT=np_dtype(DstT))
     return TensorSpec(_dt.as_dtype(DstT), x.shape, value)
 
 
 def _cast_kernel(x, *, DstT):
-    return np.asarray(x).astype(DstT, copy=False)
+    x = np.asarray(x)
+    if x.dtype.kind == "c" and np.dtype(DstT).kind != "c":
+        x = x.real  # TF keeps the real part
+    return x.astype(DstT, copy=False)
 
 
 def _cast_grad(op, grad):
-    """d_x = cast(grad, SrcT) between float types; none otherwise."""
+    """d_x = cast(grad, SrcT) between float and complex types (complex to float keeps the
+    real part); none otherwise."""
     src, dst = op.inputs[0].dtype, op.outputs[0].dtype
-    if src.is_floating and dst.is_floating:
+    if (src.is_floating or src in _dt.COMPLEX) and (dst.is_floating or dst in _dt.COMPLEX):
         return [cast(grad, src)]
     return [None]
 
@@ -1048,7 +1063,7 @@ def _min_max_grad(op, grad):
 
 
 for _type, _kernel, _grad, _types in (
-    ("Sum", _sum_kernel, _sum_grad, _NUM),
+    ("Sum", _sum_kernel, _sum_grad, _NUM + _dt.COMPLEX),
     ("Mean", _mean_kernel, _mean_grad, _NUM),
     ("Prod", _prod_kernel, _prod_grad, _NUM),
     ("Max", _max_kernel, _min_max_grad, _NUM),
@@ -1257,7 +1272,7 @@ register_op(
         "AddN",
         inputs=["inputs: N*T"],
         outputs=["sum: T"],
-        types={"T": _NUM},
+        types={"T": _NUM + _dt.COMPLEX},
         infer=_add_n_infer,
         kernel=_add_n_kernel,
         grad=_add_n_grad,

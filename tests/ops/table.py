@@ -506,3 +506,7 @@ ROWS += _SPECIAL_ROWS
 from .table_ext import ROWS as _EXT_ROWS  # noqa: E402 - the less common array ops
 
 ROWS += _EXT_ROWS
+
+from .table_complex import ROWS as _COMPLEX_ROWS  # noqa: E402 - complex numbers and FFTs
+
+ROWS += _COMPLEX_ROWS
