@@ -24,4 +24,6 @@ from psflow.graph.ops.strings_more import (  # noqa: E402, F401
     ngrams,
     to_hash_bucket,
     to_hash_bucket_strong,
+    unicode_encode,
+    unicode_transcode,
 )

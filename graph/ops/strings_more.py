@@ -235,3 +235,142 @@ def fingerprint(data, method="farmhash64", name=None) -> Tensor:
     computes it: [rows, 8] uint8, little-endian."""
     method = convert_to_tensor(method, dtype=_dt.string)
     return apply_op("Fingerprint", [convert_to_tensor(data), method], name=name).outputs[0]
+
+
+# Unicode transcoding and encoding --------------------------------------------------------------
+_ENCODINGS = {"UTF-8": "utf-8", "UTF-16-BE": "utf-16-be", "UTF-32-BE": "utf-32-be"}
+
+
+def _codec(name: str) -> str:
+    codec = _ENCODINGS.get(str(name).upper())
+    if codec is None:
+        raise ValueError(f"Unsupported encoding {name!r}: one of {sorted(_ENCODINGS)}")
+    return codec
+
+
+def _transcode_kernel(
+    input, *, input_encoding, output_encoding, errors, replacement_char, replace_control_characters
+):
+    src, dst = _codec(input_encoding), _codec(output_encoding)
+    replacement = chr(replacement_char)
+
+    def one(raw):
+        raw = _bytes(raw)
+        if errors == "strict":
+            try:
+                text = raw.decode(src)
+            except UnicodeDecodeError as err:
+                raise InvalidArgumentError(
+                    None, None, f"Invalid formatting on input string: {err}"
+                ) from None
+        else:
+            text = raw.decode(src, errors="replace")
+            if errors == "ignore":
+                text = text.replace("\ufffd", "")
+            elif replacement != "\ufffd":
+                text = text.replace("\ufffd", replacement)
+        if replace_control_characters:
+            text = "".join(replacement if ord(c) < 32 else c for c in text)
+        return text.encode(dst)
+
+    values = np.asarray(input, dtype=object)
+    out = np.empty(values.shape, dtype=object)
+    out.reshape(-1)[:] = [one(v) for v in values.reshape(-1)]
+    return out
+
+
+register_op(
+    OpDef(
+        "UnicodeTranscode",
+        inputs=["input: string"],
+        outputs=["output: string"],
+        attrs={
+            "input_encoding": None,
+            "output_encoding": None,
+            "errors": "replace",
+            "replacement_char": 65533,
+            "replace_control_characters": False,
+        },
+        infer=lambda input, **_: TensorSpec(_dt.string, input.shape),
+        kernel=_transcode_kernel,
+        grad=NOT_DIFFERENTIABLE,
+    )
+)
+
+
+def unicode_transcode(
+    input,
+    input_encoding,
+    output_encoding,
+    errors="replace",  # noqa: A002
+    replacement_char=65533,
+    replace_control_characters=False,
+    name=None,
+):
+    """Each string re-encoded from `input_encoding` to `output_encoding` (UTF-8,
+    UTF-16-BE, UTF-32-BE); invalid input is replaced, ignored, or an error ("strict")."""
+    if errors not in ("replace", "ignore", "strict"):
+        raise ValueError(f"errors must be replace, ignore or strict, got {errors!r}")
+    _codec(input_encoding), _codec(output_encoding)
+    attrs = {
+        "input_encoding": input_encoding,
+        "output_encoding": output_encoding,
+        "errors": errors,
+        "replacement_char": int(replacement_char),
+        "replace_control_characters": bool(replace_control_characters),
+    }
+    return apply_op(
+        "UnicodeTranscode", [convert_to_tensor(input, dtype=_dt.string)], attrs, name=name
+    ).outputs[0]
+
+
+def _encode_kernel(input, *, output_encoding, errors, replacement_char):
+    codec = _codec(output_encoding)
+    points = np.asarray(input)
+    rows = points.reshape(-1, points.shape[-1]) if points.ndim else points.reshape(1, 1)
+
+    def char(c):
+        if 0 <= c <= 0x10FFFF and not 0xD800 <= c <= 0xDFFF:
+            return chr(c)
+        if errors == "strict":
+            raise InvalidArgumentError(None, None, f"Invalid code point: {c}")
+        return "" if errors == "ignore" else chr(replacement_char)
+
+    texts = ["".join(char(int(c)) for c in row).encode(codec) for row in rows]
+    out = np.empty(len(texts), dtype=object)
+    out[:] = texts
+    return out.reshape(points.shape[:-1])
+
+
+register_op(
+    OpDef(
+        "UnicodeEncode",
+        inputs=["input: Tsplits"],
+        outputs=["output: string"],
+        types={"Tsplits": (_dt.int32, _dt.int64)},
+        attrs={"output_encoding": None, "errors": "replace", "replacement_char": 65533},
+        infer=lambda input, **_: TensorSpec(
+            _dt.string,
+            TensorShape(None if input.shape.ndims is None else input.shape.as_list()[:-1]),
+        ),
+        kernel=_encode_kernel,
+        grad=NOT_DIFFERENTIABLE,
+    )
+)
+
+
+def unicode_encode(
+    input,
+    output_encoding,
+    errors="replace",
+    replacement_char=65533,  # noqa: A002
+    name=None,
+):
+    """Rows of code points (the last dimension of a dense int tensor) as strings."""
+    _codec(output_encoding)
+    attrs = {
+        "output_encoding": output_encoding,
+        "errors": errors,
+        "replacement_char": int(replacement_char),
+    }
+    return apply_op("UnicodeEncode", [convert_to_tensor(input)], attrs, name=name).outputs[0]

@@ -124,6 +124,18 @@ NOT_PROVIDED = {
     "tf.bfloat16": "bfloat16 has no numpy dtype (a TPU/GPU training type)",
     "tf.to_bfloat16": "bfloat16 has no numpy dtype (a TPU/GPU training type)",
     "tf.LMDBReader": "LMDB databases need the lmdb C library, not a psflow dependency",
+    **dict.fromkeys(
+        [
+            "strings.unicode_decode",
+            "strings.unicode_decode_with_offsets",
+            "strings.unicode_split",
+            "strings.unicode_split_with_offsets",
+        ],
+        "returns a RaggedTensor (one row per string, of its own length); ragged tensors are "
+        "not a psflow tensor kind (padded dense tensors and SparseTensors instead)",
+    ),  # fmt: skip
+    "strings.unicode_script": "needs the Unicode script property (ICU's data), which "
+    "Python's unicodedata does not have",
     "io.decode_jxl": "JPEG XL needs a codec Pillow (psflow's image library) does not have",
     "image.decode_jxl": "JPEG XL needs a codec Pillow (psflow's image library) does not have",
     "tf.get_session_handle": "tensors kept alive between runs in TF's C++ session state; "
@@ -142,7 +154,7 @@ FLOOR = {
     "metrics": 1.0,
     "data": 0.833,
     "math": 0.969,
-    "strings": 0.730,
+    "strings": 0.807,
     "linalg": 0.582,
     "random": 0.75,
     "errors": 1.0,
@@ -159,7 +171,7 @@ FLOOR = {
 # Namespaces where every name must be provided or listed in NOT_PROVIDED.
 COMPLETE: set[str] = {
     "app", "data", "errors", "flags", "gfile", "logging", "losses", "initializers", "metrics",
-    "random", "summary",
+    "random", "strings", "summary",
 }  # fmt: skip
 
 

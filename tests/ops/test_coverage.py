@@ -27,7 +27,14 @@ ELSEWHERE = {
         "tests/ops/test_tf_extras.py",
     ),  # fmt: skip
     **dict.fromkeys(
-        ["SparseToSparseSetOperation", "SetSize", "StringToHashBucket", "StringToHashBucketStrong"],
+        [
+            "SparseToSparseSetOperation",
+            "SetSize",
+            "StringToHashBucket",
+            "StringToHashBucketStrong",
+            "UnicodeTranscode",
+            "UnicodeEncode",
+        ],
         "tests/ops/test_sets_and_hashes.py",
     ),  # fmt: skip
     **dict.fromkeys(

@@ -68,3 +68,17 @@ def test_ngrams_and_bytes_split():
     assert grams.tolist() == [[b"a_b_c", b"b_c_d"], [b"e_f_g", b"f_g_h"]]
     assert padded.tolist() == [[b"< a", b"a b", b"b c", b"c >"]]
     assert pieces.tolist() == [b"h", b"\xc3", b"\xa9", b"l", b"l", b"o"]
+
+
+def test_unicode_transcode_and_encode_are_tfs():
+    utf16, encoded = _run([
+        tf.strings.unicode_transcode(["héllo", b"a\xffb"], "UTF-8", "UTF-16-BE"),
+        tf.strings.unicode_encode([[104, 233, 108, 108], [0x1F600, 65, 66, 0x110000]], "UTF-8"),
+    ])  # fmt: skip
+    assert utf16.tolist() == [b"\x00h\x00\xe9\x00l\x00l\x00o", b"\x00a\xff\xfd\x00b"]  # TF
+    assert encoded.tolist() == [b"h\xc3\xa9ll", b"\xf0\x9f\x98\x80AB\xef\xbf\xbd"]  # TF
+    with pytest.raises(tf.errors.InvalidArgumentError, match="Invalid formatting"):
+        _run(tf.strings.unicode_transcode([b"a\xffb"], "UTF-8", "UTF-8", errors="strict"))
+    assert _run(tf.strings.unicode_transcode([b"a\xffb"], "UTF-8", "UTF-8", errors="ignore")) == [
+        b"ab"
+    ]
