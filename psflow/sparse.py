@@ -21,7 +21,10 @@ from psflow.graph.ops.sparse import (  # noqa: F401
 )
 from psflow.graph.ops.sparse_more import (  # noqa: F401
     add,
+    bincount,
     concat,
+    cross,
+    cross_hashed,
     expand_dims,
     eye,
     from_dense,

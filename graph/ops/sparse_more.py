@@ -480,3 +480,236 @@ def softmax(sp_input, name=None) -> SparseTensor:
     op = apply_op("SparseSoftmax", [sp.indices, sp.values, sp.dense_shape],
                   name=name or "SparseSoftmax")  # fmt: skip
     return SparseTensor(sp.indices, op.outputs[0], sp.dense_shape)
+
+
+# sparse.cross / cross_hashed ------------------------------------------------------------------
+_M64 = (1 << 64) - 1
+_K_MUL = 0xC6A4A7935BD1E995
+_DEFAULT_HASH_KEY = 0xDECAFCAFFE
+
+
+def _shift_mix(v: int) -> int:
+    return v ^ (v >> 47)
+
+
+def _fingerprint_cat64(fp1: int, fp2: int) -> int:
+    """TF's FingerprintCat64: one 64-bit fingerprint of two."""
+    result = fp1 ^ _K_MUL
+    result ^= (_shift_mix((fp2 * _K_MUL) & _M64) * _K_MUL) & _M64
+    result = (result * _K_MUL) & _M64
+    result = (_shift_mix(result) * _K_MUL) & _M64
+    return _shift_mix(result)
+
+
+def _cross_kernel(*inputs, layout, hashed_output, num_buckets, hash_key, separator, out_type):
+    """The crosses of each row's features, sparse inputs first then dense ones (TF's
+    order), the first feature varying slowest."""
+    import itertools
+
+    import farmhash
+
+    columns, k = [], 0
+    for kind in layout:
+        if kind == "sparse":
+            indices, values, shape = inputs[k : k + 3]
+            k += 3
+            rows: dict = {}
+            for idx, value in zip(np.asarray(indices).tolist(), np.asarray(values).tolist()):
+                rows.setdefault(idx[0], []).append(value)
+            columns.append((rows, int(np.asarray(shape)[0])))
+        else:
+            dense = np.asarray(inputs[k])
+            k += 1
+            columns.append(({r: list(row) for r, row in enumerate(dense.tolist())}, len(dense)))
+    batch = max((n for _, n in columns), default=0)
+
+    def text(v):
+        return v if isinstance(v, bytes) else str(v).encode()
+
+    def feature_hash(v):
+        return int(v) & _M64 if isinstance(v, int) else farmhash.fingerprint64(text(v))
+
+    out_indices, out_values = [], []
+    width = 0
+    for row in range(batch):
+        features = [rows.get(row, []) for rows, _ in columns]
+        crosses = list(itertools.product(*features)) if all(features) else []
+        width = max(width, len(crosses))
+        for j, combo in enumerate(crosses):
+            out_indices.append([row, j])
+            if hashed_output:
+                h = hash_key
+                for v in combo:
+                    h = _fingerprint_cat64(h, feature_hash(v))
+                out_values.append(h % num_buckets if num_buckets > 0 else h % ((1 << 63) - 1))
+            else:
+                out_values.append(separator.encode().join(text(v) for v in combo))
+    indices = np.asarray(out_indices, np.int64).reshape(-1, 2)
+    if hashed_output:
+        values = np.asarray(out_values, np.int64)
+    else:
+        values = np.empty(len(out_values), dtype=object)
+        values[:] = out_values
+    return indices, values, np.asarray([batch, width], np.int64)
+
+
+register_op(
+    OpDef(
+        "SparseCross",
+        inputs=["inputs: N*any"],
+        outputs=["output_indices: int64", "output_values: out_type", "output_shape: int64"],
+        attrs={
+            "layout": [],
+            "hashed_output": False,
+            "num_buckets": 0,
+            "hash_key": 0,
+            "separator": "_X_",
+            "out_type": "string",
+        },
+        infer=lambda inputs, *, out_type, **_: [
+            TensorSpec(_dt.int64, TensorShape([None, 2])),
+            TensorSpec(_dt.as_dtype(out_type), TensorShape([None])),
+            TensorSpec(_dt.int64, TensorShape([2])),
+        ],
+        kernel=_cross_kernel,
+        grad=NOT_DIFFERENTIABLE,
+    )
+)
+
+
+def _cross(inputs, hashed_output, num_buckets, hash_key, separator, name):
+    if not isinstance(inputs, (list, tuple)):
+        raise TypeError("Inputs must be a list")
+    sparse = [x for x in inputs if isinstance(x, SparseTensor)]
+    dense = [convert_to_tensor(x) for x in inputs if not isinstance(x, SparseTensor)]
+    flat, layout = [], []
+    for sp in sparse:
+        flat += [sp.indices, sp.values, sp.dense_shape]
+        layout.append("sparse")
+    for d in dense:
+        flat.append(d)
+        layout.append("dense")
+    attrs = {
+        "layout": layout,
+        "hashed_output": bool(hashed_output),
+        "num_buckets": int(num_buckets),
+        "hash_key": int(hash_key),
+        "separator": separator,
+        "out_type": "int64" if hashed_output else "string",
+    }
+    op = apply_op("SparseCross", [flat], attrs, name=name or "SparseCross")
+    return SparseTensor(*op.outputs)
+
+
+def cross(inputs, name=None, separator=None) -> SparseTensor:
+    """The feature crosses of sparse and dense string/int features, row by row: each
+    combination of one value per feature joined by `separator` ("_X_")."""
+    return _cross(inputs, False, 0, 0, "_X_" if separator is None else separator, name)
+
+
+def cross_hashed(inputs, num_buckets=0, hash_key=None, name=None) -> SparseTensor:
+    """The feature crosses hashed (FarmHash fingerprints combined as TF does) into
+    `num_buckets` buckets (0: any int64)."""
+    key = _DEFAULT_HASH_KEY if hash_key is None else hash_key
+    return _cross(inputs, True, num_buckets, key, "", name)
+
+
+# sparse.bincount ----------------------------------------------------------------------------------
+def _bincount_kernel(
+    *inputs, per_row, sparse_input, has_weights, minlength, maxlength, binary_output
+):
+    k = 0
+    if sparse_input:
+        indices, values = np.asarray(inputs[0]), np.asarray(inputs[1])
+        rows = indices[:, 0] if per_row else np.zeros(len(values), np.int64)
+        n_rows = int(np.asarray(inputs[2])[0]) if per_row else 1
+        k = 3
+    else:
+        dense = np.asarray(inputs[0])
+        values = dense.reshape(-1)
+        n_rows = dense.shape[0] if per_row else 1
+        rows = np.repeat(np.arange(n_rows), values.size // max(n_rows, 1)) if per_row else \
+            np.zeros(values.size, np.int64)  # fmt: skip
+        k = 1
+    weights = np.asarray(inputs[k]).reshape(-1) if has_weights else None
+    keep = values >= 0
+    if maxlength >= 0:
+        keep &= values < maxlength
+    counts: dict = {}
+    for i in np.nonzero(keep)[0]:
+        key = (int(rows[i]), int(values[i]))
+        add = 1 if weights is None else weights[i]
+        counts[key] = add if binary_output else counts.get(key, 0) + add
+    size = max([v + 1 for _, v in counts] + [max(minlength, 0)])
+    if maxlength >= 0:
+        size = min(size, maxlength)
+    keys = sorted(counts)
+    dtype = np.asarray(weights).dtype if weights is not None else np.asarray(values).dtype
+    out_values = np.asarray([counts[key] for key in keys], dtype)
+    if per_row:
+        return (np.asarray(keys, np.int64).reshape(-1, 2), out_values,
+                np.asarray([n_rows, size], np.int64))  # fmt: skip
+    return (np.asarray([[v] for _, v in keys], np.int64).reshape(-1, 1), out_values,
+            np.asarray([size], np.int64))  # fmt: skip
+
+
+register_op(
+    OpDef(
+        "SparseBincount",
+        inputs=["inputs: N*any"],
+        outputs=["output_indices: int64", "output_values: T", "output_shape: int64"],
+        attrs={
+            "per_row": False,
+            "sparse_input": False,
+            "has_weights": False,
+            "minlength": -1,
+            "maxlength": -1,
+            "binary_output": False,
+            "T": "int32",
+        },
+        infer=lambda inputs, *, per_row, T, **_: [
+            TensorSpec(_dt.int64, TensorShape([None, 2 if per_row else 1])),
+            TensorSpec(_dt.as_dtype(T), TensorShape([None])),
+            TensorSpec(_dt.int64, TensorShape([2 if per_row else 1])),
+        ],
+        kernel=lambda *inputs, T, **kw: _bincount_kernel(*inputs, **kw),
+        grad=NOT_DIFFERENTIABLE,
+    )
+)
+
+
+def bincount(
+    values, weights=None, axis=0, minlength=None, maxlength=None, binary_output=False, name=None
+) -> SparseTensor:
+    """Counts (or summed weights, or 1 with binary_output) of each non-negative value, as a
+    SparseTensor: over everything (axis 0 or None) or per row of a 2-D input (axis -1)."""
+    if axis not in (0, -1, None):
+        raise ValueError(f"Unsupported axis value {axis}. Only 0 and -1 are currently supported.")
+    per_row = axis == -1
+    flat, sparse_input = [], isinstance(values, SparseTensor)
+    if sparse_input:
+        flat += [values.indices, values.values, values.dense_shape]
+        dtype = values.values.dtype
+    else:
+        values = convert_to_tensor(values)
+        if per_row and values.shape.ndims != 2:
+            raise ValueError("bincount with axis=-1 needs a 2-D input")
+        flat.append(values)
+        dtype = values.dtype
+    if weights is not None:
+        weights = (
+            weights.values if isinstance(weights, SparseTensor) else convert_to_tensor(weights)
+        )
+        flat.append(weights)
+        dtype = weights.dtype
+    attrs = {
+        "per_row": per_row,
+        "sparse_input": sparse_input,
+        "has_weights": weights is not None,
+        "minlength": -1 if minlength is None else int(minlength),
+        "maxlength": -1 if maxlength is None else int(maxlength),
+        "binary_output": bool(binary_output),
+        "T": dtype.name,
+    }
+    op = apply_op("SparseBincount", [flat], attrs, name=name or "bincount")
+    return SparseTensor(*op.outputs)

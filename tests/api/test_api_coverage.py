@@ -161,7 +161,7 @@ FLOOR = {
     "initializers": 1.0,
     "io": 0.812,
     "image": 0.763,
-    "sparse": 0.885,
+    "sparse": 0.971,
     "app": 1.0,
     "flags": 0.985,
     "logging": 1.0,

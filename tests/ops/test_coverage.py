@@ -32,6 +32,8 @@ ELSEWHERE = {
             "SetSize",
             "StringToHashBucket",
             "StringToHashBucketStrong",
+            "SparseCross",
+            "SparseBincount",
             "UnicodeTranscode",
             "UnicodeEncode",
         ],

@@ -82,3 +82,30 @@ def test_unicode_transcode_and_encode_are_tfs():
     assert _run(tf.strings.unicode_transcode([b"a\xffb"], "UTF-8", "UTF-8", errors="ignore")) == [
         b"ab"
     ]
+
+
+def test_sparse_cross_cross_hashed_and_bincount_are_tfs():
+    a = tf.SparseTensor([[0, 0], [1, 0], [1, 1]], ["a", "b", "c"], [2, 2])
+    b = tf.constant([["d"], ["e"]])
+    c = tf.SparseTensor([[0, 0], [1, 0]], tf.constant([7, 8], tf.int64), [2, 1])
+    x = tf.constant([[1, 2, 2], [0, 5, 5]])
+    crossed, hashed, bucketed, counts, flat, weighted, binary = _run([
+        tf.sparse.cross([a, b, c]),
+        tf.sparse.cross_hashed([a, b, c]),
+        tf.sparse.cross_hashed([a, b], num_buckets=100, hash_key=123),
+        tf.sparse.bincount(x, axis=-1),
+        tf.sparse.bincount(x),
+        tf.sparse.bincount(x, weights=tf.constant([[1.0, 2, 3], [4, 5, 6]]), axis=-1, minlength=7),
+        tf.sparse.bincount(x, axis=-1, binary_output=True, maxlength=3),
+    ])  # fmt: skip
+    # TF 1.x: sparse inputs first, then dense ones; the first feature varies slowest.
+    assert crossed.values.tolist() == [b"a_X_7_X_d", b"b_X_8_X_e", b"c_X_8_X_e"]
+    assert crossed.indices.tolist() == [[0, 0], [1, 0], [1, 1]]
+    assert hashed.values.tolist() == [7114155798949865662, 2837204099433296072,
+                                      3305780942608487421]  # fmt: skip
+    assert bucketed.values.tolist() == [54, 56, 77]
+    assert _sparse(counts) == ([[0, 1], [0, 2], [1, 0], [1, 5]], [1, 2, 1, 2], [2, 6])
+    assert _sparse(flat) == ([[0], [1], [2], [5]], [1, 1, 2, 2], [6])
+    assert weighted.values.tolist() == [1.0, 5.0, 4.0, 11.0]
+    assert weighted.dense_shape.tolist() == [2, 7]
+    assert _sparse(binary) == ([[0, 1], [0, 2], [1, 0]], [1, 1, 1], [2, 3])
