@@ -29,6 +29,8 @@ from psflow.graph.ops.image import (  # noqa: F401
     random_flip_up_down,
     random_hue,
     random_saturation,
+    resize_area,
+    resize_bicubic,
     resize_bilinear,
     resize_image_with_crop_or_pad,
     resize_images,
@@ -60,4 +62,18 @@ from psflow.graph.ops.image_codecs import (  # noqa: E402, F401
     extract_jpeg_shape,
     is_jpeg,
     random_jpeg_quality,
+)
+from psflow.graph.ops.image_more import (  # noqa: E402, F401
+    combined_non_max_suppression,
+    crop_and_resize,
+    draw_bounding_boxes,
+    non_max_suppression,
+    non_max_suppression_overlaps,
+    non_max_suppression_padded,
+    non_max_suppression_with_scores,
+    resize_image_with_pad,
+    sample_distorted_bounding_box,
+    sobel_edges,
+    ssim,
+    ssim_multiscale,
 )

@@ -16,6 +16,7 @@ from . import (  # noqa: F401 - registration on import
     gradients,
     image,
     image_codecs,
+    image_more,
     io,
     linalg,
     linalg_more,

@@ -20,17 +20,40 @@ from ..shapes import TensorShape
 from . import array as _array, manip as _manip, math as _math, random as _random
 
 
+def _cubic(x: float, a: float = -0.75) -> float:
+    """Keys' cubic convolution kernel (TF1's legacy bicubic: a = -0.75)."""
+    x = abs(x)
+    if x <= 1:
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+    if x < 2:
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+    return 0.0
+
+
 @functools.lru_cache(maxsize=256)
-def _weights(n_in: int, n_out: int, align_corners: bool, nearest: bool) -> np.ndarray:
-    """The [n_out, n_in] matrix sampling an axis of n_in values at n_out points (TF1);
-    made once per sizes (a step's resize reuses it), read-only."""
+def _weights(n_in: int, n_out: int, align_corners: bool, method: str) -> np.ndarray:
+    """The [n_out, n_in] matrix sampling an axis of n_in values at n_out points (TF1's
+    legacy sampling for bilinear, nearest, bicubic and area); made once per sizes (a
+    step's resize reuses it), read-only."""
     out = np.zeros((n_out, n_in))
     scale = (n_in - 1) / (n_out - 1) if align_corners and n_out > 1 else n_in / n_out
     for i in range(n_out):
         src = i * scale
-        if nearest:
+        if method == "nearest":
             k = min(int(round(src)) if align_corners else int(math.floor(src)), n_in - 1)
             out[i, k] = 1.0
+        elif method == "bicubic":
+            lo = int(math.floor(src))
+            # TF reads the kernel from a table of 1024 steps: the fraction is quantized.
+            frac = float(np.rint((src - lo) * 1024)) / 1024
+            for tap in range(-1, 3):
+                out[i, min(max(lo + tap, 0), n_in - 1)] += _cubic(tap - frac)
+        elif method == "area":
+            start, stop = i * scale, (i + 1) * scale
+            for k in range(int(math.floor(start)), min(int(math.ceil(stop)), n_in)):
+                covered = min(k + 1, stop) - max(k, start)
+                if covered > 0:
+                    out[i, k] += covered / scale
         else:
             lo = int(math.floor(src))
             hi = min(lo + 1, n_in - 1)
@@ -56,11 +79,10 @@ def _resize_kernel(images, size, *, align_corners, method):
         from ..errors import InvalidArgumentError
 
         raise InvalidArgumentError(None, None, f"output dimensions must be positive: {h}, {w}")
-    nearest = method == "nearest"
-    rh = _weights(images.shape[1], h, align_corners, nearest)
-    rw = _weights(images.shape[2], w, align_corners, nearest)
+    rh = _weights(images.shape[1], h, align_corners, method)
+    rw = _weights(images.shape[2], w, align_corners, method)
     out = np.einsum("ih,nhwc,jw->nijc", rh, images.astype(np.float64), rw)
-    return out.astype(images.dtype if nearest else np.float32)
+    return out.astype(images.dtype if method == "nearest" else np.float32)
 
 
 def _resize_grad(op, grad):
@@ -85,9 +107,8 @@ register_op(
 
 
 def _resize_grad_kernel(grad, images, *, align_corners, method):
-    nearest = method == "nearest"
-    rh = _weights(images.shape[1], grad.shape[1], align_corners, nearest)
-    rw = _weights(images.shape[2], grad.shape[2], align_corners, nearest)
+    rh = _weights(images.shape[1], grad.shape[1], align_corners, method)
+    rw = _weights(images.shape[2], grad.shape[2], align_corners, method)
     return np.einsum("ih,nijc,jw->nhwc", rh, grad.astype(np.float64), rw).astype(images.dtype)
 
 
@@ -151,12 +172,31 @@ def resize_images(
     preserve_aspect_ratio=False,
     name=None,
 ):
-    """Bilinear (float32 result) or nearest-neighbour resizing to `size` [height, width]."""
+    """Bilinear, bicubic, area (float32 results) or nearest-neighbour resizing to `size`
+    [height, width]."""
+    if preserve_aspect_ratio:
+        raise NotImplementedError("resize_images(preserve_aspect_ratio=True)")
     if method in (ResizeMethod.BILINEAR, "bilinear"):
         return resize_bilinear(images, size, align_corners, name)
     if method in (ResizeMethod.NEAREST_NEIGHBOR, "nearest"):
         return resize_nearest_neighbor(images, size, align_corners, name)
-    raise NotImplementedError(f"resize method {method!r} (bilinear and nearest are provided)")
+    if method in (ResizeMethod.BICUBIC, "bicubic"):
+        return resize_bicubic(images, size, align_corners, name)
+    if method in (ResizeMethod.AREA, "area"):
+        return resize_area(images, size, align_corners, name)
+    raise ValueError(f"Resize method is not implemented: {method!r}")
+
+
+def resize_bicubic(images, size, align_corners=False, name=None, half_pixel_centers=False):
+    """Bicubic resizing (Keys' kernel, a = -0.75, TF1's legacy sampling)."""
+    if half_pixel_centers:
+        raise NotImplementedError("resize with half_pixel_centers")
+    return _resize(images, size, align_corners, "bicubic", name or "ResizeBicubic")
+
+
+def resize_area(images, size, align_corners=False, name=None):
+    """Area resizing: each output pixel the mean of the input area it covers."""
+    return _resize(images, size, align_corners, "area", name or "ResizeArea")
 
 
 # Flips, transposes, rotations -------------------------------------------------------------------

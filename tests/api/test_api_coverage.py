@@ -160,7 +160,7 @@ FLOOR = {
     "errors": 1.0,
     "initializers": 1.0,
     "io": 0.812,
-    "image": 0.763,
+    "image": 0.958,
     "sparse": 0.971,
     "app": 1.0,
     "flags": 0.985,

@@ -10,6 +10,17 @@ from .test_gradients import GRAD_ROWS
 
 # Op types whose behaviour needs state, files or protos: tested where that lives.
 ELSEWHERE = {
+    **dict.fromkeys(
+        [
+            "NonMaxSuppression",
+            "CombinedNonMaxSuppression",
+            "CropAndResize",
+            "CropAndResizeGradImage",
+            "DrawBoundingBoxes",
+            "SampleDistortedBoundingBox",
+        ],
+        "tests/ops/test_image_more.py",
+    ),  # fmt: skip
     "StatelessRandom": "tests/ops/test_stateless_random.py",
     **dict.fromkeys(
         ["DecodeImage", "EncodeImage", "ExtractJpegShape"], "tests/ops/test_image_codecs.py"
