@@ -645,6 +645,12 @@ from psflow.graph.ops.files import decode_compressed  # noqa: E402, F401
 from psflow.graph.ops.gradients import custom_gradient  # noqa: E402, F401
 from psflow.graph.ops.image import random_crop  # noqa: E402, F401
 from psflow.graph.ops.nn_ext import approx_top_k  # noqa: E402, F401
+from psflow.graph.ops.parsing_seq import (  # noqa: E402, F401
+    FixedLenSequenceFeature,
+    SparseFeature,
+    decode_json_example,
+    parse_single_sequence_example,
+)
 from psflow.graph.ops.queues import PaddingFIFOQueue, PriorityQueue  # noqa: E402, F401
 from psflow.graph.ops.script import (  # noqa: E402, F401
     deserialize_many_sparse,

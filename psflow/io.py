@@ -31,6 +31,13 @@ from psflow.graph.ops.parsing import (  # noqa: F401
     parse_example,
     parse_single_example,
 )
+from psflow.graph.ops.parsing_seq import (  # noqa: E402, F401
+    FixedLenSequenceFeature,
+    SparseFeature,
+    decode_json_example,
+    parse_sequence_example,
+    parse_single_sequence_example,
+)
 from psflow.graph.ops.queues import PaddingFIFOQueue, PriorityQueue, QueueBase, RandomShuffleQueue  # noqa: F401  # noqa: E402, F401
 from psflow.graph.ops.script import (  # noqa: F401  # noqa: E402, F401
     deserialize_many_sparse,

@@ -27,6 +27,7 @@ from . import (  # noqa: F401 - registration on import
     nn_ext,
     nn_more,
     parsing,
+    parsing_seq,
     queues,
     random,
     readers,

@@ -216,7 +216,11 @@ def _parse(serialized, features, single, name, default_name):
                 )
                 out[key] = op.outputs[0]
             else:
-                raise ValueError(f"Unsupported feature configuration for {key!r}: {spec!r}")
+                from .parsing_seq import SparseFeature, parse_sparse_feature
+
+                if not isinstance(spec, SparseFeature):
+                    raise ValueError(f"Unsupported feature configuration for {key!r}: {spec!r}")
+                out[key] = parse_sparse_feature(serialized, spec, single)
         return out
 
 

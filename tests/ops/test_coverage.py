@@ -12,6 +12,16 @@ from .test_gradients import GRAD_ROWS
 ELSEWHERE = {
     **dict.fromkeys(
         [
+            "SequenceExampleContext",
+            "ParseSequenceFeatureDense",
+            "ParseSequenceFeatureSparse",
+            "ParseExampleSparseFeature",
+            "DecodeJSONExample",
+        ],
+        "tests/data/test_sequence_examples.py",
+    ),  # fmt: skip
+    **dict.fromkeys(
+        [
             "NonMaxSuppression",
             "CombinedNonMaxSuppression",
             "CropAndResize",
