@@ -633,6 +633,7 @@ from psflow.graph.ops.conv import (  # noqa: E402, F401
     conv2d_backprop_input_v2,
     extract_image_patches,
 )
+from psflow.graph.ops.conv3d import extract_volume_patches  # noqa: E402, F401
 from psflow.graph.ops.debug import (  # noqa: E402, F401
     assert_near,
     assert_proper_iterable,

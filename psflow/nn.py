@@ -14,6 +14,23 @@ from psflow.graph.ops.conv import (  # noqa: F401  # noqa: F401
     max_pool as max_pool2d,
     separable_conv2d,
 )
+from psflow.graph.ops.conv3d import (  # noqa: E402, F401
+    avg_pool3d,
+    conv3d,
+    conv3d_backprop_filter,
+    conv3d_backprop_filter as conv3d_backprop_filter_v2,
+    conv3d_transpose,
+    max_pool3d,
+)
+from psflow.graph.ops.ctc import (  # noqa: E402, F401
+    collapse_repeated,
+    ctc_beam_search_decoder,
+    ctc_beam_search_decoder_v2,
+    ctc_greedy_decoder,
+    ctc_loss,
+    ctc_loss_v2,
+    ctc_unique_labels,
+)
 from psflow.graph.ops.linalg import batch_matmul  # noqa: F401
 from psflow.graph.ops.math import sigmoid, tanh  # noqa: F401
 from psflow.graph.ops.nn import (  # noqa: F401

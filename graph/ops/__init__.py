@@ -8,6 +8,8 @@ from . import (  # noqa: F401 - registration on import
     complex_ops,
     control_flow,
     conv,
+    conv3d,
+    ctc,
     dataset,
     debug,
     dynamic,

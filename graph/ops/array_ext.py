@@ -346,8 +346,9 @@ register_op(
 )
 
 
-def reverse_sequence(input, seq_lengths, seq_axis=None, batch_axis=None, name=None,
-                     seq_dim=None, batch_dim=None) -> Tensor:  # fmt: skip
+def reverse_sequence(
+    input, seq_lengths, seq_axis=None, batch_axis=None, name=None, seq_dim=None, batch_dim=None
+) -> Tensor:
     """Reverses the first seq_lengths[b] entries along `seq_axis` of each batch entry b."""
     seq = seq_axis if seq_axis is not None else seq_dim
     batch = batch_axis if batch_axis is not None else (batch_dim or 0)
@@ -371,9 +372,10 @@ def _bins(values, value_range, nbins):
         )
     if lo >= hi:
         raise InvalidArgumentError(
-            None, None, f"value_range should satisfy value_range[0] < value_range[1], but got "
-            f"'[{lo}, {hi}]'"
-        )  # fmt: skip
+            None,
+            None,
+            f"value_range should satisfy value_range[0] < value_range[1], but got '[{lo}, {hi}]'",
+        )
     scaled = (np.asarray(values, np.float64) - lo) / (hi - lo)
     return np.clip(np.floor(scaled * nbins), 0, nbins - 1).astype(np.int64)
 
@@ -412,8 +414,9 @@ def histogram_fixed_width(values, value_range, nbins=100, dtype=_dt.int32, name=
         return apply_op("HistogramFixedWidth", [values, value_range, nbins], attrs).outputs[0]
 
 
-def histogram_fixed_width_bins(values, value_range, nbins=100, dtype=_dt.int32,
-                               name=None) -> Tensor:  # fmt: skip
+def histogram_fixed_width_bins(
+    values, value_range, nbins=100, dtype=_dt.int32, name=None
+) -> Tensor:
     """The bin (of `nbins` equal bins over `value_range`) each of `values` falls in."""
     with name_scope(name, "histogram_fixed_width_bins"):
         values = convert_to_tensor(values)
@@ -519,8 +522,11 @@ def _space_to_batch_kernel(input, block_shape, paddings):
     order = [2 + 2 * i for i in range(m)] + [0] + [1 + 2 * i for i in range(m)]
     order += list(range(1 + 2 * m, x.ndim))
     x = x.transpose(order)
-    return x.reshape([n * int(np.prod(block))] + [s // b for s, b in zip(spatial, block)]
-                     + list(input.shape[1 + m :]))  # fmt: skip
+    return x.reshape(
+        [n * int(np.prod(block))]
+        + [s // b for s, b in zip(spatial, block)]
+        + list(input.shape[1 + m :])
+    )
 
 
 def _batch_to_space_kernel(input, block_shape, crops):
@@ -530,9 +536,11 @@ def _batch_to_space_kernel(input, block_shape, crops):
     prod = int(np.prod(block))
     if input.shape[0] % prod:
         raise InvalidArgumentError(
-            None, None, f"Input batch dimension ({input.shape[0]}) is not divisible by the "
-            f"product of block sizes ({prod})"
-        )  # fmt: skip
+            None,
+            None,
+            f"Input batch dimension ({input.shape[0]}) is not divisible by the "
+            f"product of block sizes ({prod})",
+        )
     n = input.shape[0] // prod
     spatial = input.shape[1 : 1 + m]
     x = input.reshape(block + [n] + list(input.shape[1:]))
@@ -540,10 +548,12 @@ def _batch_to_space_kernel(input, block_shape, crops):
     for i in range(m):
         order += [m + 1 + i, i]
     order += list(range(2 * m + 1, x.ndim))
-    x = x.transpose(order).reshape([n] + [s * b for s, b in zip(spatial, block)]
-                                   + list(input.shape[1 + m :]))  # fmt: skip
-    index = [slice(None)] + [slice(int(c[0]), x.shape[1 + i] - int(c[1]))
-                             for i, c in enumerate(crop)]  # fmt: skip
+    x = x.transpose(order).reshape(
+        [n] + [s * b for s, b in zip(spatial, block)] + list(input.shape[1 + m :])
+    )
+    index = [slice(None)] + [
+        slice(int(c[0]), x.shape[1 + i] - int(c[1])) for i, c in enumerate(crop)
+    ]
     return np.ascontiguousarray(x[tuple(index)])
 
 
@@ -656,8 +666,7 @@ register_op(
 
 def identity_n_op(values, name=None) -> list:
     """The tensors `values` through one IdentityN op (one gradient rule for all of them)."""
-    return list(apply_op("IdentityN", [[convert_to_tensor(v) for v in values]],
-                         name=name).outputs)  # fmt: skip
+    return list(apply_op("IdentityN", [[convert_to_tensor(v) for v in values]], name=name).outputs)
 
 
 # EditDistance ---------------------------------------------------------------------------------
@@ -678,14 +687,17 @@ def _levenshtein(a: list, b: list) -> int:
     return previous[-1]
 
 
-def _edit_distance_kernel(hyp_indices, hyp_values, hyp_shape, truth_indices, truth_values,
-                          truth_shape, *, normalize):  # fmt: skip
+def _edit_distance_kernel(
+    hyp_indices, hyp_values, hyp_shape, truth_indices, truth_values, truth_shape, *, normalize
+):
     hyp_shape, truth_shape = np.asarray(hyp_shape), np.asarray(truth_shape)
     if len(hyp_shape) != len(truth_shape):
         raise InvalidArgumentError(
-            None, None, f"hypothesis and truth must have the same rank: {hyp_shape.tolist()} "
-            f"vs {truth_shape.tolist()}"
-        )  # fmt: skip
+            None,
+            None,
+            f"hypothesis and truth must have the same rank: {hyp_shape.tolist()} "
+            f"vs {truth_shape.tolist()}",
+        )
     out_shape = tuple(np.maximum(hyp_shape[:-1], truth_shape[:-1]).tolist())
     hyp = _sequences(hyp_indices, hyp_values, hyp_shape)
     truth = _sequences(truth_indices, truth_values, truth_shape)
@@ -709,7 +721,7 @@ register_op(
             "truth_indices: int64",
             "truth_values: T",
             "truth_shape: int64",
-        ],  # fmt: skip
+        ],
         outputs=["output: float"],
         types={"T": ()},
         attrs={"normalize": True},
@@ -728,6 +740,12 @@ def edit_distance(hypothesis, truth, normalize=True, name="edit_distance") -> Te
 
     if not isinstance(hypothesis, SparseTensor) or not isinstance(truth, SparseTensor):
         raise TypeError("Hypothesis and truth must be SparseTensors.")
-    inputs = [hypothesis.indices, hypothesis.values, hypothesis.dense_shape,
-              truth.indices, truth.values, truth.dense_shape]  # fmt: skip
+    inputs = [
+        hypothesis.indices,
+        hypothesis.values,
+        hypothesis.dense_shape,
+        truth.indices,
+        truth.values,
+        truth.dense_shape,
+    ]
     return apply_op("EditDistance", inputs, {"normalize": bool(normalize)}, name=name).outputs[0]

@@ -42,9 +42,11 @@ def _open(data: bytes, expected: str):
     kind = _format_of(data)
     if expected and kind != expected and not (expected == "jpeg" and kind == "jpeg"):
         raise InvalidArgumentError(
-            None, None, f"Trying to decode {kind.upper() or 'an unknown format'} with "
-            f"Decode{expected.title()} op"
-        )  # fmt: skip
+            None,
+            None,
+            f"Trying to decode {kind.upper() or 'an unknown format'} with "
+            f"Decode{expected.title()} op",
+        )
     if not kind:
         raise InvalidArgumentError(
             None, None, "Unknown image file format. One of JPEG, PNG, GIF, BMP required."

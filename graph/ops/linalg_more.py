@@ -102,15 +102,23 @@ register_op(
 def self_adjoint_eig(tensor, name=None):
     """(e, v): the eigenvalues (ascending) and eigenvectors (columns) of symmetric
     matrices, from their lower triangles."""
-    e, v = apply_op("SelfAdjointEigV2", [convert_to_tensor(tensor)], {"compute_v": True},
-                    name=name or "self_adjoint_eig").outputs  # fmt: skip
+    e, v = apply_op(
+        "SelfAdjointEigV2",
+        [convert_to_tensor(tensor)],
+        {"compute_v": True},
+        name=name or "self_adjoint_eig",
+    ).outputs
     return e, v
 
 
 def self_adjoint_eigvals(tensor, name=None) -> Tensor:
     """The eigenvalues (ascending) of symmetric matrices, from their lower triangles."""
-    return apply_op("SelfAdjointEigV2", [convert_to_tensor(tensor)], {"compute_v": False},
-                    name=name or "self_adjoint_eigvals").outputs[0]  # fmt: skip
+    return apply_op(
+        "SelfAdjointEigV2",
+        [convert_to_tensor(tensor)],
+        {"compute_v": False},
+        name=name or "self_adjoint_eigvals",
+    ).outputs[0]
 
 
 # Qr ------------------------------------------------------------------------------------------
@@ -121,8 +129,10 @@ def _qr_infer(input, *, full_matrices):
     *batch, m, n = dims
     k = None if m is None or n is None else min(m, n)
     q_cols, r_rows = (m, m) if full_matrices else (k, k)
-    return [TensorSpec(input.dtype, TensorShape([*batch, m, q_cols])),
-            TensorSpec(input.dtype, TensorShape([*batch, r_rows, n]))]  # fmt: skip
+    return [
+        TensorSpec(input.dtype, TensorShape([*batch, m, q_cols])),
+        TensorSpec(input.dtype, TensorShape([*batch, r_rows, n])),
+    ]
 
 
 def _qr_kernel(input, *, full_matrices):
@@ -173,8 +183,9 @@ register_op(
 
 def qr(input, full_matrices=False, name=None):  # noqa: A002
     """(q, r): orthonormal columns q and upper-triangular r with q r = input."""
-    q, r = apply_op("Qr", [convert_to_tensor(input)], {"full_matrices": bool(full_matrices)},
-                    name=name or "Qr").outputs  # fmt: skip
+    q, r = apply_op(
+        "Qr", [convert_to_tensor(input)], {"full_matrices": bool(full_matrices)}, name=name or "Qr"
+    ).outputs
     return q, r
 
 
@@ -193,8 +204,11 @@ def _svd_infer(input, *, compute_uv, full_matrices):
             TensorSpec(input.dtype, TensorShape([0])),
         ]
     u_cols, v_cols = (m, n) if full_matrices else (k, k)
-    return [s, TensorSpec(input.dtype, TensorShape([*batch, m, u_cols])),
-            TensorSpec(input.dtype, TensorShape([*batch, n, v_cols]))]  # fmt: skip
+    return [
+        s,
+        TensorSpec(input.dtype, TensorShape([*batch, m, u_cols])),
+        TensorSpec(input.dtype, TensorShape([*batch, n, v_cols])),
+    ]
 
 
 def _svd_kernel(input, *, compute_uv, full_matrices):
@@ -227,15 +241,15 @@ def _svd_grad(op, grad_s, grad_u, grad_v):
     grad_v = _array.zeros_like(v) if grad_v is None else grad_v
     s2 = _math.square(s)
     gap = _math.subtract(_array.expand_dims(s2, -2), _array.expand_dims(s2, -1))
-    f = matrix_set_diag(_math.reciprocal(matrix_set_diag(gap, _array.ones_like(s))),
-                        _array.zeros_like(s))  # fmt: skip
+    f = matrix_set_diag(
+        _math.reciprocal(matrix_set_diag(gap, _array.ones_like(s))), _array.zeros_like(s)
+    )
     s_mat = matrix_diag(s)
     utdu = batch_matmul(u, grad_u, adj_x=True)
     vtdv = batch_matmul(v, grad_v, adj_x=True)
     j = _math.multiply(f, _math.subtract(utdu, _adj(utdu)))
     k = _math.multiply(f, _math.subtract(vtdv, _adj(vtdv)))
-    core = _math.add(matrix_diag(grad_s),
-                     _math.add(batch_matmul(j, s_mat), batch_matmul(s_mat, k)))  # fmt: skip
+    core = _math.add(matrix_diag(grad_s), _math.add(batch_matmul(j, s_mat), batch_matmul(s_mat, k)))
     grad_a = batch_matmul(batch_matmul(u, core), v, adj_y=True)
     s_inv = matrix_diag(_math.reciprocal(s))
     if m is None or m > n:  # U is not square: its complement's part
@@ -395,13 +409,19 @@ def tridiagonal_matmul(diagonals, rhs, diagonals_format="compact", name=None) ->
     """The tridiagonal matrix given by its diagonals times `rhs` ("compact": [..., 3, M]
     superdiagonal, diagonal, subdiagonal; "sequence": the three; "matrix": dense)."""
     with name_scope(name, "tridiagonal_matmul"):
-        return batch_matmul(_tridiagonal_dense(diagonals, diagonals_format),
-                            convert_to_tensor(rhs))  # fmt: skip
+        return batch_matmul(_tridiagonal_dense(diagonals, diagonals_format), convert_to_tensor(rhs))
 
 
-def tridiagonal_solve(diagonals, rhs, diagonals_format="compact", transpose_rhs=False,
-                      conjugate_rhs=False, name=None, partial_pivoting=True,
-                      perturb_singular=False) -> Tensor:  # fmt: skip
+def tridiagonal_solve(
+    diagonals,
+    rhs,
+    diagonals_format="compact",
+    transpose_rhs=False,
+    conjugate_rhs=False,
+    name=None,
+    partial_pivoting=True,
+    perturb_singular=False,
+) -> Tensor:
     """X with T X = rhs for the tridiagonal T given by its diagonals (as tridiagonal_matmul
     takes them); `transpose_rhs` takes rhs as [..., K, M] and returns X the same way."""
     with name_scope(name, "tridiagonal_solve"):

@@ -91,9 +91,11 @@ def _steps(seq, key, dtype, index):
         if kind != _KINDS[dtype]:
             found = {v: k for k, v in _KINDS.items()}[kind]
             raise InvalidArgumentError(
-                None, None, f"Name: <unknown>, Feature list: {key}, Index: {index}.  Data types "
-                f"don't match. Expected type: {_TF_NAMES[dtype]}, Feature is: {_TF_NAMES[found]}"
-            )  # fmt: skip
+                None,
+                None,
+                f"Name: <unknown>, Feature list: {key}, Index: {index}.  Data types "
+                f"don't match. Expected type: {_TF_NAMES[dtype]}, Feature is: {_TF_NAMES[found]}",
+            )
         values = list(getattr(feature, kind).value)
         if dtype == "string":
             arr = np.empty(len(values), dtype=object)
@@ -113,18 +115,22 @@ def _seq_dense_kernel(serialized, *, key, dtype, shape, allow_missing, default, 
         if steps is None:
             if not allow_missing:
                 raise InvalidArgumentError(
-                    None, None, f"Name: <unknown>, Feature list '{key}' is required but could "
+                    None,
+                    None,
+                    f"Name: <unknown>, Feature list '{key}' is required but could "
                     "not be found.  Did you mean to include it in feature_list_dense_missing_"
-                    "assumed_empty or feature_list_dense_defaults?"
-                )  # fmt: skip
+                    "assumed_empty or feature_list_dense_defaults?",
+                )
             steps = []
         for step in steps:
             if step.size != count:
                 raise InvalidArgumentError(
-                    None, None, f"Name: <unknown>, Key: {key}, Index: {index}.  Number of "
+                    None,
+                    None,
+                    f"Name: <unknown>, Key: {key}, Index: {index}.  Number of "
                     f"{_TF_NAMES[dtype]} values != expected.  values size: {step.size} but "
-                    f"output shape: {list(shape)}"
-                )  # fmt: skip
+                    f"output shape: {list(shape)}",
+                )
         per.append(steps)
         lengths.append(len(steps))
     longest = max(lengths, default=0)
@@ -292,14 +298,17 @@ def _sparse_feature_kernel(
         )
         if len(idx) != len(val):
             raise InvalidArgumentError(
-                None, None, f"Name: <unknown>, Key: {value_key}, Index: {b}.  Number of "
-                f"{_TF_NAMES[dtype]} values ({len(val)}) != number of indices ({len(idx)})"
-            )  # fmt: skip
+                None,
+                None,
+                f"Name: <unknown>, Key: {value_key}, Index: {b}.  Number of "
+                f"{_TF_NAMES[dtype]} values ({len(val)}) != number of indices ({len(idx)})",
+            )
         if idx.size and (idx.min() < 0 or idx.max() >= size):
             raise InvalidArgumentError(
-                None, None, f"Name: <unknown>, Key: {index_key}, Index: {b}.  Index out of "
-                f"range [0, {size})"
-            )  # fmt: skip
+                None,
+                None,
+                f"Name: <unknown>, Key: {index_key}, Index: {b}.  Index out of range [0, {size})",
+            )
         order = np.arange(len(idx)) if already_sorted else np.argsort(idx, kind="stable")
         for k in order:
             indices.append([int(idx[k])] if single else [b, int(idx[k])])

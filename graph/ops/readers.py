@@ -305,8 +305,15 @@ class FixedLengthRecordReader(ReaderBase):
     `footer_bytes`, each `hop_bytes` after the previous (default: record_bytes);
     `encoding` "ZLIB" or "GZIP" for compressed files."""
 
-    def __init__(self, record_bytes, header_bytes=None, footer_bytes=None, hop_bytes=None,
-                 name=None, encoding=None):  # fmt: skip
+    def __init__(
+        self,
+        record_bytes,
+        header_bytes=None,
+        footer_bytes=None,
+        hop_bytes=None,
+        name=None,
+        encoding=None,
+    ):
         if int(record_bytes) <= 0:
             raise ValueError(f"record_bytes must be > 0, got {record_bytes}")
         config = {

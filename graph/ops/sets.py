@@ -26,14 +26,17 @@ def _rows(indices, values, shape):
     return out
 
 
-def _set_op_kernel(a_indices, a_values, a_shape, b_indices, b_values, b_shape, *,
-                   set_operation, validate_indices):  # fmt: skip
+def _set_op_kernel(
+    a_indices, a_values, a_shape, b_indices, b_values, b_shape, *, set_operation, validate_indices
+):
     a_shape, b_shape = np.asarray(a_shape), np.asarray(b_shape)
     if a_shape.size < 2 or list(a_shape[:-1]) != list(b_shape[:-1]):
         raise InvalidArgumentError(
-            None, None, f"Shapes {a_shape.tolist()} and {b_shape.tolist()} must match in all "
-            "but the last dimension, and be of rank 2 or more"
-        )  # fmt: skip
+            None,
+            None,
+            f"Shapes {a_shape.tolist()} and {b_shape.tolist()} must match in all "
+            "but the last dimension, and be of rank 2 or more",
+        )
     a = _rows(a_indices, a_values, a_shape)
     b = _rows(b_indices, b_values, b_shape)
     combine = {
@@ -67,7 +70,7 @@ register_op(
             "set2_indices: int64",
             "set2_values: T",
             "set2_shape: int64",
-        ],  # fmt: skip
+        ],
         outputs=["result_indices: int64", "result_values: T", "result_shape: int64"],
         types={"T": _TYPES},
         attrs={"set_operation": None, "validate_indices": True},
@@ -148,5 +151,8 @@ def set_size(a, validate_indices=True) -> object:
     dimensions' shape)."""
     if not isinstance(a, SparseTensor):
         raise TypeError(f"Expected `SparseTensor`, got {a}.")
-    return apply_op("SetSize", [a.indices, a.values, a.dense_shape],
-                    {"validate_indices": bool(validate_indices)}).outputs[0]  # fmt: skip
+    return apply_op(
+        "SetSize",
+        [a.indices, a.values, a.dense_shape],
+        {"validate_indices": bool(validate_indices)},
+    ).outputs[0]

@@ -62,8 +62,12 @@ def _sip_round(v0, v1, v2, v3):
 
 def siphash24(k0: int, k1: int, data: bytes) -> int:
     """SipHash-2-4 of `data` under the key (k0, k1)."""
-    v = [k0 ^ 0x736F6D6570736575, k1 ^ 0x646F72616E646F6D,
-         k0 ^ 0x6C7967656E657261, k1 ^ 0x7465646279746573]  # fmt: skip
+    v = [
+        k0 ^ 0x736F6D6570736575,
+        k1 ^ 0x646F72616E646F6D,
+        k0 ^ 0x6C7967656E657261,
+        k1 ^ 0x7465646279746573,
+    ]
     n = len(data)
     end = n - n % 8
     last = (n & 0xFF) << 56
@@ -121,8 +125,9 @@ register_op(
 def to_hash_bucket(input, num_buckets, name=None) -> Tensor:  # noqa: A002
     """Hash64(s) % num_buckets for each string (TF's StringToHashBucket)."""
     attrs = {"num_buckets": int(num_buckets)}
-    return apply_op("StringToHashBucket", [convert_to_tensor(input, dtype=_dt.string)], attrs,
-                    name=name).outputs[0]  # fmt: skip
+    return apply_op(
+        "StringToHashBucket", [convert_to_tensor(input, dtype=_dt.string)], attrs, name=name
+    ).outputs[0]
 
 
 def string_to_hash_bucket(string_tensor, num_buckets, name=None, input=None) -> Tensor:  # noqa: A002
@@ -136,16 +141,24 @@ def to_hash_bucket_strong(input, num_buckets, key, name=None) -> Tensor:  # noqa
     if len(key) != 2:
         raise InvalidArgumentError(None, None, f"Key must have 2 elements, got {len(key)}")
     attrs = {"num_buckets": int(num_buckets), "key": key}
-    return apply_op("StringToHashBucketStrong", [convert_to_tensor(input, dtype=_dt.string)],
-                    attrs, name=name).outputs[0]  # fmt: skip
+    return apply_op(
+        "StringToHashBucketStrong", [convert_to_tensor(input, dtype=_dt.string)], attrs, name=name
+    ).outputs[0]
 
 
 def string_to_hash_bucket_strong(input, num_buckets, key, name=None) -> Tensor:  # noqa: A002
     return to_hash_bucket_strong(input, num_buckets, key, name)
 
 
-def ngrams(data, ngram_width, separator=" ", pad_values=None, padding_width=None,
-           preserve_short_sequences=False, name=None) -> Tensor:  # fmt: skip
+def ngrams(
+    data,
+    ngram_width,
+    separator=" ",
+    pad_values=None,
+    padding_width=None,
+    preserve_short_sequences=False,
+    name=None,
+) -> Tensor:
     """The n-grams (joined by `separator`) of each row of a dense string tensor: [...,
     n - width + 1] (after `padding_width` pads on each side when `pad_values` is given)."""
     if isinstance(ngram_width, (list, tuple)):

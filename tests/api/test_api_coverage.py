@@ -146,8 +146,8 @@ NOT_PROVIDED = {
 
 # The fraction of each namespace's names psflow provides, as reached: it may only go up.
 FLOOR = {
-    "tf": 0.847,
-    "nn": 0.778,
+    "tf": 0.849,
+    "nn": 0.893,
     "train": 0.907,
     "summary": 1.0,
     "losses": 1.0,
