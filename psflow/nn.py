@@ -84,6 +84,7 @@ from psflow.graph.ops.nn_ext import (  # noqa: E402, F401
     max_pool1d,
     max_pool_with_argmax,
     pool,
+    with_space_to_batch,
 )
 from psflow.graph.ops.nn_more import (  # noqa: F401  # noqa: F401
     all_candidate_sampler,

@@ -401,3 +401,35 @@ def approx_top_k(
 ):
     """(values, indices) of the k largest (is_max_k) or smallest along a dimension."""
     return _approx_k(input, k, reduction_dimension, bool(is_max_k), name)
+
+
+def with_space_to_batch(input, dilation_rate, padding, op, filter_shape=None,  # noqa: A002
+                        spatial_dims=None, data_format=None):
+    """op(converted, num_spatial_dims, padding) on the space-to-batch form of `input`
+    (channels last): a dilated operation computed as an undilated one on rearranged
+    batches, as TF's helper does; with rate 1 simply op(input, num_spatial_dims, padding)."""
+    from .array_ext import batch_to_space_nd, required_space_to_batch_paddings, space_to_batch_nd
+
+    rates = [int(r) for r in np.ravel(dilation_rate)]
+    n = len(rates)
+    if spatial_dims not in (None, list(range(1, n + 1))):
+        raise NotImplementedError("with_space_to_batch over the dimensions after the batch only")
+    input = convert_to_tensor(input)
+    if all(r == 1 for r in rates):
+        return op(input, n, padding)
+    if padding == "SAME":
+        if filter_shape is None:
+            raise ValueError("filter_shape must be specified for SAME padding")
+        effective = [(int(k) - 1) * r + 1 for k, r in zip(np.ravel(filter_shape)[:n], rates)]
+        total = [e - 1 for e in effective]
+        base = [[t // 2, t - t // 2] for t in total]
+    elif padding == "VALID":
+        base = [[0, 0]] * n
+    else:
+        raise ValueError(f"Invalid padding method {padding!r}")
+    shape = _array.shape(input)
+    spatial = _manip.slice_(shape, [1], [n])
+    paddings, crops = required_space_to_batch_paddings(spatial, rates, base)
+    converted = space_to_batch_nd(input, rates, paddings)
+    result = op(converted, n, "VALID")
+    return batch_to_space_nd(result, rates, crops)

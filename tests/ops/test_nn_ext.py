@@ -133,3 +133,22 @@ def test_all_candidates_and_accidental_hits():
     )
     assert list(zip(rows.tolist(), ids.tolist())) == [(0, 1), (0, 2), (1, 0), (1, 3)]
     assert np.all(weights == -np.finfo(np.float32).max)
+
+
+def test_with_space_to_batch_computes_dilated_convolutions():
+    x = np.random.RandomState(0).randn(1, 7, 8, 2)
+    f = np.random.RandomState(1).randn(3, 3, 2, 4)
+
+    def conv(t, num_spatial_dims, padding):
+        assert num_spatial_dims == 2
+        return tf.nn.conv2d(t, f, [1, 1, 1, 1], padding)
+
+    same, same_ref, valid, valid_ref = _run([
+        tf.nn.with_space_to_batch(x, [2, 2], "SAME", conv, filter_shape=[3, 3]),
+        tf.nn.conv2d(x, f, [1, 1, 1, 1], "SAME", dilations=[1, 2, 2, 1]),
+        tf.nn.with_space_to_batch(x, [2, 2], "VALID", conv),
+        tf.nn.conv2d(x, f, [1, 1, 1, 1], "VALID", dilations=[1, 2, 2, 1]),
+    ])  # fmt: skip
+    np.testing.assert_allclose(same, same_ref, atol=1e-12)
+    np.testing.assert_allclose(valid, valid_ref, atol=1e-12)
+    assert valid.shape == (1, 3, 4, 4)
