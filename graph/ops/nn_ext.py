@@ -403,8 +403,15 @@ def approx_top_k(
     return _approx_k(input, k, reduction_dimension, bool(is_max_k), name)
 
 
-def with_space_to_batch(input, dilation_rate, padding, op, filter_shape=None,  # noqa: A002
-                        spatial_dims=None, data_format=None):
+def with_space_to_batch(
+    input,
+    dilation_rate,
+    padding,
+    op,
+    filter_shape=None,  # noqa: A002
+    spatial_dims=None,
+    data_format=None,
+):
     """op(converted, num_spatial_dims, padding) on the space-to-batch form of `input`
     (channels last): a dilated operation computed as an undilated one on rearranged
     batches, as TF's helper does; with rate 1 simply op(input, num_spatial_dims, padding)."""
