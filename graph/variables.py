@@ -8,6 +8,9 @@ device that owns it.
 
 from __future__ import annotations
 
+import contextlib
+import threading
+
 from . import dtypes as _dt
 from .framework import (
     GraphKeys,
@@ -22,8 +25,55 @@ from .framework import (
 from .ops import array as _array, control_flow as _control_flow, math as _math, state as _state
 from .shapes import TensorShape
 
+_CREATORS = threading.local()  # the variable_creator_scope stack of this thread
 
-class Variable:
+
+class _VariableMeta(type):
+    """Constructing a Variable goes through the creators of the enclosing
+    variable_creator_scope blocks, innermost first (TF's variable creator protocol)."""
+
+    def __call__(cls, *args, **kwargs):
+        stack = getattr(_CREATORS, "stack", [])
+        if not stack or cls is not Variable:
+            return super().__call__(*args, **kwargs)
+        names = (
+            "initial_value",
+            "trainable",
+            "collections",
+            "validate_shape",
+            "caching_device",
+            "name",
+            "variable_def",
+            "dtype",
+        )
+        kwargs.update(zip(names, args))
+
+        def make(depth):
+            def next_creator(**kw):
+                if depth < 0:
+                    return type.__call__(cls, **kw)
+                return stack[depth](make(depth - 1), **kw)
+
+            return next_creator
+
+        return make(len(stack) - 1)(**kwargs)
+
+
+@contextlib.contextmanager
+def variable_creator_scope(variable_creator):
+    """Within the block, creating a Variable calls variable_creator(next_creator,
+    **kwargs), which may change the arguments, wrap the result, or not create it."""
+    stack = getattr(_CREATORS, "stack", None)
+    if stack is None:
+        stack = _CREATORS.stack = []
+    stack.append(variable_creator)
+    try:
+        yield
+    finally:
+        stack.pop()
+
+
+class Variable(metaclass=_VariableMeta):
     """A mutable tensor that persists across `sess.run` calls."""
 
     def __init__(

@@ -598,9 +598,13 @@ _PROTOS = [
 
 
 def __getattr__(name):
-    # Protos load lazily: importing psflow stays fast.
+    # Protos and tf.test (unittest, mock) load lazily: importing psflow stays fast.
     if name in _PROTOS:
         return _proto_names()[name]
+    if name == "test":
+        import importlib
+
+        return importlib.import_module("psflow.test")
     raise AttributeError(f"module 'psflow' has no attribute '{name}'")
 
 
@@ -645,7 +649,7 @@ from psflow.graph.ops.debug import (  # noqa: E402, F401
 from psflow.graph.ops.files import decode_compressed  # noqa: E402, F401
 from psflow.graph.ops.gradients import custom_gradient  # noqa: E402, F401
 from psflow.graph.ops.image import random_crop  # noqa: E402, F401
-from psflow.graph.ops.nn_ext import approx_top_k  # noqa: E402, F401
+from psflow.graph.ops.nn_ext import approx_top_k, conv  # noqa: E402, F401
 from psflow.graph.ops.parsing_seq import (  # noqa: E402, F401
     FixedLenSequenceFeature,
     SparseFeature,
@@ -681,10 +685,12 @@ from psflow.graph.ops.strings_more import (  # noqa: E402, F401
     string_to_hash_bucket_strong,
 )
 from psflow.graph.variable_scope import create_partitioned_variables  # noqa: E402, F401
+from psflow.graph.variables import variable_creator_scope  # noqa: E402, F401
 from psflow.version import GIT_VERSION, VERSION  # noqa: E402, F401
 
 del _dtypes
 from psflow import (  # noqa: E402, F401  (modules built on the names above)
+    audio,
     bitwise,
     compat,  # psflow.compat.v1 is psflow itself
     debugging,
@@ -692,6 +698,7 @@ from psflow import (  # noqa: E402, F401  (modules built on the names above)
     manip,
     nest,
     queue,
+    resource_loader,
     sets,
     signal,
     spectral,

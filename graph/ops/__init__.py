@@ -4,6 +4,7 @@ from . import (  # noqa: F401 - registration on import
     array,
     array_ext,
     array_more,
+    audio,
     clip,
     complex_ops,
     control_flow,

@@ -440,3 +440,35 @@ def with_space_to_batch(
     converted = space_to_batch_nd(input, rates, paddings)
     result = op(converted, n, "VALID")
     return batch_to_space_nd(result, rates, crops)
+
+
+def conv(
+    input,
+    filter,
+    strides,
+    padding,
+    explicit_paddings=(),
+    data_format="CHANNELS_LAST",  # noqa: A002
+    dilations=(),
+    batch_dims=1,
+    groups=1,
+    name=None,
+):
+    """TF's generic convolution op: conv1d, conv2d or conv3d by the input's rank
+    (channels last, one batch dimension, one group)."""
+    from .conv3d import conv3d
+
+    if data_format != "CHANNELS_LAST" or batch_dims != 1 or groups != 1 or explicit_paddings:
+        raise NotImplementedError("conv: channels last, one batch dimension, one group only")
+    input = convert_to_tensor(input)
+    rank = input.shape.ndims - 2
+    dil = list(dilations) or [1] * (rank + 2)
+    if rank == 1:
+        from .nn_more import conv1d
+
+        return conv1d(input, filter, list(strides)[1], padding, dilations=dil[1], name=name)
+    if rank == 2:
+        return _conv.conv2d(input, filter, strides, padding, dilations=dil, name=name)
+    if rank == 3:
+        return conv3d(input, filter, strides, padding, dilations=dil, name=name)
+    raise ValueError(f"conv: 1 to 3 spatial dimensions, got input rank {rank + 2}")

@@ -54,6 +54,8 @@ ELSEWHERE = {
     **dict.fromkeys(
         [
             "IdentityN",
+            "DecodeWav",
+            "EncodeWav",
             "EditDistance",
             "Fingerprint",
             "Timestamp",

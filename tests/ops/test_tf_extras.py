@@ -174,3 +174,63 @@ def test_decode_compressed():
     assert _run(tf.io.decode_compressed([gzip.compress(b"x")], "GZIP")).tolist() == [b"x"]
     with pytest.raises(tf.errors.InvalidArgumentError, match="DecodeCompressed"):
         _run(tf.decode_compressed([b"not zlib"], "ZLIB"))
+
+
+def test_wav_audio_is_tfs():
+    audio = np.array([[0.0, 0.5], [-0.5, 1.0], [0.25, -1.0], [0.3333, 2.0]], np.float32)
+    encoded = _run(tf.audio.encode_wav(audio, 16000))
+    assert len(encoded) == 60 and encoded[-16:].hex() == "0000004000c0ff7f00200080aa2aff7f"  # TF
+    (decoded, rate), (mono, _) = _run([tf.audio.decode_wav(encoded),
+                                       tf.audio.decode_wav(encoded, 1, 6)])  # fmt: skip
+    assert rate == 16000
+    assert decoded.tolist() == [[0.0, 0.5], [-0.5, 0.999969482421875], [0.25, -1.0],
+                                [0.33331298828125, 0.999969482421875]]  # TF  # fmt: skip
+    assert mono.ravel().tolist() == [0.0, -0.5, 0.25, 0.33331298828125, 0.0, 0.0]
+    stereo, _ = _run(tf.audio.decode_wav(_run(tf.audio.encode_wav(audio[:, :1], 8000)), 2))
+    assert stereo[:, 0].tolist() == stereo[:, 1].tolist()
+    with pytest.raises(tf.errors.InvalidArgumentError, match="Bad WAV"):
+        _run(tf.audio.decode_wav(b"not a wav"))
+
+
+def test_conv_dispatches_on_rank_and_creator_scopes_see_every_variable():
+    x1, f1 = np.ones((1, 5, 2)), np.ones((3, 2, 4))
+    x3, f3 = np.ones((1, 3, 3, 3, 1)), np.ones((2, 2, 2, 1, 1))
+    one, three = _run([tf.conv(x1, f1, [1, 1, 1], "VALID"),
+                       tf.conv(x3, f3, [1, 1, 1, 1, 1], "VALID")])  # fmt: skip
+    assert one.shape == (1, 3, 4) and (one == 6).all()
+    assert three.shape == (1, 2, 2, 2, 1) and (three == 8).all()
+    seen = []
+
+    def frozen(next_creator, **kwargs):
+        seen.append(kwargs.get("name"))
+        kwargs["trainable"] = False
+        return next_creator(**kwargs)
+
+    with tf.variable_creator_scope(frozen):
+        v = tf.Variable(1.0, name="a")
+    assert seen == ["a"] and not v.trainable and tf.trainable_variables() == []
+    w = tf.Variable(2.0, name="b")  # outside: created as usual
+    assert w.trainable
+
+
+def test_the_tf_test_module():
+    import os
+
+    assert not tf.test.is_gpu_available() and tf.test.gpu_device_name() == ""
+    assert os.path.isdir(tf.test.get_temp_dir())
+    assert tf.resource_loader.get_data_files_path() == os.path.dirname(os.path.abspath(__file__))
+    x = tf.placeholder(tf.float64, [3])
+    y = tf.square(x) * 2.0
+    with tf.Session():
+        error = tf.test.compute_gradient_error(x, [3], y, [3], np.array([1.0, -2.0, 0.5]))
+    assert error < 1e-6
+
+    class Case(tf.test.TestCase):
+        def runTest(self):  # noqa: N802
+            with self.session():
+                self.assertAllClose(tf.constant([1.0, 2.0]), [1.0, 2.0 + 1e-9])
+                with self.assertRaisesOpError("assertion failed"):
+                    self.evaluate(tf.Assert(False, ["nope"]))
+
+    result = Case().run()
+    assert result.wasSuccessful(), result.failures + result.errors
