@@ -79,6 +79,7 @@ class VariableStore:
         self.iterators: dict = {}  # tf.data iterators by shared name (graph/ops/dataset.py)
         self.queues: dict = {}  # TF1 queues by shared name (graph/ops/queues.py)
         self.readers: dict = {}  # TF1 readers by shared name (graph/ops/readers.py)
+        self.accumulators: dict = {}  # conditional accumulators (graph/ops/accumulators.py)
         self.sampler_counts: dict = {}  # learned unigram samplers' class counts, by op
         self._lock = threading.Lock()
 
@@ -150,6 +151,7 @@ class VariableStore:
         self.iterators.clear()
         self.queues.clear()
         self.readers.clear()
+        self.accumulators.clear()
         self.sampler_counts.clear()
 
     def __contains__(self, name: str) -> bool:

@@ -611,6 +611,11 @@ def __getattr__(name):
 from psflow.graph.dtypes import complex64, complex128, uint16, uint32, uint64  # noqa: E402, F401
 from psflow.graph.framework import register_tensor_conversion_function  # noqa: E402, F401
 from psflow.graph.init_ops import UniformUnitScaling as uniform_unit_scaling_initializer  # noqa: E402, F401
+from psflow.graph.ops.accumulators import (  # noqa: E402, F401
+    ConditionalAccumulator,
+    ConditionalAccumulatorBase,
+    SparseConditionalAccumulator,
+)
 from psflow.graph.ops.array_ext import edit_distance  # noqa: E402, F401
 from psflow.graph.ops.complex_ops import (  # noqa: E402, F401
     angle,

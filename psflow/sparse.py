@@ -5,6 +5,7 @@ from psflow.graph.misc import (  # noqa: F401
     sparse_merge as merge,
     sparse_reset_shape as reset_shape,
 )
+from psflow.graph.ops.accumulators import SparseConditionalAccumulator  # noqa: E402, F401
 from psflow.graph.ops.segment import (  # noqa: F401
     sparse_segment_mean as segment_mean,
     sparse_segment_sqrt_n as segment_sqrt_n,

@@ -1,6 +1,7 @@
 """The op library, one module per family; importing it registers every op type."""
 
 from . import (  # noqa: F401 - registration on import
+    accumulators,
     array,
     array_ext,
     array_more,
