@@ -80,6 +80,7 @@ class VariableStore:
         self.queues: dict = {}  # TF1 queues by shared name (graph/ops/queues.py)
         self.readers: dict = {}  # TF1 readers by shared name (graph/ops/readers.py)
         self.accumulators: dict = {}  # conditional accumulators (graph/ops/accumulators.py)
+        self.tables: dict = {}  # tf.lookup tables by shared name (graph/ops/lookup.py)
         self.sampler_counts: dict = {}  # learned unigram samplers' class counts, by op
         self._lock = threading.Lock()
 
@@ -152,6 +153,7 @@ class VariableStore:
         self.queues.clear()
         self.readers.clear()
         self.accumulators.clear()
+        self.tables.clear()
         self.sampler_counts.clear()
 
     def __contains__(self, name: str) -> bool:

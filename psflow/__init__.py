@@ -697,9 +697,10 @@ del _dtypes
 from psflow import (  # noqa: E402, F401  (modules built on the names above)
     audio,
     bitwise,
-    compat,  # psflow.compat.v1 is psflow itself
+    compat,
     debugging,
     dtypes,
+    lookup,  # psflow.compat.v1 is psflow itself
     manip,
     nest,
     queue,

@@ -24,6 +24,7 @@ from . import (  # noqa: F401 - registration on import
     io,
     linalg,
     linalg_more,
+    lookup,
     manip,
     math,
     math_more,

@@ -174,7 +174,7 @@ NOT_PROVIDED = {
 
 # The fraction of each namespace's names psflow provides, as reached: it may only go up.
 FLOOR = {
-    "tf": 0.861,
+    "tf": 0.863,
     "nn": 0.902,
     "train": 0.907,
     "summary": 1.0,
