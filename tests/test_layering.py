@@ -36,7 +36,7 @@ GRAPH_TIERS = [
     ["plan", "sparse_tensor"],  # pruning and the plan compiler; SparseTensor
     ["executor", "partition"],
     ["ops", "session"],  # the op library (with autodiff); the in-process Session
-    ["variables", "init_ops", "losses"],
+    ["variables", "init_ops", "losses", "linear_operator"],
     ["dynamic_embedding"],
     ["metrics"],
     ["variable_scope", "optimizers", "meta_graph", "moving_averages"],

@@ -183,7 +183,7 @@ FLOOR = {
     "data": 0.833,
     "math": 0.969,
     "strings": 0.807,
-    "linalg": 0.582,
+    "linalg": 0.895,
     "random": 0.75,
     "errors": 1.0,
     "initializers": 1.0,
