@@ -30,6 +30,12 @@ from psflow.graph.ops.linalg import (  # noqa: F401
     trace,
 )
 from psflow.graph.ops.linalg_more import (  # noqa: F401
+    eigh_tridiagonal,
+    logm,
+    lu,
+    lu_matrix_inverse,
+    lu_reconstruct,
+    lu_solve,
     matrix_exponential as expm,
     matrix_rank,
     matrix_square_root as sqrtm,

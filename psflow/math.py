@@ -93,6 +93,7 @@ from psflow.graph.ops.math_more import (  # noqa: F401, E402  # noqa: F401, E402
     reduce_std,
     reduce_variance,
     sinh,
+    sobol_sample,  # noqa: E402, F401
     tan,
     xdivy,
     xlogy,
@@ -108,6 +109,7 @@ from psflow.graph.ops.nn import (  # noqa: F401  # noqa: F401, E402
     top_k,
     zero_fraction,
 )
+from psflow.graph.ops.nn_ext import approx_max_k, approx_min_k  # noqa: E402, F401
 from psflow.graph.ops.segment import (  # noqa: F401, E402
     segment_max,
     segment_mean,
@@ -140,3 +142,23 @@ from psflow.graph.ops.special import (  # noqa: F401, E402  # noqa: F401, E402
     xlog1py,
     zeta,
 )
+
+
+def _special_module():
+    """tf.math.special: the special functions of graph/ops/special.py under TF's names."""
+    import sys
+    import types
+
+    from psflow.graph.ops import special as _special
+
+    module = types.ModuleType(__name__ + ".special", "Special functions, as tf.math.special.")
+    for name in ("bessel_i0", "bessel_i0e", "bessel_i1", "bessel_i1e", "bessel_j0",
+                 "bessel_j1", "bessel_k0", "bessel_k0e", "bessel_k1", "bessel_k1e",
+                 "bessel_y0", "bessel_y1", "dawsn", "expint", "fresnel_cos", "fresnel_sin",
+                 "spence"):  # fmt: skip
+        setattr(module, name, getattr(_special, name))
+    sys.modules[module.__name__] = module
+    return module
+
+
+special = _special_module()

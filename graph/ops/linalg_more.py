@@ -436,3 +436,145 @@ def tridiagonal_solve(
         if vector:
             return _array.squeeze(x, [-1])
         return _adj(x) if transpose_rhs else x
+
+
+# Lu and what uses it; MatrixLogarithm; eigh_tridiagonal ---------------------------------------
+def _lu_infer(input, *, output_idx_type):
+    dims = _square("Lu", input)
+    return [
+        TensorSpec(input.dtype, input.shape),
+        TensorSpec(_dt.as_dtype(output_idx_type), TensorShape(None if dims is None else dims[:-1])),
+    ]
+
+
+def _lu_kernel(input, *, output_idx_type):
+    """LAPACK's getrf (partial pivoting, as TF's) on each matrix; its row swaps become the
+    permutation p with input[p] = L U."""
+    n = input.shape[-1]
+    flat = input.reshape((-1, n, n))
+    lu = np.empty_like(flat)
+    perm = np.empty((len(flat), n), dtype=_dt.as_dtype(output_idx_type).np)
+    for k, matrix in enumerate(flat):
+        lu[k], pivots = _scipy_linalg().lu_factor(matrix, check_finite=False)
+        order = np.arange(n)
+        for i, j in enumerate(pivots):
+            order[i], order[j] = order[j], order[i]
+        perm[k] = order
+    return lu.reshape(input.shape), perm.reshape(input.shape[:-1])
+
+
+register_op(
+    OpDef(
+        "Lu",
+        inputs=["input: T"],
+        outputs=["lu: T", "p: output_idx_type"],
+        types={"T": _FLOAT + _dt.COMPLEX},
+        attrs={"output_idx_type": "int32"},
+        infer=_lu_infer,
+        kernel=_lu_kernel,
+    )
+)
+
+
+def lu(input, output_idx_type=_dt.int32, name=None):  # noqa: A002
+    """(lu, p): L (unit diagonal, below) and U (on and above the diagonal) in one matrix, and
+    the row permutation p with input[..., p, :] = L U. TF has no gradient for it."""
+    idx = _dt.as_dtype(output_idx_type)
+    if idx not in (_dt.int32, _dt.int64):
+        raise TypeError(f"lu: output_idx_type must be int32 or int64, got {idx.name}")
+    op = apply_op("Lu", [convert_to_tensor(input)], {"output_idx_type": idx.name}, name=name)
+    return op.outputs[0], op.outputs[1]
+
+
+def _permutation_matrix(perm, dtype):
+    """P with P[i, perm[i]] = 1, so that P A = A[perm]."""
+    n = _array.shape(perm)[-1]
+    from .manip import one_hot
+
+    return one_hot(perm, n, dtype=dtype)
+
+
+def _unit_lower(lower_upper):
+    lower = matrix_band_part(lower_upper, -1, 0)
+    ones = _array.ones_like(matrix_diag_part(lower_upper))
+    return matrix_set_diag(lower, ones)
+
+
+def lu_reconstruct(lower_upper, perm, validate_args=False, name=None) -> Tensor:
+    """The matrix `lu` factored: P^T L U."""
+    with name_scope(name, "lu_reconstruct"):
+        lower_upper = convert_to_tensor(lower_upper)
+        perm = convert_to_tensor(perm)
+        product = batch_matmul(_unit_lower(lower_upper), matrix_band_part(lower_upper, 0, -1))
+        return batch_matmul(_permutation_matrix(perm, lower_upper.dtype), product, adj_x=True)
+
+
+def lu_solve(lower_upper, perm, rhs, validate_args=False, name=None) -> Tensor:
+    """X with A X = rhs, A given by its `lu` factors: U^-1 L^-1 (P rhs)."""
+    with name_scope(name, "lu_solve"):
+        lower_upper = convert_to_tensor(lower_upper)
+        perm = convert_to_tensor(perm)
+        rhs = convert_to_tensor(rhs, dtype=lower_upper.dtype)
+        permuted = batch_matmul(_permutation_matrix(perm, lower_upper.dtype), rhs)
+        y = matrix_triangular_solve(_unit_lower(lower_upper), permuted, lower=True)
+        return matrix_triangular_solve(matrix_band_part(lower_upper, 0, -1), y, lower=False)
+
+
+def lu_matrix_inverse(lower_upper, perm, validate_args=False, name=None) -> Tensor:
+    """The inverse of the matrix given by its `lu` factors."""
+    with name_scope(name, "lu_matrix_inverse"):
+        lower_upper = convert_to_tensor(lower_upper)
+        return lu_solve(lower_upper, perm, _identity_like(lower_upper))
+
+
+def _logm_kernel(input):
+    flat = input.reshape((-1,) + input.shape[-2:])
+    out = [_scipy_linalg().logm(x) for x in flat]
+    return np.asarray(out, dtype=input.dtype).reshape(input.shape)
+
+
+register_op(
+    OpDef(
+        "MatrixLogarithm",
+        inputs=["input: T"],
+        outputs=["output: T"],
+        types={"T": _dt.COMPLEX},
+        infer=lambda input: TensorSpec(input.dtype, TensorShape(_square("MatrixLogarithm", input))),
+        kernel=_logm_kernel,
+    )
+)
+
+
+def logm(input, name=None) -> Tensor:  # noqa: A002
+    """The principal logarithm of square complex matrices (scipy's inverse scaling and
+    squaring); TF has it for complex dtypes only and no gradient."""
+    return apply_op("MatrixLogarithm", [convert_to_tensor(input)], name=name).outputs[0]
+
+
+def eigh_tridiagonal(
+    alpha, beta, eigvals_only=True, select="a", select_range=None, tol=None, name=None
+):
+    """Eigenvalues (ascending), and with eigvals_only=False eigenvectors (columns), of the
+    symmetric tridiagonal matrix with diagonal `alpha` and off-diagonal `beta`. `select`:
+    "a" all, "i" the indices select_range=[lo, hi] (inclusive), "v" the eigenvalues in
+    (lo, hi]."""
+    if select not in ("a", "i", "v"):
+        raise ValueError(f"'select' must be 'a', 'i' or 'v', got {select!r}")
+    if select != "a" and select_range is None:
+        raise ValueError(f"select={select!r} needs a select_range")
+    with name_scope(name, "eigh_tridiagonal"):
+        alpha = convert_to_tensor(alpha)
+        beta = convert_to_tensor(beta, dtype=alpha.dtype)
+        lower = _manip.pad(matrix_diag(beta), [[1, 0], [0, 1]])
+        dense = _math.add(matrix_diag(alpha), _math.add(lower, _adj(lower)))
+        values, vectors = self_adjoint_eig(dense)
+        if select == "i":
+            lo, hi = (int(v) for v in select_range)
+            values, vectors = values[lo : hi + 1], vectors[:, lo : hi + 1]
+        elif select == "v":
+            lo_v, hi_v = (_math._scalar(float(v), alpha.dtype) for v in select_range)
+            keep = _math.logical_and(_math.greater(values, lo_v), _math.less_equal(values, hi_v))
+            values = _array.boolean_mask(values, keep)
+            if not eigvals_only:
+                vectors = _adj(_array.boolean_mask(_adj(vectors), keep))
+        return values if eigvals_only else (values, vectors)

@@ -9,6 +9,7 @@ import numpy as np
 from .. import dtypes as _dt
 from ..framework import Tensor, apply_op, convert_to_tensor, name_scope
 from ..registry import NOT_DIFFERENTIABLE, OpDef, TensorSpec, register_op
+from ..shapes import TensorShape
 from . import array as _array, math as _math
 from ._common import reduce_to_shape
 
@@ -297,3 +298,58 @@ def confusion_matrix(labels, predictions, num_classes=None, weights=None, dtype=
             else _math.cast(convert_to_tensor(weights), dtype)
         )
         return _manip.scatter_nd(indices, values, _array.stack([n, n]))
+
+
+# SobolSample --------------------------------------------------------------------------------
+def _sobol_infer(dim, num_results, skip, *, dtype):
+    for spec, what in ((dim, "dim"), (num_results, "num_results"), (skip, "skip")):
+        if spec.shape.ndims not in (None, 0):
+            raise ValueError(f"Shape must be rank 0 but is rank {spec.shape.ndims} for "
+                             f"'SobolSample' ({what})")  # fmt: skip
+    rows = None if num_results.value is None else int(num_results.value)
+    cols = None if dim.value is None else int(dim.value)
+    return TensorSpec(_dt.as_dtype(dtype), TensorShape([rows, cols]))
+
+
+def _sobol_kernel(dim, num_results, skip, *, dtype):
+    """The points of the unscrambled Sobol sequence (Joe and Kuo's direction numbers, as TF
+    uses) after the all-zeros first point and `skip` more."""
+    import warnings
+
+    from scipy.stats import qmc
+
+    dim, num_results, skip = int(dim), int(num_results), int(skip)
+    if dim < 1 or num_results < 0 or skip < 0:
+        from ..errors import InvalidArgumentError
+
+        raise InvalidArgumentError(
+            None, None, f"SobolSample: dim must be >= 1, num_results and skip >= 0 (got "
+            f"dim={dim}, num_results={num_results}, skip={skip})")  # fmt: skip
+    engine = qmc.Sobol(dim, scramble=False)
+    engine.fast_forward(1 + skip)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # balance holds for powers of 2 only; TF has none
+        return engine.random(num_results).astype(_dt.as_dtype(dtype).np)
+
+
+register_op(
+    OpDef(
+        "SobolSample",
+        inputs=["dim: int32", "num_results: int32", "skip: int32"],
+        outputs=["samples: dtype"],
+        attrs={"dtype": "float32"},
+        infer=_sobol_infer,
+        kernel=_sobol_kernel,
+        grad=NOT_DIFFERENTIABLE,
+    )
+)
+
+
+def sobol_sample(dim, num_results, skip=0, dtype=_dt.float32, name=None) -> Tensor:
+    """[num_results, dim] points of the Sobol low-discrepancy sequence in [0, 1)^dim,
+    starting after the first `skip` (the zero point is never returned), as TF's."""
+    dtype = _dt.as_dtype(dtype)
+    if dtype not in (_dt.float32, _dt.float64):
+        raise TypeError(f"sobol_sample: dtype must be float32 or float64, got {dtype.name}")
+    args = [convert_to_tensor(v, dtype=_dt.int32) for v in (dim, num_results, skip)]
+    return apply_op("SobolSample", args, attrs={"dtype": dtype.name}, name=name).outputs[0]

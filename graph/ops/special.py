@@ -1,6 +1,7 @@
 """Special functions on scipy.special (the well-kept implementation of them): erf, erfc,
-erfinv, ndtri, lgamma, digamma, polygamma, xlog1py, bessel_i0e, bessel_i1e, bessel_i0,
-bessel_i1, each with TF's gradient."""
+erfinv, ndtri, lgamma, digamma, polygamma, xlog1py, the Bessel functions I, J, K, Y of
+orders 0 and 1 (and the scaled I/K), dawsn, expint, fresnel_cos/sin, spence, each with TF's
+gradient; igamma, igammac, betainc, zeta with the gradients TF has."""
 
 from __future__ import annotations
 
@@ -96,6 +97,82 @@ def _i1_grad(op, grad):
     return [grad * _math.where(_math.equal(x, _array.zeros_like(x)), half, inner)]
 
 
+def _where_zero(x, at_zero, elsewhere):
+    """`elsewhere` (built on x with zeros replaced by ones), `at_zero` where x is 0."""
+    zero = _math.equal(x, _array.zeros_like(x))
+    safe = _math.where(zero, _array.ones_like(x), x)
+    return _math.where(zero, _array.zeros_like(x) + _c(at_zero, x), elsewhere(safe))
+
+
+def _j0_grad(op, grad):
+    return [-grad * bessel_j1(op.inputs[0])]
+
+
+def _k0_grad(op, grad):
+    return [-grad * bessel_k1(op.inputs[0])]
+
+
+def _k0e_grad(op, grad):
+    return [grad * (op.outputs[0] - bessel_k1e(op.inputs[0]))]
+
+
+def _y0_grad(op, grad):
+    return [-grad * bessel_y1(op.inputs[0])]
+
+
+def _expint_grad(op, grad):
+    return [grad * _math.exp(op.inputs[0]) / op.inputs[0]]
+
+
+def _j1_grad(op, grad):
+    y = op.outputs[0]
+    return [grad * _where_zero(op.inputs[0], 0.5, lambda x: bessel_j0(x) - y / x)]
+
+
+def _k1_grad(op, grad):
+    x, y = op.inputs[0], op.outputs[0]
+    return [grad * (-bessel_k0(x) - y / x)]
+
+
+def _k1e_grad(op, grad):
+    x, y = op.inputs[0], op.outputs[0]
+    return [grad * (-bessel_k0e(x) - y * (_math.reciprocal(x) - _c(1.0, x)))]
+
+
+def _y1_grad(op, grad):
+    x, y = op.inputs[0], op.outputs[0]
+    return [grad * (bessel_y0(x) - y / x)]
+
+
+def _dawsn_grad(op, grad):
+    x, y = op.inputs[0], op.outputs[0]
+    return [grad * (_c(1.0, x) - _c(2.0, x) * x * y)]
+
+
+def _fresnel_grad(trig):
+    def grad_fn(op, grad):
+        x = op.inputs[0]
+        return [grad * trig(_c(np.pi / 2, x) * x * x)]
+
+    return grad_fn
+
+
+def _spence_grad(op, grad):
+    x = op.inputs[0]
+    one = _math.equal(x, _array.ones_like(x))
+    safe = _math.where(one, _array.zeros_like(x) + _c(2.0, x), x)
+    partial = _math.log(safe) / (_c(1.0, x) - safe)
+    return [grad * _math.where(one, _array.zeros_like(x) - _c(1.0, x), partial)]
+
+
+def _fresnel(part):
+    def kernel(x):
+        x = np.asarray(x)
+        return np.asarray(_scipy().fresnel(x)[part], dtype=x.dtype)
+
+    return kernel
+
+
 _UNARY = {
     "Erf": ("erf", _erf_grad),
     "Erfc": ("erfc", _erfc_grad),
@@ -107,6 +184,19 @@ _UNARY = {
     "BesselI1e": ("i1e", _i1e_grad),
     "BesselI0": ("i0", _i0_grad),
     "BesselI1": ("i1", _i1_grad),
+    "BesselJ0": ("j0", _j0_grad),
+    "BesselJ1": ("j1", _j1_grad),
+    "BesselK0": ("k0", _k0_grad),
+    "BesselK0e": ("k0e", _k0e_grad),
+    "BesselK1": ("k1", _k1_grad),
+    "BesselK1e": ("k1e", _k1e_grad),
+    "BesselY0": ("y0", _y0_grad),
+    "BesselY1": ("y1", _y1_grad),
+    "Dawsn": ("dawsn", _dawsn_grad),
+    "Expint": ("expi", _expint_grad),
+    "FresnelCos": (_fresnel(1), _fresnel_grad(_math.cos)),
+    "FresnelSin": (_fresnel(0), _fresnel_grad(_math.sin)),
+    "Spence": ("spence", _spence_grad),
 }
 for _type, (_fn, _grad) in _UNARY.items():
     register_op(
@@ -116,7 +206,7 @@ for _type, (_fn, _grad) in _UNARY.items():
             outputs=["y: T"],
             types={"T": _FLOAT},
             infer=lambda x: TensorSpec(x.dtype, x.shape),
-            kernel=_typed(_fn),
+            kernel=_typed(_fn) if isinstance(_fn, str) else _fn,
             grad=_grad,
         )  # fmt: skip
     )
@@ -177,6 +267,19 @@ bessel_i0e = _unary_fn("BesselI0e", "exp(-|x|) I0(x), elementwise.")
 bessel_i1e = _unary_fn("BesselI1e", "exp(-|x|) I1(x), elementwise.")
 bessel_i0 = _unary_fn("BesselI0", "The modified Bessel function I0, elementwise.")
 bessel_i1 = _unary_fn("BesselI1", "The modified Bessel function I1, elementwise.")
+bessel_j0 = _unary_fn("BesselJ0", "The Bessel function of the first kind J0, elementwise.")
+bessel_j1 = _unary_fn("BesselJ1", "The Bessel function of the first kind J1, elementwise.")
+bessel_k0 = _unary_fn("BesselK0", "The modified Bessel function K0, elementwise.")
+bessel_k0e = _unary_fn("BesselK0e", "exp(x) K0(x), elementwise.")
+bessel_k1 = _unary_fn("BesselK1", "The modified Bessel function K1, elementwise.")
+bessel_k1e = _unary_fn("BesselK1e", "exp(x) K1(x), elementwise.")
+bessel_y0 = _unary_fn("BesselY0", "The Bessel function of the second kind Y0, elementwise.")
+bessel_y1 = _unary_fn("BesselY1", "The Bessel function of the second kind Y1, elementwise.")
+dawsn = _unary_fn("Dawsn", "Dawson's integral exp(-x^2) * integral_0^x exp(t^2) dt.")
+expint = _unary_fn("Expint", "The exponential integral Ei(x), elementwise.")
+fresnel_cos = _unary_fn("FresnelCos", "integral_0^x cos(pi t^2 / 2) dt, elementwise.")
+fresnel_sin = _unary_fn("FresnelSin", "integral_0^x sin(pi t^2 / 2) dt, elementwise.")
+spence = _unary_fn("Spence", "Spence's integral integral_1^x log(t) / (1 - t) dt.")
 
 
 def polygamma(a, x, name=None):

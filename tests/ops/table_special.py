@@ -69,6 +69,71 @@ ROWS += _rows("BesselI0e", special.bessel_i0e,
               _each(lambda x: math.exp(-abs(x)) * _bessel_i(0, x)), U * 3)  # fmt: skip
 ROWS += _rows("BesselI1e", special.bessel_i1e,
               _each(lambda x: math.exp(-abs(x)) * _bessel_i(1, x)), U * 3)  # fmt: skip
+
+
+def _simpson(f, a, b, n=4000):
+    t = np.linspace(a, b, n + 1)
+    w = np.ones(n + 1)
+    w[1:-1:2], w[2:-1:2] = 4, 2
+    return float((b - a) / (3 * n) * np.sum(w * f(t)))
+
+
+def _bessel_j(order, x):  # (1/pi) int_0^pi cos(n t - x sin t) dt
+    return _simpson(lambda t: np.cos(order * t - x * np.sin(t)), 0, np.pi) / np.pi
+
+
+def _bessel_k(order, x):  # int_0^inf exp(-x cosh t) cosh(n t) dt
+    return _simpson(lambda t: np.exp(-x * np.cosh(t)) * np.cosh(order * t), 0, 12)
+
+
+def _bessel_y(order, x):
+    first = _simpson(lambda t: np.sin(x * np.sin(t) - order * t), 0, np.pi)
+    second = _simpson(lambda t: (np.exp(order * t) + (-1) ** order * np.exp(-order * t))
+                      * np.exp(-x * np.sinh(t)), 0, 12)  # fmt: skip
+    return (first - second) / np.pi
+
+
+def _expint(x):  # Ei(x) = gamma + ln|x| + sum x^k / (k k!)
+    return (
+        0.5772156649015329
+        + math.log(abs(x))
+        + sum(x**k / (k * math.factorial(k)) for k in range(1, 60))
+    )
+
+
+def _spence_integrand(t):  # log(t) / (1 - t), -1 at t = 1
+    return np.where(t == 1, -1.0, np.log(t) / np.where(t == 1, 2.0, 1 - t))
+
+
+Q = np.array([[0.2, 0.7, 1.0], [1.6, 2.5, 3.3]], F64)  # in (0, 4)
+ROWS += _rows("BesselJ0", special.bessel_j0, _each(lambda x: _bessel_j(0, x)), U * 3)
+ROWS += _rows("BesselJ1", special.bessel_j1, _each(lambda x: _bessel_j(1, x)), U * 3)
+ROWS += _rows("BesselK0", special.bessel_k0, _each(lambda x: _bessel_k(0, x)), Q)
+ROWS += _rows("BesselK1", special.bessel_k1, _each(lambda x: _bessel_k(1, x)), Q)
+ROWS += _rows("BesselK0e", special.bessel_k0e, _each(lambda x: math.exp(x) * _bessel_k(0, x)), Q)
+ROWS += _rows("BesselK1e", special.bessel_k1e, _each(lambda x: math.exp(x) * _bessel_k(1, x)), Q)
+ROWS += _rows("BesselY0", special.bessel_y0, _each(lambda x: _bessel_y(0, x)), Q)
+ROWS += _rows("BesselY1", special.bessel_y1, _each(lambda x: _bessel_y(1, x)), Q)
+ROWS += _rows(
+    "Dawsn",
+    special.dawsn,
+    _each(lambda x: math.exp(-x * x) * _simpson(lambda t: np.exp(t * t), 0, x)),
+    U * 3,
+)
+ROWS += _rows("Expint", special.expint, _each(_expint), Q)
+ROWS += _rows(
+    "FresnelCos",
+    special.fresnel_cos,
+    _each(lambda x: _simpson(lambda t: np.cos(np.pi * t * t / 2), 0, x)),
+    U * 3,
+)
+ROWS += _rows(
+    "FresnelSin",
+    special.fresnel_sin,
+    _each(lambda x: _simpson(lambda t: np.sin(np.pi * t * t / 2), 0, x)),
+    U * 3,
+)
+ROWS += _rows("Spence", special.spence, _each(lambda x: _simpson(_spence_integrand, 1, x)), Q)
 ROWS += [
     Row("Polygamma-1-float64", lambda x: special.polygamma(np.ones_like(X), x),
         _each(_trigamma), [X]),

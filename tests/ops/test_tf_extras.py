@@ -234,3 +234,19 @@ def test_the_tf_test_module():
 
     result = Case().run()
     assert result.wasSuccessful(), result.failures + result.errors
+
+
+def test_sobol_sample_is_tfs():
+    got = _run([tf.math.sobol_sample(3, 5), tf.math.sobol_sample(2, 3, skip=4, dtype=tf.float64)])
+    np.testing.assert_array_equal(  # TF
+        got[0],
+        [[0.5, 0.5, 0.5], [0.75, 0.25, 0.25], [0.25, 0.75, 0.75], [0.375, 0.375, 0.625],
+         [0.875, 0.875, 0.125]],
+    )  # fmt: skip
+    assert got[0].dtype == np.float32 and got[1].dtype == np.float64
+    np.testing.assert_array_equal(got[1], [[0.875, 0.875], [0.625, 0.125], [0.125, 0.625]])  # TF
+    assert tf.math.sobol_sample(4, 6).shape.as_list() == [6, 4]
+    with pytest.raises(tf.errors.InvalidArgumentError, match="dim must be >= 1"):
+        _run(tf.math.sobol_sample(tf.constant(0), 2))
+    with pytest.raises(TypeError, match="float32 or float64"):
+        tf.math.sobol_sample(2, 2, dtype=tf.int32)
