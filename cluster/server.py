@@ -40,13 +40,20 @@ JOIN_POLL_SECS = 1.0
 
 @dataclass
 class ServerDef:
-    """What TF1's ServerDef proto says of a server: its cluster, job, task and protocol."""
+    """`tf.train.ServerDef`: what TF1's ServerDef proto says of a server (its cluster --
+    a ClusterSpec, a ClusterDef proto or a dict -- job, task, protocol, session config and
+    port), taken by `tf.train.Server` in place of a cluster."""
 
-    cluster: ClusterSpec
-    job_name: str
-    task_index: int
+    cluster: ClusterSpec | object = None
+    job_name: str = ""
+    task_index: int = 0
     protocol: str = "psflow"
     default_session_config: object = None
+    port: int = 0
+
+    def __post_init__(self):
+        if not isinstance(self.cluster, ClusterSpec):
+            self.cluster = ClusterSpec(self.cluster if self.cluster is not None else {})
 
 
 class Server:

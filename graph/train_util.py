@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 
-from . import checkpoint as _ckpt, storage
+from . import checkpoint as _ckpt, dtypes as _dt, storage
 from .framework import Tensor, convert_to_tensor, get_default_graph, name_scope
 from .ops import array as _array, math as _math, random as _random
 from .optimizers import Optimizer, _call, _lr_and_step
@@ -132,6 +132,51 @@ class ProximalAdagradOptimizer(Optimizer):
 
     def _refs(self, var):
         return [var._ref(), self.get_slot(var, "accumulator")._ref()]
+
+
+class AdagradDAOptimizer(Optimizer):
+    """Adagrad dual averaging (Duchi et al.), for sparse linear models: the variable is
+    recomputed each step from the sums of the gradients and of their squares, with the L1
+    and L2 terms scaled by the number of steps taken (`global_step`, required)."""
+
+    _update_op = "AdagradDA"
+
+    def __init__(self, learning_rate, global_step, initial_gradient_squared_accumulator_value=0.1,
+                 l1_regularization_strength=0.0, l2_regularization_strength=0.0,
+                 use_locking=False, name="AdagradDA"):  # fmt: skip
+        if initial_gradient_squared_accumulator_value <= 0.0:
+            raise ValueError(
+                "initial_gradient_squared_accumulator_value must be positive: "
+                f"{initial_gradient_squared_accumulator_value}"
+            )
+        super().__init__(use_locking, name)
+        self._lr, self._global_step = learning_rate, global_step
+        self._initial = initial_gradient_squared_accumulator_value
+        self._l1, self._l2 = l1_regularization_strength, l2_regularization_strength
+
+    def _create_slots(self, var_list):
+        for v in var_list:
+            self._slot(v, "gradient_accumulator", self._name,
+                       lambda v=v: _array.zeros(v.shape.as_list(), v.dtype))  # fmt: skip
+            self._slot(v, "gradient_squared_accumulator", self._name,
+                       lambda v=v: _array.fill(v.shape.as_list(),
+                                               np.asarray(self._initial, v.dtype.np)))  # fmt: skip
+
+    def _table_slots(self):
+        return [("gradient_accumulator", 0.0), ("gradient_squared_accumulator", self._initial)]
+
+    def _prepare(self):
+        # The step this update is (TF: the global step read before its increment, plus one).
+        step = _math.add(_math.cast(convert_to_tensor(self._global_step), _dt.float64), 1.0)
+        self._t = [
+            convert_to_tensor(_call(x), name=n)
+            for x, n in ((self._lr, "learning_rate"), (self._l1, "l1_regularization_strength"),
+                         (self._l2, "l2_regularization_strength"))
+        ] + [step]  # fmt: skip
+
+    def _refs(self, var):
+        return [var._ref(), self.get_slot(var, "gradient_accumulator")._ref(),
+                self.get_slot(var, "gradient_squared_accumulator")._ref()]  # fmt: skip
 
 
 # Checkpoint files ------------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 """`tf.math`: the math ops under their TF 1.x `tf.math` names (the same functions as at the
 top level, plus `softplus`, `l2_normalize`, `top_k` and `in_top_k` from tf.nn)."""
 
+from psflow._modules import namespace as _namespace  # noqa: E402
 from psflow.graph.misc import is_non_decreasing, is_strictly_increasing  # noqa: F401, E402
+from psflow.graph.ops import special as _special  # noqa: E402
 from psflow.graph.ops.array_more import bincount  # noqa: F401, E402
 from psflow.graph.ops.complex_ops import angle, conj, imag, real  # noqa: E402, F401
 from psflow.graph.ops.linalg import norm  # noqa: F401, E402
@@ -143,22 +145,11 @@ from psflow.graph.ops.special import (  # noqa: F401, E402  # noqa: F401, E402
     zeta,
 )
 
-
-def _special_module():
-    """tf.math.special: the special functions of graph/ops/special.py under TF's names."""
-    import sys
-    import types
-
-    from psflow.graph.ops import special as _special
-
-    module = types.ModuleType(__name__ + ".special", "Special functions, as tf.math.special.")
-    for name in ("bessel_i0", "bessel_i0e", "bessel_i1", "bessel_i1e", "bessel_j0",
-                 "bessel_j1", "bessel_k0", "bessel_k0e", "bessel_k1", "bessel_k1e",
-                 "bessel_y0", "bessel_y1", "dawsn", "expint", "fresnel_cos", "fresnel_sin",
-                 "spence"):  # fmt: skip
-        setattr(module, name, getattr(_special, name))
-    sys.modules[module.__name__] = module
-    return module
-
-
-special = _special_module()
+special = _namespace(
+    __name__ + ".special",
+    "Special functions, as tf.math.special.",
+    _special,
+    ("bessel_i0", "bessel_i0e", "bessel_i1", "bessel_i1e", "bessel_j0", "bessel_j1", "bessel_k0",
+     "bessel_k0e", "bessel_k1", "bessel_k1e", "bessel_y0", "bessel_y1", "dawsn", "expint",
+     "fresnel_cos", "fresnel_sin", "spence"),
+)  # fmt: skip

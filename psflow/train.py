@@ -99,6 +99,7 @@ from psflow.graph.supervisor import (  # noqa: F401
 )
 from psflow.graph.sync_replicas import SyncReplicasOptimizer  # noqa: F401
 from psflow.graph.train_util import (  # noqa: F401
+    AdagradDAOptimizer,
     ProximalAdagradOptimizer,
     ProximalGradientDescentOptimizer,
     VocabInfo,
@@ -120,12 +121,23 @@ _EXAMPLE_NAMES = ("BytesList", "Example", "Feature", "FeatureList", "FeatureList
                   "FloatList", "Int64List", "SequenceExample")  # fmt: skip
 
 
+from psflow import graph as _graph  # noqa: E402
+from psflow._modules import namespace as _namespace  # noqa: E402
+
+queue_runner = _namespace(
+    __name__ + ".queue_runner",
+    "The queue runners of the queue-fed input pipeline, as tf.train.queue_runner.",
+    _graph.queue_runner,
+    ("QueueRunner", "add_queue_runner", "start_queue_runners"),
+)
+
+
 def __getattr__(name):
     # tf.train.Server lives with the cluster layer; Ray loads only when it is used.
-    if name == "Server":
-        from psflow.cluster.server import Server
+    if name in ("Server", "ServerDef"):
+        from psflow.cluster import server
 
-        return Server
+        return getattr(server, name)
     if name in _EXAMPLE_NAMES:  # tf.train.Example & co. (graph/example_proto.py), lazily
         from psflow.graph import example_proto
 

@@ -102,6 +102,18 @@ def _proximal_adagrad(var, accum, lr, l1, l2, grad):
     return _proximal(var - grad * step, step, l1, l2), accum
 
 
+def _adagrad_da(var, accum, sq_accum, lr, l1, l2, global_step, grad):
+    """TF's AdagradDA: the sums of gradients and of their squares, and the variable recomputed
+    from them (dual averaging), the L1 threshold and L2 growing with the step."""
+    accum = accum + grad
+    sq_accum = sq_accum + grad * grad
+    denom = l2 * global_step * lr + np.sqrt(sq_accum)
+    if np.any(l1 > 0):
+        shrunk = np.sign(accum) * np.maximum(np.abs(accum) - l1 * global_step, 0)
+        return -lr * shrunk / denom, accum, sq_accum
+    return -lr * accum / denom, accum, sq_accum
+
+
 # Kernels -------------------------------------------------------------------------------------
 def _dense_kernel(rule, n_refs):
     def kernel(state, *args, use_locking=False, **attrs):
@@ -282,6 +294,8 @@ _register(
 _register("Adadelta", _adadelta, ["var", "accum", "accum_update"], ["lr", "rho", "epsilon"])
 _register("ProximalGradientDescent", _proximal_gd, ["var"], ["alpha", "l1", "l2"])
 _register("ProximalAdagrad", _proximal_adagrad, ["var", "accum"], ["lr", "l1", "l2"])
+_register("AdagradDA", _adagrad_da, ["var", "gradient_accumulator",
+          "gradient_squared_accumulator"], ["lr", "l1", "l2", "global_step"])  # fmt: skip
 _register("Ftrl", _ftrl, ["var", "accum", "linear"], ["lr", "l1", "l2", "l2_shrinkage", "lr_power"])
 
 

@@ -119,3 +119,20 @@ def test_small_modules_name_what_they_hold():
     assert tf.manip.roll is tf.roll and tf.queue.FIFOQueue is tf.FIFOQueue
     assert tf.dtypes.as_dtype("float32") is tf.float32 and tf.dtypes.bool is tf.bool
     assert _run(tf.bitwise.bitwise_and(12, 10)) == 8
+
+
+def test_server_def_and_the_queue_runner_module():
+    cluster = tf.train.ClusterSpec({"ps": ["localhost:2222"], "worker": ["localhost:2223"]})
+    definition = tf.train.ServerDef(
+        cluster=cluster.as_cluster_def(), job_name="worker", task_index=0, protocol="grpc"
+    )
+    assert definition.cluster.as_dict() == cluster.as_dict() and definition.port == 0
+    server = tf.train.Server(definition, start=False)
+    assert server.server_def.job_name == "worker" and server.server_def.task_index == 0
+    assert tf.train.queue_runner.QueueRunner is tf.train.QueueRunner
+    from psflow.train.queue_runner import add_queue_runner
+
+    assert add_queue_runner is tf.train.add_queue_runner
+    from psflow.math.special import spence
+
+    assert spence is tf.math.special.spence

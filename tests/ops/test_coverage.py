@@ -223,6 +223,7 @@ ELSEWHERE = {
                     "Adadelta",
                     "Ftrl",
                     "ProximalGradientDescent",
+                    "AdagradDA",
                     "ProximalAdagrad",
                 )
             ),
@@ -273,6 +274,8 @@ ELSEWHERE = {
             "ApplyProximalAdagrad",
             "SparseApplyProximalAdagrad",
             "SparseApplyFtrl",
+            "ApplyAdagradDA",
+            "SparseApplyAdagradDA",
             "ScatterUpdate",
             "ScatterAdd",
             "ScatterSub",

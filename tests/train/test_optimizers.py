@@ -104,6 +104,17 @@ def _proximal_adagrad(lr, l1, l2, init=0.1):
     return step, {"acc": init}
 
 
+def _adagrad_da(lr, l1, l2, init=0.1, t=1.0):
+    """Dual averaging at a fixed step t (minimize without global_step leaves it at 0: t=1)."""
+
+    def step(w, s, g):
+        acc, sq = s["acc"] + g, s["sq"] + g * g
+        shrunk = np.sign(acc) * np.maximum(np.abs(acc) - l1 * t, 0)
+        return -lr * shrunk / (l2 * t * lr + np.sqrt(sq)), {"acc": acc, "sq": sq}
+
+    return step, {"acc": 0.0, "sq": init}
+
+
 CASES = {
     "GradientDescent": (lambda: tf.train.GradientDescentOptimizer(0.1), _sgd(0.1)),
     "Momentum": (lambda: tf.train.MomentumOptimizer(0.1, 0.9), _momentum(0.1, 0.9)),
@@ -126,6 +137,12 @@ CASES = {
     "ProximalAdagrad": (
         lambda: tf.train.ProximalAdagradOptimizer(0.3, 0.1, 0.02, 0.05),
         _proximal_adagrad(0.3, 0.02, 0.05),
+    ),
+    "AdagradDA": (
+        lambda: tf.train.AdagradDAOptimizer(
+            0.3, tf.train.get_or_create_global_step(), 0.1, 0.02, 0.05
+        ),
+        _adagrad_da(0.3, 0.02, 0.05),
     ),
     "Ftrl": (
         lambda: tf.train.FtrlOptimizer(
@@ -369,3 +386,29 @@ def test_the_cosine_and_natural_exponential_schedules():
                 1.0 if s <= 10 else 0.5 if s <= 20 else 0.1,
             ]
             np.testing.assert_allclose(got, want, rtol=1e-5)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_adagrad_da_with_a_counting_global_step_is_tfs(sparse):
+    gs = tf.train.get_or_create_global_step()
+    w = tf.Variable(np.array([[0.5, -0.2], [0.1, 0.3], [1.0, -1.0]], np.float32))
+    if sparse:
+        loss = tf.reduce_sum(tf.square(tf.nn.embedding_lookup(w, [0, 2, 0]) - 0.3))
+    else:
+        x = np.array([[1.0, 2, -1], [0.5, -1, 2]], np.float32)
+        loss = tf.reduce_sum(tf.square(tf.matmul(x, w) - 1.0))
+    opt = tf.train.AdagradDAOptimizer(0.1, gs, l1_regularization_strength=0.05,
+                                      l2_regularization_strength=0.01)  # fmt: skip
+    train = opt.minimize(loss, global_step=gs)
+    assert opt.get_slot_names() == ["gradient_accumulator", "gradient_squared_accumulator"]
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        for _ in range(5):
+            sess.run(train)
+        got = sess.run(w)
+    want = (  # TF
+        [[0.13455218, 0.18121193], [0.1, 0.3], [0.04882583, 0.14052151]]
+        if sparse
+        else [[0.21470666, 0.21846235], [0.11305806, 0.02502234], [0.05164643, 0.11516431]]
+    )
+    np.testing.assert_allclose(got, want, rtol=1e-6)
