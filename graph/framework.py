@@ -584,8 +584,10 @@ class Graph:
 
         return versions_pb2.VersionDef(producer=27)
 
-    def as_graph_def(self, add_shapes: bool = False):
-        return graph_to_graph_def(self, add_shapes=add_shapes)
+    def as_graph_def(self, from_version=None, add_shapes: bool = False, for_display=False):
+        """The GraphDef proto of the graph (`import_graph_def` rebuilds it; TensorBoard reads
+        it); `for_display` leaves out what only rebuilding needs."""
+        return graph_to_graph_def(self, add_shapes=add_shapes, for_display=for_display)
 
 
 class _BuildState:

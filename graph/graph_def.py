@@ -49,7 +49,7 @@ def make_tensor_proto(value: np.ndarray):
     return proto
 
 
-def _attr_value(name: str, value, op):
+def _attr_value(name: str, value, op, full_constants: bool = False):
     from tensorboard.compat.proto import attr_value_pb2, tensor_shape_pb2
 
     av = attr_value_pb2.AttrValue()
@@ -61,7 +61,7 @@ def _attr_value(name: str, value, op):
             shape.dim.add(size=-1 if d is None else int(d))
         av.shape.CopyFrom(shape)
     elif isinstance(value, np.ndarray):
-        if value.nbytes <= _MAX_CONST_BYTES:
+        if full_constants or value.nbytes <= _MAX_CONST_BYTES:
             av.tensor.CopyFrom(make_tensor_proto(value))
         else:  # large constants: dtype and shape only, to keep event files small
             av.tensor.dtype = _dt.as_dtype(value.dtype).enum
@@ -86,8 +86,17 @@ def _attr_value(name: str, value, op):
     return av
 
 
-def graph_to_graph_def(graph, add_shapes: bool = False):
+# Every attr of a psflow op, as it is, so `import_graph_def` rebuilds the op exactly (TF
+# keeps attrs whose names start with "_" out of its op checks, so TF reads these files too).
+PSFLOW_ATTRS = "_psflow_attrs"
+
+
+def graph_to_graph_def(graph, add_shapes: bool = False, for_display: bool = False):
+    """The graph's GraphDef. Complete unless `for_display` (TensorBoard's graph tab): every
+    constant's value, and each node's psflow attrs (msgpack) under PSFLOW_ATTRS."""
     from tensorboard.compat.proto import graph_pb2, versions_pb2
+
+    from . import wire
 
     gd = graph_pb2.GraphDef(versions=versions_pb2.VersionDef(producer=27))
     for op in graph.get_operations():
@@ -97,9 +106,11 @@ def graph_to_graph_def(graph, add_shapes: bool = False):
         for c in op.control_inputs:
             node.input.append(f"^{c.name}")
         for key, value in op._attrs.items():
-            av = _attr_value(key, value, op)
+            av = _attr_value(key, value, op, full_constants=not for_display)
             if av is not None:
                 node.attr[key].CopyFrom(av)
+        if not for_display:
+            node.attr[PSFLOW_ATTRS].s = wire.pack(op._attrs)
         if op._colocation:
             node.attr["_class"].list.s.extend(op.colocation_groups())
         if add_shapes:

@@ -492,6 +492,96 @@ def _unrolled(cell, steps, state, sequence_length):
     return outputs, state
 
 
+def _build_outside_loops(cell, x, state):
+    """Calls the cell once, outside any loop, so its variables are made in the graph itself
+    (a loop's body then reads them); the ops of this call are never run."""
+    if not getattr(cell, "_built", False):
+        cell(x, state)
+
+
+def _looped(cell, inputs, state, sequence_length):
+    """The cell over time-major inputs of a length known only at run time, in a while loop
+    writing each step's output to a TensorArray: (outputs [time, batch, ...], final state)."""
+    from .ops.tensor_array import TensorArray
+    from .ops.while_loop import while_loop
+
+    n_steps = _array.shape(inputs)[0]
+    first = _array.zeros(_array.shape(inputs)[1:], inputs.dtype)
+    first.set_shape(inputs.shape.as_list()[1:])
+    _build_outside_loops(cell, first, state)
+    steps = TensorArray(inputs.dtype, size=n_steps, name="input_ta").unstack(inputs)
+    outputs = TensorArray(inputs.dtype, size=n_steps, name="output_ta")
+    zero = None
+    if sequence_length is not None:
+        zero = _array.zeros(_array.stack([_array.shape(first)[0], cell.output_size]), first.dtype)
+
+    def body(t, state, outputs):
+        output, state = _masked_step(cell, steps.read(t), state, t, sequence_length, zero)
+        return _math.add(t, 1), state, outputs.write(t, output)
+
+    _, state, outputs = while_loop(
+        lambda t, *_: _math.less(t, n_steps), body, [_array.constant(0), state, outputs]
+    )
+    return outputs.stack(), state
+
+
+def raw_rnn(cell, loop_fn, parallel_iterations=None, swap_memory=False, scope=None):
+    """TF1's raw_rnn: `loop_fn(time, cell_output, cell_state, loop_state)` gives
+    (finished, next_input, next_cell_state, emit_output, next_loop_state), first with
+    cell_output=None; the cell runs until every example is finished, finished examples
+    emitting zeros and keeping their state. Returns (emit TensorArray(s), final state,
+    final loop_state)."""
+    from .ops.tensor_array import TensorArray
+    from .ops.while_loop import while_loop
+
+    with variable_scope(scope or "rnn"):
+        time = _array.constant(0, name="time")
+        finished, next_input, state, emit_structure, loop_state = loop_fn(time, None, None, None)
+        if state is None:
+            raise ValueError("loop_fn did not return a cell state at time 0")
+        finished = convert_to_tensor(finished)
+        next_input = convert_to_tensor(next_input)
+        _build_outside_loops(cell, next_input, state)
+        emit_template = emit_structure if emit_structure is not None else cell.output_size
+        batch = _array.shape(finished)[0]
+        dtype = next_input.dtype
+
+        def zeros_like_emit(size_or_tensor):
+            if isinstance(size_or_tensor, int):
+                return _array.zeros(_array.stack([batch, size_or_tensor]), dtype)
+            return _array.zeros_like(size_or_tensor)
+
+        zero_emit = _map(zeros_like_emit, emit_template)
+        emit_tas = _map(
+            lambda z: TensorArray(z.dtype, size=0, dynamic_size=True, name="rnn_output_ta"),
+            zero_emit,
+        )
+        has_loop_state = loop_state is not None
+
+        def body(time, finished, next_input, state, emit_tas, loop_state):
+            output, cell_state = cell(next_input, state)
+            nxt = loop_fn(time + 1, output, cell_state, loop_state if has_loop_state else None)
+            next_finished, next_input, next_state, emit, next_loop_state = nxt
+            emit = output if emit is None else emit
+            emit = _pack(zero_emit, [_math.where(finished, z, e) for z, e in
+                                     zip(_flat(zero_emit), _flat(emit))])  # fmt: skip
+            emit_tas = _pack(emit_tas, [ta.write(time, e) for ta, e in
+                                        zip(_flat(emit_tas), _flat(emit))])  # fmt: skip
+            state = _pack(state, [_math.where(finished, old, new) for old, new in
+                                  zip(_flat(state), _flat(next_state))])  # fmt: skip
+            finished = _math.logical_or(finished, next_finished)
+            loop_state = next_loop_state if has_loop_state else _array.constant(0)
+            return time + 1, finished, next_input, state, emit_tas, loop_state
+
+        _, _, _, state, emit_tas, loop_state = while_loop(
+            lambda time, finished, *_: _math.logical_not(_math.reduce_all(finished)),
+            body,
+            [time, finished, next_input, state, emit_tas,
+             loop_state if has_loop_state else _array.constant(0)],
+        )  # fmt: skip
+        return emit_tas, state, loop_state if has_loop_state else None
+
+
 def static_rnn(cell, inputs, initial_state=None, dtype=None, sequence_length=None, scope=None):
     """The cell over a list of [batch, depth] inputs: (list of outputs, final state)."""
     if not isinstance(inputs, (list, tuple)) or not inputs:
@@ -524,11 +614,16 @@ def dynamic_rnn(
             raise ValueError(f"dynamic_rnn needs inputs of rank 3 or more, got {inputs.shape}")
         time_axis = 0 if time_major else 1
         steps_count = inputs.shape.as_list()[time_axis]
-        if steps_count is None:
-            raise ValueError(
-                "dynamic_rnn needs the time dimension known statically (psflow unrolls the "
-                f"loop); got inputs of shape {inputs.shape}"
-            )
+        if steps_count is None:  # a while loop over the steps, as TF's
+            if sequence_length is not None:
+                sequence_length = _math.cast(convert_to_tensor(sequence_length), _dt.int32)
+            major = inputs if time_major else _manip.transpose(inputs, _swap_first_two(inputs))
+            batch = _array.shape(major)[1]
+            state = _initial_state(cell, batch, initial_state, dtype)
+            outputs, state = _looped(cell, major, state, sequence_length)
+            if not time_major:
+                outputs = _manip.transpose(outputs, _swap_first_two(outputs))
+            return outputs, state
         steps = _array.unstack(inputs, num=steps_count, axis=time_axis)
         batch = _array.shape(steps[0])[0]
         state = _initial_state(cell, batch, initial_state, dtype)
@@ -536,6 +631,11 @@ def dynamic_rnn(
             sequence_length = _math.cast(convert_to_tensor(sequence_length), _dt.int32)
         outputs, state = _unrolled(cell, steps, state, sequence_length)
         return _array.stack(outputs, axis=time_axis), state
+
+
+def _swap_first_two(x):
+    rank = x.shape.ndims
+    return [1, 0] + list(range(2, rank))
 
 
 def _reverse(x, sequence_length, time_axis):

@@ -93,7 +93,7 @@ class FileWriter:
         if graph is not None and graph_def is not None:
             raise ValueError("Please pass only graph, or graph_def (deprecated), but not both.")
         if graph is not None:
-            graph_def = graph.as_graph_def(add_shapes=True)
+            graph_def = graph.as_graph_def(add_shapes=True, for_display=True)
         event = _event_pb2().Event(graph_def=graph_def.SerializeToString())
         if global_step is not None:
             event.step = int(global_step)

@@ -31,7 +31,12 @@ from psflow import (  # noqa: F401
     timeline,
     train,
 )
-from psflow.graph import dtypes as _dtypes, session as _session
+from psflow._modules import namespace as _namespace  # noqa: E402
+from psflow.graph import (
+    dtypes as _dtypes,
+    graph_import as _graph_import,  # noqa: E402
+    session as _session,
+)
 from psflow.graph.console import get_logger  # noqa: F401
 from psflow.graph.device import DeviceSpec  # noqa: F401
 from psflow.graph.dtypes import (  # noqa: F401
@@ -75,6 +80,7 @@ from psflow.graph.framework import (  # noqa: F401  # noqa: F401
     reset_default_graph,
 )
 from psflow.graph.graph_def import make_ndarray, make_tensor_proto  # noqa: F401
+from psflow.graph.graph_import import import_graph_def  # noqa: E402, F401
 from psflow.graph.init_ops import (  # noqa: F401
     constant_initializer,
     glorot_normal_initializer,
@@ -470,6 +476,7 @@ from psflow.graph.ops.summary import (  # noqa: F401
     merge_summary,
     scalar_summary,
 )
+from psflow.graph.ops.tensor_array import TensorArray  # noqa: F401
 from psflow.graph.ops.training import (  # noqa: F401
     batch_scatter_update,
     count_up_to,
@@ -710,3 +717,11 @@ from psflow import (  # noqa: E402, F401  (modules built on the names above)
     spectral,
     version,
 )
+
+graph_util = _namespace(
+    __name__ + ".graph_util",
+    "GraphDef rewrites for freezing models, as tf.graph_util.",
+    _graph_import,
+    ("convert_variables_to_constants", "extract_sub_graph", "import_graph_def",
+     "must_run_on_cpu", "remove_training_nodes", "tensor_shape_from_node_def_name"),
+)  # fmt: skip

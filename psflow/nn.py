@@ -114,6 +114,7 @@ from psflow.graph.ops.nn_more import (  # noqa: F401  # noqa: F401
 from psflow.graph.rnn import (  # noqa: E402, F401
     bidirectional_dynamic_rnn,
     dynamic_rnn,
+    raw_rnn,
     static_bidirectional_rnn,
     static_rnn,
 )

@@ -39,7 +39,7 @@ GRAPH_TIERS = [
     ["variables", "init_ops", "losses", "linear_operator"],
     ["dynamic_embedding"],
     ["metrics"],
-    ["variable_scope", "optimizers", "meta_graph", "moving_averages"],
+    ["variable_scope", "optimizers", "meta_graph", "moving_averages", "graph_import"],
     ["layers", "saver", "misc", "data", "queue_runner", "rnn"],
     ["train_util", "feature_column"],
     ["hooks"],  # SessionRunHook and the standard hooks

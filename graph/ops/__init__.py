@@ -48,6 +48,7 @@ from . import (  # noqa: F401 - registration on import
     strings_more,
     summary,
     sync,
+    tensor_array,
     training,
     while_loop,
 )

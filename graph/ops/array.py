@@ -655,9 +655,41 @@ def _slice_index(
     return tuple(index)
 
 
+def _strided_slice_partial(x, begin, strides, masks):
+    """The shape TF infers when begin or end are known only at run time: shrunk axes go,
+    new axes are 1, a full range with unit stride keeps its dimension, others unknown."""
+    if x.shape.ndims is None or begin.shape.ndims != 1 or begin.shape.as_list()[0] is None:
+        return TensorShape(None)
+    n_specs = begin.shape.as_list()[0]
+    unit = [strides.value is not None and abs(int(v)) == 1 for v in np.ravel(strides.value)]
+    unit += [False] * (n_specs - len(unit))
+    dims = x.shape.as_list()
+    bit = {k: int(masks.get(k, 0) or 0) for k in _MASKS}
+    explicit = sum(1 for i in range(n_specs) if not (bit["ellipsis_mask"] >> i) & 1
+                   and not (bit["new_axis_mask"] >> i) & 1)  # fmt: skip
+    out: list = []
+    d = 0
+    for i in range(n_specs):
+        if (bit["ellipsis_mask"] >> i) & 1:
+            span = max(len(dims) - explicit, 0)
+            out.extend(dims[d : d + span])
+            d += span
+        elif (bit["new_axis_mask"] >> i) & 1:
+            out.append(1)
+        elif (bit["shrink_axis_mask"] >> i) & 1:
+            d += 1
+        else:
+            full = (bit["begin_mask"] >> i) & 1 and (bit["end_mask"] >> i) & 1 and unit[i]
+            out.append(dims[d] if full and d < len(dims) else None)
+            d += 1
+    if d > len(dims):
+        return TensorShape(None)
+    return TensorShape(out + dims[d:])
+
+
 def _strided_slice_infer(x, begin, end, strides, **masks):
     if x.shape.ndims is None or begin.value is None or end.value is None or strides.value is None:
-        return TensorSpec(x.dtype, TensorShape(None))
+        return TensorSpec(x.dtype, _strided_slice_partial(x, begin, strides, masks))
     if any(int(s) == 0 for s in strides.value):
         raise ValueError("strides[i] must be non-zero")
     index = _slice_index(begin.value, end.value, strides.value, **masks)

@@ -27,7 +27,7 @@ from ..framework import (
     name_scope as _name_scope,
 )
 from ..plan import compile_plan, plan_from_wire, plan_to_wire, prune_to_fetches
-from ..registry import NOT_DIFFERENTIABLE, OpDef, TensorSpec, register_op
+from ..registry import DEAD, NOT_DIFFERENTIABLE, OpDef, TensorSpec, register_op
 from ..shapes import TensorShape
 from . import array as _array
 from .gradients import gradients
@@ -35,6 +35,8 @@ from .gradients import gradients
 
 # Nested structures -------------------------------------------------------------------------
 def _flatten(structure) -> list:
+    if hasattr(structure, "_with_flow"):  # a TensorArray travels as its flow
+        return [structure.flow]
     if isinstance(structure, (list, tuple)):
         return [x for item in structure for x in _flatten(item)]
     if isinstance(structure, dict):
@@ -47,6 +49,8 @@ def _pack(structure, flat: list):
     it = iter(flat)
 
     def build(s):
+        if hasattr(s, "_with_flow"):
+            return s._with_flow(next(it))
         if isinstance(s, (list, tuple)):
             items = [build(x) for x in s]
             return type(s)(items) if not hasattr(s, "_fields") else type(s)(*items)
@@ -175,9 +179,13 @@ def _while_grad_kernel(state, *inputs, loop):
     ]
     for step_values in reversed(history):
         out = loop.grad.run(step_values + body_caps + grads)
-        grads = [np.asarray(g) for g in out[:n]]
+        # A gradient left on a cond branch this iteration did not take is zero.
+        grads = [
+            np.zeros_like(v) if g is DEAD else np.asarray(g) for g, v in zip(out[:n], step_values)
+        ]
         for k, g in enumerate(out[n:]):
-            cap_grads[k] = cap_grads[k] + g
+            if g is not DEAD:
+                cap_grads[k] = cap_grads[k] + g
     return tuple(grads) + tuple(cap_grads)
 
 

@@ -180,8 +180,8 @@ NOT_PROVIDED = {
 
 # The fraction of each namespace's names psflow provides, as reached: it may only go up.
 FLOOR = {
-    "tf": 0.863,
-    "nn": 0.902,
+    "tf": 0.867,
+    "nn": 0.911,
     "train": 0.932,
     "summary": 1.0,
     "losses": 1.0,
