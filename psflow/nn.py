@@ -33,6 +33,12 @@ from psflow.graph.ops.ctc import (  # noqa: E402, F401
 )
 from psflow.graph.ops.linalg import batch_matmul  # noqa: F401
 from psflow.graph.ops.math import sigmoid, tanh  # noqa: F401
+from psflow.graph.ops.morphology import (  # noqa: E402, F401
+    dilation2d,
+    erosion2d,
+    fractional_avg_pool,
+    fractional_max_pool,
+)
 from psflow.graph.ops.nn import (  # noqa: F401
     batch_normalization,
     bias_add,

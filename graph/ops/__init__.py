@@ -28,6 +28,7 @@ from . import (  # noqa: F401 - registration on import
     manip,
     math,
     math_more,
+    morphology,
     nn,
     nn_ext,
     nn_more,

@@ -5,7 +5,7 @@ layout is TF's own (space_to_batch / batch_to_space); gradient rows where TF has
 from __future__ import annotations
 
 import numpy as np
-from psflow.graph.ops import array_ext as ext, math_more, nn_ext, segment
+from psflow.graph.ops import array_ext as ext, math_more, morphology, nn_ext, segment
 
 from .table import Row
 
@@ -198,4 +198,51 @@ ROWS += [
     Row("MaxPoolWithArgmax-argmax-float64",
         lambda x: nn_ext.max_pool_with_argmax(x, [1, 2, 2, 1], [1, 2, 2, 1], "SAME")[1],
         _argmax_ref, [_P], grad=False),
+]  # fmt: skip
+
+
+# Morphology and fractional pooling (graph/ops/morphology.py) --------------------------------
+def _dilation_ref(x, f, stride=1, rate=1, top=1, left=0, rate_w=1):
+    """Dilation by loops: SAME padding with the given offsets, -inf outside."""
+    b, h, w, c = x.shape
+    kh, kw, _ = f.shape
+    oh, ow = -(-h // stride), -(-w // stride)
+    out = np.full((b, oh, ow, c), -np.inf)
+    for y in range(oh):
+        for xx in range(ow):
+            for dy in range(kh):
+                for dx in range(kw):
+                    r, q = y * stride + dy * rate - top, xx * stride + dx * rate_w - left
+                    if 0 <= r < h and 0 <= q < w:
+                        out[:, y, xx] = np.maximum(out[:, y, xx], x[:, r, q] + f[dy, dx])
+    return out
+
+
+_MX = np.random.RandomState(7).randn(2, 5, 4, 2)
+_MF = np.random.RandomState(8).randn(3, 2, 2) * 0.5
+_FX = np.random.RandomState(9).randn(1, 4, 6, 2)
+
+
+def _blocks(x, reduce):
+    b, h, w, c = x.shape
+    return reduce(x.reshape(b, h // 2, 2, w // 2, 2, c), axis=(2, 4))
+
+
+ROWS += [
+    # SAME, 3x2 filter: 2 rows of padding, 1 on top; 1 column, none on the left
+    Row("Dilation2D-float64",
+        lambda x, f: morphology.dilation2d(x, f, [1, 1, 1, 1], [1, 1, 1, 1], "SAME"),
+        _dilation_ref, [_MX, _MF]),
+    Row("Dilation2D-rate2-float64",
+        lambda x, f: morphology.dilation2d(x, f, [1, 1, 1, 1], [1, 2, 1, 1], "SAME"),
+        lambda x, f: _dilation_ref(x, f, rate=2, top=2), [_MX, _MF]),
+    Row("Erosion2D-float64",
+        lambda x, f: morphology.erosion2d(x, f, [1, 1, 1, 1], [1, 1, 1, 1], "SAME"),
+        lambda x, f: -_dilation_ref(-x, f[::-1, ::-1], top=1, left=0), [_MX, _MF]),
+    Row("FractionalMaxPool-float64",
+        lambda x: morphology.fractional_max_pool(x, [1.0, 2.0, 2.0, 1.0])[0],
+        lambda x: _blocks(x, np.max), [_FX]),
+    Row("FractionalAvgPool-float64",
+        lambda x: morphology.fractional_avg_pool(x, [1.0, 2.0, 2.0, 1.0])[0],
+        lambda x: _blocks(x, np.mean), [_FX]),
 ]  # fmt: skip

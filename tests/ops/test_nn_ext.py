@@ -152,3 +152,41 @@ def test_with_space_to_batch_computes_dilated_convolutions():
     np.testing.assert_allclose(same, same_ref, atol=1e-12)
     np.testing.assert_allclose(valid, valid_ref, atol=1e-12)
     assert valid.shape == (1, 3, 4, 4)
+
+
+@pytest.mark.parametrize("pseudo_random", [False, True])
+@pytest.mark.parametrize("overlapping", [False, True])
+def test_fractional_pooling_regions_and_gradients(pseudo_random, overlapping):
+    """Regions of 1 or 2 rows (ratio 1.44 over 9 rows: 6 regions, as TF's sequences are);
+    each output is its region's max/mean; the same seeds give the same regions."""
+    x_value = np.random.RandomState(1).randn(2, 9, 7, 2)
+    x = tf.constant(x_value)
+    kw = dict(pseudo_random=pseudo_random, overlapping=overlapping, seed=3, seed2=4)
+    out, rows, cols = tf.nn.fractional_max_pool(x, [1.0, 1.44, 1.73, 1.0], **kw)
+    again = tf.nn.fractional_max_pool(x, [1.0, 1.44, 1.73, 1.0], **kw)
+    avg, arows, acols = tf.nn.fractional_avg_pool(x, [1.0, 1.44, 1.73, 1.0], **kw)
+    (grad,) = tf.gradients(tf.reduce_sum(out * out), [x])
+    assert out.shape.as_list() == [2, 6, 4, 2] and rows.shape.as_list() == [7]
+    with tf.Session() as sess:
+        o, r, c, o2, a, ar, ac, g = sess.run([out, rows, cols, again[0], avg, arows, acols, grad])
+    np.testing.assert_array_equal(o, o2)
+    for seq, n in ((r, 9), (c, 7), (ar, 9), (ac, 7)):
+        assert seq[0] == 0 and seq[-1] == n and set(np.diff(seq)) <= {1, 2}
+    extra = 1 if overlapping else 0
+    want_g = np.zeros_like(x_value)
+    for i in range(6):
+        for j in range(4):
+            r1, c1 = min(r[i + 1] + extra, 9), min(c[j + 1] + extra, 7)
+            block = x_value[:, r[i] : r1, c[j] : c1]
+            np.testing.assert_array_equal(o[:, i, j], block.max(axis=(1, 2)))
+            a1, b1 = min(ar[i + 1] + extra, 9), min(ac[j + 1] + extra, 7)
+            np.testing.assert_allclose(a[:, i, j], x_value[:, ar[i] : a1, ac[j] : b1].mean((1, 2)))
+            flat = block.reshape(2, -1, 2)
+            first = flat.argmax(axis=1)
+            for b in range(2):
+                for ch in range(2):
+                    y, xx = divmod(first[b, ch], c1 - c[j])
+                    want_g[b, r[i] + y, c[j] + xx, ch] += 2 * o[b, i, j, ch]
+    np.testing.assert_allclose(g, want_g)
+    with pytest.raises(ValueError, match=r"\[1.0, r, c, 1.0\]"):
+        tf.nn.fractional_max_pool(x, [2.0, 1.5, 1.5, 1.0])
