@@ -67,6 +67,7 @@ from psflow.graph.ops.image_more import (  # noqa: E402, F401
     combined_non_max_suppression,
     crop_and_resize,
     draw_bounding_boxes,
+    extract_glimpse,
     non_max_suppression,
     non_max_suppression_overlaps,
     non_max_suppression_padded,

@@ -763,3 +763,90 @@ def ssim_multiscale(
         for t in terms[1:]:
             product = _math.multiply(product, t)
         return _math.reduce_mean(product, axis=-1)
+
+
+# ExtractGlimpse ---------------------------------------------------------------------------------
+def _glimpse_kernel(state, input, size, offsets, *, centered, normalized, uniform_noise, noise,  # noqa: A002
+                    op_name, seed=0, seed2=0):  # fmt: skip
+    """TF's glimpse placement: offsets (y, x) un-normalized by the image size, un-centered,
+    less half the window, truncated toward zero; pixels outside the image are noise
+    ("uniform" in each channel's [min, max], "gaussian" with its mean and deviation, or
+    "zero")."""
+    from .random import generator
+
+    if noise == "":
+        noise = "uniform" if uniform_noise else "gaussian"
+    b, h, w, c = input.shape
+    gh, gw = (int(v) for v in np.ravel(size))
+    offsets = np.asarray(offsets, np.float32).reshape(b, 2)
+    out = np.zeros((b, gh, gw, c), input.dtype)
+    gen = generator(state, op_name, seed, seed2) if noise != "zero" else None
+    for i in range(b):
+        image = input[i].astype(np.float64)
+        if noise == "uniform":
+            lo, hi = image.min(axis=(0, 1)), image.max(axis=(0, 1))
+            out[i] = lo + (hi - lo) * gen.random((gh, gw, c))
+        elif noise == "gaussian":
+            mean, std = image.mean(axis=(0, 1)), image.std(axis=(0, 1))
+            out[i] = mean + std * gen.standard_normal((gh, gw, c))
+        y, x = np.float32(offsets[i, 0]), np.float32(offsets[i, 1])
+        if normalized:
+            y, x = y * np.float32(h), x * np.float32(w)
+        if centered:
+            y, x = y / 2 + np.float32(h / 2), x / 2 + np.float32(w / 2)
+        y, x = int(y - np.float32(gh / 2)), int(x - np.float32(gw / 2))
+        r0, r1 = max(y, 0), min(y + gh, h)
+        c0, c1 = max(x, 0), min(x + gw, w)
+        if r0 < r1 and c0 < c1:
+            out[i, r0 - y : r1 - y, c0 - x : c1 - x] = input[i, r0:r1, c0:c1]
+    return out
+
+
+def _glimpse_infer(input, size, offsets, **_):  # noqa: A002
+    if input.shape.ndims not in (None, 4):
+        raise ValueError(f"input must be 4-dimensional for 'ExtractGlimpse', got {input.shape}")
+    dims = input.shape.as_list() if input.shape.ndims else [None] * 4
+    gh = gw = None
+    if size.value is not None:
+        gh, gw = (int(v) for v in np.ravel(size.value))
+    return TensorSpec(input.dtype, TensorShape([dims[0], gh, gw, dims[3]]))
+
+
+register_op(
+    OpDef(
+        "ExtractGlimpse",
+        inputs=["input: float32", "size: int32", "offsets: float32"],
+        outputs=["glimpse: float32"],
+        attrs={
+            "centered": True,
+            "normalized": True,
+            "uniform_noise": True,
+            "noise": "uniform",
+            "seed": 0,
+            "seed2": 0,
+        },  # fmt: skip
+        infer=_glimpse_infer,
+        kernel=_glimpse_kernel,
+        grad=NOT_DIFFERENTIABLE,
+        stateful=True,
+        keeps_op_state=True,
+    )
+)
+
+
+def extract_glimpse(input, size, offsets, centered=True, normalized=True, uniform_noise=True,  # noqa: A002
+                    name=None, noise="") -> Tensor:  # fmt: skip
+    """Windows of `size` (height, width) from each image at `offsets` (y, x per image; see
+    the kernel for TF's placement), filled with noise outside the image."""
+    from .random import get_seed
+
+    if noise not in ("", "uniform", "gaussian", "zero"):
+        raise ValueError(f"noise must be 'uniform', 'gaussian' or 'zero', got {noise!r}")
+    seed, seed2 = get_seed(None)
+    attrs = {"centered": bool(centered), "normalized": bool(normalized),
+             "uniform_noise": bool(uniform_noise), "noise": noise, "seed": seed or 0,
+             "seed2": seed2 or 0}  # fmt: skip
+    args = [convert_to_tensor(input, dtype=_dt.float32, name="input"),
+            convert_to_tensor(size, dtype=_dt.int32, name="size"),
+            convert_to_tensor(offsets, dtype=_dt.float32, name="offsets")]  # fmt: skip
+    return apply_op("ExtractGlimpse", args, attrs, name=name).outputs[0]

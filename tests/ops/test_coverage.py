@@ -283,6 +283,7 @@ ELSEWHERE = {
     },
     "SobolSample": "tests/ops/test_tf_extras.py",
     "Lu": "tests/ops/test_linalg_lu.py",
+    "ExtractGlimpse": "tests/ops/test_image_more.py",
     "TensorArraySet": "tests/ops/test_tensor_array.py",
     "TensorArrayUnset": "tests/ops/test_tensor_array.py",
     "MatrixLogarithm": "tests/ops/test_linalg_lu.py",

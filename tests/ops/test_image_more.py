@@ -121,3 +121,28 @@ def test_sample_distorted_bounding_box_keeps_its_constraints():
                                                   (b[1] + s[1]) / 60], rtol=1e-6)  # fmt: skip
     with pytest.raises(tf.errors.InvalidArgumentError, match="No bounding boxes"):
         _run(tf.image.sample_distorted_bounding_box([4, 4, 3], np.zeros((1, 0, 4), np.float32)))
+
+
+def test_extract_glimpse_places_windows_as_tf():
+    img = np.arange(80, dtype=np.float32).reshape(1, 8, 10, 1)
+    cases = [  # (offsets, centered, normalized) -> TF's glimpse (3x4, zero noise)
+        ([0, 0], True, True, [[23, 24, 25, 26], [33, 34, 35, 36], [43, 44, 45, 46]]),
+        ([0.3, -0.5], True, True, [[30, 31, 32, 33], [40, 41, 42, 43], [50, 51, 52, 53]]),
+        ([0.51, 0.49], False, True, [[22, 23, 24, 25], [32, 33, 34, 35], [42, 43, 44, 45]]),
+        ([2.7, 3.2], False, False, [[11, 12, 13, 14], [21, 22, 23, 24], [31, 32, 33, 34]]),
+        ([-1.5, 1.6], True, False, [[13, 14, 15, 16], [23, 24, 25, 26], [33, 34, 35, 36]]),
+        ([1, 1], True, True, [[68, 69, 0, 0], [78, 79, 0, 0], [0, 0, 0, 0]]),
+        ([-0.95, 0.2], True, True, [[0, 0, 0, 0], [4, 5, 6, 7], [14, 15, 16, 17]]),
+    ]
+    glimpses = [tf.image.extract_glimpse(img, [3, 4], [off], centered=c, normalized=n,
+                                         noise="zero") for off, c, n, _ in cases]  # fmt: skip
+    noisy = tf.image.extract_glimpse(img, [3, 4], [[1.0, 1.0]])
+    assert noisy.shape.as_list() == [1, 3, 4, 1]
+    with tf.Session() as sess:
+        got = sess.run(glimpses)
+        edge = sess.run(noisy)[0, :, :, 0]
+    for (*_, want), g in zip(cases, got):
+        np.testing.assert_array_equal(g[0, :, :, 0], want)
+    np.testing.assert_array_equal(edge[:2, :2], [[68, 69], [78, 79]])
+    outside = np.concatenate([edge[:2, 2:].ravel(), edge[2].ravel()])
+    assert outside.min() >= 0 and outside.max() <= 79 and len(set(outside.tolist())) > 1
