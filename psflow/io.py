@@ -38,6 +38,7 @@ from psflow.graph.ops.parsing_seq import (  # noqa: E402, F401
     parse_sequence_example,
     parse_single_sequence_example,
 )
+from psflow.graph.ops.proto_ops import decode_proto, encode_proto  # noqa: F401
 from psflow.graph.ops.queues import PaddingFIFOQueue, PriorityQueue, QueueBase, RandomShuffleQueue  # noqa: F401  # noqa: E402, F401
 from psflow.graph.ops.script import (  # noqa: F401  # noqa: E402, F401
     deserialize_many_sparse,

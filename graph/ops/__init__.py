@@ -34,6 +34,7 @@ from . import (  # noqa: F401 - registration on import
     nn_more,
     parsing,
     parsing_seq,
+    proto_ops,
     queues,
     random,
     readers,

@@ -284,6 +284,8 @@ ELSEWHERE = {
     "SobolSample": "tests/ops/test_tf_extras.py",
     "Lu": "tests/ops/test_linalg_lu.py",
     "ExtractGlimpse": "tests/ops/test_image_more.py",
+    "DecodeProtoV2": "tests/ops/test_proto_ops.py",
+    "EncodeProto": "tests/ops/test_proto_ops.py",
     "TensorArraySet": "tests/ops/test_tensor_array.py",
     "TensorArrayUnset": "tests/ops/test_tensor_array.py",
     "MatrixLogarithm": "tests/ops/test_linalg_lu.py",
