@@ -2,14 +2,13 @@
 
 With a length known when the graph is built (up to UNROLL), `fn` is applied to each element
 in the graph itself (one copy per element); otherwise in a `tf.while_loop` (graph/ops/
-while_loop.py), the results gathered with concat. Either way the result and its gradients
+while_loop.py), the results written to TensorArrays. Either way the result and its gradients
 are those of TF1's functions (which use a while loop and TensorArrays).
 """
 
 from __future__ import annotations
 
 from ..framework import convert_to_tensor, name_scope
-from ..shapes import TensorShape
 from . import array as _array, math as _math
 from .while_loop import while_loop
 
@@ -53,19 +52,22 @@ def map_fn(fn, elems, dtype=None, parallel_iterations=None, back_prop=True,
             return _pack(stacked, not isinstance(outs[0], (list, tuple)), outs[0])
         probe = fn(_element(flat, single, elems, 0))
         probe_flat, probe_single = _flat(probe)
-        start = [_array.zeros([0] + t.shape.as_list(), t.dtype) for t in probe_flat]
+        arrays = [_array_for(t, n) for t in probe_flat]
 
-        def body(i, *acc):
+        def body(i, *arrays):
             out, _ = _flat(fn(_element(flat, single, elems, i)))
-            return [i + 1] + [_array.concat([a, _array.expand_dims(o, 0)], 0)
-                              for a, o in zip(acc, out)]  # fmt: skip
+            return [i + 1] + [ta.write(i, o) for ta, o in zip(arrays, out)]
 
-        invariants = [_array.zeros([]).shape] + [
-            TensorShape([None] + t.shape.as_list()) for t in probe_flat
-        ]
-        result = while_loop(lambda i, *acc: _math.less(i, n), body, [0] + start,
-                            shape_invariants=invariants, back_prop=back_prop)  # fmt: skip
-        return _pack(list(result[1:]), probe_single, probe)
+        result = while_loop(lambda i, *_: _math.less(i, n), body, [0] + arrays,
+                            back_prop=back_prop)  # fmt: skip
+        return _pack([ta.stack() for ta in result[1:]], probe_single, probe)
+
+
+def _array_for(like, n):
+    """A TensorArray of n elements shaped as `like`."""
+    from .tensor_array import TensorArray
+
+    return TensorArray(like.dtype, size=n, element_shape=like.shape)
 
 
 def _fold(fn, elems, initializer, reverse, name, default_name):
@@ -119,10 +121,9 @@ def scan(fn, elems, initializer=None, parallel_iterations=10, back_prop=True,
     elems[i]), out[0] = fn(initializer, elems[0]) (elems[0] when no initializer)."""
     flat, single = _flat(elems)
     with name_scope(name, "scan"):
-        static, _ = _length(flat)
+        static, n = _length(flat)
         if static is None or static > UNROLL:
-            raise NotImplementedError("scan needs a first dimension known when the graph is "
-                                      f"built, of at most {UNROLL} elements")  # fmt: skip
+            return _looped_scan(fn, flat, single, elems, initializer, reverse, n, back_prop)
         order = list(range(static))[::-1] if reverse else list(range(static))
         outs = []
         if initializer is None:
@@ -139,3 +140,32 @@ def scan(fn, elems, initializer=None, parallel_iterations=10, back_prop=True,
         out_flat = [_flat(o)[0] for o in outs]
         stacked = [_array.stack([o[k] for o in out_flat]) for k in range(len(out_flat[0]))]
         return _pack(stacked, not isinstance(outs[0], (list, tuple)), outs[0])
+
+
+def _looped_scan(fn, flat, single, elems, initializer, reverse, n, back_prop):
+    """scan in a while loop, each accumulator written to a TensorArray at its element's
+    index (so `reverse` keeps the elements' order, as TF's)."""
+    step = -1 if reverse else 1
+    first = n - 1 if reverse else 0
+    if initializer is None:
+        acc = _element(flat, single, elems, first)
+        start = first + step
+    else:
+        acc = initializer
+        start = first
+    acc_flat, acc_single = _flat(acc)
+    arrays = [_array_for(t, n) for t in acc_flat]
+    if initializer is None:
+        arrays = [ta.write(first, t) for ta, t in zip(arrays, acc_flat)]
+    k = len(acc_flat)
+
+    def cond(i, *_):
+        return _math.greater_equal(i, 0) if reverse else _math.less(i, n)
+
+    def body(i, *state):
+        value = fn(_pack(list(state[:k]), acc_single, acc), _element(flat, single, elems, i))
+        value_flat = [convert_to_tensor(v) for v in _flat(value)[0]]
+        return [i + step] + value_flat + [ta.write(i, v) for ta, v in zip(state[k:], value_flat)]
+
+    result = while_loop(cond, body, [start] + acc_flat + arrays, back_prop=back_prop)
+    return _pack([ta.stack() for ta in result[1 + k :]], acc_single, acc)

@@ -55,3 +55,29 @@ def test_scan_and_reverse_scan():
         assert sess.run(tf.scan(lambda a, e: a + e, x)).tolist() == [1.0, 3.0, 6.0, 10.0]
         assert sess.run(tf.scan(lambda a, e: a + e, x, initializer=tf.constant(10.0),
                                 reverse=True)).tolist() == [20.0, 19.0, 17.0, 14.0]  # fmt: skip
+
+
+def test_scan_over_a_length_known_at_run_time_matches_the_unrolled_scan():
+    """A while loop writing TensorArrays: the same values and gradients as the unrolled
+    graph (tuples of accumulators included)."""
+    value = np.arange(8.0, dtype=np.float32).reshape(4, 2)
+    fed = tf.placeholder(tf.float32, [None, 2])
+    const = tf.constant(value)
+
+    def programs(x):
+        total = tf.scan(lambda a, e: a + e, x)
+        decayed = tf.scan(lambda a, e: a * 0.5 + e * e, x, initializer=tf.zeros([2]),
+                          reverse=True)  # fmt: skip
+        pair = tf.scan(lambda a, e: (a[0] + e, a[1] * e), x,
+                       initializer=(tf.zeros([2]), tf.ones([2])))  # fmt: skip
+        loss = tf.reduce_sum(total) + tf.reduce_sum(decayed) + tf.reduce_sum(pair[1])
+        return [total, decayed, pair[0], pair[1], tf.gradients(loss, x)[0]]
+
+    looped, unrolled = programs(fed), programs(const)
+    assert any(op.type == "While" for op in tf.get_default_graph().get_operations())
+    with tf.Session() as sess:
+        got = sess.run(looped, {fed: value})
+        want = sess.run(unrolled)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-6)
+    np.testing.assert_array_equal(got[0], np.cumsum(value, axis=0))
