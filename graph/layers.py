@@ -35,45 +35,67 @@ def dense(
         )
     if not isinstance(units, int) or units <= 0:
         raise ValueError(f"units must be a positive integer, got {units!r}")
+    with variable_scope(name, default_name="dense", reuse=reuse):
+        return dense_body(
+            inputs,
+            units,
+            activation,
+            use_bias,
+            kernel_initializer,
+            bias_initializer,
+            kernel_regularizer,
+            bias_regularizer,
+            activity_regularizer,
+            kernel_constraint,
+            bias_constraint,
+            trainable,
+        )
+
+
+def dense_body(inputs, units, activation=None, use_bias=True, kernel_initializer=None,
+               bias_initializer=None, kernel_regularizer=None, bias_regularizer=None,
+               activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
+               trainable=True):  # fmt: skip
+    """dense in the current variable scope."""
+    inputs = convert_to_tensor(inputs)
     in_dim = inputs.shape.as_list()[-1]
     dtype = inputs.dtype if inputs.dtype.is_floating else _dt.float32
-    with variable_scope(name, default_name="dense", reuse=reuse):
-        kernel = get_variable(
-            "kernel",
-            [in_dim, units],
+    kernel = get_variable(
+        "kernel",
+        [in_dim, units],
+        dtype=dtype,
+        initializer=kernel_initializer or init_ops.GlorotUniform(),
+        regularizer=kernel_regularizer,
+        trainable=trainable,
+        constraint=kernel_constraint,
+    )
+    bias = (
+        get_variable(
+            "bias",
+            [units],
             dtype=dtype,
-            initializer=kernel_initializer or init_ops.GlorotUniform(),
-            regularizer=kernel_regularizer,
+            initializer=bias_initializer or init_ops.Zeros(),
+            regularizer=bias_regularizer,
             trainable=trainable,
-            constraint=kernel_constraint,
+            constraint=bias_constraint,
         )
-        bias = (
-            get_variable(
-                "bias",
-                [units],
-                dtype=dtype,
-                initializer=bias_initializer or init_ops.Zeros(),
-                regularizer=bias_regularizer,
-                trainable=trainable,
-                constraint=bias_constraint,
-            )
-            if use_bias
-            else None
+        if use_bias
+        else None
+    )
+    x = inputs if inputs.dtype is dtype else _math.cast(inputs, dtype)
+    if x.shape.ndims > 2:
+        out = _linalg.tensordot(x, kernel, [[x.shape.ndims - 1], [0]])
+    else:
+        out = _math.matmul(x, kernel)
+    if bias is not None:
+        out = _nn.bias_add(out, bias)
+    if activation is not None:
+        out = activation(out)
+    if activity_regularizer is not None:
+        get_default_graph().add_to_collection(
+            GraphKeys.REGULARIZATION_LOSSES, activity_regularizer(out)
         )
-        x = inputs if inputs.dtype is dtype else _math.cast(inputs, dtype)
-        if x.shape.ndims > 2:
-            out = _linalg.tensordot(x, kernel, [[x.shape.ndims - 1], [0]])
-        else:
-            out = _math.matmul(x, kernel)
-        if bias is not None:
-            out = _nn.bias_add(out, bias)
-        if activation is not None:
-            out = activation(out)
-        if activity_regularizer is not None:
-            get_default_graph().add_to_collection(
-                GraphKeys.REGULARIZATION_LOSSES, activity_regularizer(out)
-            )
-        return out
+    return out
 
 
 def flatten(inputs, name=None, data_format="channels_last"):
@@ -270,6 +292,42 @@ def batch_normalization(
     inference the moving averages normalize. `training` is a bool or a bool tensor. As
     TF1's fused kernel (the default for 4-D inputs), the moving variance of a 4-D input
     takes the batch variance with Bessel's correction; otherwise the batch variance."""
+    with variable_scope(name, default_name="batch_normalization", reuse=reuse):
+        return batch_normalization_body(
+            inputs,
+            axis,
+            momentum,
+            epsilon,
+            center,
+            scale,
+            beta_initializer,
+            gamma_initializer,
+            moving_mean_initializer,
+            moving_variance_initializer,
+            beta_regularizer,
+            gamma_regularizer,
+            beta_constraint,
+            gamma_constraint,
+            training,
+            trainable,
+            renorm,
+            renorm_clipping,
+            renorm_momentum,
+            fused,
+            virtual_batch_size,
+            adjustment,
+        )
+
+
+def batch_normalization_body(inputs, axis=-1, momentum=0.99, epsilon=1e-3, center=True,
+                             scale=True, beta_initializer=None, gamma_initializer=None,
+                             moving_mean_initializer=None, moving_variance_initializer=None,
+                             beta_regularizer=None, gamma_regularizer=None,
+                             beta_constraint=None, gamma_constraint=None, training=False,
+                             trainable=True, renorm=False, renorm_clipping=None,
+                             renorm_momentum=0.99, fused=None, virtual_batch_size=None,
+                             adjustment=None):  # fmt: skip
+    """batch_normalization in the current variable scope."""
     from .ops import state as _state
 
     if renorm or virtual_batch_size is not None or adjustment is not None:
@@ -285,89 +343,86 @@ def batch_normalization(
     reduce = [i for i in range(ndims) if i != axis]
     bessel = ndims == 4 and fused is not False
     dtype = inputs.dtype if inputs.dtype.is_floating else _dt.float32
-    with variable_scope(name, default_name="batch_normalization", reuse=reuse):
 
-        def var(name, init, default, trainable_, regularizer=None, constraint=None):
-            return get_variable(
-                name,
-                [depth],
-                dtype=dtype,
-                initializer=init or default,
-                regularizer=regularizer,
-                constraint=constraint,
-                trainable=trainable_,
-            )
-
-        gamma = (
-            var(
-                "gamma",
-                gamma_initializer,
-                init_ops.Ones(),
-                trainable,
-                gamma_regularizer,
-                gamma_constraint,
-            )
-            if scale
-            else None
+    def var(name, init, default, trainable_, regularizer=None, constraint=None):
+        return get_variable(
+            name,
+            [depth],
+            dtype=dtype,
+            initializer=init or default,
+            regularizer=regularizer,
+            constraint=constraint,
+            trainable=trainable_,
         )
-        beta = (
-            var(
-                "beta",
-                beta_initializer,
-                init_ops.Zeros(),
-                trainable,
-                beta_regularizer,
-                beta_constraint,
-            )
-            if center
-            else None
+
+    gamma = (
+        var(
+            "gamma",
+            gamma_initializer,
+            init_ops.Ones(),
+            trainable,
+            gamma_regularizer,
+            gamma_constraint,
         )
-        moving_mean = var("moving_mean", moving_mean_initializer, init_ops.Zeros(), False)
-        moving_var = var("moving_variance", moving_variance_initializer, init_ops.Ones(), False)
-        shape = [1] * ndims
-        shape[axis] = depth
+        if scale
+        else None
+    )
+    beta = (
+        var(
+            "beta",
+            beta_initializer,
+            init_ops.Zeros(),
+            trainable,
+            beta_regularizer,
+            beta_constraint,
+        )
+        if center
+        else None
+    )
+    moving_mean = var("moving_mean", moving_mean_initializer, init_ops.Zeros(), False)
+    moving_var = var("moving_variance", moving_variance_initializer, init_ops.Ones(), False)
+    shape = [1] * ndims
+    shape[axis] = depth
 
-        def broadcast(v):
-            return None if v is None else _array.reshape(v, shape)
+    def broadcast(v):
+        return None if v is None else _array.reshape(v, shape)
 
-        def normalize(mean, variance):
-            return _nn.batch_normalization(
-                inputs,
-                broadcast(mean),
-                broadcast(variance),
-                broadcast(beta),
-                broadcast(gamma),
-                epsilon,
-            )
+    def normalize(mean, variance):
+        return _nn.batch_normalization(
+            inputs,
+            broadcast(mean),
+            broadcast(variance),
+            broadcast(beta),
+            broadcast(gamma),
+            epsilon,
+        )
 
-        if training is False:
-            return normalize(moving_mean.value(), moving_var.value())
-        mean, variance = _nn.moments(inputs, reduce)
-        if bessel:
-            count = _math.cast(
-                _math.reduce_prod(_array.gather(_array.shape(inputs), reduce)), dtype
-            )
-            moving_target = _math.multiply(
-                variance, _math.real_div(count, _math.maximum(_math.subtract(count, 1.0), 1.0))
-            )
-        else:
-            moving_target = variance
-        decay = _math._scalar(1.0 - momentum, dtype)
-        if training is True:
-            batch_mean, batch_var = mean, variance
-        else:
-            batch_mean = cond(training, lambda: mean, lambda: moving_mean.value())
-            batch_var = cond(training, lambda: variance, lambda: moving_var.value())
-            decay = cond(training, lambda: decay, lambda: _math._scalar(0.0, dtype))
-        updates = [
-            _state.assign_sub(
-                moving_mean, _math.multiply(_math.subtract(moving_mean.value(), mean), decay)
-            ),
-            _state.assign_sub(
-                moving_var, _math.multiply(_math.subtract(moving_var.value(), moving_target), decay)
-            ),
-        ]
-        graph = get_default_graph()
-        for update in updates:
-            graph.add_to_collection(GraphKeys.UPDATE_OPS, update.op)
-        return normalize(batch_mean, batch_var)
+    if training is False:
+        return normalize(moving_mean.value(), moving_var.value())
+    mean, variance = _nn.moments(inputs, reduce)
+    if bessel:
+        count = _math.cast(_math.reduce_prod(_array.gather(_array.shape(inputs), reduce)), dtype)
+        moving_target = _math.multiply(
+            variance, _math.real_div(count, _math.maximum(_math.subtract(count, 1.0), 1.0))
+        )
+    else:
+        moving_target = variance
+    decay = _math._scalar(1.0 - momentum, dtype)
+    if training is True:
+        batch_mean, batch_var = mean, variance
+    else:
+        batch_mean = cond(training, lambda: mean, lambda: moving_mean.value())
+        batch_var = cond(training, lambda: variance, lambda: moving_var.value())
+        decay = cond(training, lambda: decay, lambda: _math._scalar(0.0, dtype))
+    updates = [
+        _state.assign_sub(
+            moving_mean, _math.multiply(_math.subtract(moving_mean.value(), mean), decay)
+        ),
+        _state.assign_sub(
+            moving_var, _math.multiply(_math.subtract(moving_var.value(), moving_target), decay)
+        ),
+    ]
+    graph = get_default_graph()
+    for update in updates:
+        graph.add_to_collection(GraphKeys.UPDATE_OPS, update.op)
+    return normalize(batch_mean, batch_var)

@@ -1,4 +1,5 @@
-"""`tf.layers`: dense, conv2d, pooling, batch_normalization, flatten, dropout."""
+"""`tf.layers`: the functional layers (dense, conv1d/2d/3d and their transposes, separable
+convolutions, pooling, batch_normalization, flatten, dropout) and the layer classes."""
 
 from psflow.graph.layers import (  # noqa: F401
     average_pooling2d,
@@ -8,4 +9,35 @@ from psflow.graph.layers import (  # noqa: F401
     dropout,
     flatten,
     max_pooling2d,
+)
+from psflow.graph.layers_more import (  # noqa: F401
+    AveragePooling1D,
+    AveragePooling2D,
+    AveragePooling3D,
+    BatchNormalization,
+    Conv1D,
+    Conv2D,
+    Conv2DTranspose,
+    Conv3D,
+    Conv3DTranspose,
+    Dense,
+    Dropout,
+    Flatten,
+    InputSpec,
+    Layer,
+    MaxPooling1D,
+    MaxPooling2D,
+    MaxPooling3D,
+    SeparableConv1D,
+    SeparableConv2D,
+    average_pooling1d,
+    average_pooling3d,
+    conv1d,
+    conv2d_transpose,
+    conv3d,
+    conv3d_transpose,
+    max_pooling1d,
+    max_pooling3d,
+    separable_conv1d,
+    separable_conv2d,
 )

@@ -41,7 +41,7 @@ GRAPH_TIERS = [
     ["metrics"],
     ["variable_scope", "optimizers", "meta_graph", "moving_averages", "graph_import"],
     ["layers", "saver", "misc", "data", "queue_runner", "rnn"],
-    ["train_util", "feature_column"],
+    ["train_util", "feature_column", "layers_more"],
     ["hooks"],  # SessionRunHook and the standard hooks
     # MonitoredTrainingSession, Scaffold, session creators; SyncReplicasOptimizer
     ["monitored_session", "sync_replicas"],

@@ -4,6 +4,8 @@ embedding_lookup). Convolution and pooling live in conv.py."""
 
 from __future__ import annotations
 
+import collections
+
 import numpy as np
 
 from .. import dtypes as _dt
@@ -1047,11 +1049,14 @@ register_op(
 )
 
 
+TopKV2 = collections.namedtuple("TopKV2", ["values", "indices"])
+
+
 def top_k(input, k=1, sorted=True, name=None):  # TF's name
     """The k largest entries of the last dimension and their indices (ties: lower index
     first)."""
     values, indices = apply_op("TopKV2", [input, k], {"sorted": bool(sorted)}, name=name).outputs
-    return values, indices
+    return TopKV2(values, indices)
 
 
 def _in_top_k_infer(predictions, targets, k):

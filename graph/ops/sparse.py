@@ -9,6 +9,8 @@ TF (indices and shapes are not differentiable).
 
 from __future__ import annotations
 
+import collections
+
 import numpy as np
 
 from .. import dtypes as _dt
@@ -446,13 +448,16 @@ register_op(
 )
 
 
+Unique = collections.namedtuple("Unique", ["y", "idx"])
+
+
 def unique(x, out_idx=_dt.int32, name=None):
     """(y, idx): the distinct values of the vector `x` in order of first appearance, and
     where each element of `x` is in `y`."""
     op = apply_op(
         "Unique", [convert_to_tensor(x)], {"out_idx": _dt.as_dtype(out_idx).name}, name=name
     )
-    return op.outputs[0], op.outputs[1]
+    return Unique(op.outputs[0], op.outputs[1])
 
 
 # StringToHashBucketFast -----------------------------------------------------------------------
