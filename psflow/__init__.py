@@ -10,6 +10,7 @@ from psflow import (  # noqa: F401
     data,
     dynamic_embedding,
     errors,
+    estimator,
     feature_column,
     flags,
     gfile,
@@ -605,13 +606,14 @@ _PROTOS = [
 
 
 def __getattr__(name):
-    # Protos and tf.test (unittest, mock) load lazily: importing psflow stays fast.
+    # Protos, tf.test (unittest, mock) and tf.estimator (the training machinery) load
+    # lazily: importing psflow stays fast.
     if name in _PROTOS:
         return _proto_names()[name]
-    if name == "test":
+    if name in ("test", "estimator"):
         import importlib
 
-        return importlib.import_module("psflow.test")
+        return importlib.import_module(f"psflow.{name}")
     raise AttributeError(f"module 'psflow' has no attribute '{name}'")
 
 

@@ -45,7 +45,7 @@ GRAPH_TIERS = [
     ["hooks"],  # SessionRunHook and the standard hooks
     # MonitoredTrainingSession, Scaffold, session creators; SyncReplicasOptimizer
     ["monitored_session", "sync_replicas"],
-    ["supervisor"],  # tf.train.Supervisor and SessionManager
+    ["supervisor", "estimator"],  # tf.train.Supervisor and SessionManager; tf.estimator
     ["__init__"],
 ]
 GRAPH_TIER = {name: n for n, names in enumerate(GRAPH_TIERS) for name in names}

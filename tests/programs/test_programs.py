@@ -117,3 +117,19 @@ def test_fully_connected_feed_on_a_cluster(local_cluster, tmp_path):
     report = local_cluster.variables_report()
     names = {name for task in report.values() for name in task}
     assert re.compile(r"hidden1/weights").search(" ".join(names)), report
+
+
+def test_premade_estimators_train_evaluate_predict_and_resume(tmp_path):
+    lines = _run("premade_estimator.py", f"--model_dir={tmp_path}", "--train_steps=400")
+    assert _value(lines, "dnn_accuracy") >= 0.9
+    assert _value(lines, "linear_accuracy") >= 0.9
+    assert _value(lines, "dnn_global_step") == 400
+    predicted = [line.split() for line in lines if line.startswith("predicted")]
+    assert len(predicted) == 5 and sum(p[1] == p[3] for p in predicted) >= 4
+    assert glob.glob(str(tmp_path / "dnn" / "model.ckpt-400*"))
+    evals = _events(str(tmp_path / "dnn" / "eval"))
+    assert "accuracy" in evals.Tags()["scalars"]
+    assert evals.Scalars("accuracy")[-1].step == 400
+    # Run again: training resumes from step 400's checkpoint and goes 400 steps further.
+    again = _run("premade_estimator.py", f"--model_dir={tmp_path}", "--train_steps=400")
+    assert _value(again, "dnn_global_step") == 800
