@@ -116,12 +116,31 @@ class RunConfig:
         self.keep_checkpoint_every_n_hours = keep_checkpoint_every_n_hours
         self.log_step_count_steps = log_step_count_steps
         self.device_fn = device_fn
-        self.is_chief = True
+        self._read_tf_config()
+
+    def _read_tf_config(self) -> None:
+        """The cluster and this process's task from TF_CONFIG, as TF's RunConfig reads it:
+        the chief is the "chief" task, or worker 0 when the cluster has no chief."""
+        from .placement import parse_tf_config
+
+        spec, task_type, task_id = parse_tf_config()
+        self.cluster_spec = spec
+        self.task_type = task_type or "worker"
+        self.task_id = task_id or 0
+        counts = {j: spec.num_tasks(j) for j in spec.jobs} if spec is not None else {}
+        jobs = list(counts)
+        self.num_ps_replicas = counts.get("ps", 0)
+        self.num_worker_replicas = counts.get("chief", 0) + counts.get("worker", 0) or 1
+        if "chief" in jobs:
+            self.is_chief = self.task_type == "chief"
+        else:
+            self.is_chief = self.task_type in ("worker", "master") and self.task_id == 0
         self.master = ""
-        self.num_ps_replicas = 0
-        self.num_worker_replicas = 1
-        self.task_type = "worker"
-        self.task_id = 0
+
+    @property
+    def distributed(self) -> bool:
+        """Whether this process is a task of a cluster with parameter servers."""
+        return self.cluster_spec is not None and self.num_ps_replicas > 0
 
     def replace(self, **kwargs) -> RunConfig:
         out = RunConfig.__new__(RunConfig)
@@ -136,6 +155,11 @@ class RunConfig:
 
 
 # Estimator -------------------------------------------------------------------------------------
+# Set by the psflow.estimator facade (the cluster layer is above this one): starts this
+# process's tf.train.Server for (cluster, job, task) and returns it.
+server_factory = None
+
+
 def _accepts(fn) -> set:
     try:
         return set(inspect.signature(fn).parameters)
@@ -280,7 +304,10 @@ class Estimator:
         if max_steps is not None and self._global_step() >= max_steps:
             get_logger().info("Skipping training since max_steps has already saved.")
             return self
-        with self._graph().as_default():
+        master, device_fn = self._cluster_session()
+        if master is None:  # a parameter server: serves until the cluster ends
+            return self
+        with self._graph().as_default(), _device(device_fn):
             global_step = get_or_create_global_step()
             features, labels = self._input(input_fn, ModeKeys.TRAIN)
             spec = self._model(features, labels, ModeKeys.TRAIN)
@@ -303,6 +330,8 @@ class Estimator:
                     scaffold=spec.scaffold))  # fmt: skip
             scaffold = self._saver_scaffold(spec)
             with MonitoredTrainingSession(
+                master=master,
+                is_chief=self._config.is_chief,
                 checkpoint_dir=self._model_dir,
                 scaffold=scaffold,
                 hooks=[h for h in all_hooks if h is not None],
@@ -321,6 +350,29 @@ class Estimator:
             if loss is not None:
                 get_logger().info("Loss for final step: %s.", loss)
         return self
+
+    def _cluster_session(self):
+        """(session target, device function) for this process: in-process when the config
+        has no cluster; with one, this task's Server and TF's replica_device_setter (a PS
+        task serves and returns (None, None))."""
+        config = self._config
+        if not config.distributed:
+            return "", config.device_fn
+        if server_factory is None:
+            raise RuntimeError("Distributed Estimator training needs psflow.estimator")
+        server = server_factory(config.cluster_spec, config.task_type, config.task_id)
+        if config.task_type == "ps":
+            server.join()
+            return None, None
+        from .placement import replica_device_setter
+
+        device_fn = config.device_fn or replica_device_setter(
+            ps_tasks=config.num_ps_replicas,
+            worker_device=f"/job:{config.task_type}/task:{config.task_id}",
+            cluster=config.cluster_spec,
+        )
+        config.master = server.target
+        return server.target, device_fn
 
     def _global_step(self) -> int:
         path = self.latest_checkpoint()
@@ -422,6 +474,14 @@ class _StopAfterNEvalsHook(_hooks.SessionRunHook):
             run_context.request_stop()
 
 
+def _device(device_fn):
+    from contextlib import nullcontext
+
+    from .framework import device
+
+    return device(device_fn) if device_fn is not None else nullcontext()
+
+
 def _group(ops):
     from .ops.control_flow import group
 
@@ -483,13 +543,16 @@ EvalSpec.__new__.__defaults__ = (100, None, (), None, 120, 600)
 
 
 def train_and_evaluate(estimator, train_spec, eval_spec):
-    """Trains to train_spec.max_steps, then evaluates (the local, single-process form):
-    returns (the evaluation's metrics, export results)."""
+    """Trains to train_spec.max_steps, then evaluates: returns (the evaluation's metrics,
+    export results). With TF_CONFIG naming a cluster, every worker trains between-graph
+    against the parameter servers and the chief evaluates the final checkpoint."""
     if not isinstance(estimator, Estimator):
         raise TypeError(f"`estimator` must have type `tf.estimator.Estimator`. Got: "
                         f"{type(estimator)}")  # fmt: skip
     estimator.train(train_spec.input_fn, hooks=list(train_spec.hooks),
                     max_steps=train_spec.max_steps)  # fmt: skip
+    if not estimator.config.is_chief or estimator.config.task_type == "ps":
+        return None, []  # on a cluster the chief evaluates
     result = estimator.evaluate(eval_spec.input_fn, steps=eval_spec.steps,
                                 hooks=list(eval_spec.hooks), name=eval_spec.name)  # fmt: skip
     return result, []

@@ -23,3 +23,12 @@ inputs = _namespace(
     __name__ + ".inputs", "input_fn helpers, as tf.estimator.inputs.", _estimator,
     ("numpy_input_fn",),
 )  # fmt: skip
+
+
+def _start_server(cluster_spec, job_name, task_index):
+    from psflow.cluster.server import Server
+
+    return Server(cluster_spec, job_name=job_name, task_index=task_index)
+
+
+_estimator.server_factory = _start_server

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 pytestmark = pytest.mark.ray
@@ -98,3 +99,26 @@ def test_submit_usage_errors_are_one_line(tmp_path):
     )
     assert proc.returncode == 2
     assert "expected `-- python SCRIPT.py" in proc.stderr
+
+
+def test_a_distributed_estimator_takes_its_task_from_tf_config(tmp_path):
+    """tf.estimator.train_and_evaluate on every worker task: both train between-graph
+    against the PS (the global step is shared), the chief evaluates the final checkpoint."""
+    script = os.path.join(ROOT, "tests", "programs", "estimator_distributed.py")
+    model_dir = tmp_path / "model"
+    proc = subprocess.run(
+        [PSFLOW, "submit", _config(tmp_path), "--", "python", script,
+         "--model_dir", str(model_dir), "--max_steps", "200"],
+        capture_output=True, text=True, timeout=240, cwd=str(tmp_path),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    lines = proc.stdout.splitlines()
+    assert "[/job:worker/task:0] task worker:0 chief True ps 1" in lines
+    assert "[/job:worker/task:1] task worker:1 chief False ps 1" in lines
+    assert sum("Loss for final step" in line for line in lines) == 2
+    chief = {line.split()[1]: line.split()[2:] for line in lines
+             if line.startswith("[/job:worker/task:0] ")}  # fmt: skip
+    assert float(chief["eval_loss"][0]) < 1e-3
+    assert int(chief["eval_global_step"][0]) >= 200
+    np.testing.assert_allclose([float(v) for v in chief["w"]], [2.0, -1.0], atol=0.02)
+    assert (model_dir / "checkpoint").exists() and (model_dir / "eval").is_dir()
