@@ -312,20 +312,27 @@ class _in_context:
 
 
 def _flatten(out):
-    if isinstance(out, (list, tuple)):
-        items = list(out)
-        kind = type(out)
+    """(leaves, rebuild) of a branch's result: nested tuples, lists, namedtuples and dicts
+    as TF's nest sees them; a TensorArray as its flow."""
+    from .. import nest
 
-        def rebuild(values):
-            if hasattr(out, "_fields"):
-                return kind(*values)
-            return list(values) if kind is list else kind(values)
+    arrays = []
 
-        return items, rebuild
-    if isinstance(out, dict):
-        keys = list(out)
-        return [out[k] for k in keys], lambda values: dict(zip(keys, values))
-    return [out], lambda values: values[0]
+    def leaf(value):
+        if hasattr(value, "_with_flow"):  # a TensorArray: merged through its flow
+            arrays.append(value)
+            return value.flow
+        return value
+
+    flat = [leaf(v) for v in nest.flatten(out)]
+    kinds = [hasattr(v, "_with_flow") for v in nest.flatten(out)]
+
+    def rebuild(values):
+        it = iter(arrays)
+        values = [next(it)._with_flow(v) if is_array else v for v, is_array in zip(values, kinds)]
+        return nest.pack_sequence_as(out, values)
+
+    return flat, rebuild
 
 
 def case(pred_fn_pairs, default=None, exclusive=False, strict=False, name="case"):

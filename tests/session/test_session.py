@@ -230,6 +230,23 @@ def test_cond_runs_only_the_taken_branch(target):
         assert sess.run(const_branch, {p: False}) == 2.0
 
 
+def test_cond_branches_return_nested_structures_and_tensor_arrays():
+    p = tf.placeholder_with_default(True, [])
+    out = tf.cond(
+        p,
+        lambda: {"a": tf.constant(1), "b": (tf.constant(2.0), tf.constant([3, 4]))},
+        lambda: {"a": tf.constant(5), "b": (tf.constant(6.0), tf.constant([7, 8]))},
+    )
+    array = tf.TensorArray(tf.float32, size=2)
+    written = tf.cond(p, lambda: array.write(0, 1.0), lambda: array.write(1, 2.0))
+    with tf.Session() as sess:
+        taken, other = sess.run(out), sess.run(out, {p: False})
+        assert taken["a"] == 1 and taken["b"][0] == 2.0 and taken["b"][1].tolist() == [3, 4]
+        assert other["a"] == 5 and other["b"][1].tolist() == [7, 8]
+        assert sess.run(written.stack()).tolist() == [1.0, 0.0]
+        assert sess.run(written.stack(), {p: False}).tolist() == [0.0, 2.0]
+
+
 def test_constant_subgraphs_are_folded_at_compile_time():
     """Pure ops on constants (and shapes known statically) become plan constants: only the
     op that needs the feed runs as a step."""
