@@ -257,6 +257,69 @@ class Variable(metaclass=_VariableMeta):
     def assign_sub(self, delta, use_locking=False, name=None, read_value=True):
         return _state.assign_sub(self._variable, delta, use_locking=use_locking, name=name)
 
+    def _scatter(self, op, sparse_delta, use_locking, name):
+        from .ops import training as _training
+
+        if not hasattr(sparse_delta, "indices") or not hasattr(sparse_delta, "values"):
+            raise TypeError(f"sparse_delta is not IndexedSlices: {sparse_delta}")
+        fn = getattr(_training, op)
+        return fn(self, sparse_delta.indices, sparse_delta.values, use_locking=use_locking,
+                  name=name)  # fmt: skip
+
+    def scatter_update(self, sparse_delta, use_locking=False, name=None):
+        """The rows of `sparse_delta` (IndexedSlices) written at its indices."""
+        return self._scatter("scatter_update", sparse_delta, use_locking, name)
+
+    def scatter_add(self, sparse_delta, use_locking=False, name=None):
+        return self._scatter("scatter_add", sparse_delta, use_locking, name)
+
+    def scatter_sub(self, sparse_delta, use_locking=False, name=None):
+        return self._scatter("scatter_sub", sparse_delta, use_locking, name)
+
+    def scatter_mul(self, sparse_delta, use_locking=False, name=None):
+        return self._scatter("scatter_mul", sparse_delta, use_locking, name)
+
+    def scatter_div(self, sparse_delta, use_locking=False, name=None):
+        return self._scatter("scatter_div", sparse_delta, use_locking, name)
+
+    def scatter_min(self, sparse_delta, use_locking=False, name=None):
+        return self._scatter("scatter_min", sparse_delta, use_locking, name)
+
+    def scatter_max(self, sparse_delta, use_locking=False, name=None):
+        return self._scatter("scatter_max", sparse_delta, use_locking, name)
+
+    def batch_scatter_update(self, sparse_delta, use_locking=False, name=None):
+        return self._scatter("batch_scatter_update", sparse_delta, use_locking, name)
+
+    def scatter_nd_update(self, indices, updates, name=None):
+        from .ops import training as _training
+
+        return _training.scatter_nd_update(self, indices, updates, name=name)
+
+    def scatter_nd_add(self, indices, updates, name=None):
+        from .ops import training as _training
+
+        return _training.scatter_nd_add(self, indices, updates, name=name)
+
+    def scatter_nd_sub(self, indices, updates, name=None):
+        from .ops import training as _training
+
+        return _training.scatter_nd_sub(self, indices, updates, name=name)
+
+    def sparse_read(self, indices, name=None) -> Tensor:
+        """The rows at `indices` (a gather of the variable)."""
+        return _array.gather(self._snapshot, indices, name=name)
+
+    def gather_nd(self, indices, name=None) -> Tensor:
+        from .ops import manip as _manip
+
+        return _manip.gather_nd(self._snapshot, indices, name=name)
+
+    def count_up_to(self, limit):
+        from .ops import training as _training
+
+        return _training.count_up_to(self, limit)
+
     def set_shape(self, shape) -> None:
         self._variable.set_shape(shape)
         self._snapshot.set_shape(shape)

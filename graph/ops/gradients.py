@@ -122,6 +122,8 @@ def gradients(
                 )
             with name_scope(f"{op.name}_grad"):
                 in_grads = fn(op, *out_grads)
+            if not isinstance(in_grads, (list, tuple)):  # one input's gradient, as TF takes
+                in_grads = [in_grads]
             if len(in_grads) != len(op._inputs):
                 raise ValueError(
                     f"Num gradients {len(in_grads)} generated for op {op.name} do not match num "

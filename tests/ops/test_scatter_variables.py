@@ -70,3 +70,37 @@ def test_count_up_to_stops_at_its_limit():
         with pytest.raises(tf.errors.OutOfRangeError, match="Reached limit of 3"):
             sess.run(step)
         assert sess.run(counter) == 3
+
+
+def test_variable_methods_of_tf1s_ref_variables():
+    v = tf.Variable([1.0, 2.0, 3.0, 4.0])
+    delta = tf.IndexedSlices(tf.constant([10.0, 20.0]), tf.constant([1, 3]))
+    m = tf.Variable([[1, 2], [3, 4]])
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        assert sess.run(v.scatter_sub(delta)).tolist() == [1.0, -8.0, 3.0, -16.0]
+        assert sess.run(v.scatter_add(delta)).tolist() == [1.0, 2.0, 3.0, 4.0]
+        assert sess.run(v.scatter_update(delta)).tolist() == [1.0, 10.0, 3.0, 20.0]
+        assert (
+            sess.run(
+                v.scatter_max(tf.IndexedSlices(tf.constant([5.0]), tf.constant([0])))
+            ).tolist()[0]
+            == 5.0
+        )
+        assert sess.run(v.sparse_read([3, 0])).tolist() == [20.0, 5.0]
+        assert sess.run(m.scatter_nd_add([[1, 0]], [10])).tolist() == [[1, 2], [13, 4]]
+        assert sess.run(m.gather_nd([[0, 1]])).tolist() == [2]
+    with pytest.raises(TypeError, match="not IndexedSlices"):
+        v.scatter_add([1.0])
+
+
+def test_a_registered_gradient_may_return_one_tensor():
+    @tf.RegisterGradient("TimesHundredForTest")
+    def _grad(op, grad):
+        return grad * 100.0
+
+    x = tf.constant([1.0, 2.0])
+    with tf.get_default_graph().gradient_override_map({"Square": "TimesHundredForTest"}):
+        y = tf.square(x)
+    with tf.Session() as sess:
+        assert sess.run(tf.gradients(tf.reduce_sum(y), x)[0]).tolist() == [100.0, 100.0]
