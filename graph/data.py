@@ -33,10 +33,35 @@ from .shapes import TensorShape
 from .sparse_tensor import SparseTensor
 from .tfrecord import compression_name, decode_records, read_file
 
+_KEEP = object()  # _derive: the element structure stays
 _GENERATORS: dict[str, Callable] = {}  # from_generator's functions, in this process
 AUTOTUNE = -1  # num_parallel_calls / buffer sizes chosen by the runtime
 INFINITE_CARDINALITY = -1
 UNKNOWN_CARDINALITY = -2
+
+
+# Integer arguments: a number, or a tensor read when the iterator is made ---------------------
+def _int_arg(value, inputs: list):
+    """An int argument as the pipeline will see it: the number itself when known now (a
+    Python/numpy int or a constant tensor), else {"input": k} naming a tensor appended to
+    `inputs`, evaluated when the iterator is made (a placeholder fed to its initializer)."""
+    if isinstance(value, Tensor):
+        from .framework import constant_value
+
+        known = constant_value(value)
+        if known is None:
+            inputs.append(value)
+            return {"input": len(inputs) - 1}
+        value = known
+    return int(np.asarray(value))
+
+
+def _resolve(value, inputs) -> int:
+    return int(np.asarray(inputs[value["input"]])) if isinstance(value, dict) else int(value)
+
+
+def _static(value):
+    return value if isinstance(value, int) else None
 
 
 # Structures: a tensor, or tuples/dicts of them (a list is a tensor, as tf.data has it) -----
@@ -114,13 +139,14 @@ class Dataset(_Structured):
         self._types = [_dt.as_dtype(t) for t in types]
         self._shapes = [TensorShape(s) for s in shapes]
 
-    def _derive(self, kind: str, args: dict, template=None, types=None, shapes=None, extra=()):
-        """A dataset made of this one by `kind` (its input indices shift past ours)."""
+    def _derive(self, kind: str, args: dict, template=_KEEP, types=None, shapes=None, extra=()):
+        """A dataset made of this one by `kind` (its input indices shift past ours); the
+        element structure is this one's unless `template` is given (None: one tensor)."""
         spec = {"kind": kind, "child": self._spec, **args}
         return Dataset(
             spec,
             self._inputs + list(extra),
-            self._template if template is None else template,
+            self._template if template is _KEEP else template,
             self._types if types is None else types,
             self._shapes if shapes is None else shapes,
         )
@@ -149,11 +175,18 @@ class Dataset(_Structured):
 
     @staticmethod
     def range(*args, output_type=_dt.int64):
-        """start, stop, step as Python's range (one to three ints)."""
-        bounds = range(*[int(a) for a in args])
-        spec = {"kind": "range", "start": bounds.start, "stop": bounds.stop,
-                "step": bounds.step}  # fmt: skip
-        return Dataset(spec, [], None, [_dt.as_dtype(output_type)], [[]])
+        """start, stop, step as Python's range (one to three ints or int tensors)."""
+        if not 1 <= len(args) <= 3:
+            raise ValueError(f"range takes 1 to 3 arguments, got {len(args)}")
+        inputs: list = []
+        values = [_int_arg(a, inputs) for a in args]
+        if len(values) == 1:
+            values = [0] + values
+        start, stop, step = (values + [1])[:3]
+        if step == 0:
+            raise InvalidArgumentError(None, None, "step must be a non-zero integer.")
+        spec = {"kind": "range", "start": start, "stop": stop, "step": step}
+        return Dataset(spec, inputs, None, [_dt.as_dtype(output_type)], [[]])
 
     @staticmethod
     def from_generator(generator, output_types, output_shapes=None, args=None):
@@ -237,10 +270,14 @@ class Dataset(_Structured):
                             inner._types, inner._shapes)  # fmt: skip
 
     def batch(self, batch_size, drop_remainder=False):
-        shapes = [TensorShape([batch_size if drop_remainder else None]).concatenate(s)
+        extra: list = []
+        size = _int_arg(batch_size, extra)
+        if extra:  # a tensor's index counts past this dataset's inputs
+            size = {"input": len(self._inputs)}
+        shapes = [TensorShape([_static(size) if drop_remainder else None]).concatenate(s)
                   for s in self._shapes]  # fmt: skip
-        return self._derive("batch", {"size": int(batch_size), "drop": bool(drop_remainder)},
-                            shapes=shapes)  # fmt: skip
+        return self._derive("batch", {"size": size, "drop": bool(drop_remainder)},
+                            shapes=shapes, extra=extra)  # fmt: skip
 
     def padded_batch(self, batch_size, padded_shapes=None, padding_values=None,
                      drop_remainder=False):  # fmt: skip
@@ -253,12 +290,29 @@ class Dataset(_Structured):
         values = (
             [0] * len(self._types)
             if padding_values is None
-            else [np.asarray(v).item() for v in _leaves_like(self._template, padding_values)]
+            else [
+                np.asarray(_padding_value(v)).item()
+                for v in _leaves_like(self._template, padding_values)
+            ]  # fmt: skip
         )
         shapes = [TensorShape([batch_size if drop_remainder else None] + p) for p in padded]
         args = {"size": int(batch_size), "drop": bool(drop_remainder), "shapes": padded,
                 "values": values}  # fmt: skip
         return self._derive("padded_batch", args, shapes=shapes)
+
+    def interleave(self, map_func, cycle_length=AUTOTUNE, block_length=1,
+                   num_parallel_calls=None):  # fmt: skip
+        """The elements of the datasets map_func makes, `cycle_length` of them at a time,
+        `block_length` elements from each in turn (an exhausted one is replaced by the
+        next input element's); the order is TF's deterministic order."""
+        flat = self.flat_map(map_func)
+        cycle = _int_arg(cycle_length, [])
+        if cycle == AUTOTUNE:
+            cycle = 2  # the cores of the machines psflow sizes for
+        if cycle < 1 or int(block_length) < 1:
+            raise ValueError("cycle_length and block_length must be positive")
+        spec = dict(flat._spec, kind="interleave", cycle=cycle, block=int(block_length))
+        return Dataset(spec, flat._inputs, flat._template, flat._types, flat._shapes)
 
     def shuffle(self, buffer_size, seed=None, reshuffle_each_iteration=None):
         from .ops.random import get_seed
@@ -270,13 +324,20 @@ class Dataset(_Structured):
         return self._derive("shuffle", args)
 
     def repeat(self, count=None):
-        return self._derive("repeat", {"count": -1 if count is None else int(count)})
+        return self._counted("repeat", "count", -1 if count is None else count)
+
+    def _counted(self, kind, key, value, **args):
+        extra: list = []
+        count = _int_arg(value, extra)
+        if extra:
+            count = {"input": len(self._inputs)}
+        return self._derive(kind, {key: count, **args}, extra=extra)
 
     def take(self, count):
-        return self._derive("take", {"count": int(count)})
+        return self._counted("take", "count", count)
 
     def skip(self, count):
-        return self._derive("skip", {"count": int(count)})
+        return self._counted("skip", "count", count)
 
     def shard(self, num_shards, index):
         if not 0 <= int(index) < int(num_shards):
@@ -321,6 +382,9 @@ def _shift(spec: dict, offset: int) -> dict:
     out = dict(spec)
     if "inputs" in out:
         out["inputs"] = [i + offset for i in out["inputs"]]
+    for key in ("start", "stop", "step", "size", "count"):  # tensor-valued ints
+        if isinstance(out.get(key), dict):
+            out[key] = {"input": out[key]["input"] + offset}
     if "child" in out:
         out["child"] = _shift(out["child"], offset)
     if "other" in out:
@@ -357,6 +421,8 @@ def _trace(func, dataset: Dataset, what: str):
         element = _pack(dataset._template, phs)
         try:
             result = func(*element) if isinstance(element, tuple) else func(element)
+            if isinstance(result, list) and any(isinstance(r, Tensor) for r in result):
+                result = tuple(result)  # TF 1.x: a function's list of tensors is a tuple
             flat, template = _as_tensors(result)
         except ValueError as err:
             if "must be from the same graph" in str(err) or "graph" in str(err).lower():
@@ -525,6 +591,58 @@ class _Function:
         return tuple(self._session.run(self._fetches, dict(zip(self._feeds, element))))
 
 
+def _interleave(stream, fn, spec, caches):
+    """TF's interleave order: up to `cycle` open inner streams, `block` elements from each
+    in turn; an exhausted stream's slot takes the next input element's."""
+    cycle, block = spec["cycle"], spec["block"]
+    slots: list = []
+    exhausted_input = False
+
+    def open_next():
+        element = next(stream, None)
+        if element is None:
+            return None
+        return _pipeline(spec["inner"], [np.asarray(v) for v in fn(element)], caches)
+
+    while True:
+        while not exhausted_input and len(slots) < cycle:
+            inner = open_next()
+            if inner is None:
+                exhausted_input = True
+                break
+            slots.append(inner)
+        if not slots:
+            return
+        k = 0
+        while k < len(slots):
+            taken = 0
+            for item in slots[k]:
+                yield item
+                taken += 1
+                if taken == block:
+                    break
+            if taken < block:  # this one ended: the next input element takes its slot
+                replacement = None if exhausted_input else open_next()
+                if replacement is None:
+                    exhausted_input = True
+                    slots.pop(k)
+                    continue
+                slots[k] = replacement
+            k += 1
+
+
+def _padding_value(value):
+    if isinstance(value, Tensor):
+        from .framework import constant_value
+
+        known = constant_value(value)
+        if known is None:
+            raise ValueError("padded_batch's padding_values must be known when the dataset "
+                             "is built (constants)")  # fmt: skip
+        return known
+    return value
+
+
 def _pipeline(spec: dict, inputs: list, caches: dict):
     """A fresh iterator of the elements (tuples of arrays) `spec` describes."""
     kind = spec["kind"]
@@ -541,7 +659,8 @@ def _pipeline(spec: dict, inputs: list, caches: dict):
         for k in range(n):
             yield tuple(a[k] for a in arrays)
     elif kind == "range":
-        for v in range(spec["start"], spec["stop"], spec["step"]):
+        bounds = [_resolve(spec[k], inputs) for k in ("start", "stop", "step")]
+        for v in range(*bounds):
             yield (np.int64(v),)
     elif kind == "generator":
         fn = _GENERATORS.get(spec["token"])
@@ -589,6 +708,9 @@ def _transform(kind: str, spec: dict, inputs: list, caches: dict):
         fn = _Function(spec["fn"])
         for element in child():
             yield from _pipeline(spec["inner"], [np.asarray(v) for v in fn(element)], caches)
+    elif kind == "interleave":
+        fn = _Function(spec["fn"])
+        yield from _interleave(child(), fn, spec, caches)
     elif kind == "concat":
         yield from itertools.chain(child(), _pipeline(spec["other"], inputs, caches))
     elif kind == "map":
@@ -602,9 +724,12 @@ def _transform(kind: str, spec: dict, inputs: list, caches: dict):
                 yield element
     elif kind in ("batch", "padded_batch"):
         stream = child()
+        size = _resolve(spec["size"], inputs)
+        if size <= 0:
+            raise InvalidArgumentError(None, None, "Batch size must be greater than zero.")
         while True:
-            rows = list(itertools.islice(stream, spec["size"]))
-            if not rows or (spec["drop"] and len(rows) < spec["size"]):
+            rows = list(itertools.islice(stream, size))
+            if not rows or (spec["drop"] and len(rows) < size):
                 return
             if kind == "batch":
                 yield tuple(np.stack(c) for c in zip(*rows))
@@ -614,7 +739,7 @@ def _transform(kind: str, spec: dict, inputs: list, caches: dict):
     elif kind == "shuffle":
         yield from _shuffle(child(), spec, caches)
     elif kind == "repeat":
-        count = spec["count"]
+        count = _resolve(spec["count"], inputs)
         k = 0
         while count < 0 or k < count:
             empty = True
@@ -625,9 +750,11 @@ def _transform(kind: str, spec: dict, inputs: list, caches: dict):
             if empty:
                 return
     elif kind == "take":
-        yield from itertools.islice(child(), max(spec["count"], 0) if spec["count"] >= 0 else None)
+        count = _resolve(spec["count"], inputs)
+        yield from itertools.islice(child(), count if count >= 0 else None)
     elif kind == "skip":
-        yield from itertools.islice(child(), max(spec["count"], 0), None)
+        count = _resolve(spec["count"], inputs)
+        yield from itertools.islice(child(), count if count >= 0 else None, None)
     elif kind == "shard":
         yield from itertools.islice(child(), spec["index"], None, spec["num"])
     elif kind == "prefetch":

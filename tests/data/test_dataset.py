@@ -183,3 +183,37 @@ def test_options_are_accepted_and_recorded():
     nxt = ds.make_one_shot_iterator().get_next()
     with tf.Session() as sess:
         assert [sess.run(nxt) for _ in range(3)] == [0, 1, 2]
+
+
+def test_interleave_in_tfs_order():
+    repeated = Dataset.range(8).interleave(lambda x: Dataset.from_tensors(x).repeat(3),
+                                           cycle_length=3, block_length=2)  # fmt: skip
+    ranges = Dataset.range(1, 6).interleave(lambda x: Dataset.range(x), cycle_length=2)
+    got = [_all("", d.make_one_shot_iterator().get_next()) for d in (repeated, ranges)]
+    assert got[0] == [0, 0, 1, 1, 2, 2, 0, 1, 2, 3, 3, 4, 4, 5, 5, 3, 4, 5, 6, 6, 7, 7, 6, 7]  # TF
+    assert got[1] == [0, 0, 1, 0, 1, 0, 2, 1, 2, 0, 3, 1, 2, 3, 4]  # TF
+
+
+def test_interleaved_text_files_parsed_by_a_function_returning_a_list(tmp_path):
+    (tmp_path / "a.txt").write_text("1,2\n3,4\n5,6\n")
+    (tmp_path / "b.txt").write_text("7,8\n")
+    files = Dataset.from_tensor_slices([str(tmp_path / "a.txt"), str(tmp_path / "b.txt")])
+    lines = files.interleave(lambda f: tf.data.TextLineDataset(f), cycle_length=2)
+    parsed = lines.map(lambda line: tf.decode_csv(line, [[0], [0]]))  # a list: a tuple
+    assert isinstance(parsed.output_types, tuple)
+    first, second = _all("", parsed.batch(4).make_one_shot_iterator().get_next())[0]
+    assert first.tolist() == [1, 7, 3, 5] and second.tolist() == [2, 8, 4, 6]  # TF
+
+
+def test_counts_and_sizes_may_be_tensors_fed_to_the_initializer(target):
+    n = tf.placeholder(tf.int64, [])
+    size = tf.placeholder(tf.int64, [])
+    dataset = Dataset.range(n).batch(size).take(n - 3).repeat(2)
+    zipped = Dataset.zip((Dataset.range(n), Dataset.range(size)))
+    it = dataset.make_initializable_iterator()
+    zit = zipped.map(lambda a, b: a * 10 + b).make_initializable_iterator()
+    got = _all(target, it.get_next(), {n: 7, size: 3}, it.initializer)
+    assert [g.tolist() for g in got] == [[0, 1, 2], [3, 4, 5], [6]] * 2  # TF
+    got = _all(target, it.get_next(), {n: 5, size: 2}, it.initializer)
+    assert [g.tolist() for g in got] == [[0, 1], [2, 3]] * 2  # TF
+    assert _all(target, zit.get_next(), {n: 3, size: 2}, zit.initializer) == [0, 11]
