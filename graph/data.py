@@ -8,10 +8,12 @@ each worker reads its own shard without a trip through the client. Elements are 
 numpy arrays inside; `get_next()` returns them as tensors in the dataset's structure
 (a tensor, a tuple or a dict), and raises OutOfRangeError("End of sequence") at the end.
 
-`map` and `filter` trace their function once into a graph of its own (as TF1 does); it
-runs per element in the pipeline's process, so it may not capture tensors of the outer
-graph (a ValueError says so), and `num_parallel_calls` is accepted but the calls run one
-after another. `from_generator` keeps its Python generator in the process that built it:
+`map`, `filter`, `flat_map` and `interleave` trace their function once into a graph of its
+own (as TF1 does); it runs per element in the pipeline's process. Tensors of the enclosing
+graph it uses are captured: they become inputs of the dataset, read when the iterator is
+made (a placeholder fed to the initializer), and an inner dataset's function may use its
+outer function's arguments. `num_parallel_calls` is accepted; the calls run one after
+another. `from_generator` keeps its Python generator in the process that built it:
 its iterator must run there (the in-process Session, or a client hosted in the task).
 """
 
@@ -242,21 +244,27 @@ class Dataset(_Structured):
 
     def map(self, map_func, num_parallel_calls=None):
         """map_func of each element (traced once into a graph; see the module docstring)."""
-        fn, template, types, shapes = _trace(map_func, self, "map")
-        return self._derive("map", {"fn": fn}, template, types, shapes)
+        fn, template, types, shapes, captured = _trace(map_func, self, "map")
+        return self._derive("map", {"fn": fn, **self._capture_args(captured)}, template, types,
+                            shapes, extra=captured)  # fmt: skip
 
     def filter(self, predicate):
         """The elements for which `predicate` is true (a scalar bool)."""
-        fn, _, types, shapes = _trace(predicate, self, "filter")
+        fn, _, types, shapes, captured = _trace(predicate, self, "filter")
         if len(types) != 1 or types[0] != _dt.bool_ or shapes[0].ndims not in (None, 0):
             raise ValueError(
                 "`predicate` return type must be convertible to a scalar boolean tensor."
             )
-        return self._derive("filter", {"fn": fn})
+        return self._derive("filter", {"fn": fn, **self._capture_args(captured)},
+                            extra=captured)  # fmt: skip
+
+    def _capture_args(self, captured) -> dict:
+        """The input indices a function's captured tensors will have (past this dataset's)."""
+        return {"captures": list(range(len(self._inputs), len(self._inputs) + len(captured)))}
 
     def flat_map(self, map_func):
         """The elements of the dataset map_func makes of each element, one after another."""
-        graph = Graph()
+        graph = _function_graph("flat_map")
         with graph.as_default():
             phs = [_array.placeholder(t, s, name=f"arg{i}")
                    for i, (t, s) in enumerate(zip(self._types, self._shapes))]  # fmt: skip
@@ -264,10 +272,11 @@ class Dataset(_Structured):
             inner = map_func(*element) if isinstance(element, tuple) else map_func(element)
             if not isinstance(inner, Dataset):
                 raise TypeError("`map_func` must return a `Dataset` object.")
-        fn = {"graph": _meta.graph_to_meta(graph), "feeds": [p.name for p in phs],
-              "fetches": [t.name for t in inner._inputs]}  # fmt: skip
-        return self._derive("flat_map", {"fn": fn, "inner": inner._spec}, inner._template,
-                            inner._types, inner._shapes)  # fmt: skip
+            fetches = [graph.capture(t) if t.graph is not graph else t for t in inner._inputs]
+        fn, captured = _function_spec(graph, phs, fetches)
+        args = {"fn": fn, "inner": inner._spec, **self._capture_args(captured)}
+        return self._derive("flat_map", args, inner._template, inner._types, inner._shapes,
+                            extra=captured)  # fmt: skip
 
     def batch(self, batch_size, drop_remainder=False):
         extra: list = []
@@ -382,6 +391,8 @@ def _shift(spec: dict, offset: int) -> dict:
     out = dict(spec)
     if "inputs" in out:
         out["inputs"] = [i + offset for i in out["inputs"]]
+    if "captures" in out:
+        out["captures"] = [i + offset for i in out["captures"]]
     for key in ("start", "stop", "step", "size", "count"):  # tensor-valued ints
         if isinstance(out.get(key), dict):
             out[key] = {"input": out[key]["input"] + offset}
@@ -411,32 +422,84 @@ def _undescribe(data):
     return tuple(_undescribe(v) for v in data["tuple"])
 
 
+def _function_graph(what: str):
+    """The graph a dataset function is traced in: tensors of the enclosing graph it uses are
+    captured (placeholders here, fed from the dataset's inputs when it runs)."""
+    from .framework import FuncGraph, get_default_graph
+
+    return FuncGraph(get_default_graph(), f"Dataset_{what}")
+
+
+def _function_spec(graph, phs, fetches) -> tuple[dict, list]:
+    """(the function as plain data, the outer tensors it captured)."""
+    spec = {
+        "graph": _meta.graph_to_meta(graph),
+        "feeds": [p.name for p in phs],
+        "fetches": [t.name for t in fetches],
+        "captures": [ph.name for _, ph in graph.captures],
+    }
+    return spec, [outer for outer, _ in graph.captures]
+
+
 def _trace(func, dataset: Dataset, what: str):
-    """(the function as a meta graph with its feed and fetch names, the result's template,
-    dtypes and shapes)."""
-    graph = Graph()
+    """(the function as plain data with its feed, fetch and capture names, the result's
+    template, dtypes and shapes, the outer tensors it captured)."""
+    graph = _function_graph(what)
     with graph.as_default():
         phs = [_array.placeholder(t, s, name=f"arg{i}")
                for i, (t, s) in enumerate(zip(dataset._types, dataset._shapes))]  # fmt: skip
         element = _pack(dataset._template, phs)
-        try:
-            result = func(*element) if isinstance(element, tuple) else func(element)
-            if isinstance(result, list) and any(isinstance(r, Tensor) for r in result):
-                result = tuple(result)  # TF 1.x: a function's list of tensors is a tuple
-            flat, template = _as_tensors(result)
-        except ValueError as err:
-            if "must be from the same graph" in str(err) or "graph" in str(err).lower():
-                raise ValueError(
-                    f"The function given to Dataset.{what} uses a tensor of the outer graph; "
-                    "it may only use its arguments and Python/numpy values"
-                ) from err
-            raise
-    spec = {
-        "graph": _meta.graph_to_meta(graph),
-        "feeds": [p.name for p in phs],
-        "fetches": [t.name for t in flat],
-    }
-    return spec, template, [t.dtype for t in flat], [t.shape for t in flat]
+        result = func(*element) if isinstance(element, tuple) else func(element)
+        if isinstance(result, list) and any(isinstance(r, Tensor) for r in result):
+            result = tuple(result)  # TF 1.x: a function's list of tensors is a tuple
+        flat, template = _as_tensors(result)
+    spec, captured = _function_spec(graph, phs, flat)
+    return spec, template, [t.dtype for t in flat], [t.shape for t in flat], captured
+
+    # Iterators ----------------------------------------------------------------------------------
+    def make_one_shot_iterator(self):
+        return Iterator(self._types, self._shapes, self._template, dataset=self)
+
+    def make_initializable_iterator(self, shared_name=None):
+        it = Iterator(self._types, self._shapes, self._template, shared_name=shared_name)
+        it._initializer = it.make_initializer(self)
+        return it
+
+
+def _shift(spec: dict, offset: int) -> dict:
+    """`spec` with its input indices moved by `offset` (when datasets are combined)."""
+    out = dict(spec)
+    if "inputs" in out:
+        out["inputs"] = [i + offset for i in out["inputs"]]
+    if "captures" in out:
+        out["captures"] = [i + offset for i in out["captures"]]
+    for key in ("start", "stop", "step", "size", "count"):  # tensor-valued ints
+        if isinstance(out.get(key), dict):
+            out[key] = {"input": out[key]["input"] + offset}
+    if "child" in out:
+        out["child"] = _shift(out["child"], offset)
+    if "other" in out:
+        out["other"] = _shift(out["other"], offset)
+    if "children" in out:
+        out["children"] = [_shift(c, offset) for c in out["children"]]
+    return out
+
+
+def _describe(template):
+    """A structure template as plain data."""
+    if isinstance(template, dict):
+        return {"dict": {k: _describe(v) for k, v in template.items()}}
+    if isinstance(template, tuple):
+        return {"tuple": [_describe(v) for v in template]}
+    return None
+
+
+def _undescribe(data):
+    if data is None:
+        return None
+    if "dict" in data:
+        return {k: _undescribe(v) for k, v in data["dict"].items()}
+    return tuple(_undescribe(v) for v in data["tuple"])
 
 
 # Iterators ----------------------------------------------------------------------------------------
@@ -577,7 +640,7 @@ def get_output_classes(dataset_or_iterator):
 class _Function:
     """A traced map/filter function, imported into a graph of its own and run in-process."""
 
-    def __init__(self, spec: dict):
+    def __init__(self, spec: dict, captured=()):
         from .session import Session
 
         graph = Graph()
@@ -585,10 +648,14 @@ class _Function:
             _meta.import_graph(spec["graph"])
         self._feeds = [graph.get_tensor_by_name(n) for n in spec["feeds"]]
         self._fetches = [graph.get_tensor_by_name(n) for n in spec["fetches"]]
+        names = spec.get("captures", [])
+        self._captured = {graph.get_tensor_by_name(n): v for n, v in zip(names, captured)}
         self._session = Session(graph=graph)
 
     def __call__(self, element) -> tuple:
-        return tuple(self._session.run(self._fetches, dict(zip(self._feeds, element))))
+        feed = dict(zip(self._feeds, element))
+        feed.update(self._captured)
+        return tuple(self._session.run(self._fetches, feed))
 
 
 def _interleave(stream, fn, spec, caches):
@@ -705,20 +772,20 @@ def _transform(kind: str, spec: dict, inputs: list, caches: dict):
         return _pipeline(spec["child"], inputs, caches)
 
     if kind == "flat_map":
-        fn = _Function(spec["fn"])
+        fn = _Function(spec["fn"], [inputs[i] for i in spec.get("captures", [])])
         for element in child():
             yield from _pipeline(spec["inner"], [np.asarray(v) for v in fn(element)], caches)
     elif kind == "interleave":
-        fn = _Function(spec["fn"])
+        fn = _Function(spec["fn"], [inputs[i] for i in spec.get("captures", [])])
         yield from _interleave(child(), fn, spec, caches)
     elif kind == "concat":
         yield from itertools.chain(child(), _pipeline(spec["other"], inputs, caches))
     elif kind == "map":
-        fn = _Function(spec["fn"])
+        fn = _Function(spec["fn"], [inputs[i] for i in spec.get("captures", [])])
         for element in child():
             yield fn(element)
     elif kind == "filter":
-        fn = _Function(spec["fn"])
+        fn = _Function(spec["fn"], [inputs[i] for i in spec.get("captures", [])])
         for element in child():
             if bool(fn(element)[0]):
                 yield element

@@ -120,10 +120,22 @@ def test_a_monitored_training_loop_ends_cleanly_at_the_end_of_its_data(target, t
     assert steps == 80  # 4 batches x 20 epochs, then the loop ended without an error
 
 
-def test_map_may_not_capture_outer_tensors():
-    outer = tf.constant(2.0)
-    with pytest.raises(ValueError):
-        Dataset.range(3).map(lambda v: tf.cast(v, tf.float32) * outer)
+def test_functions_capture_outer_tensors(target):
+    """A map/filter/flat_map function may use tensors of the enclosing graph (read when the
+    iterator is made, as TF's captured inputs), an inner dataset its function's arguments."""
+    scale = tf.constant(2.0)
+    limit = tf.placeholder(tf.int64, [])
+    mapped = Dataset.range(4).map(lambda v: tf.cast(v, tf.float32) * scale)
+    kept = mapped.filter(lambda v: v < tf.cast(limit, tf.float32))
+    nested = Dataset.range(1, 4).flat_map(
+        lambda x: Dataset.range(x).map(lambda y: y * 10 + x)  # the inner map uses x
+    ).concatenate(Dataset.range(2).map(lambda v: v + limit))
+    it = kept.make_initializable_iterator()
+    nit = nested.make_initializable_iterator()
+    assert _all(target, it.get_next(), {limit: 5}, it.initializer) == [0.0, 2.0, 4.0]
+    assert _all(target, it.get_next(), {limit: 3}, it.initializer) == [0.0, 2.0]
+    got = _all(target, nit.get_next(), {limit: 100}, nit.initializer)
+    assert got == [1, 2, 12, 3, 13, 23, 100, 101]  # TF
 
 
 def _read_own_shard():
