@@ -127,9 +127,13 @@ def test_functions_capture_outer_tensors(target):
     limit = tf.placeholder(tf.int64, [])
     mapped = Dataset.range(4).map(lambda v: tf.cast(v, tf.float32) * scale)
     kept = mapped.filter(lambda v: v < tf.cast(limit, tf.float32))
-    nested = Dataset.range(1, 4).flat_map(
-        lambda x: Dataset.range(x).map(lambda y: y * 10 + x)  # the inner map uses x
-    ).concatenate(Dataset.range(2).map(lambda v: v + limit))
+    nested = (
+        Dataset.range(1, 4)
+        .flat_map(
+            lambda x: Dataset.range(x).map(lambda y: y * 10 + x)  # the inner map uses x
+        )
+        .concatenate(Dataset.range(2).map(lambda v: v + limit))
+    )
     it = kept.make_initializable_iterator()
     nit = nested.make_initializable_iterator()
     assert _all(target, it.get_next(), {limit: 5}, it.initializer) == [0.0, 2.0, 4.0]
