@@ -466,42 +466,6 @@ def _trace(func, dataset: Dataset, what: str):
         return it
 
 
-def _shift(spec: dict, offset: int) -> dict:
-    """`spec` with its input indices moved by `offset` (when datasets are combined)."""
-    out = dict(spec)
-    if "inputs" in out:
-        out["inputs"] = [i + offset for i in out["inputs"]]
-    if "captures" in out:
-        out["captures"] = [i + offset for i in out["captures"]]
-    for key in ("start", "stop", "step", "size", "count"):  # tensor-valued ints
-        if isinstance(out.get(key), dict):
-            out[key] = {"input": out[key]["input"] + offset}
-    if "child" in out:
-        out["child"] = _shift(out["child"], offset)
-    if "other" in out:
-        out["other"] = _shift(out["other"], offset)
-    if "children" in out:
-        out["children"] = [_shift(c, offset) for c in out["children"]]
-    return out
-
-
-def _describe(template):
-    """A structure template as plain data."""
-    if isinstance(template, dict):
-        return {"dict": {k: _describe(v) for k, v in template.items()}}
-    if isinstance(template, tuple):
-        return {"tuple": [_describe(v) for v in template]}
-    return None
-
-
-def _undescribe(data):
-    if data is None:
-        return None
-    if "dict" in data:
-        return {k: _undescribe(v) for k, v in data["dict"].items()}
-    return tuple(_undescribe(v) for v in data["tuple"])
-
-
 # Iterators ----------------------------------------------------------------------------------------
 class Iterator(_Structured):
     """An iterator over datasets of one structure (`tf.data.Iterator`)."""
