@@ -514,12 +514,11 @@ def variable_scope(
     else:
         new_reuse = parent.reuse
     short_name = new_name.rsplit("/", 1)[-1]
+    # As TF 1.x: entering a scope (by name, or again by its object) opens a name scope of
+    # its short name under the current one, made unique ("enc_1" at the top level,
+    # "outer/enc" inside "outer"); the object keeps its original_name_scope.
     ns_cm = (
-        (
-            name_scope(scope_for_names or None)
-            if scope_for_names is not None
-            else name_scope(short_name)
-        )
+        name_scope(short_name)
         if auxiliary_name_scope
         else contextlib.nullcontext(scope_for_names or "")
     )

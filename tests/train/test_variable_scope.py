@@ -210,3 +210,31 @@ def test_losses_against_numpy():
     assert got[2] == pytest.approx((2 * 0.25 + 1.0) / 2)
     np.testing.assert_allclose(got[3], [1.0, 2.0])
     assert len(tf.losses.get_losses()) == 4
+
+
+def test_reentering_a_scope_by_object_names_ops_as_tf():
+    with tf.variable_scope("enc") as vs:
+        a = tf.identity(tf.get_variable("u", [], initializer=tf.zeros_initializer()))
+    with tf.variable_scope(vs):
+        b = tf.identity(1.0)
+    with tf.variable_scope(vs, reuse=True):
+        c = tf.identity(1.0)
+        u2 = tf.get_variable("u", [])
+    with tf.variable_scope("outer"):
+        with tf.variable_scope(vs):
+            d = tf.identity(1.0)
+            e = tf.get_variable("k", [], initializer=tf.zeros_initializer())
+    with tf.variable_scope(vs, auxiliary_name_scope=False):
+        f = tf.identity(1.0)
+    with tf.variable_scope("enc"):
+        g = tf.identity(1.0)
+    with tf.variable_scope("x"):
+        with tf.variable_scope("y") as vy:
+            pass
+    with tf.variable_scope(vy):
+        h = tf.identity(1.0)
+    assert [t.name for t in (a, b, c, u2, d, e, f, g, h)] == [  # TF
+        "enc/Identity:0", "enc_1/Identity:0", "enc_2/Identity:0", "enc/u:0",
+        "outer/enc/Identity:0", "enc/k:0", "Identity:0", "enc_3/Identity:0", "y/Identity:0",
+    ]  # fmt: skip
+    assert vs.original_name_scope == "enc/"
