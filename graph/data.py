@@ -456,15 +456,6 @@ def _trace(func, dataset: Dataset, what: str):
     spec, captured = _function_spec(graph, phs, flat)
     return spec, template, [t.dtype for t in flat], [t.shape for t in flat], captured
 
-    # Iterators ----------------------------------------------------------------------------------
-    def make_one_shot_iterator(self):
-        return Iterator(self._types, self._shapes, self._template, dataset=self)
-
-    def make_initializable_iterator(self, shared_name=None):
-        it = Iterator(self._types, self._shapes, self._template, shared_name=shared_name)
-        it._initializer = it.make_initializer(self)
-        return it
-
 
 # Iterators ----------------------------------------------------------------------------------------
 class Iterator(_Structured):
@@ -500,8 +491,31 @@ class Iterator(_Structured):
             )
         return _ops.make_iterator(dataset._inputs, self._name, dataset._spec, name=name)
 
+    def string_handle(self, name=None):
+        """A string naming this iterator, to feed an iterator made by from_string_handle
+        (a one-shot iterator is made when the handle is first evaluated)."""
+        one_shot = self._dataset is not None
+        return _ops.to_string_handle(self._dataset._inputs if one_shot else [], self._name,
+                                     self._dataset._spec if one_shot else {}, one_shot,
+                                     name=name)  # fmt: skip
+
+    @staticmethod
+    def from_string_handle(string_handle, output_types, output_shapes=None, output_classes=None):
+        """An iterator reading whichever iterator the fed `string_handle` names (TF's
+        feedable iterator: switch between datasets of one structure by feed)."""
+        types = _flatten(output_types)
+        shapes = _flatten(output_shapes) if output_shapes is not None else [None] * len(types)
+        template = _pack(output_types, [None] * len(types))
+        out = Iterator(types, [TensorShape(s) for s in shapes], template)
+        out._handle = convert_to_tensor(string_handle, dtype=_dt.string)
+        return out
+
     def get_next(self, name=None):
         """The next element's tensors (OutOfRangeError at the end when run)."""
+        handle = getattr(self, "_handle", None)
+        if handle is not None:
+            flat = _ops.handle_get_next(handle, self._types, self._shapes, name=name)
+            return _pack(self._template, flat)
         one_shot = self._dataset is not None
         flat = _ops.get_next(
             self._dataset._inputs if one_shot else [],

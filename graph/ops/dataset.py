@@ -63,7 +63,8 @@ def _get_next_infer(*inputs, shared_name, spec, output_types, output_shapes, one
     ]
 
 
-def _get_next_kernel(state, *inputs, shared_name, spec, output_types, output_shapes, one_shot):
+def _iterator(state, inputs, shared_name, spec, one_shot):
+    """The iterator `shared_name` of this process (a one-shot one made on first use)."""
     store = state.store
     it = store.iterators.get(shared_name)
     if it is None:
@@ -77,6 +78,15 @@ def _get_next_kernel(state, *inputs, shared_name, spec, output_types, output_sha
             )
         with store._lock:
             it = store.iterators.setdefault(shared_name, _build(spec, inputs))
+    return it
+
+
+def _get_next_kernel(state, *inputs, shared_name, spec, output_types, output_shapes, one_shot):
+    it = _iterator(state, inputs, shared_name, spec, one_shot)
+    return _next_element(it, output_types, output_shapes)
+
+
+def _next_element(it, output_types, output_shapes):
     try:
         element = next(it)
     except StopIteration:
@@ -129,4 +139,72 @@ def get_next(inputs, shared_name, spec, output_types, output_shapes, one_shot, n
     op = apply_op(
         "IteratorGetNext", [list(inputs) if one_shot else []], attrs, name=name or "IteratorGetNext"
     )
+    return list(op.outputs)
+
+
+# String handles (feedable iterators) ----------------------------------------------------------
+def _to_handle_kernel(state, *inputs, shared_name, spec, one_shot):
+    if one_shot:
+        _iterator(state, inputs, shared_name, spec, one_shot)
+    return np.array(shared_name.encode(), dtype=object)
+
+
+register_op(
+    OpDef(
+        "IteratorToStringHandle",
+        inputs=["components: N*any"],
+        outputs=["string_handle: string"],
+        attrs={"shared_name": "", "spec": {}, "one_shot": False},
+        infer=lambda *a, **k: TensorSpec(_dt.string, TensorShape([])),
+        kernel=_to_handle_kernel,
+        grad=NOT_DIFFERENTIABLE,
+        stateful=True,
+    )
+)
+
+
+def to_string_handle(inputs, shared_name, spec, one_shot, name=None):
+    attrs = {"shared_name": shared_name, "spec": spec if one_shot else {},
+             "one_shot": bool(one_shot)}  # fmt: skip
+    args = [list(inputs) if one_shot else []]
+    return apply_op("IteratorToStringHandle", args, attrs, name=name).outputs[0]
+
+
+def _handle_get_next_kernel(state, handle, *, output_types, output_shapes):
+    name = handle.item() if isinstance(handle, np.ndarray) else handle
+    name = name.decode() if isinstance(name, bytes) else str(name)
+    it = state.store.iterators.get(name)
+    if it is None:
+        raise InvalidArgumentError(
+            None, None, f"Iterator handle {name!r} names no iterator of this process (run "
+            "its string_handle() or initializer first, in the same task)")  # fmt: skip
+    return _next_element(it, output_types, output_shapes)
+
+
+def _handle_get_next_infer(handle, *, output_types, output_shapes):
+    return [TensorSpec(_dt.as_dtype(t), TensorShape(s))
+            for t, s in zip(output_types, output_shapes)]  # fmt: skip
+
+
+register_op(
+    OpDef(
+        "IteratorFromStringHandleGetNext",
+        inputs=["string_handle: string"],
+        outputs=["components: N*any"],
+        attrs={"output_types": [], "output_shapes": []},
+        infer=_handle_get_next_infer,
+        kernel=_handle_get_next_kernel,
+        grad=NOT_DIFFERENTIABLE,
+        stateful=True,
+    )
+)
+
+
+def handle_get_next(handle, output_types, output_shapes, name=None):
+    attrs = {
+        "output_types": [_dt.as_dtype(t).name for t in output_types],
+        "output_shapes": [s.as_list() if s.ndims is not None else None for s in output_shapes],
+    }
+    op = apply_op("IteratorFromStringHandleGetNext", [handle], attrs,
+                  name=name or "IteratorGetNext")  # fmt: skip
     return list(op.outputs)

@@ -233,3 +233,24 @@ def test_counts_and_sizes_may_be_tensors_fed_to_the_initializer(target):
     got = _all(target, it.get_next(), {n: 5, size: 2}, it.initializer)
     assert [g.tolist() for g in got] == [[0, 1], [2, 3]] * 2  # TF
     assert _all(target, zit.get_next(), {n: 3, size: 2}, zit.initializer) == [0, 11]
+
+
+def test_a_feedable_iterator_switches_datasets_by_string_handle():
+    train = Dataset.range(100).repeat().batch(3)
+    val = Dataset.range(1000, 1005).batch(3)
+    handle = tf.placeholder(tf.string, shape=[])
+    it = tf.data.Iterator.from_string_handle(handle, train.output_types, train.output_shapes)
+    nxt = it.get_next()
+    assert nxt.shape.as_list() == [None]
+    train_it, val_it = train.make_one_shot_iterator(), val.make_initializable_iterator()
+    with tf.Session() as sess:
+        train_handle, val_handle = sess.run([train_it.string_handle(), val_it.string_handle()])
+        assert sess.run(nxt, {handle: train_handle}).tolist() == [0, 1, 2]
+        sess.run(val_it.initializer)
+        assert sess.run(nxt, {handle: val_handle}).tolist() == [1000, 1001, 1002]
+        assert sess.run(nxt, {handle: train_handle}).tolist() == [3, 4, 5]  # resumes
+        assert sess.run(nxt, {handle: val_handle}).tolist() == [1003, 1004]
+        with pytest.raises(tf.errors.OutOfRangeError):
+            sess.run(nxt, {handle: val_handle})
+        with pytest.raises(tf.errors.InvalidArgumentError, match="names no iterator"):
+            sess.run(nxt, {handle: b"nope"})

@@ -285,6 +285,8 @@ ELSEWHERE = {
     "Lu": "tests/ops/test_linalg_lu.py",
     "ExtractGlimpse": "tests/ops/test_image_more.py",
     "DecodeProtoV2": "tests/ops/test_proto_ops.py",
+    "IteratorToStringHandle": "tests/data/test_dataset.py",
+    "IteratorFromStringHandleGetNext": "tests/data/test_dataset.py",
     "EncodeProto": "tests/ops/test_proto_ops.py",
     "TensorArraySet": "tests/ops/test_tensor_array.py",
     "TensorArrayUnset": "tests/ops/test_tensor_array.py",
