@@ -69,25 +69,24 @@ def dense_body(inputs, units, activation=None, use_bias=True, kernel_initializer
         trainable=trainable,
         constraint=kernel_constraint,
     )
-    bias = (
-        get_variable(
-            "bias",
-            [units],
-            dtype=dtype,
-            initializer=bias_initializer or init_ops.Zeros(),
-            regularizer=bias_regularizer,
-            trainable=trainable,
-            constraint=bias_constraint,
-        )
-        if use_bias
-        else None
-    )
     x = inputs if inputs.dtype is dtype else _math.cast(inputs, dtype)
     if x.shape.ndims > 2:
         out = _linalg.tensordot(x, kernel, [[x.shape.ndims - 1], [0]])
     else:
         out = _math.matmul(x, kernel)
-    if bias is not None:
+    bias_args = (use_bias, bias_initializer, bias_regularizer, bias_constraint, trainable)
+    return finish(out, bias_args, activation, activity_regularizer, units, dtype)
+
+
+def finish(out, bias_args, activation, activity_regularizer, units, dtype):
+    """A layer's output: + its bias `bias` [units] (bias_args: use_bias, initializer,
+    regularizer, constraint, trainable), through `activation`, its activity regularizer's
+    loss added to REGULARIZATION_LOSSES."""
+    use_bias, initializer, regularizer, constraint, trainable = bias_args
+    if use_bias:
+        bias = get_variable("bias", [units], dtype=dtype,
+                            initializer=initializer or init_ops.Zeros(), regularizer=regularizer,
+                            trainable=trainable, constraint=constraint)  # fmt: skip
         out = _nn.bias_add(out, bias)
     if activation is not None:
         out = activation(out)
@@ -197,24 +196,8 @@ def conv2d(
             padding=str(padding).upper(),
             dilations=[1, dh, dw, 1],
         )
-        if use_bias:
-            bias = get_variable(
-                "bias",
-                [filters],
-                dtype=dtype,
-                initializer=bias_initializer or init_ops.Zeros(),
-                regularizer=bias_regularizer,
-                trainable=trainable,
-                constraint=bias_constraint,
-            )
-            out = _nn.bias_add(out, bias)
-        if activation is not None:
-            out = activation(out)
-        if activity_regularizer is not None:
-            get_default_graph().add_to_collection(
-                GraphKeys.REGULARIZATION_LOSSES, activity_regularizer(out)
-            )
-        return out
+        bias_args = (use_bias, bias_initializer, bias_regularizer, bias_constraint, trainable)
+        return finish(out, bias_args, activation, activity_regularizer, filters, dtype)
 
 
 def _pooling2d(pool, default_name):

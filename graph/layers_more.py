@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from . import init_ops, layers as _layers
 from .framework import GraphKeys, convert_to_tensor, get_default_graph
-from .ops import array as _array, math as _math, nn as _nn
+from .ops import array as _array, math as _math
 from .variable_scope import get_variable, variable_scope
 
 
@@ -39,22 +39,6 @@ def _input(inputs, rank, layer):
             f"{rank + 2} with a known channel dimension, found shape {inputs.shape}"
         )
     return inputs
-
-
-def _finish(out, bias_args, activation, activity_regularizer, filters, dtype):
-    use_bias, initializer, regularizer, constraint, trainable = bias_args
-    if use_bias:
-        bias = get_variable("bias", [filters], dtype=dtype,
-                            initializer=initializer or init_ops.Zeros(), regularizer=regularizer,
-                            trainable=trainable, constraint=constraint)  # fmt: skip
-        out = _nn.bias_add(out, bias)
-    if activation is not None:
-        out = activation(out)
-    if activity_regularizer is not None:
-        get_default_graph().add_to_collection(
-            GraphKeys.REGULARIZATION_LOSSES, activity_regularizer(out)
-        )
-    return out
 
 
 def _transposed_size(size, k, stride, padding):
@@ -108,7 +92,7 @@ def _conv_body(inputs, rank, filters, kernel_size, strides, padding, dilation_ra
         out = op(inputs, kernel, output_shape, [1, *ss, 1], pad)
         out.set_shape([dims[0], *static, filters])
     bias_args = (use_bias, bias_initializer, bias_regularizer, bias_constraint, trainable)
-    return _finish(out, bias_args, activation, activity_regularizer, filters, dtype)
+    return _layers.finish(out, bias_args, activation, activity_regularizer, filters, dtype)
 
 
 def _separable_body(inputs, rank, filters, kernel_size, strides, padding, dilation_rate,
@@ -146,7 +130,7 @@ def _separable_body(inputs, rank, filters, kernel_size, strides, padding, dilati
     if rank == 1:
         out = _array.squeeze(out, [1])
     bias_args = (use_bias, bias_initializer, bias_regularizer, bias_constraint, trainable)
-    return _finish(out, bias_args, activation, activity_regularizer, filters, dtype)
+    return _layers.finish(out, bias_args, activation, activity_regularizer, filters, dtype)
 
 
 _CONV_DEFAULTS = dict(

@@ -434,8 +434,11 @@ class LinearOperatorZeros(LinearOperator):
         return _array.zeros(self._batch + [self._rows, self._cols], self._dtype)
 
 
-class LinearOperatorAdjoint(LinearOperator):
-    """The adjoint (conjugate transpose) of an operator."""
+class _OfOperator(LinearOperator):
+    """An operator made of one other (`operator`), named after it with `_suffix`."""
+
+    _suffix = ""
+    _invertible: bool | None = None  # fixed non-singularity and squareness, when implied
 
     def __init__(
         self,
@@ -447,46 +450,34 @@ class LinearOperatorAdjoint(LinearOperator):
         name=None,
     ):
         self._operator = operator
+        fixed = self._invertible
         super().__init__(
             operator.dtype,
             None,
-            is_non_singular,
+            fixed if fixed is not None else is_non_singular,
             is_self_adjoint,
             is_positive_definite,
-            is_square,
-            name or operator.name + "_adjoint",
+            fixed if fixed is not None else is_square,
+            name or operator.name + self._suffix,
         )
 
     operator = property(lambda self: self._operator)
+
+
+class LinearOperatorAdjoint(_OfOperator):
+    """The adjoint (conjugate transpose) of an operator."""
+
+    _suffix = "_adjoint"
 
     def _to_dense(self):
         return _adjoint(self._operator.to_dense())
 
 
-class LinearOperatorInversion(LinearOperator):
+class LinearOperatorInversion(_OfOperator):
     """The inverse of a non-singular operator."""
 
-    def __init__(
-        self,
-        operator,
-        is_non_singular=None,
-        is_self_adjoint=None,
-        is_positive_definite=None,
-        is_square=None,
-        name=None,
-    ):
-        self._operator = operator
-        super().__init__(
-            operator.dtype,
-            None,
-            True,
-            is_self_adjoint,
-            is_positive_definite,
-            True,
-            name or operator.name + "_inv",
-        )
-
-    operator = property(lambda self: self._operator)
+    _suffix = "_inv"
+    _invertible = True
 
     def _to_dense(self):
         return _linalg.matrix_inverse(self._operator.to_dense())
@@ -498,8 +489,12 @@ class LinearOperatorInversion(LinearOperator):
         return self._operator.matmul(rhs, adjoint=adjoint)
 
 
-class LinearOperatorComposition(LinearOperator):
-    """The product operators[0] @ operators[1] @ ..."""
+class _OfOperators(LinearOperator):
+    """An operator made of others (`operators`, all of one dtype), named by joining their
+    names with `_joiner`, as TF names them."""
+
+    _joiner = "_"
+    _square: bool | None = None  # fixed squareness, when the structure implies it
 
     def __init__(
         self,
@@ -523,11 +518,17 @@ class LinearOperatorComposition(LinearOperator):
             is_non_singular,
             is_self_adjoint,
             is_positive_definite,
-            is_square,
-            name or "_o_".join(op.name for op in self._operators),
+            self._square if self._square is not None else is_square,
+            name or self._joiner.join(op.name for op in self._operators),
         )
 
     operators = property(lambda self: list(self._operators))
+
+
+class LinearOperatorComposition(_OfOperators):
+    """The product operators[0] @ operators[1] @ ..."""
+
+    _joiner = "_o_"
 
     def _to_dense(self):
         dense = self._operators[0].to_dense()
@@ -548,30 +549,11 @@ def _block_diag(blocks):
     return _array.concat(out, -2)
 
 
-class LinearOperatorBlockDiag(LinearOperator):
+class LinearOperatorBlockDiag(_OfOperators):
     """The block-diagonal operator with the given operators on its diagonal."""
 
-    def __init__(
-        self,
-        operators,
-        is_non_singular=None,
-        is_self_adjoint=None,
-        is_positive_definite=None,
-        is_square=True,
-        name=None,
-    ):
-        self._operators = list(operators)
-        super().__init__(
-            self._operators[0].dtype,
-            None,
-            is_non_singular,
-            is_self_adjoint,
-            is_positive_definite,
-            True,
-            name or "_ds_".join(op.name for op in self._operators),
-        )
-
-    operators = property(lambda self: list(self._operators))
+    _joiner = "_ds_"
+    _square = True
 
     def _to_dense(self):
         return _block_diag([op.to_dense() for op in self._operators])
@@ -614,30 +596,10 @@ class LinearOperatorBlockLowerTriangular(LinearOperator):
         return _array.concat(rows, -2)
 
 
-class LinearOperatorKronecker(LinearOperator):
+class LinearOperatorKronecker(_OfOperators):
     """The Kronecker product of the operators."""
 
-    def __init__(
-        self,
-        operators,
-        is_non_singular=None,
-        is_self_adjoint=None,
-        is_positive_definite=None,
-        is_square=None,
-        name=None,
-    ):
-        self._operators = list(operators)
-        super().__init__(
-            self._operators[0].dtype,
-            None,
-            is_non_singular,
-            is_self_adjoint,
-            is_positive_definite,
-            is_square,
-            name or "_x_".join(op.name for op in self._operators),
-        )
-
-    operators = property(lambda self: list(self._operators))
+    _joiner = "_x_"
 
     def _to_dense(self):
         result = self._operators[0].to_dense()

@@ -150,30 +150,22 @@ register_op(
         grad=_dilation_grad,
     )
 )
-register_op(
-    OpDef(
-        "Dilation2DBackpropInput",
-        inputs=["input: T", "filter: T", "out_backprop: T"],
-        outputs=["in_backprop: T"],
-        types={"T": _REAL},
-        attrs=dict(_DILATION_ATTRS),
-        infer=lambda input, filter, out_backprop, **_: TensorSpec(input.dtype, input.shape),
-        kernel=_backprop_input_kernel,
-        grad=NOT_DIFFERENTIABLE,
+for _type, _out, _like, _kernel in (
+    ("Dilation2DBackpropInput", "in_backprop", 0, _backprop_input_kernel),
+    ("Dilation2DBackpropFilter", "filter_backprop", 1, _backprop_filter_kernel),
+):
+    register_op(
+        OpDef(
+            _type,
+            inputs=["input: T", "filter: T", "out_backprop: T"],
+            outputs=[f"{_out}: T"],
+            types={"T": _REAL},
+            attrs=dict(_DILATION_ATTRS),
+            infer=lambda *specs, _k=_like, **_: TensorSpec(specs[_k].dtype, specs[_k].shape),
+            kernel=_kernel,
+            grad=NOT_DIFFERENTIABLE,
+        )
     )
-)
-register_op(
-    OpDef(
-        "Dilation2DBackpropFilter",
-        inputs=["input: T", "filter: T", "out_backprop: T"],
-        outputs=["filter_backprop: T"],
-        types={"T": _REAL},
-        attrs=dict(_DILATION_ATTRS),
-        infer=lambda input, filter, out_backprop, **_: TensorSpec(filter.dtype, filter.shape),
-        kernel=_backprop_filter_kernel,
-        grad=NOT_DIFFERENTIABLE,
-    )
-)
 
 
 def _check_4(name, values, what):
