@@ -200,7 +200,9 @@ class Estimator:
         self._config = config.replace(model_dir=self._model_dir)
         self._params = dict(params or {})
         self._model_fn = model_fn
-        self._warm_start_from = warm_start_from
+        if warm_start_from is not None:
+            raise NotImplementedError("Estimator(warm_start_from=...): use "
+                                      "tf.train.init_from_checkpoint in the model_fn")  # fmt: skip
 
     @property
     def model_dir(self) -> str:
@@ -580,9 +582,11 @@ def _optimizer(optimizer, default_lr):
     return table[optimizer]()
 
 
-def _head_spec(mode, logits, labels, n_classes, label_dimension, train_op_fn, weights=None):
+def _head_spec(mode, logits, labels, n_classes, label_dimension, train_op_fn, weights=None,
+               reduction=None):  # fmt: skip
     """TF1's heads: binary logistic (n_classes 2), multi-class softmax, or regression; the
-    training loss is the sum over the batch."""
+    training loss is the (weighted) sum over the batch, or its mean with
+    SUM_OVER_BATCH_SIZE."""
     from . import losses as _losses
 
     predictions: dict
@@ -634,11 +638,16 @@ def _head_spec(mode, logits, labels, n_classes, label_dimension, train_op_fn, we
             label_mean, label_update = metrics["label/mean"]
             baseline = _math.maximum(label_mean, _math.subtract(1.0, label_mean))
             metrics["accuracy_baseline"] = (baseline, label_update)
-    loss = (
-        _math.reduce_sum(per_example)
-        if weights is None
-        else _losses.compute_weighted_loss(per_example, weights, reduction=_losses.Reduction.SUM)
-    )
+    if weights is not None:
+        weights = _array.reshape(_math.cast(convert_to_tensor(weights), per_example.dtype), [-1])
+        metrics["average_loss"] = _metrics.mean(per_example, weights=weights)  # TF's weighted
+        per_example = _math.multiply(per_example, weights)
+    if reduction in (None, _losses.Reduction.SUM):
+        loss = _math.reduce_sum(per_example)
+    elif reduction == _losses.Reduction.SUM_OVER_BATCH_SIZE:
+        loss = _math.reduce_mean(per_example)
+    else:
+        raise ValueError(f"Invalid loss_reduction: {reduction}")
     if mode == ModeKeys.EVAL:
         return EstimatorSpec(mode, predictions=predictions, loss=loss,
                              eval_metric_ops=metrics)  # fmt: skip
@@ -673,7 +682,7 @@ def _dnn_logits(features, feature_columns, hidden_units, units, activation_fn, d
         with variable_scope("input_from_feature_columns"):
             net = _fc.input_layer(features, feature_columns)
         for i, width in enumerate(hidden_units):
-            with variable_scope(f"hiddenlayer_{i}") as scope:
+            with variable_scope(f"hiddenlayer_{i}"):
                 net = _layers.dense_body(net, width, activation=activation_fn,
                                          kernel_initializer=_glorot())  # fmt: skip
                 if dropout is not None and mode == ModeKeys.TRAIN:
@@ -682,7 +691,6 @@ def _dnn_logits(features, feature_columns, hidden_units, units, activation_fn, d
                     net = _layers.batch_normalization_body(
                         net, momentum=0.999, training=mode == ModeKeys.TRAIN
                     )
-            del scope
         with variable_scope("logits"):
             return _layers.dense_body(net, units, kernel_initializer=_glorot())
 
@@ -702,6 +710,20 @@ def _linear_logits(features, feature_columns, units, sparse_combiner):
                                 sparse_combiner=sparse_combiner)  # fmt: skip
 
 
+def _weights(features, weight_column):
+    if weight_column is None:
+        return None
+    key = weight_column if isinstance(weight_column, str) else weight_column.key
+    return features[key]
+
+
+def _reject(**arguments) -> None:
+    """Premade estimator arguments psflow does not implement: an error naming them."""
+    given = sorted(k for k, v in arguments.items() if v is not None)
+    if given:
+        raise NotImplementedError(f"psflow's premade estimators do not take {given}")
+
+
 def _check_classes(n_classes):
     if n_classes is None or n_classes < 2:
         raise ValueError(f"n_classes must be > 1: {n_classes}")
@@ -718,13 +740,15 @@ class DNNClassifier(Estimator):
                  config=None, warm_start_from=None, loss_reduction=None,
                  batch_norm=False):  # fmt: skip
         n_classes = _check_classes(n_classes)
+        _reject(label_vocabulary=label_vocabulary, warm_start_from=warm_start_from)
         units = 1 if n_classes == 2 else n_classes
 
         def model_fn(features, labels, mode, config):
             logits = _dnn_logits(features, feature_columns, hidden_units, units, activation_fn,
                                  dropout, mode, batch_norm)  # fmt: skip
             return _head_spec(mode, logits, labels, n_classes, None,
-                              _train_op_fn(_optimizer(optimizer, 0.05)))  # fmt: skip
+                              _train_op_fn(_optimizer(optimizer, 0.05)),
+                              _weights(features, weight_column), loss_reduction)  # fmt: skip
 
         super().__init__(model_fn, model_dir=model_dir, config=config)
 
@@ -737,11 +761,14 @@ class DNNRegressor(Estimator):
                  weight_column=None, optimizer="Adagrad", activation_fn=_nn.relu, dropout=None,
                  input_layer_partitioner=None, config=None, warm_start_from=None,
                  loss_reduction=None, batch_norm=False):  # fmt: skip
+        _reject(warm_start_from=warm_start_from)
+
         def model_fn(features, labels, mode, config):
             logits = _dnn_logits(features, feature_columns, hidden_units, label_dimension,
                                  activation_fn, dropout, mode, batch_norm)  # fmt: skip
             return _head_spec(mode, logits, labels, None, label_dimension,
-                              _train_op_fn(_optimizer(optimizer, 0.05)))  # fmt: skip
+                              _train_op_fn(_optimizer(optimizer, 0.05)),
+                              _weights(features, weight_column), loss_reduction)  # fmt: skip
 
         super().__init__(model_fn, model_dir=model_dir, config=config)
 
@@ -757,13 +784,15 @@ class LinearClassifier(Estimator):
                  label_vocabulary=None, optimizer="Ftrl", config=None, partitioner=None,
                  warm_start_from=None, loss_reduction=None, sparse_combiner="sum"):  # fmt: skip
         n_classes = _check_classes(n_classes)
+        _reject(label_vocabulary=label_vocabulary, warm_start_from=warm_start_from)
         units = 1 if n_classes == 2 else n_classes
         feature_columns = list(feature_columns)
 
         def model_fn(features, labels, mode, config):
             logits = _linear_logits(features, feature_columns, units, sparse_combiner)
             opt = _optimizer(optimizer, _linear_lr(feature_columns))
-            return _head_spec(mode, logits, labels, n_classes, None, _train_op_fn(opt))
+            return _head_spec(mode, logits, labels, n_classes, None, _train_op_fn(opt),
+                              _weights(features, weight_column), loss_reduction)  # fmt: skip
 
         super().__init__(model_fn, model_dir=model_dir, config=config)
 
@@ -775,10 +804,12 @@ class LinearRegressor(Estimator):
                  optimizer="Ftrl", config=None, partitioner=None, warm_start_from=None,
                  loss_reduction=None, sparse_combiner="sum"):  # fmt: skip
         feature_columns = list(feature_columns)
+        _reject(warm_start_from=warm_start_from)
 
         def model_fn(features, labels, mode, config):
             logits = _linear_logits(features, feature_columns, label_dimension, sparse_combiner)
             opt = _optimizer(optimizer, _linear_lr(feature_columns))
-            return _head_spec(mode, logits, labels, None, label_dimension, _train_op_fn(opt))
+            return _head_spec(mode, logits, labels, None, label_dimension, _train_op_fn(opt),
+                              _weights(features, weight_column), loss_reduction)  # fmt: skip
 
         super().__init__(model_fn, model_dir=model_dir, config=config)

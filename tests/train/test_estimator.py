@@ -118,3 +118,27 @@ def test_bad_specs_and_arguments_are_tfs_errors(tmp_path):
         tf.estimator.Estimator(lambda features, labels, mode: None, params={"a": 1})
     with pytest.raises(ValueError, match="n_classes must be > 1"):
         tf.estimator.DNNClassifier([4], [], n_classes=1)
+
+
+def test_weights_and_loss_reduction_of_the_premade_heads(tmp_path):
+    columns = [tf.feature_column.numeric_column("x", shape=[3])]
+    weights = np.where(np.arange(256) < 128, 1.0, 0.0).astype(np.float32)
+    config = tf.estimator.RunConfig(log_step_count_steps=None)
+    est = tf.estimator.LinearRegressor(
+        columns,
+        weight_column="w",
+        config=config,
+        model_dir=str(tmp_path),
+        loss_reduction=tf.losses.Reduction.SUM_OVER_BATCH_SIZE,
+    )
+    fn = tf.estimator.inputs.numpy_input_fn(
+        {"x": X, "w": weights}, Y, batch_size=256, shuffle=False
+    )
+    metrics = est.evaluate(fn)  # the initial (zero) model: predictions 0
+    per_example = Y[:, 0] ** 2
+    assert metrics["average_loss"] == pytest.approx(per_example[:128].mean(), rel=1e-5)
+    assert metrics["loss"] == pytest.approx((per_example * weights).mean(), rel=1e-5)
+    with pytest.raises(NotImplementedError, match="label_vocabulary"):
+        tf.estimator.LinearClassifier(columns, label_vocabulary=["a", "b"])
+    with pytest.raises(NotImplementedError, match="warm_start_from"):
+        tf.estimator.Estimator(_model_fn, params={"lr": 0.1}, warm_start_from="/x")
