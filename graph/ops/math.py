@@ -1197,6 +1197,13 @@ def range_(start, limit=None, delta=1, dtype=None, name="range") -> Tensor:
     """`tf.range`: [start, limit) in steps of delta (start defaults to 0)."""
     if limit is None:
         start, limit = 0, start
+    if dtype is None:  # TF's rule: the widest of the arguments' types
+        order = [_dt.int32, _dt.int64, _dt.float32, _dt.float64]
+        kinds = [v.dtype if isinstance(v, Tensor) else _dt.infer_dtype(v)
+                 for v in (start, limit, delta)]  # fmt: skip
+        ranked = [k for k in kinds if k in order]
+        if ranked:
+            dtype = max(ranked, key=order.index)
     if dtype is not None:
         start, limit, delta = (
             cast(v, dtype) if isinstance(v, Tensor) else np.asarray(v, _dt.as_dtype(dtype).np)

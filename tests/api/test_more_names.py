@@ -72,8 +72,16 @@ def test_sparse_helpers_of_the_top_level():
     slices = tf.IndexedSlices(tf.constant([[1.0], [2.0], [3.0]]), tf.constant([10, 20, 30]))
     masked = tf.sparse_mask(slices, [20])
     product = tf.sparse_matmul([[1.0, 0.0]], [[2.0], [3.0]], a_is_sparse=True)
-    r, b, m, mv, mi, p = _run([reset.dense_shape, bigger.dense_shape, merged.indices,
-                              merged.values, masked.indices, product])  # fmt: skip
+    r, b, m, mv, mi, p = _run(
+        [
+            reset.dense_shape,
+            bigger.dense_shape,
+            merged.indices,
+            merged.values,
+            masked.indices,
+            product,
+        ]
+    )
     assert r.tolist() == [3, 4] and b.tolist() == [5, 6]
     assert m.tolist() == [[0, 1], [0, 4], [1, 2]] and mv.tolist() == [0.25, 0.5, 1.0]
     assert mi.tolist() == [10, 30] and p.tolist() == [[2.0]]
@@ -136,3 +144,43 @@ def test_server_def_and_the_queue_runner_module():
     from psflow.math.special import spence
 
     assert spence is tf.math.special.spence
+
+
+def test_result_dtypes_follow_tfs_rules():
+    a, b, c = tf.constant(1), tf.constant(1.5), tf.constant([1, 2], dtype=tf.int64)
+    got = [
+        a.dtype,
+        b.dtype,
+        c.dtype,
+        (a * 2).dtype,
+        (b / 2).dtype,
+        tf.truediv(a, 2).dtype,
+        (a // 2).dtype,
+        tf.range(3).dtype,
+        tf.range(3.0).dtype,
+        tf.range(1, 3.5).dtype,
+        tf.range(tf.constant(3, tf.int64)).dtype,
+        tf.ones_like(c).dtype,
+        tf.argmax(b[None], 0).dtype,
+        tf.shape(c).dtype,
+        tf.constant(np.float64(1)).dtype,
+    ]
+    assert [d.name for d in got] == [  # TF
+        "int32",
+        "float32",
+        "int64",
+        "int32",
+        "float32",
+        "float64",
+        "int32",
+        "int32",
+        "float32",
+        "float32",
+        "int64",
+        "int64",
+        "int64",
+        "int32",
+        "float64",
+    ]
+    with tf.Session() as sess:
+        assert sess.run(tf.range(1, 3.5)).tolist() == [1.0, 2.0, 3.0]
