@@ -153,6 +153,16 @@ def sparse_softmax_cross_entropy(
     if labels is None or logits is None:
         raise ValueError("labels and logits must not be None.")
     with name_scope(scope, "sparse_softmax_cross_entropy_loss"):
+        labels, logits = convert_to_tensor(labels), convert_to_tensor(logits)
+        weights = convert_to_tensor(weights, dtype=logits.dtype)
+        # As TF: labels [batch, 1] beside logits [batch, classes] lose their last axis, and
+        # so do weights one rank above the labels.
+        lr, pr = labels.shape.ndims, logits.shape.ndims
+        if lr is not None and lr == pr and labels.shape.as_list()[-1] == 1:
+            labels = _array.squeeze(labels, [-1])
+            lr -= 1
+        if lr is not None and weights.shape.ndims == lr + 1:
+            weights = _array.squeeze(weights, [-1])
         losses = _nn.sparse_softmax_cross_entropy_with_logits(
             labels=labels, logits=logits, name="xentropy"
         )

@@ -7,8 +7,14 @@ import pytest
 import psflow as tf
 
 # TF1 (tensorflow.compat.v1) on the data below, in the order of the test's losses.
-TF1 = [0.9838131070137024, 0.4633302688598633, 0.8633432388305664, 0.18460442125797272,
-       1.898478627204895, 1.5878467559814453]  # fmt: skip
+TF1 = [
+    0.9838131070137024,
+    0.4633302688598633,
+    0.8633432388305664,
+    0.18460442125797272,
+    1.898478627204895,
+    1.5878467559814453,
+]
 
 
 def test_losses_equal_tf1s():
@@ -56,3 +62,18 @@ def test_identity_and_uniform_unit_scaling():
     values = tf.Session().run(tf.initializers.uniform_unit_scaling(1.5, seed=2)([50, 8]))
     limit = 1.5 * np.sqrt(3 / 50)
     assert np.abs(values).max() <= limit and np.abs(values).max() > 0.9 * limit
+
+
+def test_sparse_softmax_cross_entropy_squeezes_labels_and_weights_as_tf():
+    logits = np.array([[0.2, 0.7, 0.4], [0.9, 0.3, 0.1]], np.float32)
+    got = [
+        tf.losses.sparse_softmax_cross_entropy([[1], [0]], logits),
+        tf.losses.sparse_softmax_cross_entropy([[1], [0]], logits, weights=[[0.5], [2.0]]),
+        tf.losses.sparse_softmax_cross_entropy(
+            [1, 0], logits, weights=[0.5, 0.0], reduction=tf.losses.Reduction.MEAN
+        ),
+    ]
+    with tf.Session() as sess:
+        np.testing.assert_allclose(
+            sess.run(got), [0.7727518, 0.90553874, 0.85328656], rtol=1e-6
+        )  # TF
