@@ -43,17 +43,18 @@ UNKNOWN_CARDINALITY = -2
 
 
 # Integer arguments: a number, or a tensor read when the iterator is made ---------------------
-def _int_arg(value, inputs: list):
+def _int_arg(value, inputs: list, offset: int = 0):
     """An int argument as the pipeline will see it: the number itself when known now (a
     Python/numpy int or a constant tensor), else {"input": k} naming a tensor appended to
-    `inputs`, evaluated when the iterator is made (a placeholder fed to its initializer)."""
+    `inputs` (dataset input `offset` + its place there), evaluated when the iterator is
+    made (a placeholder fed to its initializer)."""
     if isinstance(value, Tensor):
         from .framework import constant_value
 
         known = constant_value(value)
         if known is None:
             inputs.append(value)
-            return {"input": len(inputs) - 1}
+            return {"input": offset + len(inputs) - 1}
         value = known
     return int(np.asarray(value))
 
@@ -280,9 +281,7 @@ class Dataset(_Structured):
 
     def batch(self, batch_size, drop_remainder=False):
         extra: list = []
-        size = _int_arg(batch_size, extra)
-        if extra:  # a tensor's index counts past this dataset's inputs
-            size = {"input": len(self._inputs)}
+        size = _int_arg(batch_size, extra, len(self._inputs))
         shapes = [TensorShape([_static(size) if drop_remainder else None]).concatenate(s)
                   for s in self._shapes]  # fmt: skip
         return self._derive("batch", {"size": size, "drop": bool(drop_remainder)},
@@ -316,6 +315,8 @@ class Dataset(_Structured):
         next input element's); the order is TF's deterministic order."""
         flat = self.flat_map(map_func)
         cycle = _int_arg(cycle_length, [])
+        if isinstance(cycle, dict):
+            raise ValueError("interleave's cycle_length must be known when the dataset is built")
         if cycle == AUTOTUNE:
             cycle = 2  # the cores of the machines psflow sizes for
         if cycle < 1 or int(block_length) < 1:
@@ -337,9 +338,7 @@ class Dataset(_Structured):
 
     def _counted(self, kind, key, value, **args):
         extra: list = []
-        count = _int_arg(value, extra)
-        if extra:
-            count = {"input": len(self._inputs)}
+        count = _int_arg(value, extra, len(self._inputs))
         return self._derive(kind, {key: count, **args}, extra=extra)
 
     def take(self, count):

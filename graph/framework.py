@@ -1036,6 +1036,31 @@ def _spec_list(ts: list[Tensor]) -> list[TensorSpec]:
     return [_spec_of(t) for t in ts]
 
 
+def recreate_op(graph, op_type, inputs, attrs, name, control_inputs, device, colocation):
+    """An op of a saved graph rebuilt as it was (`name` exact, outside any control or device
+    scope of the caller): its outputs inferred again from its inputs and attrs."""
+    opdef = get_op_def(op_type)
+    specs, i = [], 0
+    for arg in opdef.input_args:
+        if arg.is_list:
+            n = len(inputs) - (len(opdef.input_args) - 1)
+            specs.append(_spec_list(inputs[i : i + n]))
+            i += n
+        else:
+            specs.append(_spec_of(inputs[i]))
+            i += 1
+    kw = {k: attrs.get(k, v) for k, v in opdef.attrs.items()}
+    out = opdef.infer(*specs, **kw)
+    out = [out] if isinstance(out, TensorSpec) else list(out or [])
+    with graph.control_dependencies(None), graph.device(None):
+        op = graph.create_op(
+            op_type, inputs, out, attrs, name=name + "/", control_inputs=control_inputs
+        )
+    op._device = device
+    op._colocation = list(colocation)
+    return op
+
+
 def constant_value(t: Tensor):
     """The value of `t` when known at graph construction (a Const, or folded shape info)."""
     if not isinstance(t, Tensor):

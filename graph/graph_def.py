@@ -93,7 +93,7 @@ PSFLOW_ATTRS = "_psflow_attrs"
 
 def graph_to_graph_def(graph, add_shapes: bool = False, for_display: bool = False):
     """The graph's GraphDef. Complete unless `for_display` (TensorBoard's graph tab): every
-    constant's value, and each node's psflow attrs (msgpack) under PSFLOW_ATTRS."""
+    constant's value, and each node's other psflow attrs (msgpack) under PSFLOW_ATTRS."""
     from tensorboard.compat.proto import graph_pb2, versions_pb2
 
     from . import wire
@@ -110,7 +110,11 @@ def graph_to_graph_def(graph, add_shapes: bool = False, for_display: bool = Fals
             if av is not None:
                 node.attr[key].CopyFrom(av)
         if not for_display:
-            node.attr[PSFLOW_ATTRS].s = wire.pack(op._attrs)
+            # Arrays already written whole as TensorProtos are not written twice.
+            whole = {k for k in node.attr if node.attr[k].WhichOneof("value") == "tensor"}
+            rest = {k: v for k, v in op._attrs.items()
+                    if not (isinstance(v, np.ndarray) and k in whole)}  # fmt: skip
+            node.attr[PSFLOW_ATTRS].s = wire.pack(rest)
         if op._colocation:
             node.attr["_class"].list.s.extend(op.colocation_groups())
         if add_shapes:

@@ -13,9 +13,9 @@ import numpy as np
 
 from . import dtypes as _dt, wire
 from .console import get_logger
-from .framework import Operation, Tensor, _spec_of, get_default_graph
+from .framework import Operation, Tensor, get_default_graph, recreate_op
 from .graph_def import PSFLOW_ATTRS, make_ndarray, make_tensor_proto
-from .registry import TensorSpec, get_op_def
+from .registry import get_op_def
 
 _VARIABLE_OPS = ("VariableV2", "Variable", "VarHandleOp")
 # TF op types psflow runs under another name (same inputs and attrs).
@@ -70,8 +70,12 @@ def _attr_to_python(av):
 
 
 def _node_attrs(node, opdef) -> dict:
-    if PSFLOW_ATTRS in node.attr:
-        return wire.unpack(node.attr[PSFLOW_ATTRS].s)
+    if PSFLOW_ATTRS in node.attr:  # psflow's own: its attrs, arrays from their TensorProtos
+        attrs = wire.unpack(node.attr[PSFLOW_ATTRS].s)
+        for key, av in node.attr.items():
+            if key not in attrs and av.WhichOneof("value") == "tensor":
+                attrs[key] = make_ndarray(av.tensor)
+        return attrs
     attrs = {}
     for key, av in node.attr.items():
         if key.startswith("_"):
@@ -107,19 +111,6 @@ def _topological(nodes) -> list:
                 if dep is not None and state.get(dep.name) != 2:
                     stack.append((dep, False))
     return order
-
-
-def _input_specs(opdef, inputs):
-    specs, i = [], 0
-    for arg in opdef.input_args:
-        if arg.is_list:
-            n = len(inputs) - (len(opdef.input_args) - 1)
-            specs.append([_spec_of(t) for t in inputs[i : i + n]])
-            i += n
-        else:
-            specs.append(_spec_of(inputs[i]))
-            i += 1
-    return specs
 
 
 def import_graph_def(
@@ -173,18 +164,11 @@ def import_graph_def(
                 used_maps.add(key)
             else:
                 inputs.append(_created(created, src, node).outputs[index])
-        attrs = _node_attrs(node, opdef)
-        kw = {k: attrs.get(k, v) for k, v in opdef.attrs.items()}
-        out = opdef.infer(*_input_specs(opdef, inputs), **kw)
-        out = [out] if isinstance(out, TensorSpec) else list(out or [])
-        with graph.control_dependencies(None), graph.device(None):
-            op = graph.create_op(op_type, inputs, out, attrs, name=prefix + node.name + "/",
-                                 control_inputs=controls)  # fmt: skip
-        op._device = node.device
-        if "_class" in node.attr:
-            op._colocation = [
-                prefix + s.decode()[len("loc:@") :] for s in node.attr["_class"].list.s
-            ]
+        colocation = [
+            prefix + s.decode()[len("loc:@") :] for s in node.attr["_class"].list.s
+        ] if "_class" in node.attr else []  # fmt: skip
+        op = recreate_op(graph, op_type, inputs, _node_attrs(node, opdef), prefix + node.name,
+                         controls, node.device, colocation)  # fmt: skip
         created[node.name] = op
     unused = sorted(set(input_map) - used_maps)
     if unused:

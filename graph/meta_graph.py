@@ -4,8 +4,7 @@ a fresh process without the Python that built it (no code is stored or executed)
 from __future__ import annotations
 
 from . import errors, storage, wire
-from .framework import Operation, Tensor, _spec_of, get_default_graph
-from .registry import TensorSpec, get_op_def
+from .framework import Operation, Tensor, get_default_graph, recreate_op
 from .variables import Variable
 
 META_VERSION = 1
@@ -86,24 +85,10 @@ def import_graph(meta_graph_or_file, clear_devices=False, import_scope=None):
     prefix = f"{import_scope}/" if import_scope else ""
     for spec in meta["ops"]:
         inputs = [graph.get_tensor_by_name(prefix + n) for n in spec["inputs"]]
-        opdef = get_op_def(spec["type"])
-        attrs = dict(spec["attrs"])
-        kw = {k: attrs.get(k, v) for k, v in opdef.attrs.items()}
-        specs = _input_specs(opdef, inputs)
-        out = opdef.infer(*specs, **kw)
-        out = [out] if isinstance(out, TensorSpec) else list(out or [])
         controls = [graph.get_operation_by_name(prefix + c) for c in spec["controls"]]
-        with graph.control_dependencies(None), graph.device(None):
-            op = graph.create_op(
-                spec["type"],
-                inputs,
-                out,
-                attrs,
-                name=prefix + spec["name"] + "/",
-                control_inputs=controls,
-            )
-        op._device = "" if clear_devices else spec["device"]
-        op._colocation = [prefix + c for c in spec.get("colocation") or []]
+        recreate_op(graph, spec["type"], inputs, dict(spec["attrs"]), prefix + spec["name"],
+                    controls, "" if clear_devices else spec["device"],
+                    [prefix + c for c in spec.get("colocation") or []])  # fmt: skip
     variables = {}
     for key, items in meta["collections"].items():
         for item in items:
@@ -132,16 +117,3 @@ def import_graph(meta_graph_or_file, clear_devices=False, import_scope=None):
     by_op = {v.op.name: v for v in variables.values()}
     var_list = {k: by_op[prefix + n] for k, n in names.items()} if names else list(by_op.values())
     return var_list, saver_info
-
-
-def _input_specs(opdef, inputs):
-    specs, i = [], 0
-    for arg in opdef.input_args:
-        if arg.is_list:
-            n = len(inputs) - (len(opdef.input_args) - 1)
-            specs.append([_spec_of(t) for t in inputs[i : i + n]])
-            i += n
-        else:
-            specs.append(_spec_of(inputs[i]))
-            i += 1
-    return specs

@@ -324,8 +324,9 @@ def _flatten(out):
             return value.flow
         return value
 
-    flat = [leaf(v) for v in nest.flatten(out)]
-    kinds = [hasattr(v, "_with_flow") for v in nest.flatten(out)]
+    leaves = nest.flatten(out)
+    flat = [leaf(v) for v in leaves]
+    kinds = [hasattr(v, "_with_flow") for v in leaves]
 
     def rebuild(values):
         it = iter(arrays)

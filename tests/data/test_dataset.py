@@ -208,6 +208,8 @@ def test_interleave_in_tfs_order():
     got = [_all("", d.make_one_shot_iterator().get_next()) for d in (repeated, ranges)]
     assert got[0] == [0, 0, 1, 1, 2, 2, 0, 1, 2, 3, 3, 4, 4, 5, 5, 3, 4, 5, 6, 6, 7, 7, 6, 7]  # TF
     assert got[1] == [0, 0, 1, 0, 1, 0, 2, 1, 2, 0, 3, 1, 2, 3, 4]  # TF
+    with pytest.raises(ValueError, match="cycle_length must be known"):
+        Dataset.range(3).interleave(Dataset.range, cycle_length=tf.placeholder(tf.int64, []))
 
 
 def test_interleaved_text_files_parsed_by_a_function_returning_a_list(tmp_path):

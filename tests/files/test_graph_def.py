@@ -88,6 +88,7 @@ def test_a_whole_graph_round_trips_with_loops_and_arrays():
     big = tf.constant(np.arange(20000, dtype=np.float32), name="big")
     tf.reduce_sum(big, name="total")
     graph_def = tf.get_default_graph().as_graph_def()
+    assert graph_def.ByteSize() < 1.5 * 20000 * 4  # a constant's value is written once
     with tf.Graph().as_default():
         result, total = tf.import_graph_def(graph_def, return_elements=["result:0", "total:0"],
                                             name="")  # fmt: skip
