@@ -133,14 +133,6 @@ def _separable_body(inputs, rank, filters, kernel_size, strides, padding, dilati
     return _layers.finish(out, bias_args, activation, activity_regularizer, filters, dtype)
 
 
-_CONV_DEFAULTS = dict(
-    padding="valid", data_format="channels_last", activation=None, use_bias=True,
-    kernel_initializer=None, bias_initializer=None, kernel_regularizer=None,
-    bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
-    bias_constraint=None, trainable=True,
-)  # fmt: skip
-
-
 def _conv_fn(rank, transpose, default_name):
     def layer(inputs, filters, kernel_size, strides=1, padding="valid",
               data_format="channels_last", dilation_rate=1, activation=None, use_bias=True,
@@ -368,16 +360,12 @@ class _Functional(Layer):
         return {**super().get_config(), **self._config}
 
 
-def _dense_body(inputs, trainable=True, **config):
-    return _layers.dense_body(inputs, trainable=trainable, **config)
-
-
 class Dense(_Functional):
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer=None,
                  bias_initializer=None, kernel_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
                  trainable=True, name=None, **kwargs):  # fmt: skip
-        super().__init__(_dense_body, "dense", trainable, name, units=units,
+        super().__init__(_layers.dense_body, "dense", trainable, name, units=units,
                          activation=activation, use_bias=use_bias,
                          kernel_initializer=kernel_initializer, bias_initializer=bias_initializer,
                          kernel_regularizer=kernel_regularizer, bias_regularizer=bias_regularizer,
