@@ -38,8 +38,10 @@ lint: $(STAMP_TEST)
 # OpenBLAS picks its own kernels); tests and CI keep the machine's settings.
 BENCH_ENV := env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE
 
+# torch (the `conv` extra) by its CPU build's version first: a bare `torch` takes a CUDA build.
 bench: $(STAMP_TEST)
-	$(BIN)/pip install -q -e '.[bench]'
+	$(BIN)/pip install -q 'torch==2.13.0'
+	$(BIN)/pip install -q -e '.[bench,conv]'
 	$(BENCH_ENV) $(BIN)/python bench/session_overhead.py
 	$(BENCH_ENV) $(BIN)/python bench/train_step.py
 	$(BENCH_ENV) $(BIN)/python bench/conv_step.py

@@ -4,8 +4,9 @@
 The network: 28x28x1 input, batch 64; conv 5x5 -> 32 channels (SAME), relu, 2x2 max-pool;
 conv 5x5 -> 64 channels (SAME), relu, 2x2 max-pool; a dense layer to 10 logits; mean
 sparse softmax cross-entropy; SGD. Both frameworks start from the same weights and are
-checked to produce the same weights after one step before timing. Needs the `bench` extra;
-run it on a quiet machine as `make bench` does. Ends with `ratio conv.b64_vs_tf1 VALUE
+checked to produce the same weights after one step before timing. Needs the `bench` extra
+(and the `conv` extra for torch's kernels: the kernels psflow ran are printed); run it on a
+quiet machine as `make bench` does. Ends with `ratio conv.b64_vs_tf1 VALUE
 >=0.7` (VALUE = psflow steps/s / TF1 steps/s, medians of interleaved repeats).
 """
 
@@ -83,6 +84,10 @@ def main() -> None:
         step()
         values[name] = weights()
         contestants[f"{name}.b{BATCH}"] = step
+    from psflow.graph.ops import torch_kernels
+
+    torch = torch_kernels.loaded()
+    print("psflow kernels:", f"torch {torch.__version__}" if torch else "numpy")
     for a, b in zip(values["psflow"], values["tf1"]):
         np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-5)
     medians = harness.interleaved_medians(contestants, repeats=7, min_time=0.5)

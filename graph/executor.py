@@ -13,6 +13,7 @@ import functools
 import operator
 import time
 
+from . import heap
 from .dynamic_table import TableUndo
 from .errors import InvalidArgumentError, OpError, UnknownError
 from .plan import STATE_SLOT, PlanSpec, slot_lifetimes
@@ -71,6 +72,7 @@ class Executor:
         """`scope` prefixes the keys of per-op state (random generators): a cluster task
         serves many sessions, and each session's ops start from their own seeds, as TF1's
         per-session kernels do."""
+        heap.keep_freed_memory()
         self.plan = plan
         self.store = store if store is not None else VariableStore()
         self._template: list = [None] * plan.num_slots

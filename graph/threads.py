@@ -40,6 +40,7 @@ class BlasThreads:
         self._lock = threading.Lock()
         self._controller = None  # threadpoolctl's, made on first use (it scans libraries)
         self._current: int | None = None
+        self._torch = None  # torch, once its kernels are loaded (graph/ops/torch_kernels.py)
         self._next = 0.0
         self._sample = None
         self._hz = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
@@ -72,13 +73,25 @@ class BlasThreads:
         others = (busy - (own - own_before)) / elapsed
         return 1 if others >= BUSY_OTHERS else self.cores
 
+    def share_with(self, torch) -> None:
+        """From now on torch's pool gets the threads and OpenBLAS one: a product's idle
+        OpenBLAS threads spin for a while, and beside torch's busy pool they doubled a
+        convolution's time. Called when torch's kernels load (in a Ray task too, whose
+        count is what Ray gave it)."""
+        with self._lock:
+            self._torch = torch
+            self._set(self._current or torch.get_num_threads())
+
     def _set(self, threads: int) -> None:
         try:
+            if self._torch is not None:
+                self._torch.set_num_threads(threads)
             if self._controller is None:
                 from threadpoolctl import ThreadpoolController
 
                 self._controller = ThreadpoolController()
-            self._controller.limit(limits=threads, user_api="blas")
+            blas = 1 if self._torch is not None else threads
+            self._controller.limit(limits=blas, user_api="blas")
         except Exception:  # noqa: BLE001 -- no threadpoolctl, or a BLAS it cannot drive
             self._next = float("inf")  # leave BLAS as it is from now on
             return

@@ -26,6 +26,7 @@ GRAPH_TIERS = [
         "console",
         "threads",
         "nest",
+        "heap",
     ],
     ["example_proto"],  # tf.train.Example's protobuf classes
     ["storage"],  # local paths, fsspec URIs, spool files
@@ -139,10 +140,11 @@ def test_every_graph_module_has_a_tier():
     assert units <= set(GRAPH_TIER), sorted(units - set(GRAPH_TIER))
 
 
-def test_import_psflow_does_not_import_ray():
-    code = "import sys, psflow; print('ray' in sys.modules)"
+def test_import_psflow_does_not_import_ray_or_torch():
+    """torch's kernels (graph/ops/torch_kernels.py) load with the first op that wants them."""
+    code = "import sys, psflow; print('ray' in sys.modules, 'torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
+    assert out.stdout.strip() == "False False"
 
 
 def test_import_psflow_is_fast():

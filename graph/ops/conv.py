@@ -20,7 +20,7 @@ from ..errors import InvalidArgumentError
 from ..framework import Tensor, apply_op, convert_to_tensor, name_scope
 from ..registry import OpDef, TensorSpec, register_op
 from ..shapes import TensorShape
-from . import array as _array
+from . import array as _array, torch_kernels as _torch
 
 _FLOAT = _dt.FLOATS
 
@@ -172,6 +172,8 @@ def _conv2d_kernel(input, filter, *, strides, padding, data_format, dilations):
             f"input depth must be evenly divisible by filter depth: {input.shape[3]} vs {c}",
         )
     win = _Window(input.shape, kh, kw, strides, dilations, padding)
+    if _torch.wanted(input, filter):
+        return _torch.conv2d(input, filter, win)
     out = np.zeros((input.shape[0], win.oh, win.ow, o), np.result_type(input, filter))
     if out.size == 0 or filter.size == 0:
         return out
@@ -230,6 +232,8 @@ def _backprop_input_kernel(
             f"{list(out_backprop.shape)} does not match the computed "
             f"output size {[win.oh, win.ow]}",
         )
+    if _torch.wanted(filter, out_backprop):
+        return _torch.conv2d_backprop_input(filter, out_backprop, win)
     dxp = win.padded_zeros(c, filter.dtype)
     if out_backprop.size == 0 or filter.size == 0:
         return win.crop(dxp)
@@ -279,6 +283,8 @@ def _backprop_filter_kernel(
 ):
     kh, kw, c, o = (int(d) for d in filter_sizes)
     win = _Window(input.shape, kh, kw, strides, dilations, padding)
+    if _torch.wanted(input, out_backprop):
+        return _torch.conv2d_backprop_filter(input, (kh, kw, c, o), out_backprop, win)
     total = np.zeros((kh * kw * c, o), np.result_type(input, out_backprop))
     if out_backprop.size and total.size:
         for lo, hi, cols in _column_chunks(win.pad(input), win):
@@ -428,6 +434,8 @@ def _max_pool_kernel_padded(xp, win):
 
 def _max_pool_kernel(value, *, ksize, strides, padding, data_format):
     win = _pool_window(value.shape, ksize, strides, padding)
+    if _torch.wanted(value):
+        return _torch.max_pool(value, win)
     return _max_pool_kernel_padded(win.pad(value, -np.inf), win)
 
 
@@ -475,6 +483,8 @@ def _first_maxima(orig_input, win):
 
 def _max_pool_grad_kernel(orig_input, orig_output, grad, *, ksize, strides, padding, data_format):
     win = _pool_window(orig_input.shape, ksize, strides, padding)
+    if _torch.wanted(orig_input, grad):
+        return _torch.max_pool_grad(orig_input, grad, win)
     dxp = win.padded_zeros(orig_input.shape[3], grad.dtype)
     # Windows that do not overlap (stride = window) write their cells; others add up.
     tiled = win.strides == win.kernel

@@ -10,7 +10,7 @@ from ..errors import DTypeMismatchError, InvalidArgumentError
 from ..framework import Tensor, apply_op, convert_to_tensor, is_tensor_like
 from ..registry import NOT_DIFFERENTIABLE, OpDef, TensorSpec, register_op
 from ..shapes import TensorShape
-from . import array as _array
+from . import array as _array, torch_kernels as _torch
 from ._common import (
     broadcast_shape,
     normalize_axis,
@@ -797,6 +797,8 @@ def _matmul_kernel(a, b, *, transpose_a, transpose_b):
         raise InvalidArgumentError(
             None, None, f"Matrix size-incompatible: In[0]: {list(a.shape)}, In[1]: {list(b.shape)}"
         )
+    if _torch.wanted_product(a, b):
+        return _torch.matmul(a, b)
     return np.dot(a, b)
 
 

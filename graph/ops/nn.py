@@ -20,7 +20,13 @@ from ..framework import (
 )
 from ..registry import NOT_DIFFERENTIABLE, OpDef, TensorSpec, register_op
 from ..shapes import TensorShape
-from . import array as _array, manip as _manip, math as _math, random as _random
+from . import (
+    array as _array,
+    manip as _manip,
+    math as _math,
+    random as _random,
+    torch_kernels as _torch,
+)
 from ._common import shape_str
 from .clip import clip_by_norm
 
@@ -33,6 +39,8 @@ def _relu_infer(features):
 
 
 def _relu_kernel(features):
+    if _torch.wanted_large(features):
+        return _torch.relu(features)
     return np.maximum(features, features.dtype.type(0))
 
 
@@ -59,6 +67,8 @@ def _relu_grad_infer(gradients, features):
 
 
 def _relu_grad_kernel(gradients, features):
+    if _torch.wanted_large(gradients, features):
+        return _torch.relu_grad(gradients, features)
     return gradients * (features > 0)
 
 
@@ -315,6 +325,8 @@ def _bias_add_kernel(value, bias, *, data_format):
             f"dimension of the input tensor: {list(bias.shape)} vs. "
             f"{list(value.shape)}",
         )
+    if _torch.wanted_large(value, bias):
+        return _torch.bias_add(value, bias)
     return value + bias
 
 
@@ -343,6 +355,8 @@ def _bias_add_grad_infer(out_backprop):
 
 
 def _bias_add_grad_kernel(out_backprop):
+    if _torch.wanted_large(out_backprop):
+        return _torch.bias_add_grad(out_backprop)
     return out_backprop.reshape(-1, out_backprop.shape[-1]).sum(axis=0, dtype=out_backprop.dtype)
 
 

@@ -29,6 +29,7 @@ def governor(monkeypatch):
     fresh = threads.BlasThreads()
     monkeypatch.setattr(threads, "BLAS", fresh)
     yield fresh
+    fresh._torch = None
     fresh._set(fresh.cores)  # as the next test expects BLAS
 
 
@@ -88,3 +89,19 @@ def test_the_governors_arithmetic(governor, monkeypatch):
     assert governor._governed(100.0) is None  # the first sample only sets the baseline
     # 1.2 cores busy in 1 s, 0.5 of them this process's: others 0.7 >= BUSY_OTHERS
     assert governor._governed(101.0) == 1
+
+
+def test_torchs_pool_takes_the_threads_and_openblas_one_once_its_kernels_load(governor):
+    """graph/ops/torch_kernels.py: OpenBLAS's idle threads spin beside torch's busy pool."""
+    torch = pytest.importorskip("torch", reason="torch's kernels need the `conv` extra")
+    governor.share_with(torch)
+    x = tf.constant(np.ones((2, 8, 8, 3), np.float32))
+    f = tf.constant(np.ones((3, 3, 3, 4), np.float32))
+    y = tf.nn.conv2d(x, f, strides=[1, 1, 1, 1], padding="SAME")
+    for n in (1, 2):
+        config = tf.ConfigProto(intra_op_parallelism_threads=n)
+        with tf.Session(config=config) as sess:
+            governor._next = 0.0
+            assert sess.run(y)[0, 4, 4, 0] == 27.0
+            assert torch.get_num_threads() == n
+            assert _blas_threads() == {1}
