@@ -6,7 +6,9 @@ filter tap): Conv2D copies them into columns (im2col) and does a matrix product,
 images at a time so that the columns stay in cache; Conv2DBackpropFilter does the same
 with the transposed product; Conv2DBackpropInput multiplies the output gradient by each
 tap's filter slice and adds that share back through the tap's view. Padding follows TF: SAME gives
-ceil(in / stride) outputs with the extra padding after, VALID none.
+ceil(in / stride) outputs with the extra padding after, VALID none. float32 Conv2D, its
+backprops, MaxPool and MaxPoolGrad go to torch's kernels instead where torch is installed
+(torch_kernels.py).
 """
 
 from __future__ import annotations
