@@ -201,3 +201,30 @@ def test_large_matmuls_once_torch_is_loaded(transpose_a, transpose_b, kernels):
         want = (a.T if transpose_a else a).astype(np.float64) @ (b.T if transpose_b else b)
         assert got.dtype == dtype
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-3)
+
+
+def test_a_torch_that_cannot_load_leaves_numpys_kernels_with_a_warning():
+    import subprocess
+    import sys
+
+    code = """
+import importlib.abc, sys, warnings
+class Broken(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name == "torch":
+            raise OSError("libtorch_cpu.so: cannot open shared object file")
+sys.meta_path.insert(0, Broken())
+import numpy as np
+from psflow.graph.ops import conv
+x, f = np.ones((1, 3, 3, 1), np.float32), np.ones((2, 2, 1, 1), np.float32)
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    y = conv._conv2d_kernel(x, f, strides=[1] * 4, padding="VALID", data_format="NHWC",
+                            dilations=[1] * 4)
+print(y.ravel().tolist())
+print(*(str(w.message) for w in caught), sep="\\n")
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    values, message = out.stdout.splitlines()
+    assert values == "[4.0, 4.0, 4.0, 4.0]"
+    assert message.startswith("psflow: torch failed to load (libtorch_cpu.so: cannot open")
