@@ -724,6 +724,20 @@ def _reject(**arguments) -> None:
         raise NotImplementedError(f"psflow's premade estimators do not take {given}")
 
 
+def _premade_model_fn(logits_fn, n_classes, label_dimension, optimizer, learning_rate,
+                      weight_column, loss_reduction):  # fmt: skip
+    """A premade estimator's model_fn: logits_fn(features, mode) through TF1's head, trained
+    by `optimizer` (a name takes `learning_rate`) after the UPDATE_OPS."""
+
+    def model_fn(features, labels, mode, config):
+        logits = logits_fn(features, mode)
+        return _head_spec(mode, logits, labels, n_classes, label_dimension,
+                          _train_op_fn(_optimizer(optimizer, learning_rate)),
+                          _weights(features, weight_column), loss_reduction)  # fmt: skip
+
+    return model_fn
+
+
 def _check_classes(n_classes):
     if n_classes is None or n_classes < 2:
         raise ValueError(f"n_classes must be > 1: {n_classes}")
@@ -743,13 +757,12 @@ class DNNClassifier(Estimator):
         _reject(label_vocabulary=label_vocabulary, warm_start_from=warm_start_from)
         units = 1 if n_classes == 2 else n_classes
 
-        def model_fn(features, labels, mode, config):
-            logits = _dnn_logits(features, feature_columns, hidden_units, units, activation_fn,
-                                 dropout, mode, batch_norm)  # fmt: skip
-            return _head_spec(mode, logits, labels, n_classes, None,
-                              _train_op_fn(_optimizer(optimizer, 0.05)),
-                              _weights(features, weight_column), loss_reduction)  # fmt: skip
+        def logits(features, mode):
+            return _dnn_logits(features, feature_columns, hidden_units, units, activation_fn,
+                               dropout, mode, batch_norm)  # fmt: skip
 
+        model_fn = _premade_model_fn(logits, n_classes, None, optimizer, 0.05, weight_column,
+                                     loss_reduction)  # fmt: skip
         super().__init__(model_fn, model_dir=model_dir, config=config)
 
 
@@ -763,13 +776,12 @@ class DNNRegressor(Estimator):
                  loss_reduction=None, batch_norm=False):  # fmt: skip
         _reject(warm_start_from=warm_start_from)
 
-        def model_fn(features, labels, mode, config):
-            logits = _dnn_logits(features, feature_columns, hidden_units, label_dimension,
-                                 activation_fn, dropout, mode, batch_norm)  # fmt: skip
-            return _head_spec(mode, logits, labels, None, label_dimension,
-                              _train_op_fn(_optimizer(optimizer, 0.05)),
-                              _weights(features, weight_column), loss_reduction)  # fmt: skip
+        def logits(features, mode):
+            return _dnn_logits(features, feature_columns, hidden_units, label_dimension,
+                               activation_fn, dropout, mode, batch_norm)  # fmt: skip
 
+        model_fn = _premade_model_fn(logits, None, label_dimension, optimizer, 0.05,
+                                     weight_column, loss_reduction)  # fmt: skip
         super().__init__(model_fn, model_dir=model_dir, config=config)
 
 
@@ -788,12 +800,12 @@ class LinearClassifier(Estimator):
         units = 1 if n_classes == 2 else n_classes
         feature_columns = list(feature_columns)
 
-        def model_fn(features, labels, mode, config):
-            logits = _linear_logits(features, feature_columns, units, sparse_combiner)
-            opt = _optimizer(optimizer, _linear_lr(feature_columns))
-            return _head_spec(mode, logits, labels, n_classes, None, _train_op_fn(opt),
-                              _weights(features, weight_column), loss_reduction)  # fmt: skip
+        def logits(features, mode):
+            return _linear_logits(features, feature_columns, units, sparse_combiner)
 
+        model_fn = _premade_model_fn(logits, n_classes, None, optimizer,
+                                     _linear_lr(feature_columns), weight_column,
+                                     loss_reduction)  # fmt: skip
         super().__init__(model_fn, model_dir=model_dir, config=config)
 
 
@@ -806,10 +818,10 @@ class LinearRegressor(Estimator):
         feature_columns = list(feature_columns)
         _reject(warm_start_from=warm_start_from)
 
-        def model_fn(features, labels, mode, config):
-            logits = _linear_logits(features, feature_columns, label_dimension, sparse_combiner)
-            opt = _optimizer(optimizer, _linear_lr(feature_columns))
-            return _head_spec(mode, logits, labels, None, label_dimension, _train_op_fn(opt),
-                              _weights(features, weight_column), loss_reduction)  # fmt: skip
+        def logits(features, mode):
+            return _linear_logits(features, feature_columns, label_dimension, sparse_combiner)
 
+        model_fn = _premade_model_fn(logits, None, label_dimension, optimizer,
+                                     _linear_lr(feature_columns), weight_column,
+                                     loss_reduction)  # fmt: skip
         super().__init__(model_fn, model_dir=model_dir, config=config)

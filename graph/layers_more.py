@@ -41,6 +41,20 @@ def _input(inputs, rank, layer):
     return inputs
 
 
+def _window(inputs, rank, layer, kernel_size, strides, dilation_rate, padding):
+    """A convolution layer's checked input and geometry: (inputs, kernel size, strides,
+    dilations, padding, input channels)."""
+    inputs = _input(inputs, rank, layer)
+    return (
+        inputs,
+        _tuple(kernel_size, rank, "kernel_size"),
+        _tuple(strides, rank, "strides"),
+        _tuple(dilation_rate, rank, "dilation_rate"),
+        _padding(padding),
+        inputs.shape.as_list()[-1],
+    )
+
+
 def _transposed_size(size, k, stride, padding):
     if size is None:
         return None
@@ -57,15 +71,12 @@ def _conv_body(inputs, rank, filters, kernel_size, strides, padding, dilation_ra
     not)."""
     from .ops import conv as _conv, conv3d as _conv3d, nn_more as _nn_more
 
-    inputs = _input(inputs, rank, layer)
+    inputs, ks, ss, ds, pad, channels = _window(
+        inputs, rank, layer, kernel_size, strides, dilation_rate, padding
+    )
     if not isinstance(filters, int) or filters <= 0:
         raise ValueError(f"filters must be a positive integer, got {filters!r}")
-    ks = _tuple(kernel_size, rank, "kernel_size")
-    ss = _tuple(strides, rank, "strides")
-    ds = _tuple(dilation_rate, rank, "dilation_rate")
-    pad = _padding(padding)
     dtype = inputs.dtype
-    channels = inputs.shape.as_list()[-1]
     shape = ks + ([filters, channels] if transpose else [channels, filters])
     kernel = get_variable("kernel", shape, dtype=dtype,
                           initializer=kernel_initializer or init_ops.GlorotUniform(),
@@ -103,13 +114,10 @@ def _separable_body(inputs, rank, filters, kernel_size, strides, padding, dilati
                     layer):  # fmt: skip
     from .ops import conv as _conv
 
-    inputs = _input(inputs, rank, layer)
-    ks = _tuple(kernel_size, rank, "kernel_size")
-    ss = _tuple(strides, rank, "strides")
-    ds = _tuple(dilation_rate, rank, "dilation_rate")
-    pad = _padding(padding)
+    inputs, ks, ss, ds, pad, channels = _window(
+        inputs, rank, layer, kernel_size, strides, dilation_rate, padding
+    )
     dtype = inputs.dtype
-    channels = inputs.shape.as_list()[-1]
     depthwise = get_variable("depthwise_kernel", ks + [channels, depth_multiplier], dtype=dtype,
                              initializer=depthwise_initializer or init_ops.GlorotUniform(),
                              regularizer=depthwise_regularizer, trainable=trainable,
