@@ -105,6 +105,18 @@ class _Window:
         step = max(1, _CHUNK_BYTES // max(1, row_bytes * self.oh * self.ow))
         return [(lo, min(n, lo + step)) for lo in range(0, n, step)]
 
+    def check_grad(self, op_type, what, grad, channels):
+        """A backprop's output gradient (its input `what`) has the forward output's shape,
+        or an InvalidArgumentError says so (before any kernel sees it)."""
+        want = (self.in_shape[0], self.oh, self.ow, channels)
+        if grad.shape != want:
+            raise InvalidArgumentError(
+                None,
+                None,
+                f"{op_type}: {what} shape {list(grad.shape)} does not match "
+                f"the computed output shape {list(want)}",
+            )
+
     def pad(self, x, value=0):
         if not (self.top or self.bottom or self.left or self.right):
             return x
@@ -165,14 +177,18 @@ def _column_chunks(xp, win):
         yield lo, hi, cols.reshape(-1, k)
 
 
-def _conv2d_kernel(input, filter, *, strides, padding, data_format, dilations):
-    kh, kw, c, o = filter.shape
-    if input.shape[3] != c:
+def _check_depth(depth, filter_depth):
+    if depth != filter_depth:
         raise InvalidArgumentError(
             None,
             None,
-            f"input depth must be evenly divisible by filter depth: {input.shape[3]} vs {c}",
+            f"input depth must be evenly divisible by filter depth: {depth} vs {filter_depth}",
         )
+
+
+def _conv2d_kernel(input, filter, *, strides, padding, data_format, dilations):
+    kh, kw, c, o = filter.shape
+    _check_depth(input.shape[3], c)
     win = _Window(input.shape, kh, kw, strides, dilations, padding)
     if _torch.wanted(input, filter):
         return _torch.conv2d(input, filter, win)
@@ -226,14 +242,8 @@ def _backprop_input_kernel(
 ):
     kh, kw, c, o = filter.shape
     win = _Window(tuple(int(d) for d in input_sizes), kh, kw, strides, dilations, padding)
-    if out_backprop.shape[1:3] != (win.oh, win.ow):
-        raise InvalidArgumentError(
-            None,
-            None,
-            f"Conv2DBackpropInput: out_backprop shape "
-            f"{list(out_backprop.shape)} does not match the computed "
-            f"output size {[win.oh, win.ow]}",
-        )
+    _check_depth(win.in_shape[3], c)
+    win.check_grad("Conv2DBackpropInput", "out_backprop", out_backprop, o)
     if _torch.wanted(filter, out_backprop):
         return _torch.conv2d_backprop_input(filter, out_backprop, win)
     dxp = win.padded_zeros(c, filter.dtype)
@@ -285,6 +295,8 @@ def _backprop_filter_kernel(
 ):
     kh, kw, c, o = (int(d) for d in filter_sizes)
     win = _Window(input.shape, kh, kw, strides, dilations, padding)
+    _check_depth(input.shape[3], c)
+    win.check_grad("Conv2DBackpropFilter", "out_backprop", out_backprop, o)
     if _torch.wanted(input, out_backprop):
         return _torch.conv2d_backprop_filter(input, (kh, kw, c, o), out_backprop, win)
     total = np.zeros((kh * kw * c, o), np.result_type(input, out_backprop))
@@ -485,6 +497,7 @@ def _first_maxima(orig_input, win):
 
 def _max_pool_grad_kernel(orig_input, orig_output, grad, *, ksize, strides, padding, data_format):
     win = _pool_window(orig_input.shape, ksize, strides, padding)
+    win.check_grad("MaxPoolGrad", "grad", grad, orig_input.shape[3])
     if _torch.wanted(orig_input, grad):
         return _torch.max_pool_grad(orig_input, grad, win)
     dxp = win.padded_zeros(orig_input.shape[3], grad.dtype)

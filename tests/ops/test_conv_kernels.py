@@ -228,3 +228,27 @@ print(*(str(w.message) for w in caught), sep="\\n")
     values, message = out.stdout.splitlines()
     assert values == "[4.0, 4.0, 4.0, 4.0]"
     assert message.startswith("psflow: torch failed to load (libtorch_cpu.so: cannot open")
+
+
+def test_backprops_refuse_mismatched_operands_on_every_kernel(kernels):
+    """An output gradient or depth that does not fit the forward convolution or pooling: an
+    InvalidArgumentError naming the op, from numpy's and torch's kernels alike."""
+    from psflow.graph.errors import InvalidArgumentError
+
+    dtype, _ = kernels
+    attrs = dict(strides=(1, 1, 1, 1), padding="SAME", data_format="NHWC", dilations=(1,) * 4)
+    x = np.ones((2, 6, 6, 3), dtype)
+    f = np.ones((3, 3, 3, 4), dtype)
+    for dy in (np.ones((2, 5, 5, 4), dtype), np.ones((2, 6, 6, 5), dtype)):
+        with pytest.raises(InvalidArgumentError, match="Conv2DBackpropFilter: out_backprop shape"):
+            conv._backprop_filter_kernel(x, np.array(f.shape), dy, **attrs)
+        with pytest.raises(InvalidArgumentError, match="Conv2DBackpropInput: out_backprop shape"):
+            conv._backprop_input_kernel(np.array(x.shape), f, dy, **attrs)
+    dy = np.ones((2, 6, 6, 4), dtype)
+    with pytest.raises(InvalidArgumentError, match="input depth .* 2 vs 3"):
+        conv._backprop_filter_kernel(x[..., :2], np.array(f.shape), dy, **attrs)
+    with pytest.raises(InvalidArgumentError, match="input depth .* 2 vs 3"):
+        conv._backprop_input_kernel(np.array([2, 6, 6, 2]), f, dy, **attrs)
+    attrs = dict(ksize=(1, 2, 2, 1), strides=(1, 2, 2, 1), padding="VALID", data_format="NHWC")
+    with pytest.raises(InvalidArgumentError, match=r"MaxPoolGrad: grad shape \[2, 2, 2, 3\]"):
+        conv._max_pool_grad_kernel(x, None, np.ones((2, 2, 2, 3), dtype), **attrs)
